@@ -78,10 +78,7 @@ public record FtpCommand(String verb, String argument) {
 
     /** The line for a log: the password of {@code PASS} masked, control bytes escaped. */
     public String toLogString() {
-        if (is("PASS") && !argument.isEmpty()) {
-            return verb + " ****";
-        }
-        return LogText.escape(toLine());
+        return LogText.escapeLine(toLine());
     }
 
     @Override

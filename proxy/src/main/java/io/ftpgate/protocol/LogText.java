@@ -17,6 +17,17 @@ public final class LogText {
     private LogText() {
     }
 
+    /**
+     * Escapes a whole command or reply line and masks the argument of {@code PASS} (in any case),
+     * so a password never reaches a log, even from a line that failed to parse.
+     */
+    public static String escapeLine(String line) {
+        if (line.length() > 5 && line.regionMatches(true, 0, "PASS ", 0, 5)) {
+            return escape(line.substring(0, 4)) + " ****";
+        }
+        return escape(line);
+    }
+
     public static String escape(String wire) {
         StringBuilder out = new StringBuilder(wire.length() + 8);
         String text = decodeUtf8(wire);
