@@ -105,11 +105,7 @@ public final class IptablesFirewall implements Firewall {
         if (skip(lease)) {
             return;
         }
-        Family family = familyOf(lease);
-        CommandRunner.Result result = run(family, rules.appendLease(lease));
-        if (!result.ok()) {
-            throw failed(family, result);
-        }
+        mustRun(familyOf(lease), rules.appendLease(lease));
     }
 
     @Override
