@@ -154,22 +154,32 @@ class IptablesFirewallIT {
         }
     }
 
-    @Test
-    void aLeaseOpensExactlyItsConnectionUntilRevoked() throws Exception {
-        // The gateway admits only what ftpgate leases, plus packets of established connections.
-        run(in(gateway, "iptables", List.of("-w", "5", "-A", "INPUT", "-m", "conntrack", "--ctstate",
+    @ParameterizedTest
+    @ValueSource(strings = {"IPv4", "IPv6"})
+    void aLeaseOpensExactlyItsConnectionUntilRevoked(String family) throws Exception {
+        boolean v6 = family.equals("IPv6");
+        String binary = v6 ? "ip6tables" : "iptables";
+        String gatewayAddress = v6 ? GATEWAY_V6 : GATEWAY_V4;
+        // The gateway admits only what ftpgate leases, packets of established connections and,
+        // for IPv6, ICMPv6 (neighbour discovery).
+        run(in(gateway, binary, List.of("-w", "5", "-A", "INPUT", "-m", "conntrack", "--ctstate",
                 "ESTABLISHED,RELATED", "-j", "ACCEPT")));
-        run(in(gateway, "iptables", List.of("-w", "5", "-P", "INPUT", "DROP")));
+        if (v6) {
+            run(in(gateway, binary, List.of("-w", "5", "-A", "INPUT", "-p", "ipv6-icmp", "-j", "ACCEPT")));
+        }
+        run(in(gateway, binary, List.of("-w", "5", "-P", "INPUT", "DROP")));
         IptablesFirewall firewall = firewall("iptables", false);
         firewall.start();
         listen(gateway, 40001);
-        DataLease lease = new DataLease(21, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001);
+        listen(gateway, 40002);
+        DataLease lease = new DataLease(21, Direction.INBOUND, ip(v6 ? CLIENT_V6 : CLIENT_V4), ip(gatewayAddress), 40001);
 
-        assertThat(connect(client, GATEWAY_V4, 40001)).as("before apply").isFalse();
+        assertThat(connect(client, gatewayAddress, 40001)).as("before apply").isFalse();
         firewall.apply(lease);
-        assertThat(connect(client, GATEWAY_V4, 40001)).as("after apply").isTrue();
+        assertThat(connect(client, gatewayAddress, 40001)).as("after apply").isTrue();
+        assertThat(connect(client, gatewayAddress, 40002)).as("another port after apply").isFalse();
         firewall.revoke(lease);
-        assertThat(connect(client, GATEWAY_V4, 40001)).as("new connection after revoke").isFalse();
+        assertThat(connect(client, gatewayAddress, 40001)).as("new connection after revoke").isFalse();
     }
 
     @Test
