@@ -9,6 +9,7 @@ import io.ftpgate.policy.Addresses;
 import io.ftpgate.policy.Reason;
 import io.ftpgate.protocol.FtpCommand;
 import io.ftpgate.protocol.FtpReply;
+import io.ftpgate.protocol.LogText;
 import io.ftpgate.protocol.Verbs;
 import io.ftpgate.protocol.codec.BadCommand;
 import io.ftpgate.protocol.codec.BadReply;
@@ -200,7 +201,7 @@ public final class ControlSession {
             return;
         }
         if (msg instanceof FtpReply reply) {
-            log.debug("session {} S> {}", id, reply.lines().get(0));
+            log.debug("session {} S> {}", id, LogText.escape(reply.lines().get(0)));
             serverReply(reply);
         } else {
             String what = msg instanceof BadReply b ? b.escapedLine() + " (" + b.error().getMessage() + ")"
