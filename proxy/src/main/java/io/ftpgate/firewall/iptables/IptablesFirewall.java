@@ -105,7 +105,7 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public void apply(DataLease lease) throws FirewallException {
-        if (skip(lease)) {
+        if (needsNoRule(lease)) {
             return;
         }
         mustRun(familyOf(lease), rules.appendLease(lease));
@@ -113,7 +113,7 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public void revoke(DataLease lease) throws FirewallException {
-        if (skip(lease)) {
+        if (needsNoRule(lease)) {
             return;
         }
         Family family = familyOf(lease);
@@ -191,7 +191,8 @@ public final class IptablesFirewall implements Firewall {
         }
     }
 
-    private boolean skip(DataLease lease) throws FirewallException {
+    /** True for an outbound lease while OUTPUT is unguarded; throws for IPv6 when it is disabled. */
+    private boolean needsNoRule(DataLease lease) throws FirewallException {
         if (lease.isIpv6() && !ipv6Enabled) {
             throw new FirewallException(lease + ": IPv6 leases are disabled (ip6tables was unusable at start)");
         }
