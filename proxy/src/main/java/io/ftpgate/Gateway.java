@@ -62,7 +62,7 @@ public final class Gateway implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(meterRegistry);
         new ProcessorMetrics().bindTo(meterRegistry);
         new UptimeMetrics().bindTo(meterRegistry);
-        GatewayMetrics metrics = new MicrometerMetrics(meterRegistry);
+        GatewayMetrics metrics = new MicrometerMetrics(meterRegistry, Main.version());
 
         leases = new LeaseExecutor(firewall);
         registry = new SessionRegistry(settings.control().maxSessions());
@@ -77,6 +77,7 @@ public final class Gateway implements AutoCloseable {
             metrics.leasesActive(leases::activeLeases);
             metrics.sessionsActive(registry::size);
             SessionServices services = SessionServices.create(settings, transport, leases, metrics, registry);
+            metrics.dataPorts(services.ports()::inUse, services.ports().size());
             for (Settings.Listener l : settings.listeners()) {
                 for (Endpoint e : l.listen()) {
                     listeners.add(bind(transport, l, e, services));
