@@ -85,6 +85,9 @@ public final class Main {
         Logger log = LoggerFactory.getLogger(Main.class);
         try {
             AutoCloseable running = o.demo ? Demo.start(settings, o.listen) : Gateway.start(settings);
+            if (running instanceof Gateway gateway) {
+                onSignal("HUP", () -> reload(gateway, o, log));
+            }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
@@ -106,6 +109,33 @@ public final class Main {
             Thread.currentThread().interrupt();
             return EXIT_FAILED;
         }
+    }
+
+    /**
+     * SIGHUP / {@code systemctl reload}: the settings are read and checked again; a bad file is
+     * refused with a log line and the running settings stay; a good one applies to new sessions.
+     */
+    static void reload(Gateway gateway, Options o, Logger log) {
+        log.info("reload requested: reading {}", o.config.map(Path::toString).orElse("the built-in settings"));
+        try {
+            Settings next = SettingsLoader.load(o.config, ConfigFactory.parseMap(o.overrides(), "command line"));
+            if (next.listeners().isEmpty()) {
+                throw new ConfigError("no listener: the reloaded settings define none");
+            }
+            gateway.reload(next);
+        } catch (ConfigError e) {
+            log.error("reload refused, the running settings stay in force: configuration error: {}", e.getMessage());
+        } catch (IOException e) {
+            log.error("reload refused, the running settings stay in force: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @SuppressWarnings("sunapi")
+    private static void onSignal(String name, Runnable action) {
+        // sun.misc.Signal is the JDK's only way to catch SIGHUP; the handler runs on its own thread.
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> action.run());
     }
 
     /** Removes ftpgate's firewall objects (after a crash, or from a unit's ExecStopPost). */
