@@ -9,6 +9,7 @@ import io.ftpgate.testing.FtpClientTool;
 import io.ftpgate.testing.FtpEndpoint;
 import io.ftpgate.testing.FtpMode;
 import io.ftpgate.testing.Lftp;
+import io.ftpgate.testing.ProbeSession;
 import io.ftpgate.testing.RootTools;
 import io.ftpgate.testing.Topology;
 import io.ftpgate.testing.TransferChecks;
@@ -16,10 +17,13 @@ import io.ftpgate.testing.VsftpdServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Control experiment without ftpgate: the middle namespace only routes, and curl and lftp talk to
@@ -69,5 +73,14 @@ class DirectTransferIT {
         checks.list(tool, server, mode);
         checks.retrieve(tool, server, mode, tag);
         checks.store(tool, server, mode, tag);
+    }
+
+    @Test
+    void probeReachesTheAnnouncedPassivePort() {
+        try (ProbeSession probe = ProbeSession.open(topology, new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT))) {
+            int port = ProbeSession.announcedPort(probe.command("PASV"));
+            assertThat(probe.connect(Topology.CLIENT_V4, Topology.SERVER_V4, port)).isEqualTo("CONNECTED");
+            assertThat(probe.command("NOOP")).startsWith("200");
+        }
     }
 }

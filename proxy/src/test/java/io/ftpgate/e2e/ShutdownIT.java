@@ -1,0 +1,39 @@
+package io.ftpgate.e2e;
+
+import io.ftpgate.testing.FtpGateDaemon;
+import io.ftpgate.testing.GatewayRules;
+import io.ftpgate.testing.ProbeSession;
+import io.ftpgate.testing.RootTools;
+import io.ftpgate.testing.Topology;
+import io.ftpgate.testing.VsftpdServer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** SIGTERM while a lease is pending: ftpgate exits and leaves nothing of its own in the firewall. */
+@Tag("netns")
+@Timeout(90)
+class ShutdownIT {
+
+    @Test
+    void sigtermRemovesEveryChainAndRule() {
+        RootTools.requireRootAndTools("ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save", "vsftpd", "ss");
+        try (Topology topology = Topology.create(Topology.Kind.GATEWAY)) {
+            VsftpdServer.start(topology);
+            GatewayRules rules = new GatewayRules(topology);
+            FtpGateDaemon gateway = FtpGateDaemon.start(topology);
+            assertThat(rules.saved()).as("ftpgate's chains while it runs").contains(GatewayRules.CHAIN);
+
+            try (ProbeSession probe = ProbeSession.open(topology, FtpGateDaemon.V4)) {
+                assertThat(probe.command("EPSV")).startsWith("229");
+                assertThat(rules.leases()).as("a pending lease").hasSize(1);
+
+                int exit = gateway.stop();
+                assertThat(rules.saved()).as("iptables-save and ip6tables-save after SIGTERM (exit code %d), log:\n%s",
+                        exit, gateway.log()).doesNotContain("FTPGATE");
+            }
+        }
+    }
+}
