@@ -1,6 +1,5 @@
 package io.ftpgate.e2e;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -8,9 +7,8 @@ import io.ftpgate.testing.FtpEndpoint;
 import io.ftpgate.testing.FtpGateDaemon;
 import io.ftpgate.testing.GatewayRules;
 import io.ftpgate.testing.ProbeSession;
-import io.ftpgate.testing.RootTools;
+import io.ftpgate.testing.Testbed;
 import io.ftpgate.testing.Topology;
-import io.ftpgate.testing.VsftpdServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,7 +20,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * What the firewall lets through while a data connection is pending: one rule, for the client
@@ -57,31 +54,26 @@ class DataLeaseIT {
     private static final Family V4 = new Family("IPv4", FtpGateDaemon.V4, Topology.CLIENT_V4, Topology.THIRD_V4, "/32");
     private static final Family V6 = new Family("IPv6", FtpGateDaemon.V6, Topology.CLIENT_V6, Topology.THIRD_V6, "/128");
 
+    private Testbed testbed;
     private Topology topology;
-    private FtpGateDaemon gateway;
     private GatewayRules rules;
 
     @BeforeAll
     void setUp() {
-        RootTools.requireRootAndTools("ip", "iptables", "ip6tables", "vsftpd", "ss");
-        topology = Topology.create(Topology.Kind.GATEWAY);
-        VsftpdServer.start(topology);
-        rules = new GatewayRules(topology);
-        gateway = FtpGateDaemon.start(topology);
+        testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "ss");
+        topology = testbed.topology;
+        rules = testbed.rules;
     }
 
     @AfterAll
     void tearDown() {
-        if (topology != null) {
-            topology.close();
-        }
+        Testbed.close(testbed);
     }
 
     @AfterEach
-    void noLeaseLeft() {
-        await("no lease left after the session").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
-                .untilAsserted(() -> assertThat(rules.leases()).as("rules in %s", GatewayRules.CHAIN).isEmpty());
-        assertThat(gateway.isAlive()).as("ftpgate is still running; its log:\n%s", gateway.log()).isTrue();
+    void noLeaseLeftAndGatewayAlive() {
+        rules.awaitNoLeases();
+        testbed.gateway.assertAlive();
     }
 
     static Stream<Arguments> passiveCases() {

@@ -10,7 +10,7 @@ import io.ftpgate.testing.FtpEndpoint;
 import io.ftpgate.testing.FtpMode;
 import io.ftpgate.testing.Lftp;
 import io.ftpgate.testing.ProbeSession;
-import io.ftpgate.testing.RootTools;
+import io.ftpgate.testing.Testbed;
 import io.ftpgate.testing.Topology;
 import io.ftpgate.testing.TransferChecks;
 import io.ftpgate.testing.VsftpdServer;
@@ -34,21 +34,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DirectTransferIT {
 
+    private Testbed testbed;
     private Topology topology;
     private TransferChecks checks;
 
     @BeforeAll
     void setUp() {
-        RootTools.requireRootAndTools("ip", "vsftpd", "curl", "lftp", "ss");
-        topology = Topology.create(Topology.Kind.ROUTER);
-        checks = new TransferChecks(topology, VsftpdServer.start(topology));
+        testbed = Testbed.start(Topology.Kind.ROUTER, "ip", "vsftpd", "curl", "lftp", "ss");
+        topology = testbed.topology;
+        checks = new TransferChecks(topology, testbed.server);
     }
 
     @AfterAll
     void tearDown() {
-        if (topology != null) {
-            topology.close();
-        }
+        Testbed.close(testbed);
     }
 
     static Stream<Arguments> cases() {

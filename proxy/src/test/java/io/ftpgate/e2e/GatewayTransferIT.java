@@ -1,6 +1,5 @@
 package io.ftpgate.e2e;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -10,12 +9,10 @@ import io.ftpgate.testing.FtpClientTool;
 import io.ftpgate.testing.FtpEndpoint;
 import io.ftpgate.testing.FtpGateDaemon;
 import io.ftpgate.testing.FtpMode;
-import io.ftpgate.testing.GatewayRules;
 import io.ftpgate.testing.Lftp;
-import io.ftpgate.testing.RootTools;
+import io.ftpgate.testing.Testbed;
 import io.ftpgate.testing.Topology;
 import io.ftpgate.testing.TransferChecks;
-import io.ftpgate.testing.VsftpdServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,9 +21,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * curl and lftp in the client namespace, ftpgate in the gateway namespace (which routes nothing
@@ -47,25 +41,18 @@ class GatewayTransferIT {
         }
     }
 
-    private Topology topology;
-    private FtpGateDaemon gateway;
+    private Testbed testbed;
     private TransferChecks checks;
-    private GatewayRules rules;
 
     @BeforeAll
     void setUp() {
-        RootTools.requireRootAndTools("ip", "iptables", "ip6tables", "vsftpd", "curl", "lftp", "ss");
-        topology = Topology.create(Topology.Kind.GATEWAY);
-        checks = new TransferChecks(topology, VsftpdServer.start(topology));
-        rules = new GatewayRules(topology);
-        gateway = FtpGateDaemon.start(topology);
+        testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "curl", "lftp", "ss");
+        checks = new TransferChecks(testbed.topology, testbed.server);
     }
 
     @AfterAll
     void tearDown() {
-        if (topology != null) {
-            topology.close();
-        }
+        Testbed.close(testbed);
     }
 
     static Stream<Arguments> cases() {
@@ -99,13 +86,11 @@ class GatewayTransferIT {
             case RETR -> checks.retrieve(tool, route.endpoint(), mode, tag);
             case STOR -> checks.store(tool, route.endpoint(), mode, tag);
         }
-        // A lease is revoked asynchronously once its connection is accepted (or the session ends).
-        await("no lease left after the session").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
-                .untilAsserted(() -> assertThat(rules.leases()).as("rules in %s", GatewayRules.CHAIN).isEmpty());
+        testbed.rules.awaitNoLeases();
     }
 
     @AfterEach
     void gatewayStillRunning() {
-        assertThat(gateway.isAlive()).as("ftpgate is still running; its log:\n%s", gateway.log()).isTrue();
+        testbed.gateway.assertAlive();
     }
 }

@@ -3,9 +3,8 @@ package io.ftpgate.e2e;
 import io.ftpgate.testing.FtpGateDaemon;
 import io.ftpgate.testing.GatewayRules;
 import io.ftpgate.testing.ProbeSession;
-import io.ftpgate.testing.RootTools;
+import io.ftpgate.testing.Testbed;
 import io.ftpgate.testing.Topology;
-import io.ftpgate.testing.VsftpdServer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,14 +18,13 @@ class ShutdownIT {
 
     @Test
     void sigtermRemovesEveryChainAndRule() {
-        RootTools.requireRootAndTools("ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save", "vsftpd", "ss");
-        try (Topology topology = Topology.create(Topology.Kind.GATEWAY)) {
-            VsftpdServer.start(topology);
-            GatewayRules rules = new GatewayRules(topology);
-            FtpGateDaemon gateway = FtpGateDaemon.start(topology);
+        try (Testbed testbed = Testbed.start(Topology.Kind.GATEWAY,
+                "ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save", "vsftpd", "ss")) {
+            GatewayRules rules = testbed.rules;
+            FtpGateDaemon gateway = testbed.gateway;
             assertThat(rules.saved()).as("ftpgate's chains while it runs").contains(GatewayRules.CHAIN);
 
-            try (ProbeSession probe = ProbeSession.open(topology, FtpGateDaemon.V4)) {
+            try (ProbeSession probe = ProbeSession.open(testbed.topology, FtpGateDaemon.V4)) {
                 assertThat(probe.command("EPSV")).startsWith("229");
                 assertThat(rules.leases()).as("a pending lease").hasSize(1);
 

@@ -63,9 +63,8 @@ public final class FtpGateDaemon {
             Path log = topology.workDir().resolve("ftpgate.log");
             Files.deleteIfExists(log);
             Files.createFile(log);
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             Process process = topology.start(topology.gateway, log,
-                    java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
+                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
             FtpGateDaemon daemon = new FtpGateDaemon(topology, log, process);
             daemon.awaitReady();
             return daemon;
@@ -101,8 +100,10 @@ public final class FtpGateDaemon {
         return process.exitValue();
     }
 
-    public boolean isAlive() {
-        return process.isAlive();
+    public void assertAlive() {
+        if (!process.isAlive()) {
+            throw new AssertionError("ftpgate exited with " + process.exitValue() + "; its log:\n" + log());
+        }
     }
 
     public String log() {

@@ -1,7 +1,11 @@
 package io.ftpgate.testing;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Reads the gateway namespace's firewall as ftpgate left it, for both IP families. */
 public final class GatewayRules {
@@ -20,6 +24,12 @@ public final class GatewayRules {
                 .flatMap(tool -> topology.exec(topology.gateway, tool, "-w", "-S", CHAIN).stdout().lines())
                 .filter(line -> line.startsWith("-A "))
                 .toList();
+    }
+
+    /** Waits up to 5 s for the chain to be empty: a lease is revoked asynchronously after its connection arrives. */
+    public void awaitNoLeases() {
+        await("no lease left in " + CHAIN).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(leases()).as("rules in %s", CHAIN).isEmpty());
     }
 
     /** {@code iptables-save} followed by {@code ip6tables-save}. */

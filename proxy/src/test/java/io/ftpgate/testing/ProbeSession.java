@@ -31,9 +31,8 @@ public final class ProbeSession implements AutoCloseable {
 
     /** Starts the probe with this JVM's test class path and waits until it has logged in. */
     public static ProbeSession open(Topology topology, FtpEndpoint endpoint) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path log = topology.workDir().resolve("probe-" + System.nanoTime() + ".log");
-        Process process = topology.startInteractive(topology.client, log, java, "-XX:TieredStopAtLevel=1",
+        Process process = topology.startInteractive(topology.client, log, Topology.JAVA, "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), ControlProbe.class.getName(),
                 endpoint.host(), String.valueOf(endpoint.port()));
         ProbeSession session = new ProbeSession(process, log);

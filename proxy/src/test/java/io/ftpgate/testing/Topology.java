@@ -51,6 +51,9 @@ public final class Topology implements AutoCloseable {
     /** Control ports the gateway firewall admits. */
     public static final List<Integer> LISTENER_PORTS = List.of(21, 2121);
 
+    /** The running JVM's launcher, for daemons and probes started in a namespace. */
+    public static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
     private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
