@@ -1,0 +1,131 @@
+package io.ftpgate.firewall.iptables;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one class in ftpgate that starts processes. Runs an argument vector directly (no shell, so
+ * nothing is ever interpreted), on the caller's thread, with both output streams read to the end by
+ * helper threads so a large output can never fill a pipe and deadlock the child. A process still
+ * running at its timeout is killed and reported as a failure.
+ *
+ * <p>Not final so that tests can substitute a scripted runner.
+ */
+public class CommandRunner {
+
+    /** What a finished (or killed) command left behind. */
+    public record Result(List<String> argv, int exitCode, String stdout, String stderr, Duration elapsed,
+            boolean timedOut) {
+
+        public Result {
+            argv = List.copyOf(argv);
+        }
+
+        /** Exit code reported for a process killed at its timeout. */
+        public static final int KILLED = -1;
+
+        public boolean ok() {
+            return !timedOut && exitCode == 0;
+        }
+
+        /** Why it failed, for an error message: exit code or timeout, and stderr. */
+        public String failure() {
+            String how = timedOut
+                    ? "timed out after " + elapsed.toMillis() + " ms and was killed"
+                    : "exit " + exitCode;
+            String err = stderr.strip();
+            return how + (err.isEmpty() ? "" : ": " + err.replace('\n', ' '));
+        }
+    }
+
+    // The child gets no input; it must never wait on ours.
+    private static final ProcessBuilder.Redirect NO_INPUT = ProcessBuilder.Redirect.from(new File("/dev/null"));
+    private static final AtomicInteger READERS = new AtomicInteger();
+    // Readers only drain pipes; daemon threads, so a forgotten runner never keeps the JVM alive.
+    private static final ExecutorService STREAM_READERS = Executors.newCachedThreadPool(task -> {
+        Thread t = new Thread(task, "ftpgate-command-reader-" + READERS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * Runs the command and waits for it.
+     *
+     * @param argv program and arguments, as given to {@code execve}
+     * @param timeout how long it may run before it is killed
+     * @throws IOException if the program cannot be started (e.g. it does not exist)
+     */
+    public Result run(List<String> argv, Duration timeout) throws IOException {
+        if (argv.isEmpty()) {
+            throw new IllegalArgumentException("empty command");
+        }
+        long started = System.nanoTime();
+        Process process = new ProcessBuilder(argv).redirectInput(NO_INPUT).start();
+        CompletableFuture<String> stdout = drain(process.getInputStream());
+        CompletableFuture<String> stderr = drain(process.getErrorStream());
+        boolean finished;
+        try {
+            finished = process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + String.join(" ", argv), e);
+        }
+        if (!finished) {
+            process.destroyForcibly();
+            waitQuietly(process);
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+        return new Result(argv, finished ? process.exitValue() : Result.KILLED,
+                collect(stdout), collect(stderr), elapsed, !finished);
+    }
+
+    private static CompletableFuture<String> drain(InputStream stream) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = stream) {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                in.transferTo(bytes);
+                return bytes.toString(StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, STREAM_READERS);
+    }
+
+    // After exit the pipes reach EOF at once, unless the program left a child holding them open:
+    // then what was read so far is not worth hanging the firewall thread for.
+    private static String collect(CompletableFuture<String> output) {
+        try {
+            return output.get(2, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            output.cancel(true);
+            return "(output not closed 2 s after exit)";
+        } catch (ExecutionException e) {
+            return "(output unreadable: " + e.getCause().getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted while reading output)";
+        }
+    }
+
+    private static void waitQuietly(Process process) {
+        try {
+            process.waitFor(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package io.ftpgate.firewall.iptables;
+
+import io.ftpgate.firewall.DataLease;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Pure builders of the iptables/ip6tables argument lists ftpgate runs (no binary, no command
+ * prefix). Nothing here starts a process; a golden test pins every line.
+ *
+ * <p>ftpgate owns two chains in the {@code filter} table, named after the prefix (default
+ * {@code FTPGATE}): {@code FTPGATE-IN}, jumped to from the first rule of {@code INPUT}, and, only
+ * when outbound data connections are guarded, {@code FTPGATE-OUT}, jumped to from {@code OUTPUT}.
+ * Each lease is exactly one rule, for a new TCP connection between exactly two addresses to exactly
+ * one port, tagged with the session id (shown as {@code iptables -S} prints it; as an argument list
+ * the comment is one element without quotes):
+ *
+ * <pre>
+ * # INBOUND lease (the gateway listens; peer 198.51.100.2, local 198.51.100.1, port 40001, session 17)
+ * -w 5 -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 17" -j ACCEPT
+ * # OUTBOUND lease (the gateway connects to peer 203.0.113.2 port 20 from local 203.0.113.1)
+ * -w 5 -A FTPGATE-OUT -s 203.0.113.1/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 20 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 17" -j ACCEPT
+ * # IPv6 (ip6tables): the same with /128
+ * -w 5 -A FTPGATE-IN -s 2001:db8:1::2/128 -d 2001:db8:1::1/128 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 17" -j ACCEPT
+ * # revoke: the same rule with -D instead of -A
+ * -w 5 -D FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 17" -j ACCEPT
+ *
+ * # chains and jumps
+ * -w 5 -N FTPGATE-IN                    create
+ * -w 5 -S FTPGATE-IN                    list one chain (-S alone lists the table)
+ * -w 5 -F FTPGATE-IN                    flush
+ * -w 5 -X FTPGATE-IN                    delete
+ * -w 5 -C INPUT -j FTPGATE-IN           test the jump
+ * -w 5 -I INPUT 1 -j FTPGATE-IN         add the jump (exactly once)
+ * -w 5 -D INPUT -j FTPGATE-IN           remove the jump
+ * </pre>
+ *
+ * <p>The rules accept only {@code NEW}: the rest of the connection is the host's
+ * {@code ESTABLISHED} rule's business. Every call passes {@code -w 5} so that a concurrent
+ * iptables user makes ftpgate wait for the xtables lock rather than fail; all flags are accepted by
+ * both iptables-nft and iptables-legacy. Addresses are written as {@code iptables -S} prints them
+ * (IPv6 compressed per RFC 5952, no zone), so a listed rule can be compared with the built one.
+ */
+public final class IptablesRules {
+
+    /** Where a chain of ftpgate's is jumped to from. */
+    public enum Hook {
+        IN("INPUT"), OUT("OUTPUT");
+
+        private final String builtinChain;
+
+        Hook(String builtinChain) {
+            this.builtinChain = builtinChain;
+        }
+
+        /** The built-in chain that jumps to ftpgate's chain: {@code INPUT} or {@code OUTPUT}. */
+        public String builtinChain() {
+            return builtinChain;
+        }
+    }
+
+    /** Seconds every call waits for the xtables lock. */
+    public static final String LOCK_WAIT_SECONDS = "5";
+
+    // Chain names are at most 28 characters (XT_EXTENSION_MAXNAMELEN - 1); "-OUT" takes four.
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,24}");
+
+    private final String chainPrefix;
+
+    public IptablesRules(String chainPrefix) {
+        Objects.requireNonNull(chainPrefix, "chainPrefix");
+        if (!PREFIX.matcher(chainPrefix).matches()) {
+            throw new IllegalArgumentException("chain prefix '" + chainPrefix
+                    + "' must be 1 to 24 letters, digits, '_' or '-'");
+        }
+        this.chainPrefix = chainPrefix;
+    }
+
+    /** ftpgate's chain for the hook, e.g. {@code FTPGATE-IN}. */
+    public String chain(Hook hook) {
+        return chainPrefix + "-" + hook.name();
+    }
+
+    /** The hook whose chain holds the lease's rule: inbound leases in IN, outbound in OUT. */
+    public static Hook hookOf(DataLease lease) {
+        return lease.direction() == DataLease.Direction.INBOUND ? Hook.IN : Hook.OUT;
+    }
+
+    /** Adds the lease's rule at the end of its chain. */
+    public List<String> appendLease(DataLease lease) {
+        return leaseRule("-A", lease);
+    }
+
+    /** Deletes the lease's rule (the same specification with {@code -D}). */
+    public List<String> deleteLease(DataLease lease) {
+        return leaseRule("-D", lease);
+    }
+
+    public List<String> newChain(Hook hook) {
+        return call("-N", chain(hook));
+    }
+
+    public List<String> flushChain(Hook hook) {
+        return call("-F", chain(hook));
+    }
+
+    public List<String> deleteChain(Hook hook) {
+        return call("-X", chain(hook));
+    }
+
+    public List<String> listChain(Hook hook) {
+        return call("-S", chain(hook));
+    }
+
+    /** Lists every rule of the {@code filter} table, ftpgate's chains and jumps included. */
+    public List<String> listTable() {
+        return call("-S");
+    }
+
+    public List<String> checkJump(Hook hook) {
+        return call("-C", hook.builtinChain(), "-j", chain(hook));
+    }
+
+    /** Inserts the jump as the first rule of the built-in chain. */
+    public List<String> insertJump(Hook hook) {
+        return call("-I", hook.builtinChain(), "1", "-j", chain(hook));
+    }
+
+    /** Deletes one jump (the first, if an earlier crash left several). */
+    public List<String> deleteJump(Hook hook) {
+        return call("-D", hook.builtinChain(), "-j", chain(hook));
+    }
+
+    /** The jump as {@code iptables -S} lists it, e.g. {@code -A INPUT -j FTPGATE-IN}. */
+    public String jumpLine(Hook hook) {
+        return "-A " + hook.builtinChain() + " -j " + chain(hook);
+    }
+
+    /** The chain's declaration as {@code iptables -S} lists it, e.g. {@code -N FTPGATE-IN}. */
+    public String chainLine(Hook hook) {
+        return "-N " + chain(hook);
+    }
+
+    /** The start of every rule {@code iptables -S} lists in the chain: {@code -A FTPGATE-IN }. */
+    public String ruleLinePrefix(Hook hook) {
+        return "-A " + chain(hook) + " ";
+    }
+
+    /**
+     * The lease's rule as {@code iptables -S} prints it: the {@code -A} arguments without
+     * {@code -w 5}, the comment quoted.
+     */
+    public String listedLine(DataLease lease) {
+        List<String> args = appendLease(lease);
+        return commandLine(args.subList(2, args.size()));
+    }
+
+    /**
+     * Joins arguments for logs and error messages; an argument containing a space is quoted, as
+     * {@code iptables -S} quotes the comment.
+     */
+    public static String commandLine(List<String> argv) {
+        StringBuilder line = new StringBuilder();
+        for (String arg : argv) {
+            if (line.length() > 0) {
+                line.append(' ');
+            }
+            line.append(arg.isEmpty() || arg.contains(" ") ? '"' + arg + '"' : arg);
+        }
+        return line.toString();
+    }
+
+    /** The address as iptables prints it: dotted IPv4, RFC 5952 IPv6, without a zone. */
+    static String address(InetAddress address) {
+        if (address instanceof Inet4Address) {
+            return address.getHostAddress();
+        }
+        byte[] b = address.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        // RFC 5952 §4.2: the longest run of two or more zero groups (the first if tied) becomes "::".
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                text.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+                text.append(':');
+            }
+            text.append(Integer.toHexString(groups[i]));
+        }
+        return text.toString();
+    }
+
+    private List<String> leaseRule(String operation, DataLease lease) {
+        String hostBits = lease.isIpv6() ? "/128" : "/32";
+        String source = lease.direction() == DataLease.Direction.INBOUND ? address(lease.peer()) : address(lease.local());
+        String destination = lease.direction() == DataLease.Direction.INBOUND ? address(lease.local()) : address(lease.peer());
+        return call(operation, chain(hookOf(lease)),
+                "-s", source + hostBits,
+                "-d", destination + hostBits,
+                "-p", "tcp", "-m", "tcp", "--dport", Integer.toString(lease.port()),
+                "-m", "conntrack", "--ctstate", "NEW",
+                "-m", "comment", "--comment", "ftpgate session " + lease.sessionId(),
+                "-j", "ACCEPT");
+    }
+
+    private static List<String> call(String... args) {
+        List<String> argv = new ArrayList<>(args.length + 2);
+        argv.add("-w");
+        argv.add(LOCK_WAIT_SECONDS);
+        argv.addAll(List.of(args));
+        return List.copyOf(argv);
+    }
+}

@@ -1,0 +1,188 @@
+package io.ftpgate.protocol;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Objects;
+
+/**
+ * The address and port of an EPRT argument, RFC 2428 §2: {@code <d>proto<d>addr<d>port<d>} with
+ * proto 1 (IPv4 dotted quad) or 2 (IPv6 literal). Also the 229 reply of EPSV (§3), which carries a
+ * port only. Addresses are literals, checked here; a host name is refused, never resolved, so a
+ * client cannot make the gateway ask DNS.
+ *
+ * @param port 1..65535
+ */
+public record ExtendedAddress(InetAddress address, int port) {
+
+    public ExtendedAddress {
+        Objects.requireNonNull(address, "address");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is not in 1..65535");
+        }
+    }
+
+    /** Parses {@code <d>proto<d>addr<d>port<d>}; the delimiter is any ASCII 33..126 (§2). */
+    public static ExtendedAddress parseEprtArgument(String arg) throws FtpParseException {
+        if (arg == null || arg.isEmpty()) {
+            throw new FtpParseException(FtpParseException.Kind.EMPTY, "EPRT needs |proto|address|port|");
+        }
+        char d = arg.charAt(0);
+        if (d < 33 || d > 126) {
+            throw new FtpParseException(FtpParseException.Kind.BAD_DELIMITER,
+                    "EPRT delimiter must be a printable ASCII character: " + LogText.escape(arg));
+        }
+        if (arg.length() < 2 || arg.charAt(arg.length() - 1) != d) {
+            throw new FtpParseException(FtpParseException.Kind.BAD_DELIMITER,
+                    "EPRT argument must end with its delimiter " + d + ": " + LogText.escape(arg));
+        }
+        String[] fields = arg.substring(1, arg.length() - 1).split(java.util.regex.Pattern.quote(String.valueOf(d)), -1);
+        if (fields.length != 3) {
+            throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD,
+                    "EPRT takes three fields (proto, address, port): " + LogText.escape(arg));
+        }
+        String proto = fields[0];
+        String addr = fields[1];
+        if (proto.isEmpty() || addr.isEmpty() || fields[2].isEmpty()) {
+            throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD,
+                    "EPRT field is empty: " + LogText.escape(arg));
+        }
+        InetAddress address = switch (proto) {
+            case "1" -> parseIpv4(addr);
+            case "2" -> parseIpv6(addr);
+            default -> throw new FtpParseException(FtpParseException.Kind.UNSUPPORTED_PROTOCOL,
+                    "EPRT network protocol must be 1 (IPv4) or 2 (IPv6): " + LogText.escape(proto));
+        };
+        return new ExtendedAddress(address, parsePort(fields[2], arg));
+    }
+
+    /**
+     * Finds the port in a 229 reply text, RFC 2428 §3: {@code (<d><d><d>port<d>)} anywhere in the
+     * text, the four delimiters the same printable character.
+     */
+    public static int parseExtendedPassiveReply(String replyText) throws FtpParseException {
+        Objects.requireNonNull(replyText, "replyText");
+        FtpParseException firstError = null;
+        for (int open = replyText.indexOf('('); open >= 0; open = replyText.indexOf('(', open + 1)) {
+            int close = replyText.indexOf(')', open);
+            if (close < 0) {
+                break;
+            }
+            String inner = replyText.substring(open + 1, close);
+            if (inner.length() < 5) {
+                continue;
+            }
+            char d = inner.charAt(0);
+            if (d < 33 || d > 126 || HostPort.isDigit(d) || inner.charAt(1) != d || inner.charAt(2) != d
+                    || inner.charAt(inner.length() - 1) != d) {
+                continue;
+            }
+            try {
+                return parsePort(inner.substring(3, inner.length() - 1), replyText);
+            } catch (FtpParseException e) {
+                if (firstError == null) {
+                    firstError = e;
+                }
+            }
+        }
+        if (firstError != null) {
+            throw firstError;
+        }
+        throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD,
+                "no (|||port|) in the extended passive reply: " + LogText.escape(replyText));
+    }
+
+    /** The text of a 229 reply, RFC 2428 §3. */
+    public static String extendedPassiveReplyText(int port) {
+        return "Entering Extended Passive Mode (|||" + port + "|)";
+    }
+
+    /** {@code |1|a.b.c.d|port|} or {@code |2|v6|port|}. */
+    public String toEprtArgument() {
+        if (address instanceof Inet4Address) {
+            return "|1|" + address.getHostAddress() + "|" + port + "|";
+        }
+        String v6 = address.getHostAddress();
+        int scope = v6.indexOf('%');
+        return "|2|" + (scope < 0 ? v6 : v6.substring(0, scope)) + "|" + port + "|";
+    }
+
+    private static Inet4Address parseIpv4(String addr) throws FtpParseException {
+        String[] parts = addr.split("\\.", -1);
+        if (parts.length != 4) {
+            throw badAddress("an IPv4 dotted quad", addr);
+        }
+        int[] b = new int[4];
+        for (int i = 0; i < 4; i++) {
+            String part = parts[i];
+            if (part.isEmpty() || part.length() > 3) {
+                throw badAddress("an IPv4 dotted quad", addr);
+            }
+            for (int j = 0; j < part.length(); j++) {
+                if (!HostPort.isDigit(part.charAt(j))) {
+                    throw badAddress("an IPv4 dotted quad", addr);
+                }
+            }
+            b[i] = Integer.parseInt(part);
+            if (b[i] > 255) {
+                throw badAddress("an IPv4 dotted quad", addr);
+            }
+        }
+        return HostPort.ipv4(b[0], b[1], b[2], b[3]);
+    }
+
+    /**
+     * Only hex digits, colons and dots (for an embedded IPv4 tail) pass, and there must be a colon:
+     * for such a string the JDK only checks the literal's format and never performs a lookup.
+     * Zone ids ({@code %eth0}) are refused: they name local interfaces, not peers.
+     */
+    private static InetAddress parseIpv6(String addr) throws FtpParseException {
+        if (addr.indexOf(':') < 0 || addr.length() > 45) {
+            throw badAddress("an IPv6 literal", addr);
+        }
+        for (int i = 0; i < addr.length(); i++) {
+            char c = addr.charAt(i);
+            boolean ok = HostPort.isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.';
+            if (!ok) {
+                throw badAddress("an IPv6 literal", addr);
+            }
+        }
+        try {
+            InetAddress parsed = InetAddress.getByName(addr);
+            // An IPv4-mapped literal (::ffff:a.b.c.d) comes back as an Inet4Address; accepted as is.
+            if (!(parsed instanceof Inet6Address) && !(parsed instanceof Inet4Address)) {
+                throw badAddress("an IPv6 literal", addr);
+            }
+            return parsed;
+        } catch (UnknownHostException e) {
+            throw badAddress("an IPv6 literal", addr);
+        }
+    }
+
+    private static int parsePort(String field, String input) throws FtpParseException {
+        if (field.isEmpty()) {
+            throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD, "port is missing: "
+                    + LogText.escape(input));
+        }
+        long value = 0;
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (!HostPort.isDigit(c)) {
+                throw new FtpParseException(FtpParseException.Kind.BAD_NUMBER,
+                        "port is not a decimal number: " + LogText.escape(field));
+            }
+            value = Math.min(value * 10 + (c - '0'), 65536);
+        }
+        if (value < 1 || value > 65535) {
+            throw new FtpParseException(FtpParseException.Kind.OUT_OF_RANGE,
+                    "port must be 1..65535: " + LogText.escape(field));
+        }
+        return (int) value;
+    }
+
+    private static FtpParseException badAddress(String expected, String addr) {
+        return new FtpParseException(FtpParseException.Kind.BAD_ADDRESS,
+                "EPRT address must be " + expected + " (names are not resolved): " + LogText.escape(addr));
+    }
+}

@@ -1,0 +1,228 @@
+package io.ftpgate.firewall;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ftpgate.firewall.DataLease.Direction;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class LeaseExecutorTest {
+
+    private final RecordingFirewall firewall = new RecordingFirewall();
+    private final LeaseExecutor executor = new LeaseExecutor(firewall);
+
+    @AfterEach
+    void close() {
+        executor.close();
+    }
+
+    @Test
+    void runsCallsInSubmissionOrderOnTheFirewallThread() throws Exception {
+        assertThat(executor.start()).isEqualTo(3);
+        DataLease a = lease(1, 40001);
+        DataLease b = lease(1, 40002);
+        CompletableFuture<Void> applyA = executor.apply(a);
+        CompletableFuture<Void> applyB = executor.apply(b);
+        CompletableFuture<Void> revokeA = executor.revoke(a);
+        CompletableFuture.allOf(applyA, applyB, revokeA).get(5, TimeUnit.SECONDS);
+        executor.stop();
+
+        assertThat(firewall.calls).containsExactly("start", "apply " + a, "apply " + b, "revoke " + a,
+                "revoke " + b, "stop");
+        assertThat(firewall.threads).containsOnly(LeaseExecutor.THREAD_NAME);
+    }
+
+    @Test
+    void futuresCompleteOnTheFirewallThread() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        firewall.blockApplyUntil = release;
+        CompletableFuture<String> completedOnFuture = executor.apply(lease(1, 40001))
+                .thenApply(ignored -> Thread.currentThread().getName());
+        release.countDown();
+        String completedOn = completedOnFuture.get(5, TimeUnit.SECONDS);
+        assertThat(completedOn).isEqualTo(LeaseExecutor.THREAD_NAME);
+    }
+
+    @Test
+    void countsActiveLeases() throws Exception {
+        DataLease a = lease(1, 40001);
+        executor.apply(a).get(5, TimeUnit.SECONDS);
+        executor.apply(lease(2, 40002)).get(5, TimeUnit.SECONDS);
+        assertThat(executor.activeLeases()).isEqualTo(2);
+
+        executor.revoke(a).get(5, TimeUnit.SECONDS);
+        assertThat(executor.activeLeases()).isEqualTo(1);
+    }
+
+    @Test
+    void applyingAnActiveLeaseAgainDoesNotAddASecondRule() throws Exception {
+        DataLease a = lease(1, 40001);
+        executor.apply(a).get(5, TimeUnit.SECONDS);
+        executor.apply(a).get(5, TimeUnit.SECONDS);
+        assertThat(firewall.calls).containsExactly("apply " + a);
+        assertThat(executor.activeLeases()).isEqualTo(1);
+    }
+
+    @Test
+    void failedApplyCompletesExceptionallyAndIsNotActive() {
+        DataLease a = lease(1, 40001);
+        firewall.failing.add("apply " + a);
+        assertThatThrownBy(() -> executor.apply(a).get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(FirewallException.class).hasMessageContaining("refused apply");
+        assertThat(executor.activeLeases()).isZero();
+    }
+
+    @Test
+    void failedRevokeCompletesExceptionallyAndStaysActive() throws Exception {
+        DataLease a = lease(1, 40001);
+        executor.apply(a).get(5, TimeUnit.SECONDS);
+        firewall.failing.add("revoke " + a);
+
+        assertThatThrownBy(() -> executor.revoke(a).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(FirewallException.class).hasMessageContaining("refused revoke");
+        assertThat(executor.activeLeases()).isEqualTo(1);
+    }
+
+    @Test
+    void aFailureDoesNotStopLaterCalls() throws Exception {
+        DataLease a = lease(1, 40001);
+        DataLease b = lease(1, 40002);
+        firewall.failing.add("apply " + a);
+        CompletableFuture<Void> first = executor.apply(a);
+        CompletableFuture<Void> second = executor.apply(b);
+        second.get(5, TimeUnit.SECONDS);
+        assertThat(first).isCompletedExceptionally();
+        assertThat(executor.activeLeases()).isEqualTo(1);
+    }
+
+    @Test
+    void revokeSessionRevokesOnlyThatSessionsActiveLeases() throws Exception {
+        DataLease a = lease(7, 40001);
+        DataLease b = lease(7, 40002);
+        DataLease other = lease(8, 40003);
+        for (DataLease l : List.of(a, b, other)) {
+            executor.apply(l).get(5, TimeUnit.SECONDS);
+        }
+
+        assertThat(executor.revokeSession(7).get(5, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(executor.activeLeases()).isEqualTo(1);
+        assertThat(firewall.calls).contains("revoke " + a, "revoke " + b).doesNotContain("revoke " + other);
+        assertThat(executor.revokeSession(7).get(5, TimeUnit.SECONDS)).isZero();
+    }
+
+    @Test
+    void revokeSessionTriesEveryLeaseAndReportsTheFailure() throws Exception {
+        DataLease a = lease(7, 40001);
+        DataLease b = lease(7, 40002);
+        executor.apply(a).get(5, TimeUnit.SECONDS);
+        executor.apply(b).get(5, TimeUnit.SECONDS);
+        firewall.failing.add("revoke " + a);
+
+        assertThatThrownBy(() -> executor.revokeSession(7).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(FirewallException.class).hasMessageContaining("session 7");
+        assertThat(firewall.calls).contains("revoke " + a, "revoke " + b);
+        assertThat(executor.activeLeases()).isEqualTo(1);
+    }
+
+    @Test
+    void stopRevokesEveryActiveLeaseEvenAfterAFailureThenStopsTheFirewall() throws Exception {
+        DataLease a = lease(1, 40001);
+        DataLease b = lease(2, 40002);
+        executor.apply(a).get(5, TimeUnit.SECONDS);
+        executor.apply(b).get(5, TimeUnit.SECONDS);
+        firewall.failing.add("revoke " + a);
+
+        executor.stop();
+
+        assertThat(firewall.calls).contains("revoke " + a, "revoke " + b).endsWith("stop");
+        assertThat(executor.activeLeases()).isZero();
+    }
+
+    @Test
+    void blockingStartAndStopRethrowTheFirewallException() {
+        firewall.failing.add("start");
+        firewall.failing.add("stop");
+        assertThatThrownBy(executor::start).isInstanceOf(FirewallException.class).hasMessageContaining("refused start");
+        assertThatThrownBy(executor::stop).isInstanceOf(FirewallException.class).hasMessageContaining("refused stop");
+    }
+
+    @Test
+    void closeLetsQueuedCallsFinishAndLaterCallsFail() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        firewall.blockApplyUntil = release;
+        CompletableFuture<Void> queued = executor.apply(lease(1, 40001));
+        release.countDown();
+        executor.close();
+
+        assertThat(queued).isCompleted().isNotCompletedExceptionally();
+        assertThatThrownBy(() -> executor.apply(lease(1, 40002)).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(FirewallException.class).hasMessageContaining("closed");
+    }
+
+    private static DataLease lease(long session, int port) {
+        return new DataLease(session, Direction.INBOUND, InetAddress.getLoopbackAddress(),
+                InetAddress.getLoopbackAddress(), port);
+    }
+
+    /** Records each call and the thread it ran on; throws for calls listed in {@code failing}. */
+    static final class RecordingFirewall implements Firewall {
+        final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+        final Set<String> threads = Collections.synchronizedSet(new HashSet<>());
+        final Set<String> failing = Collections.synchronizedSet(new HashSet<>());
+        volatile CountDownLatch blockApplyUntil;
+
+        @Override
+        public String name() {
+            return "recording";
+        }
+
+        @Override
+        public int start() throws FirewallException {
+            record("start");
+            return 3;
+        }
+
+        @Override
+        public void apply(DataLease lease) throws FirewallException {
+            CountDownLatch latch = blockApplyUntil;
+            if (latch != null) {
+                try {
+                    latch.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            record("apply " + lease);
+        }
+
+        @Override
+        public void revoke(DataLease lease) throws FirewallException {
+            record("revoke " + lease);
+        }
+
+        @Override
+        public void stop() throws FirewallException {
+            record("stop");
+        }
+
+        private void record(String call) throws FirewallException {
+            calls.add(call);
+            threads.add(Thread.currentThread().getName());
+            if (failing.contains(call)) {
+                throw new FirewallException("refused " + call);
+            }
+        }
+    }
+}
