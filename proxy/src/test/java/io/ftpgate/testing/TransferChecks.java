@@ -33,7 +33,8 @@ public final class TransferChecks {
     public void list(FtpClientTool tool, FtpEndpoint endpoint, FtpMode mode) {
         ExecResult result = tool.list(topology, endpoint, mode);
         assertThat(result.ok()).as("%s LIST in %s via %s:\n%s", tool.name(), mode, endpoint, result.describe()).isTrue();
-        assertThat(result.stdout()).as("listing").contains(VsftpdServer.SMALL, VsftpdServer.BIG, VsftpdServer.UPLOAD_DIR);
+        assertThat(result.stdout()).as("%s LIST in %s via %s lists the root:\n%s", tool.name(), mode, endpoint, result.describe())
+                .contains(VsftpdServer.SMALL, VsftpdServer.BIG, VsftpdServer.UPLOAD_DIR);
     }
 
     public void retrieve(FtpClientTool tool, FtpEndpoint endpoint, FtpMode mode, String tag) {
