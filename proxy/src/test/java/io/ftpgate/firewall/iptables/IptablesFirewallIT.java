@@ -1,0 +1,288 @@
+package io.ftpgate.firewall.iptables;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.DataLease.Direction;
+import io.ftpgate.firewall.iptables.IptablesRules.Hook;
+import io.ftpgate.testing.RootTools;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The iptables backend against real iptables in two fresh network namespaces, joined by a veth
+ * pair: the gateway ({@code 198.51.100.1}, {@code 2001:db8:1::1}) where ftpgate's rules go, and a
+ * client ({@code .2}, {@code ::2}). Nothing outside the two namespaces is touched; both are deleted
+ * after every test, whatever happened.
+ */
+@Tag("netns")
+class IptablesFirewallIT {
+
+    private static final String GATEWAY_V4 = "198.51.100.1";
+    private static final String CLIENT_V4 = "198.51.100.2";
+    private static final String GATEWAY_V6 = "2001:db8:1::1";
+    private static final String CLIENT_V6 = "2001:db8:1::2";
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final CommandRunner runner = new CommandRunner();
+    private final IptablesRules rules = new IptablesRules("FTPGATE");
+    private final List<Process> processes = new ArrayList<>();
+    private String gateway;
+    private String client;
+
+    @BeforeEach
+    void createNamespaces() throws Exception {
+        RootTools.requireRootAndTools("ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save");
+        String suffix = ProcessHandle.current().pid() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
+        gateway = "ftpgate-fw-gw-" + suffix;
+        run("ip", "netns", "add", gateway);
+        client = "ftpgate-fw-cl-" + suffix;
+        run("ip", "netns", "add", client);
+        // Created inside the namespaces: no interface ever appears in the root namespace.
+        run("ip", "-n", gateway, "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", client);
+        for (String[] side : new String[][] {{gateway, "v0", GATEWAY_V4, GATEWAY_V6}, {client, "v1", CLIENT_V4, CLIENT_V6}}) {
+            run("ip", "-n", side[0], "link", "set", "lo", "up");
+            run("ip", "-n", side[0], "addr", "add", side[2] + "/24", "dev", side[1]);
+            run("ip", "-n", side[0], "-6", "addr", "add", side[3] + "/64", "dev", side[1], "nodad");
+            run("ip", "-n", side[0], "link", "set", side[1], "up");
+        }
+    }
+
+    @AfterEach
+    void deleteNamespaces() throws Exception {
+        for (Process process : processes) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+        for (String ns : Arrays.asList(gateway, client)) {
+            if (ns != null) {
+                runner.run(List.of("ip", "netns", "del", ns), TIMEOUT);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"iptables", "iptables-legacy"})
+    void startCreatesBothChainsAndOneJumpEach(String flavour) throws Exception {
+        requireFlavour(flavour);
+        IptablesFirewall firewall = firewall(flavour, true);
+        assertThat(firewall.start()).isZero();
+
+        for (String binary : binaries(flavour)) {
+            List<String> table = list(binary);
+            assertThat(table).contains("-N FTPGATE-IN", "-N FTPGATE-OUT");
+            assertThat(table).filteredOn(line -> line.startsWith("-A INPUT ")).first().isEqualTo("-A INPUT -j FTPGATE-IN");
+            assertThat(table).filteredOn("-A INPUT -j FTPGATE-IN"::equals).hasSize(1);
+            assertThat(table).filteredOn("-A OUTPUT -j FTPGATE-OUT"::equals).hasSize(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"iptables", "iptables-legacy"})
+    void applyAddsExactlyTheGoldenLineAndRevokeRemovesIt(String flavour) throws Exception {
+        requireFlavour(flavour);
+        IptablesFirewall firewall = firewall(flavour, true);
+        firewall.start();
+        List<DataLease> leases = List.of(
+                new DataLease(17, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001),
+                new DataLease(17, Direction.OUTBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 20),
+                new DataLease(18, Direction.INBOUND, ip(CLIENT_V6), ip(GATEWAY_V6), 40002),
+                new DataLease(18, Direction.OUTBOUND, ip(CLIENT_V6), ip(GATEWAY_V6), 20));
+
+        for (DataLease lease : leases) {
+            String binary = binaries(flavour).get(lease.isIpv6() ? 1 : 0);
+            Hook hook = IptablesRules.hookOf(lease);
+            firewall.apply(lease);
+            assertThat(listChain(binary, hook)).containsExactly(rules.chainLine(hook), rules.listedLine(lease));
+            firewall.revoke(lease);
+            assertThat(listChain(binary, hook)).containsExactly(rules.chainLine(hook));
+            firewall.revoke(lease); // already gone: not an error
+        }
+    }
+
+    @Test
+    void aSecondStartCountsAndRemovesOrphansAndKeepsOneJump() throws Exception {
+        firewall("iptables", false).start();
+        // Behind ftpgate's back: two leftover leases and the duplicate jumps a crash could leave.
+        DataLease v4 = new DataLease(3, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001);
+        DataLease v6 = new DataLease(3, Direction.INBOUND, ip(CLIENT_V6), ip(GATEWAY_V6), 40001);
+        run(in(gateway, "iptables", rules.appendLease(v4)));
+        run(in(gateway, "ip6tables", rules.appendLease(v6)));
+        run(in(gateway, "iptables", rules.insertJump(Hook.IN)));
+        run(in(gateway, "iptables", rules.insertJump(Hook.IN)));
+
+        assertThat(firewall("iptables", false).start()).isEqualTo(2);
+        assertThat(firewall("iptables", false).start()).isZero();
+
+        for (String binary : List.of("iptables", "ip6tables")) {
+            assertThat(listChain(binary, Hook.IN)).containsExactly("-N FTPGATE-IN");
+            assertThat(list(binary)).filteredOn("-A INPUT -j FTPGATE-IN"::equals).hasSize(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"iptables", "iptables-legacy"})
+    void stopLeavesNothingAndIsIdempotent(String flavour) throws Exception {
+        requireFlavour(flavour);
+        IptablesFirewall firewall = firewall(flavour, true);
+        firewall.start();
+        firewall.apply(new DataLease(5, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001));
+        firewall.apply(new DataLease(5, Direction.INBOUND, ip(CLIENT_V6), ip(GATEWAY_V6), 40001));
+
+        firewall.stop();
+        firewall.stop();
+
+        for (String save : List.of(flavour + "-save", flavour.replace("iptables", "ip6tables") + "-save")) {
+            assertThat(run(in(gateway, save, List.of())).stdout()).doesNotContainIgnoringCase("FTPGATE");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"IPv4", "IPv6"})
+    void aLeaseOpensExactlyItsConnectionUntilRevoked(String family) throws Exception {
+        boolean v6 = family.equals("IPv6");
+        String binary = v6 ? "ip6tables" : "iptables";
+        String gatewayAddress = v6 ? GATEWAY_V6 : GATEWAY_V4;
+        // The gateway admits only what ftpgate leases, packets of established connections and,
+        // for IPv6, ICMPv6 (neighbour discovery).
+        run(in(gateway, binary, List.of("-w", "5", "-A", "INPUT", "-m", "conntrack", "--ctstate",
+                "ESTABLISHED,RELATED", "-j", "ACCEPT")));
+        if (v6) {
+            run(in(gateway, binary, List.of("-w", "5", "-A", "INPUT", "-p", "ipv6-icmp", "-j", "ACCEPT")));
+        }
+        run(in(gateway, binary, List.of("-w", "5", "-P", "INPUT", "DROP")));
+        IptablesFirewall firewall = firewall("iptables", false);
+        firewall.start();
+        listen(gateway, 40001);
+        listen(gateway, 40002);
+        DataLease lease = new DataLease(21, Direction.INBOUND, ip(v6 ? CLIENT_V6 : CLIENT_V4), ip(gatewayAddress), 40001);
+
+        assertThat(connect(client, gatewayAddress, 40001)).as("before apply").isFalse();
+        firewall.apply(lease);
+        assertThat(connect(client, gatewayAddress, 40001)).as("after apply").isTrue();
+        assertThat(connect(client, gatewayAddress, 40002)).as("another port after apply").isFalse();
+        firewall.revoke(lease);
+        assertThat(connect(client, gatewayAddress, 40001)).as("new connection after revoke").isFalse();
+    }
+
+    @Test
+    void measureApplyAndRevoke() throws Exception {
+        IptablesFirewall firewall = firewall("iptables", false);
+        firewall.start();
+        int rounds = 50;
+        long[] apply = new long[rounds];
+        long[] revoke = new long[rounds];
+        long[] bare = new long[rounds];
+        for (int i = 0; i < rounds; i++) {
+            DataLease lease = new DataLease(i, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 41000 + i);
+            long t0 = System.nanoTime();
+            firewall.apply(lease);
+            long t1 = System.nanoTime();
+            firewall.revoke(lease);
+            long t2 = System.nanoTime();
+            run(List.of("ip", "netns", "exec", gateway, "true"));
+            long t3 = System.nanoTime();
+            apply[i] = t1 - t0;
+            revoke[i] = t2 - t1;
+            bare[i] = t3 - t2;
+        }
+        System.out.printf("iptables (%s) in a netns, median of %d: apply %.2f ms, revoke %.2f ms"
+                        + " (of which 'ip netns exec NS true' alone: %.2f ms)%n",
+                run(in(gateway, "iptables", List.of("-V"))).stdout().strip(), rounds,
+                median(apply), median(revoke), median(bare));
+    }
+
+    // --- helpers ---
+
+    private IptablesFirewall firewall(String flavour, boolean guardOutput) {
+        List<String> binaries = binaries(flavour);
+        return new IptablesFirewall("FTPGATE", List.of("ip", "netns", "exec", gateway),
+                binaries.get(0), binaries.get(1), TIMEOUT, guardOutput);
+    }
+
+    private static List<String> binaries(String flavour) {
+        return List.of(flavour, flavour.replace("iptables", "ip6tables"));
+    }
+
+    private static void requireFlavour(String flavour) {
+        List<String> tools = new ArrayList<>(binaries(flavour));
+        tools.add(flavour + "-save");
+        RootTools.requireRootAndTools(tools.toArray(String[]::new));
+    }
+
+    private List<String> list(String binary) throws IOException {
+        return run(in(gateway, binary, List.of("-w", "5", "-S"))).stdout().lines().toList();
+    }
+
+    private List<String> listChain(String binary, Hook hook) throws IOException {
+        return run(in(gateway, binary, rules.listChain(hook))).stdout().lines().toList();
+    }
+
+    private static List<String> in(String ns, String binary, List<String> args) {
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, binary));
+        argv.addAll(args);
+        return argv;
+    }
+
+    private CommandRunner.Result run(String... argv) throws IOException {
+        return run(List.of(argv));
+    }
+
+    private CommandRunner.Result run(List<String> argv) throws IOException {
+        CommandRunner.Result result = runner.run(argv, TIMEOUT);
+        assertThat(result.ok()).as("%s: %s", IptablesRules.commandLine(argv), result.failure()).isTrue();
+        return result;
+    }
+
+    private void listen(String ns, int port) throws Exception {
+        Process listener = new ProcessBuilder(java(ns, "listen", Integer.toString(port)))
+                .redirectErrorStream(true).start();
+        processes.add(listener);
+        BufferedReader out = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).as("listener in %s", ns).isEqualTo("listening");
+    }
+
+    private boolean connect(String ns, String host, int port) throws Exception {
+        CommandRunner.Result result = runner.run(java(ns, "connect", host, Integer.toString(port), "1500"), TIMEOUT);
+        assertThat(result.exitCode()).as(result.stdout() + result.stderr()).isIn(0, 1);
+        return result.exitCode() == 0;
+    }
+
+    private static List<String> java(String ns, String... args) throws URISyntaxException {
+        String classes = Path.of(TcpProbeMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns,
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes, TcpProbeMain.class.getName()));
+        argv.addAll(List.of(args));
+        return argv;
+    }
+
+    private static double median(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        double middle = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+        return middle / 1_000_000.0;
+    }
+
+    private static InetAddress ip(String literal) throws IOException {
+        return InetAddress.getByName(literal);
+    }
+}

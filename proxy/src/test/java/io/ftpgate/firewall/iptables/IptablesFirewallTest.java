@@ -1,0 +1,310 @@
+package io.ftpgate.firewall.iptables;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.DataLease.Direction;
+import io.ftpgate.firewall.FirewallException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The backend's decisions, against a scripted runner; the real commands are in IptablesFirewallIT. */
+class IptablesFirewallTest {
+
+    private static final String BAD_RULE = "iptables: Bad rule (does a matching rule exist in that chain?).\n";
+
+    private final ScriptedRunner runner = new ScriptedRunner();
+
+    private IptablesFirewall firewall(boolean guardOutput) {
+        return new IptablesFirewall("FTPGATE", List.of("ip", "netns", "exec", "ns"), "iptables", "ip6tables",
+                Duration.ofSeconds(5), guardOutput, runner);
+    }
+
+    @Test
+    void startOnCleanTablesCreatesChainAndOneJumpPerFamily() throws Exception {
+        assertThat(firewall(false).start()).isZero();
+        assertThat(runner.lines()).containsExactly(
+                "ip netns exec ns iptables -w 5 -S",
+                "ip netns exec ns iptables -w 5 -N FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -N FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -I INPUT 1 -j FTPGATE-IN");
+    }
+
+    @Test
+    void startWithGuardedOutputAlsoHooksOutput() throws Exception {
+        runner.unusable("ip6tables", 255, "exec of \"ip6tables\" failed: No such file or directory");
+        firewall(true).start();
+        assertThat(runner.lines()).contains(
+                "ip netns exec ns iptables -w 5 -N FTPGATE-OUT",
+                "ip netns exec ns iptables -w 5 -I OUTPUT 1 -j FTPGATE-OUT");
+    }
+
+    @Test
+    void startCountsAndFlushesOrphansAndKeepsExactlyOneJump() throws Exception {
+        runner.listing("iptables", """
+                -P INPUT DROP
+                -N FTPGATE-IN
+                -A INPUT -j FTPGATE-IN
+                -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+                -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 3" -j ACCEPT
+                -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40002 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 3" -j ACCEPT
+                """);
+        runner.listing("ip6tables", """
+                -N FTPGATE-IN
+                -A INPUT -j FTPGATE-IN
+                -A INPUT -j FTPGATE-IN
+                -A INPUT -j FTPGATE-IN
+                -A FTPGATE-IN -s 2001:db8:1::2/128 -d 2001:db8:1::1/128 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 3" -j ACCEPT
+                """);
+
+        assertThat(firewall(false).start()).isEqualTo(3);
+        assertThat(runner.lines()).containsExactly(
+                "ip netns exec ns iptables -w 5 -S",
+                "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN");
+    }
+
+    @Test
+    void startRemovesAnOutputChainLeftByARunThatGuardedOutput() throws Exception {
+        runner.unusable("ip6tables", 255, "exec failed");
+        runner.listing("iptables", """
+                -N FTPGATE-IN
+                -N FTPGATE-OUT
+                -A INPUT -j FTPGATE-IN
+                -A OUTPUT -j FTPGATE-OUT
+                -A FTPGATE-OUT -s 203.0.113.1/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 20 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 4" -j ACCEPT
+                """);
+        assertThat(firewall(false).start()).isEqualTo(1);
+        assertThat(runner.lines()).containsExactly(
+                "ip netns exec ns iptables -w 5 -S",
+                "ip netns exec ns iptables -w 5 -D OUTPUT -j FTPGATE-OUT",
+                "ip netns exec ns iptables -w 5 -F FTPGATE-OUT",
+                "ip netns exec ns iptables -w 5 -X FTPGATE-OUT",
+                "ip netns exec ns ip6tables -w 5 -S");
+    }
+
+    @Test
+    void aChainCreatedConcurrentlyIsFine() throws Exception {
+        runner.fail("iptables -w 5 -N FTPGATE-IN", 1, "iptables: Chain already exists.\n");
+        runner.unusable("ip6tables", 255, "exec failed");
+        firewall(false).start();
+        assertThat(runner.lines()).contains("ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN");
+    }
+
+    @Test
+    void ipv4FailureAtStartIsAnError() {
+        runner.fail("iptables -w 5 -I INPUT 1 -j FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
+        assertThatThrownBy(() -> firewall(false).start()).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN")
+                .hasMessageContaining("exit 4: iptables: Resource temporarily unavailable.");
+    }
+
+    @Test
+    void missingIp6tablesDisablesIpv6LeasesOnly() throws Exception {
+        runner.missing("ip6tables");
+        IptablesFirewall firewall = new IptablesFirewall("FTPGATE", List.of(), "iptables", "ip6tables",
+                Duration.ofSeconds(5), false, runner);
+        assertThat(firewall.start()).isZero();
+        assertThat(firewall.ipv6Enabled()).isFalse();
+
+        assertThatThrownBy(() -> firewall.apply(v6Lease())).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("IPv6 leases are disabled");
+        firewall.apply(v4Lease());
+        assertThat(runner.lines()).last().asString().startsWith("iptables -w 5 -A FTPGATE-IN");
+    }
+
+    @Test
+    void unusableIpv6TablesDisableIpv6Leases() throws Exception {
+        runner.unusable("ip6tables", 3, "ip6tables v1.8.9 (legacy): can't initialize ip6tables table `filter': "
+                + "Table does not exist (do you need to insmod?)\n");
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        assertThat(firewall.ipv6Enabled()).isFalse();
+        assertThatThrownBy(() -> firewall.revoke(v6Lease())).isInstanceOf(FirewallException.class);
+    }
+
+    @Test
+    void applyRunsTheGoldenRuleWithTheRightBinary() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        firewall.apply(v4Lease());
+        firewall.apply(v6Lease());
+        assertThat(runner.lines()).containsExactly(
+                "ip netns exec ns iptables -w 5 -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp"
+                        + " --dport 40001 -m conntrack --ctstate NEW -m comment --comment \"ftpgate session 17\" -j ACCEPT",
+                "ip netns exec ns ip6tables -w 5 -A FTPGATE-IN -s 2001:db8:1::2/128 -d 2001:db8:1::1/128 -p tcp -m tcp"
+                        + " --dport 40001 -m conntrack --ctstate NEW -m comment --comment \"ftpgate session 17\" -j ACCEPT");
+    }
+
+    @Test
+    void failedApplyNamesTheCommandAndStderr() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.fail("iptables -w 5 -A FTPGATE-IN", 2, "iptables v1.8.9 (nf_tables): Couldn't load match `conntrack'\n");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("ip netns exec ns iptables -w 5 -A FTPGATE-IN -s 198.51.100.2/32")
+                .hasMessageContaining("exit 2: iptables v1.8.9 (nf_tables): Couldn't load match `conntrack'");
+    }
+
+    @Test
+    void aCommandThatTimesOutFails() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.timeout("iptables -w 5 -A FTPGATE-IN");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("timed out");
+    }
+
+    @Test
+    void revokingAMissingRuleIsNotAnError() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.fail("iptables -w 5 -D FTPGATE-IN", 1, BAD_RULE);
+        firewall.revoke(v4Lease());
+        assertThat(runner.lines()).last().asString().contains("iptables -w 5 -D FTPGATE-IN -s 198.51.100.2/32");
+    }
+
+    @Test
+    void otherRevokeFailuresAreErrors() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.fail("iptables -w 5 -D FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
+        assertThatThrownBy(() -> firewall.revoke(v4Lease())).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("Resource temporarily unavailable");
+    }
+
+    @Test
+    void outboundLeasesNeedNoRuleUnlessOutputIsGuarded() throws Exception {
+        DataLease outbound = new DataLease(17, Direction.OUTBOUND, ip("203.0.113.2"), ip("203.0.113.1"), 20);
+        IptablesFirewall unguarded = firewall(false);
+        unguarded.start();
+        runner.calls.clear();
+        unguarded.apply(outbound);
+        unguarded.revoke(outbound);
+        assertThat(runner.calls).isEmpty();
+
+        IptablesFirewall guarded = firewall(true);
+        guarded.start();
+        runner.calls.clear();
+        guarded.apply(outbound);
+        assertThat(runner.lines()).singleElement().asString()
+                .startsWith("ip netns exec ns iptables -w 5 -A FTPGATE-OUT -s 203.0.113.1/32 -d 203.0.113.2/32");
+    }
+
+    @Test
+    void stopRemovesJumpsAndChainsOfBothFamiliesAndIsIdempotent() throws Exception {
+        runner.listing("iptables", "-N FTPGATE-IN\n-A INPUT -j FTPGATE-IN\n"
+                + "-A FTPGATE-IN -s 198.51.100.2/32 -j ACCEPT\n");
+        runner.listing("ip6tables", "-N FTPGATE-IN\n-N FTPGATE-OUT\n-A INPUT -j FTPGATE-IN\n-A OUTPUT -j FTPGATE-OUT\n");
+        IptablesFirewall firewall = firewall(false);
+        firewall.stop();
+        assertThat(runner.lines()).containsExactly(
+                "ip netns exec ns iptables -w 5 -S",
+                "ip netns exec ns iptables -w 5 -D INPUT -j FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -X FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -X FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -D OUTPUT -j FTPGATE-OUT",
+                "ip netns exec ns ip6tables -w 5 -F FTPGATE-OUT",
+                "ip netns exec ns ip6tables -w 5 -X FTPGATE-OUT");
+
+        runner.listing("iptables", "-P INPUT ACCEPT\n");
+        runner.listing("ip6tables", "-P INPUT ACCEPT\n");
+        runner.calls.clear();
+        firewall.stop();
+        assertThat(runner.lines()).containsExactly("ip netns exec ns iptables -w 5 -S", "ip netns exec ns ip6tables -w 5 -S");
+    }
+
+    @Test
+    void stopWithoutIp6tablesStillCleansIpv4() throws Exception {
+        runner.missing("ip6tables");
+        runner.listing("iptables", "-N FTPGATE-IN\n");
+        firewall(false).stop();
+        assertThat(runner.lines()).contains("ip netns exec ns iptables -w 5 -X FTPGATE-IN");
+    }
+
+    private static DataLease v4Lease() throws IOException {
+        return new DataLease(17, Direction.INBOUND, ip("198.51.100.2"), ip("198.51.100.1"), 40001);
+    }
+
+    private static DataLease v6Lease() throws IOException {
+        return new DataLease(17, Direction.INBOUND, ip("2001:db8:1::2"), ip("2001:db8:1::1"), 40001);
+    }
+
+    private static InetAddress ip(String literal) throws IOException {
+        return InetAddress.getByName(literal);
+    }
+
+    /**
+     * Answers {@code -S} with a per-binary listing and everything else with success, unless a
+     * scripted failure's text occurs in the command line.
+     */
+    static final class ScriptedRunner extends CommandRunner {
+        final List<List<String>> calls = new ArrayList<>();
+        private final Map<String, String> listings = new HashMap<>();
+        private final Map<String, Result> failures = new HashMap<>();
+        private final List<String> missing = new ArrayList<>();
+
+        void listing(String binary, String text) {
+            listings.put(binary, text);
+        }
+
+        void fail(String commandPart, int exitCode, String stderr) {
+            failures.put(commandPart, new Result(List.of(), exitCode, "", stderr, Duration.ofMillis(1), false));
+        }
+
+        void timeout(String commandPart) {
+            failures.put(commandPart, new Result(List.of(), Result.KILLED, "", "", Duration.ofSeconds(5), true));
+        }
+
+        /** Every command of this binary fails, as when {@code ip netns exec} cannot exec it. */
+        void unusable(String binary, int exitCode, String stderr) {
+            fail(" " + binary + " ", exitCode, stderr);
+        }
+
+        /** The binary cannot be started at all. */
+        void missing(String binary) {
+            missing.add(binary);
+        }
+
+        List<String> lines() {
+            return calls.stream().map(IptablesRules::commandLine).toList();
+        }
+
+        @Override
+        public Result run(List<String> argv, Duration timeout) throws IOException {
+            calls.add(List.copyOf(argv));
+            String line = " " + IptablesRules.commandLine(argv) + " ";
+            for (String binary : missing) {
+                if (argv.contains(binary)) {
+                    throw new IOException("Cannot run program \"" + binary + "\": error=2, No such file or directory");
+                }
+            }
+            for (Map.Entry<String, Result> failure : failures.entrySet()) {
+                if (line.contains(failure.getKey())) {
+                    Result r = failure.getValue();
+                    return new Result(argv, r.exitCode(), r.stdout(), r.stderr(), r.elapsed(), r.timedOut());
+                }
+            }
+            String binary = argv.get(argv.indexOf("-w") - 1);
+            String stdout = argv.get(argv.size() - 1).equals("-S") ? listings.getOrDefault(binary, "") : "";
+            return new Result(argv, 0, stdout, "", Duration.ofMillis(1), false);
+        }
+    }
+}
