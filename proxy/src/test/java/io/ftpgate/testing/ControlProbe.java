@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A scriptable FTP control session, run as its own JVM inside the client namespace (JDK only; see
- * {@link ProbeSession} for the test side). It connects to {@code args[0]:args[1]}, logs in as
+ * {@link ProbeSession} for the test side). It connects from {@code args[2]} to
+ * {@code args[0]:args[1]}, logs in as
  * anonymous, prints {@code READY} and then obeys lines on stdin, answering one line each:
  * <ul>
  *   <li>{@code CMD <ftp command>} — sends it, prints {@code REPLY <last reply line>};
@@ -28,6 +29,7 @@ public final class ControlProbe {
     public static void main(String[] args) throws IOException {
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (Socket control = new Socket()) {
+            control.bind(new InetSocketAddress(args[2], 0));
             control.connect(new InetSocketAddress(args[0], Integer.parseInt(args[1])), 5_000);
             control.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(control.getInputStream(), StandardCharsets.US_ASCII));

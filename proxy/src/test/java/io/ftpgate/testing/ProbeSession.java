@@ -29,12 +29,15 @@ public final class ProbeSession implements AutoCloseable {
         this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
     }
 
-    /** Starts the probe with this JVM's test class path and waits until it has logged in. */
+    /**
+     * Starts the probe with this JVM's test class path, its control connection from the client's
+     * address of the endpoint's family, and waits until it has logged in.
+     */
     public static ProbeSession open(Topology topology, FtpEndpoint endpoint) {
         Path log = topology.workDir().resolve("probe-" + System.nanoTime() + ".log");
         Process process = topology.startInteractive(topology.client, log, Topology.JAVA, "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), ControlProbe.class.getName(),
-                endpoint.host(), String.valueOf(endpoint.port()));
+                endpoint.host(), String.valueOf(endpoint.port()), FtpClientTool.clientAddress(endpoint));
         ProbeSession session = new ProbeSession(process, log);
         String first = session.readLine();
         if (!first.equals("READY")) {

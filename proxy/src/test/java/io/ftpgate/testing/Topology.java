@@ -110,7 +110,10 @@ public final class Topology implements AutoCloseable {
         address(gateway, "to-cli", GATEWAY_CLIENT_SIDE_V4 + "/24", GATEWAY_CLIENT_SIDE_V6 + "/64");
         address(gateway, "to-srv", GATEWAY_SERVER_SIDE_V4 + "/24", GATEWAY_SERVER_SIDE_V6 + "/64");
         address(client, "eth0", CLIENT_V4 + "/24", CLIENT_V6 + "/64");
-        address(client, "eth0", THIRD_V4 + "/24", THIRD_V6 + "/64");
+        // The third address must never be picked as a source by itself: IPv4 makes it secondary,
+        // IPv6 would prefer the newest address unless it is deprecated (preferred_lft 0).
+        exec(client, "ip", "-4", "addr", "add", THIRD_V4 + "/24", "dev", "eth0").orThrow();
+        exec(client, "ip", "-6", "addr", "add", THIRD_V6 + "/64", "dev", "eth0", "nodad", "preferred_lft", "0").orThrow();
         address(server, "eth0", SERVER_V4 + "/24", SERVER_V6 + "/64");
         for (String[] link : new String[][] {{gateway, "to-cli"}, {gateway, "to-srv"}, {client, "eth0"}, {server, "eth0"}}) {
             exec(link[0], "ip", "link", "set", link[1], "up").orThrow();
