@@ -1,6 +1,165 @@
 package io.ftpgate;
 
+import com.typesafe.config.ConfigFactory;
+import io.ftpgate.config.ConfigError;
+import io.ftpgate.config.Settings;
+import io.ftpgate.config.SettingsLoader;
+import io.ftpgate.firewall.FirewallException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The command line. Exit codes: 0 done, 1 failed at run time, 2 bad usage, 78 bad configuration. */
 public final class Main {
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_USAGE = 2;
+    /** sysexits.h EX_CONFIG; systemd units use it to not restart on a configuration error. */
+    static final int EXIT_CONFIG = 78;
+
+    static final String USAGE = """
+            Usage: java -jar ftpgate.jar [OPTIONS]
+
+              --config FILE          settings file (HOCON); defaults: reference.conf in the jar
+              --check-config         read and check the settings, print them, exit (0 or 78)
+              --demo                 start an embedded FTP server and a gateway in front of it
+                                     on 127.0.0.1:2121, firewall 'none'; try: curl ftp://127.0.0.1:2121/
+              --listen ADDR:PORT     a listener address (repeatable; IPv6 as [ADDR]:PORT)
+              --upstream HOST:PORT   the FTP server for the --listen addresses
+              --firewall BACKEND     iptables | none
+              --version              print the version
+              --help                 this text
+
+            Exit codes: 0 ok, 1 run-time failure, 2 usage error, 78 configuration error.
+            """;
+
+    private Main() {}
+
     public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("ftpgate: " + e.getMessage());
+            err.print(USAGE);
+            return EXIT_USAGE;
+        }
+        if (o.help) {
+            out.print(USAGE);
+            return EXIT_OK;
+        }
+        if (o.version) {
+            out.println("ftpgate " + version());
+            return EXIT_OK;
+        }
+        Settings settings;
+        try {
+            settings = SettingsLoader.load(o.config, ConfigFactory.parseMap(o.overrides(), "command line"));
+            if (!o.demo && settings.listeners().isEmpty()) {
+                throw new ConfigError("no listener: add ftpgate.listeners in --config FILE, or give --listen and --upstream");
+            }
+        } catch (ConfigError e) {
+            err.println("ftpgate: configuration error: " + e.getMessage());
+            return EXIT_CONFIG;
+        }
+        if (o.checkConfig) {
+            out.println("configuration ok: " + settings);
+            return EXIT_OK;
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        try {
+            AutoCloseable running = o.demo ? Demo.start(settings, o.listen) : Gateway.start(settings);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    running.close();
+                } catch (Exception e) {
+                    log.error("error while stopping: {}", e.toString());
+                }
+                stopped.countDown();
+            }, "ftpgate-shutdown"));
+            stopped.await();
+            return EXIT_OK;
+        } catch (FirewallException e) {
+            log.error("cannot set up the firewall: {} (the iptables backend needs root or CAP_NET_ADMIN)", e.getMessage());
+            return EXIT_FAILED;
+        } catch (IOException e) {
+            log.error("cannot start: {}", e.getMessage());
+            return EXIT_FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EXIT_FAILED;
+        }
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "(development build)" : v;
+    }
+
+    /** The parsed command line. */
+    static final class Options {
+        Optional<Path> config = Optional.empty();
+        boolean checkConfig;
+        boolean demo;
+        boolean version;
+        boolean help;
+        final List<String> listen = new ArrayList<>();
+        String upstream;
+        String firewall;
+
+        static Options parse(String[] args) {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--config" -> o.config = Optional.of(Path.of(value(args, ++i, a)));
+                    case "--check-config" -> o.checkConfig = true;
+                    case "--demo" -> o.demo = true;
+                    case "--version" -> o.version = true;
+                    case "--help", "-h" -> o.help = true;
+                    case "--listen" -> o.listen.add(value(args, ++i, a));
+                    case "--upstream" -> o.upstream = value(args, ++i, a);
+                    case "--firewall" -> o.firewall = value(args, ++i, a);
+                    default -> throw new IllegalArgumentException("unknown option '" + a + "'");
+                }
+            }
+            if (!o.demo && (o.upstream == null) != o.listen.isEmpty()) {
+                throw new IllegalArgumentException("--listen and --upstream go together");
+            }
+            return o;
+        }
+
+        private static String value(String[] args, int i, String option) {
+            if (i >= args.length || args[i].startsWith("--")) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+
+        /** Command-line settings as configuration paths (they win over the file). */
+        Map<String, Object> overrides() {
+            Map<String, Object> m = new HashMap<>();
+            if (upstream != null) {
+                m.put("ftpgate.listeners.cli.listen", listen);
+                m.put("ftpgate.listeners.cli.upstream", upstream);
+            }
+            if (firewall != null) {
+                m.put("ftpgate.firewall.backend", firewall);
+            }
+            return m;
+        }
     }
 }

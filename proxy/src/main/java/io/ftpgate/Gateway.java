@@ -1,0 +1,189 @@
+package io.ftpgate;
+
+import io.ftpgate.config.Endpoint;
+import io.ftpgate.config.Settings;
+import io.ftpgate.data.Transport;
+import io.ftpgate.firewall.Firewall;
+import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.LeaseExecutor;
+import io.ftpgate.firewall.NoFirewall;
+import io.ftpgate.firewall.iptables.IptablesFirewall;
+import io.ftpgate.metrics.GatewayMetrics;
+import io.ftpgate.metrics.MetricsEndpoint;
+import io.ftpgate.metrics.MicrometerMetrics;
+import io.ftpgate.session.ClientLegInitializer;
+import io.ftpgate.session.SessionRegistry;
+import io.ftpgate.session.SessionServices;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gateway: firewall backend set up (orphans of an earlier run removed), one event-loop
+ * group for all sessions, every listener bound, the metrics endpoint up. {@link #close} stops
+ * accepting, drains sessions for the grace period, and removes every firewall object.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final Settings settings;
+    private final LeaseExecutor leases;
+    private final SessionRegistry registry;
+    private final EventLoopGroup group;
+    private final List<Channel> listeners = new ArrayList<>();
+    private MetricsEndpoint metricsEndpoint;
+    private final PrometheusMeterRegistry meterRegistry;
+    private boolean closed;
+
+    private Gateway(Settings settings, Firewall firewall) throws IOException, FirewallException, InterruptedException {
+        this.settings = settings;
+        Transport transport = Transport.detect();
+        meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(meterRegistry);
+        new JvmGcMetrics().bindTo(meterRegistry);
+        new JvmThreadMetrics().bindTo(meterRegistry);
+        new ClassLoaderMetrics().bindTo(meterRegistry);
+        new ProcessorMetrics().bindTo(meterRegistry);
+        new UptimeMetrics().bindTo(meterRegistry);
+        GatewayMetrics metrics = new MicrometerMetrics(meterRegistry);
+
+        leases = new LeaseExecutor(firewall);
+        registry = new SessionRegistry(settings.control().maxSessions());
+        group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+        MetricsEndpoint endpoint = null;
+        try {
+            int orphans = leases.start();
+            metrics.firewallOrphansRemoved(orphans);
+            if (orphans > 0) {
+                log.warn("firewall: removed {} lease(s) left by an earlier run", orphans);
+            }
+            metrics.leasesActive(leases::activeLeases);
+            metrics.sessionsActive(registry::size);
+            SessionServices services = SessionServices.create(settings, transport, leases, metrics, registry);
+            for (Settings.Listener l : settings.listeners()) {
+                for (Endpoint e : l.listen()) {
+                    listeners.add(bind(transport, l, e, services));
+                }
+            }
+            if (settings.metrics().listen().isPresent()) {
+                endpoint = new MetricsEndpoint(meterRegistry, settings.metrics().listen().get().toSocketAddress(),
+                        settings.metrics().path());
+            }
+        } catch (IOException | FirewallException | InterruptedException | RuntimeException e) {
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            shutdownQuietly();
+            throw e;
+        }
+        metricsEndpoint = endpoint;
+        log.info("ftpgate ready: {} listener(s) on {}, firewall {}, transport {}, metrics {}",
+                settings.listeners().size(), boundAddresses(), firewall.name(), transport.name(),
+                endpoint == null ? "off" : "http://" + new Endpoint(endpoint.address().getAddress().getHostAddress(),
+                        endpoint.address().getPort()) + settings.metrics().path());
+    }
+
+    /** Starts a gateway; on failure nothing is left bound and the firewall objects are removed. */
+    public static Gateway start(Settings settings) throws IOException, FirewallException, InterruptedException {
+        return new Gateway(settings, firewallFor(settings.firewall()));
+    }
+
+    /** Starts a gateway with the given firewall backend instead of the configured one (tests). */
+    public static Gateway start(Settings settings, Firewall firewall) throws IOException, FirewallException, InterruptedException {
+        return new Gateway(settings, firewall);
+    }
+
+    static Firewall firewallFor(Settings.Firewall f) {
+        return switch (f.backend()) {
+            case NONE -> new NoFirewall();
+            case IPTABLES -> new IptablesFirewall(f.chainPrefix(), f.commandPrefix(), f.iptables(), f.ip6tables(),
+                    f.commandTimeout(), f.guardOutput());
+        };
+    }
+
+    private Channel bind(Transport transport, Settings.Listener l, Endpoint e, SessionServices services)
+            throws IOException, InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 512)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ClientLegInitializer(l.name(), l.upstream(), services));
+        var f = b.bind(e.toSocketAddress()).await();
+        if (!f.isSuccess()) {
+            throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());
+        }
+        log.info("listener {}: {} -> {}", l.name(), e, l.upstream());
+        return f.channel();
+    }
+
+    /** The addresses actually bound (port 0 resolved), in configuration order. */
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    public int activeSessions() {
+        return registry.size();
+    }
+
+    public int activeLeases() {
+        return leases.activeLeases();
+    }
+
+    public PrometheusMeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("ftpgate stopping: no new sessions, {} running (grace {})", registry.size(), settings.shutdownGrace());
+        listeners.forEach(Channel::close);
+        try {
+            int ended = registry.drain(settings.shutdownGrace());
+            if (ended > 0) {
+                log.info("ended {} session(s) still running after the grace period", ended);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        shutdownQuietly();
+        log.info("ftpgate stopped");
+    }
+
+    private void shutdownQuietly() {
+        listeners.forEach(Channel::close);
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+        try {
+            leases.stop();
+        } catch (FirewallException e) {
+            log.error("firewall: could not remove ftpgate's objects: {}", e.getMessage());
+        }
+        leases.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,95 @@
+package io.ftpgate.config;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** Everything ftpgate runs on, read and checked once at start (see reference.conf for meanings). */
+public record Settings(
+        List<Listener> listeners,
+        Control control,
+        Data data,
+        Firewall firewall,
+        Metrics metrics,
+        Duration shutdownGrace) {
+
+    public Settings {
+        listeners = List.copyOf(listeners);
+    }
+
+    /** One gateway entry point: where clients connect, and the FTP server they are carried to. */
+    public record Listener(String name, List<Endpoint> listen, Endpoint upstream) {
+        public Listener {
+            listen = List.copyOf(listen);
+        }
+    }
+
+    public record Control(
+            int maxLineLength,
+            int maxReplyLines,
+            Duration idleTimeout,
+            Duration upstreamConnectTimeout,
+            int maxSessions,
+            int maxPipelinedCommands) {}
+
+    public record Data(
+            PortRange portRange,
+            Duration connectTimeout,
+            Duration idleTimeout,
+            Optional<InetAddress> advertisedAddress,
+            boolean activeToPassive,
+            boolean trustPassiveAddress,
+            int writeBufferLow,
+            int writeBufferHigh) {}
+
+    public enum Backend { IPTABLES, NONE }
+
+    public record Firewall(
+            Backend backend,
+            String chainPrefix,
+            boolean guardOutput,
+            String iptables,
+            String ip6tables,
+            List<String> commandPrefix,
+            Duration commandTimeout) {
+        public Firewall {
+            commandPrefix = List.copyOf(commandPrefix);
+        }
+    }
+
+    /** @param listen empty when the metrics endpoint is disabled */
+    public record Metrics(Optional<Endpoint> listen, String path) {}
+
+    /** Ports the gateway may listen on for data connections, both ends inclusive. */
+    public record PortRange(int first, int last) {
+        public int size() {
+            return last - first + 1;
+        }
+
+        public static PortRange parse(String text) {
+            String[] parts = text.trim().split("\\s*-\\s*");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("'" + text + "' is not FIRST-LAST");
+            }
+            int first;
+            int last;
+            try {
+                first = Integer.parseInt(parts[0]);
+                last = Integer.parseInt(parts[1]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "' is not FIRST-LAST");
+            }
+            if (first < 1024 || last > 65535 || first > last) {
+                throw new IllegalArgumentException(
+                        "'" + text + "' must satisfy 1024 <= FIRST <= LAST <= 65535");
+            }
+            return new PortRange(first, last);
+        }
+
+        @Override
+        public String toString() {
+            return first + "-" + last;
+        }
+    }
+}

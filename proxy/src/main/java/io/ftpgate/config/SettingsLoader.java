@@ -1,0 +1,248 @@
+package io.ftpgate.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Reads {@link Settings}: command-line overrides over the user's file over {@code reference.conf}.
+ * Every problem becomes one {@link ConfigError} naming origin (file and line) and key.
+ */
+public final class SettingsLoader {
+
+    private static final String ROOT = "ftpgate";
+
+    private SettingsLoader() {}
+
+    /**
+     * @param file the user's file, if any (it must exist)
+     * @param overrides settings from the command line (paths below {@code ftpgate}), may be empty
+     */
+    public static Settings load(Optional<Path> file, Config overrides) throws ConfigError {
+        Config reference = ConfigFactory.defaultReference(SettingsLoader.class.getClassLoader());
+        Config user = ConfigFactory.empty();
+        if (file.isPresent()) {
+            Path path = file.get();
+            if (!Files.isReadable(path)) {
+                throw new ConfigError(path + ": cannot read the file");
+            }
+            try {
+                user = ConfigFactory.parseFile(path.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (ConfigException e) {
+                throw new ConfigError(e.getMessage());
+            }
+        }
+        try {
+            Config merged = overrides.withFallback(user).resolve().withFallback(reference).resolve();
+            merged.checkValid(reference, ROOT);
+            rejectUnknownKeys(overrides.withFallback(user), reference);
+            return read(merged.getConfig(ROOT));
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    /** A misspelt key would otherwise be ignored silently: refuse it. */
+    private static void rejectUnknownKeys(Config user, Config reference) throws ConfigError {
+        if (!user.hasPath(ROOT)) {
+            return;
+        }
+        for (Map.Entry<String, ConfigValue> e : user.getConfig(ROOT).entrySet()) {
+            String key = e.getKey();
+            if (key.startsWith("listeners.")) {
+                continue;
+            }
+            if (!reference.hasPathOrNull(ROOT + "." + key)) {
+                throw new ConfigError(e.getValue().origin().description() + ": unknown key " + ROOT + "." + key);
+            }
+        }
+    }
+
+    private static Settings read(Config c) throws ConfigError {
+        return new Settings(
+                listeners(c),
+                new Settings.Control(
+                        intIn(c, "control.max-line-length", 512, 1 << 20),
+                        intIn(c, "control.max-reply-lines", 1, 1_000_000),
+                        positive(c, "control.idle-timeout"),
+                        positive(c, "control.upstream-connect-timeout"),
+                        intIn(c, "control.max-sessions", 1, 1_000_000),
+                        intIn(c, "control.max-pipelined-commands", 1, 10_000)),
+                data(c),
+                firewall(c),
+                metrics(c),
+                positive(c, "shutdown.grace-period"));
+    }
+
+    private static List<Settings.Listener> listeners(Config c) throws ConfigError {
+        Config all = c.getConfig("listeners");
+        List<Settings.Listener> result = new ArrayList<>();
+        for (String name : all.root().keySet().stream().sorted().toList()) {
+            String key = "listeners." + name;
+            if (all.root().get(name).valueType() != ConfigValueType.OBJECT) {
+                throw error(c, key, "must be an object { listen = [...], upstream = \"HOST:PORT\" }");
+            }
+            if (!name.matches("[A-Za-z0-9_-]{1,32}")) {
+                throw error(c, key, "listener names are 1-32 letters, digits, '-' or '_'");
+            }
+            Config l = c.getConfig(key);
+            if (!l.hasPath("listen") || !l.hasPath("upstream")) {
+                throw error(c, key, "needs both listen and upstream");
+            }
+            List<Endpoint> listen = new ArrayList<>();
+            for (String s : l.getStringList("listen")) {
+                Endpoint e = parse(c, key + ".listen", s, Endpoint::parse);
+                if (!e.isLiteral()) {
+                    throw error(c, key + ".listen", "'" + s + "' must be an IP address, not a host name");
+                }
+                listen.add(e);
+            }
+            if (listen.isEmpty()) {
+                throw error(c, key + ".listen", "needs at least one ADDR:PORT");
+            }
+            Endpoint upstream = parse(c, key + ".upstream", l.getString("upstream"), Endpoint::parse);
+            if (upstream.port() == 0) {
+                throw error(c, key + ".upstream", "port 0 is not a server port");
+            }
+            result.add(new Settings.Listener(name, listen, upstream));
+        }
+        return result;
+    }
+
+    private static Settings.Data data(Config c) throws ConfigError {
+        String advertised = c.getString("data.advertised-address").trim();
+        Optional<InetAddress> advertisedAddress = Optional.empty();
+        if (!advertised.isEmpty()) {
+            if (!advertised.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+                throw error(c, "data.advertised-address", "'" + advertised + "' must be an IP address");
+            }
+            try {
+                advertisedAddress = Optional.of(InetAddress.getByName(advertised));
+            } catch (UnknownHostException e) {
+                throw error(c, "data.advertised-address", "'" + advertised + "' is not a valid IP address");
+            }
+        }
+        int low = bytesIn(c, "data.write-buffer-low");
+        int high = bytesIn(c, "data.write-buffer-high");
+        if (low > high) {
+            throw error(c, "data.write-buffer-low", "must not exceed data.write-buffer-high");
+        }
+        return new Settings.Data(
+                parse(c, "data.port-range", c.getString("data.port-range"), Settings.PortRange::parse),
+                positive(c, "data.connect-timeout"),
+                positive(c, "data.idle-timeout"),
+                advertisedAddress,
+                get(c, "data.active-to-passive", c::getBoolean),
+                get(c, "data.trust-passive-address", c::getBoolean),
+                low,
+                high);
+    }
+
+    private static Settings.Firewall firewall(Config c) throws ConfigError {
+        String backend = c.getString("firewall.backend").trim().toUpperCase(Locale.ROOT);
+        Settings.Backend b;
+        try {
+            b = Settings.Backend.valueOf(backend);
+        } catch (IllegalArgumentException e) {
+            throw error(c, "firewall.backend", "must be one of: iptables, none");
+        }
+        String prefix = c.getString("firewall.chain-prefix");
+        if (!prefix.matches("[A-Za-z][A-Za-z0-9_-]{0,20}")) {
+            throw error(c, "firewall.chain-prefix", "must be a letter then up to 20 letters, digits, '-' or '_'");
+        }
+        return new Settings.Firewall(
+                b,
+                prefix,
+                get(c, "firewall.guard-output", c::getBoolean),
+                nonEmpty(c, "firewall.iptables"),
+                nonEmpty(c, "firewall.ip6tables"),
+                c.getStringList("firewall.command-prefix"),
+                positive(c, "firewall.command-timeout"));
+    }
+
+    private static Settings.Metrics metrics(Config c) throws ConfigError {
+        String listen = c.getString("metrics.listen").trim();
+        String path = c.getString("metrics.path");
+        if (!path.startsWith("/")) {
+            throw error(c, "metrics.path", "must start with '/'");
+        }
+        if (listen.isEmpty()) {
+            return new Settings.Metrics(Optional.empty(), path);
+        }
+        Endpoint e = parse(c, "metrics.listen", listen, Endpoint::parse);
+        if (!e.isLiteral()) {
+            throw error(c, "metrics.listen", "'" + listen + "' must be an IP address, not a host name");
+        }
+        return new Settings.Metrics(Optional.of(e), path);
+    }
+
+    private static <T> T parse(Config c, String key, String text, Function<String, T> parser) throws ConfigError {
+        try {
+            return parser.apply(text);
+        } catch (IllegalArgumentException e) {
+            throw error(c, key, e.getMessage());
+        }
+    }
+
+    /** Reads one value; a wrong type or format becomes an error naming origin and full key. */
+    private static <T> T get(Config c, String key, Function<String, T> getter) throws ConfigError {
+        try {
+            return getter.apply(key);
+        } catch (ConfigException e) {
+            String m = e.getMessage();
+            int cut = m.indexOf("': ");
+            throw error(c, key, cut >= 0 ? m.substring(cut + 3) : m);
+        }
+    }
+
+    private static int intIn(Config c, String key, int min, int max) throws ConfigError {
+        int v = get(c, key, c::getInt);
+        if (v < min || v > max) {
+            throw error(c, key, v + " is not in " + min + ".." + max);
+        }
+        return v;
+    }
+
+    private static int bytesIn(Config c, String key) throws ConfigError {
+        long v = get(c, key, c::getBytes);
+        if (v < 1024 || v > 64L * 1024 * 1024) {
+            throw error(c, key, v + " bytes is not in 1k..64m");
+        }
+        return (int) v;
+    }
+
+    private static Duration positive(Config c, String key) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.isNegative() || d.isZero()) {
+            throw error(c, key, "must be a positive duration such as 10s");
+        }
+        return d;
+    }
+
+    private static String nonEmpty(Config c, String key) throws ConfigError {
+        String s = c.getString(key).trim();
+        if (s.isEmpty()) {
+            throw error(c, key, "must not be empty");
+        }
+        return s;
+    }
+
+    private static ConfigError error(Config c, String key, String problem) {
+        String where = c.hasPathOrNull(key) ? c.getValue(key).origin().description() : "configuration";
+        return new ConfigError(where + ": " + ROOT + "." + key + ": " + problem);
+    }
+}

@@ -1,0 +1,58 @@
+package io.ftpgate.metrics;
+
+import java.util.function.IntSupplier;
+
+/** What the gateway reports, in its own words; implementations decide how it is counted. */
+public interface GatewayMetrics {
+
+    enum Direction { UPLOAD, DOWNLOAD }
+
+    enum FirewallOp { APPLY, REVOKE }
+
+    enum Outcome { COMPLETED, FAILED, CANCELLED }
+
+    void sessionOpened(String listener);
+
+    void sessionClosed(String listener, long durationNanos);
+
+    /** A client connection turned away before a session started (session limit, shutdown). */
+    void sessionRejected(String listener);
+
+    void upstreamConnected(String listener, long latencyNanos);
+
+    void upstreamFailed(String listener);
+
+    /** A data connection ended; {@code mode} is the client's dialect (pasv, epsv, port, eprt). */
+    void dataConnectionEnded(Enum<?> mode, Outcome outcome);
+
+    void bytesRelayed(Direction direction, long bytes);
+
+    /** A data connection or command refused; {@code reason} is an enum (its name is the label). */
+    void refused(Enum<?> reason);
+
+    void firewallOperation(FirewallOp op, long latencyNanos, boolean success);
+
+    void firewallOrphansRemoved(int count);
+
+    /** Registers the live count of firewall leases. */
+    void leasesActive(IntSupplier count);
+
+    /** Registers the live count of control sessions. */
+    void sessionsActive(IntSupplier count);
+
+    /** Does nothing; for tests and tools. */
+    GatewayMetrics NONE = new GatewayMetrics() {
+        @Override public void sessionOpened(String listener) {}
+        @Override public void sessionClosed(String listener, long durationNanos) {}
+        @Override public void sessionRejected(String listener) {}
+        @Override public void upstreamConnected(String listener, long latencyNanos) {}
+        @Override public void upstreamFailed(String listener) {}
+        @Override public void dataConnectionEnded(Enum<?> mode, Outcome outcome) {}
+        @Override public void bytesRelayed(Direction direction, long bytes) {}
+        @Override public void refused(Enum<?> reason) {}
+        @Override public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {}
+        @Override public void firewallOrphansRemoved(int count) {}
+        @Override public void leasesActive(IntSupplier count) {}
+        @Override public void sessionsActive(IntSupplier count) {}
+    };
+}

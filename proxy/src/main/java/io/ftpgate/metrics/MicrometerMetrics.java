@@ -1,0 +1,108 @@
+package io.ftpgate.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/**
+ * The catalogue of ftpgate's meters (names as Prometheus shows them):
+ * <ul>
+ *   <li>{@code ftpgate_sessions_active} gauge; {@code ftpgate_sessions_total{listener}};
+ *       {@code ftpgate_session_duration_seconds{listener}}; {@code ftpgate_sessions_rejected_total{listener}}</li>
+ *   <li>{@code ftpgate_upstream_connect_seconds{listener}}; {@code ftpgate_upstream_failures_total{listener}}</li>
+ *   <li>{@code ftpgate_data_connections_total{mode,outcome}}</li>
+ *   <li>{@code ftpgate_relayed_bytes_total{direction}} (upload: client to server)</li>
+ *   <li>{@code ftpgate_refused_total{reason}}</li>
+ *   <li>{@code ftpgate_firewall_operations_seconds{operation,result}}; {@code ftpgate_firewall_leases_active};
+ *       {@code ftpgate_firewall_orphans_removed_total}</li>
+ * </ul>
+ */
+public final class MicrometerMetrics implements GatewayMetrics {
+
+    private final MeterRegistry registry;
+
+    public MicrometerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    private static String tag(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public void sessionOpened(String listener) {
+        Counter.builder("ftpgate.sessions").description("Client control sessions started")
+                .tag("listener", listener).register(registry).increment();
+    }
+
+    @Override
+    public void sessionClosed(String listener, long durationNanos) {
+        Timer.builder("ftpgate.session.duration").description("Length of client control sessions")
+                .tag("listener", listener).register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void sessionRejected(String listener) {
+        Counter.builder("ftpgate.sessions.rejected").description("Client connections turned away (limit, shutdown)")
+                .tag("listener", listener).register(registry).increment();
+    }
+
+    @Override
+    public void upstreamConnected(String listener, long latencyNanos) {
+        Timer.builder("ftpgate.upstream.connect").description("Time to connect to the upstream FTP server")
+                .tag("listener", listener).register(registry).record(latencyNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void upstreamFailed(String listener) {
+        Counter.builder("ftpgate.upstream.failures").description("Upstream FTP server connections that failed")
+                .tag("listener", listener).register(registry).increment();
+    }
+
+    @Override
+    public void dataConnectionEnded(Enum<?> mode, Outcome outcome) {
+        Counter.builder("ftpgate.data.connections").description("Data connections by client mode and outcome")
+                .tag("mode", tag(mode)).tag("outcome", tag(outcome)).register(registry).increment();
+    }
+
+    @Override
+    public void bytesRelayed(Direction direction, long bytes) {
+        Counter.builder("ftpgate.relayed").baseUnit("bytes").description("Data bytes relayed, upload is client to server")
+                .tag("direction", tag(direction)).register(registry).increment(bytes);
+    }
+
+    @Override
+    public void refused(Enum<?> reason) {
+        Counter.builder("ftpgate.refused").description("Commands and data connections refused, by reason")
+                .tag("reason", tag(reason)).register(registry).increment();
+    }
+
+    @Override
+    public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {
+        Timer.builder("ftpgate.firewall.operations").description("Firewall lease changes and their latency")
+                .tag("operation", tag(op)).tag("result", success ? "success" : "failure")
+                .register(registry).record(latencyNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void firewallOrphansRemoved(int count) {
+        Counter.builder("ftpgate.firewall.orphans.removed")
+                .description("Leases left by an earlier run and removed at start").register(registry).increment(count);
+    }
+
+    @Override
+    public void leasesActive(IntSupplier count) {
+        Gauge.builder("ftpgate.firewall.leases.active", count::getAsInt)
+                .description("Firewall leases in place now").strongReference(true).register(registry);
+    }
+
+    @Override
+    public void sessionsActive(IntSupplier count) {
+        Gauge.builder("ftpgate.sessions.active", count::getAsInt)
+                .description("Client control sessions open now").strongReference(true).register(registry);
+    }
+}

@@ -1,0 +1,59 @@
+package io.ftpgate.policy;
+
+/**
+ * Why ftpgate refused or cancelled something. One value feeds the FTP reply the user sees, the log
+ * line and the metric label, so the three never disagree.
+ */
+public enum Reason {
+    /** PORT/EPRT named another host than the client's own (RFC 2577 §3, FTP bounce). */
+    BOUNCE(504, "Refused: the data address must be your own address (%s)"),
+    /** PORT/EPRT named a port below 1024 (RFC 2577 §3). */
+    PRIVILEGED_PORT(504, "Refused: the data port must be 1024 or higher"),
+    /** PORT/EPRT whose address family differs from the control connection's. */
+    FAMILY_MISMATCH(522, "Network protocol not supported, use (%s)"),
+    /** PASV asked over IPv6, where a 227 reply cannot say the address. */
+    PASV_OVER_IPV6(425, "Use EPSV: PASV cannot announce an IPv6 address"),
+    /** PORT/PASV/EPRT after EPSV ALL (RFC 2428 §4). */
+    AFTER_EPSV_ALL(503, "Only EPSV is allowed after EPSV ALL"),
+    /** LPRT/LPSV (RFC 1639) are not carried. */
+    LONG_ADDRESS(502, "LPRT/LPSV are not supported; use EPRT/EPSV"),
+    /** AUTH/TLS is not carried yet. */
+    TLS_UNSUPPORTED(502, "AUTH is not supported by this gateway"),
+    /** A data connection came from another address than the negotiated peer. */
+    WRONG_PEER(0, "Data connection from an unexpected address"),
+    /** The negotiated data connection was not made in time. */
+    DEADLINE(425, "Data connection was not made in time"),
+    /** The firewall could not open the port. */
+    FIREWALL_FAILED(425, "Can't open data connection: the gateway's firewall refused (see its log)"),
+    /** No port of the data range could be bound. */
+    NO_PORT(425, "Can't open data connection: no free port on the gateway"),
+    /** A data connection to a peer failed. */
+    CONNECT_FAILED(425, "Can't open data connection: %s"),
+    /** A transfer command without a usable PORT/PASV before it. */
+    NO_DATA_CONNECTION(425, "Use PORT, EPRT, PASV or EPSV first"),
+    /** The server's passive reply could not be understood. */
+    BAD_PASSIVE_REPLY(425, "Can't open data connection: the server's passive reply was invalid");
+
+    private final int replyCode;
+    private final String text;
+
+    Reason(int replyCode, String text) {
+        this.replyCode = replyCode;
+        this.text = text;
+    }
+
+    /** The FTP reply code that reports this reason to a client (0: no reply, only a log line). */
+    public int replyCode() {
+        return replyCode;
+    }
+
+    /** The reply text, with {@code %s} filled from {@code args}. */
+    public String text(Object... args) {
+        return args.length == 0 ? text.replace(" (%s)", "").replace(": %s", "") : String.format(text, args);
+    }
+
+    /** The metric label value. */
+    public String tag() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

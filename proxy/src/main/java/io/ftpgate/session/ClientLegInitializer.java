@@ -1,0 +1,87 @@
+package io.ftpgate.session;
+
+import io.ftpgate.config.Endpoint;
+import io.ftpgate.config.Settings;
+import io.ftpgate.protocol.codec.FtpCommandDecoder;
+import io.ftpgate.protocol.codec.FtpLineDecoder;
+import io.ftpgate.protocol.codec.FtpMessageEncoder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipeline of an accepted client control connection, for one listener: strict line framing
+ * (CRLF only, RFC 959 §4.1), command decoding, idle detection, and the session. The channel
+ * arrives with auto-read off; the session turns it on once the server is connected.
+ */
+public final class ClientLegInitializer extends ChannelInitializer<Channel> {
+    private final String listener;
+    private final Endpoint upstream;
+    private final SessionServices services;
+
+    public ClientLegInitializer(String listener, Endpoint upstream, SessionServices services) {
+        this.listener = listener;
+        this.upstream = upstream;
+        this.services = services;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        Settings.Control c = services.settings().control();
+        ControlSession session = new ControlSession(ch, listener, upstream, services);
+        ch.pipeline().addLast(
+                new IdleStateHandler(c.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
+                new FtpLineDecoder(c.maxLineLength(), true),
+                new FtpCommandDecoder(),
+                FtpMessageEncoder.INSTANCE,
+                new ClientLegHandler(session));
+    }
+
+    /** The client leg: commands to the session. */
+    static final class ClientLegHandler extends ChannelInboundHandlerAdapter {
+        private static final Logger log = LoggerFactory.getLogger("ftpgate.session");
+        private final ControlSession session;
+
+        ClientLegHandler(ControlSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            session.start();
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            session.clientMessage(msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            session.clientClosed();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                session.clientIdle();
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("session {}: client connection error: {}", session.id(), cause.toString());
+            session.clientClosed();
+            ctx.close();
+        }
+    }
+}

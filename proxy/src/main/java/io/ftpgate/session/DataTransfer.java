@@ -1,0 +1,303 @@
+package io.ftpgate.session;
+
+import io.ftpgate.data.DataListener;
+import io.ftpgate.data.DataRelay;
+import io.ftpgate.firewall.DataLease;
+import io.ftpgate.metrics.GatewayMetrics;
+import io.ftpgate.metrics.GatewayMetrics.Outcome;
+import io.ftpgate.policy.DataPolicy;
+import io.ftpgate.policy.Reason;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One negotiated data connection of a session, from PASV/EPSV/PORT/EPRT to its end: the client
+ * leg (the gateway listens, or connects to the client's PORT address), the server leg (the
+ * gateway connects to the server's passive port, or listens for the server), the firewall leases
+ * that let exactly those connections in, the deadline, and the relay. Single use: it ends when
+ * the relay ends, when it fails, or when the session cancels it.
+ */
+final class DataTransfer {
+    private static final Logger log = LoggerFactory.getLogger(DataTransfer.class);
+
+    private final ControlSession session;
+    final DataMode mode;
+    private final DataRelay relay;
+    private final List<LeaseHandle> leases = new ArrayList<>();
+    private final List<DataListener> listeners = new ArrayList<>();
+    private InetSocketAddress clientTarget;
+    private InetSocketAddress serverTarget;
+    private ScheduledFuture<?> deadline;
+    private boolean clientConnecting;
+    private boolean serverConnecting;
+    private boolean commandSent;
+    private boolean clientAttached;
+    private boolean serverAttached;
+    private boolean ended;
+    private Reason failure;
+    private String failureDetail;
+
+    DataTransfer(ControlSession session, DataMode mode) {
+        this.session = session;
+        this.mode = mode;
+        this.relay = new DataRelay(session.settings().data().idleTimeout(), this::relayFinished);
+    }
+
+    // ---- negotiation ------------------------------------------------------------------------
+
+    /** The gateway will connect to the client's PORT/EPRT address once the server sends 1xx. */
+    void clientTarget(InetSocketAddress target) {
+        this.clientTarget = target;
+    }
+
+    /** The gateway will connect to the server's passive address. */
+    void serverTarget(InetSocketAddress target) {
+        this.serverTarget = target;
+    }
+
+    /** A listener for the client (PASV/EPSV) or the server (active server leg) is bound. */
+    void listening(DataListener listener, LeaseHandle lease) {
+        listeners.add(listener);
+        if (lease != null) {
+            leases.add(lease);
+        }
+    }
+
+    DataListener.Events clientListenerEvents() {
+        return new DataListener.Events() {
+            @Override
+            public void accepted(Channel ch) {
+                revokeListenerLeases();
+                if (ended) {
+                    ch.close();
+                    return;
+                }
+                clientAttached = true;
+                configure(ch);
+                relay.attachClient(ch);
+                maybeConnectServer();
+                maybeStopDeadline();
+            }
+
+            @Override
+            public void refused(InetSocketAddress from) {
+                session.refusedDataConnection(from, "client");
+            }
+        };
+    }
+
+    DataListener.Events serverListenerEvents() {
+        return new DataListener.Events() {
+            @Override
+            public void accepted(Channel ch) {
+                revokeListenerLeases();
+                if (ended) {
+                    ch.close();
+                    return;
+                }
+                serverAttached = true;
+                configure(ch);
+                relay.attachServer(ch);
+                maybeStopDeadline();
+            }
+
+            @Override
+            public void refused(InetSocketAddress from) {
+                session.refusedDataConnection(from, "server");
+            }
+        };
+    }
+
+    /** Starts the deadline for the announced connection(s). */
+    void startDeadline() {
+        long ms = session.settings().data().connectTimeout().toMillis();
+        deadline = session.loop().schedule(() -> {
+            if (!ended && !relay.isLinked()) {
+                fail(Reason.DEADLINE, "no data connection within " + ms + " ms");
+            }
+        }, ms, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- transfer ---------------------------------------------------------------------------
+
+    boolean isSpent() {
+        return commandSent || ended;
+    }
+
+    boolean isEnded() {
+        return ended;
+    }
+
+    /** The transfer command was forwarded to the server. */
+    void commandSent() {
+        commandSent = true;
+        maybeConnectServer();
+    }
+
+    /** The server answered the transfer command with 1xx: it is about to use the data connection. */
+    void transferStarting() {
+        if (clientTarget != null && !clientConnecting && !ended) {
+            clientConnecting = true;
+            connectClient();
+        }
+    }
+
+    /** The failure that made this transfer end, if any. */
+    Reason failure() {
+        return failure;
+    }
+
+    String failureDetail() {
+        return failureDetail;
+    }
+
+    /** Ends the transfer now: closes listeners and legs, removes the leases. Idempotent. */
+    void cancel(String why) {
+        if (!ended) {
+            log.debug("session {}: data connection cancelled: {}", session.id(), why);
+            end(Outcome.CANCELLED);
+        }
+    }
+
+    void fail(Reason reason, String detail) {
+        if (ended) {
+            return;
+        }
+        failure = reason;
+        failureDetail = detail;
+        session.metrics().refused(reason);
+        log.warn("session {}: {} data connection failed: {} ({})", session.id(), mode.name(), reason.tag(), detail);
+        end(Outcome.FAILED);
+    }
+
+    // ---- internals --------------------------------------------------------------------------
+
+    private void maybeConnectServer() {
+        if (serverTarget == null || serverConnecting || ended) {
+            return;
+        }
+        // Connect when the client is there (PASV) or the command went out (PORT converted).
+        if (clientAttached || commandSent) {
+            serverConnecting = true;
+            connect(serverTarget, ch -> {
+                serverAttached = true;
+                relay.attachServer(ch);
+                maybeStopDeadline();
+            }, "server");
+        }
+    }
+
+    private void connectClient() {
+        InetAddress local = session.clientLocalAddress();
+        if (session.settings().firewall().guardOutput()) {
+            DataLease lease = new DataLease(session.id(), DataLease.Direction.OUTBOUND,
+                    clientTarget.getAddress(), local, clientTarget.getPort());
+            LeaseHandle[] h = new LeaseHandle[1];
+            h[0] = session.applyLease(lease, err -> {
+                if (err != null) {
+                    fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
+                } else if (!ended) {
+                    connect(clientTarget, this::clientConnected, "client");
+                }
+            });
+            leases.add(h[0]);
+        } else {
+            connect(clientTarget, this::clientConnected, "client");
+        }
+    }
+
+    private void clientConnected(Channel ch) {
+        clientAttached = true;
+        relay.attachClient(ch);
+        // The connection exists; conntrack carries it from here, so the outbound lease goes.
+        leases.forEach(LeaseHandle::revoke);
+    }
+
+    private void connect(InetSocketAddress target, java.util.function.Consumer<Channel> then, String leg) {
+        Bootstrap b = new Bootstrap()
+                .group(session.loop())
+                .channel(session.services().transport().socketChannel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        (int) session.settings().data().connectTimeout().toMillis())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
+        if (leg.equals("client")) {
+            b.localAddress(new InetSocketAddress(session.clientLocalAddress(), 0));
+        }
+        ChannelFuture f = b.connect(target);
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                fail(Reason.CONNECT_FAILED, "connect to " + leg + " " + target + ": " + LeaseHandle.rootMessage(done.cause()));
+                return;
+            }
+            if (ended) {
+                f.channel().close();
+                return;
+            }
+            then.accept(f.channel());
+        });
+    }
+
+    private void configure(Channel ch) {
+        ch.config().setWriteBufferWaterMark(waterMark());
+    }
+
+    private WriteBufferWaterMark waterMark() {
+        var d = session.settings().data();
+        return new WriteBufferWaterMark(d.writeBufferLow(), d.writeBufferHigh());
+    }
+
+    private void maybeStopDeadline() {
+        boolean clientReady = clientAttached || clientTarget != null;
+        boolean serverReady = serverAttached || serverTarget != null;
+        if (clientReady && serverReady && deadline != null) {
+            deadline.cancel(false);
+        }
+    }
+
+    private void revokeListenerLeases() {
+        leases.forEach(LeaseHandle::revoke);
+    }
+
+    private void relayFinished(long uploaded, long downloaded) {
+        end(failure == null ? Outcome.COMPLETED : Outcome.FAILED);
+    }
+
+    private void end(Outcome outcome) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+        listeners.forEach(DataListener::close);
+        leases.forEach(LeaseHandle::revoke);
+        relay.close();
+        GatewayMetrics m = session.metrics();
+        m.dataConnectionEnded(mode, outcome);
+        if (relay.uploaded() > 0) {
+            m.bytesRelayed(GatewayMetrics.Direction.UPLOAD, relay.uploaded());
+        }
+        if (relay.downloaded() > 0) {
+            m.bytesRelayed(GatewayMetrics.Direction.DOWNLOAD, relay.downloaded());
+        }
+        session.transferEnded(this, outcome, relay.uploaded(), relay.downloaded());
+    }
+
+    static boolean isExpected(InetAddress expected, InetAddress actual) {
+        return DataPolicy.isExpectedPeer(expected, actual);
+    }
+}

@@ -1,0 +1,59 @@
+package io.ftpgate.session;
+
+import io.ftpgate.protocol.FtpReply;
+
+/**
+ * A command the gateway sent to the server, waiting for its reply. Replies go to the oldest
+ * exchange that has not had its final reply (RFC 959 §4.2: one final reply per command, after any
+ * number of 1xx). An exchange may stay open after its final reply while the gateway finishes local
+ * work (binding a port, opening the firewall) before the client may be answered; commands behind
+ * it wait until then.
+ */
+abstract class Exchange {
+    private boolean finalReceived;
+    private boolean complete;
+    private ControlSession session;
+
+    final void bind(ControlSession session) {
+        this.session = session;
+    }
+
+    /** For local work that must hold the queue but sends nothing to the server. */
+    final void bindLocal(ControlSession session) {
+        this.session = session;
+        this.finalReceived = true;
+    }
+
+    final boolean wantsReplies() {
+        return !finalReceived;
+    }
+
+    final boolean isComplete() {
+        return complete;
+    }
+
+    /** Routes one server reply here. */
+    final void reply(FtpReply reply) {
+        if (reply.isFinal()) {
+            finalReceived = true;
+        }
+        onReply(reply);
+    }
+
+    /** Sends a follow-up command to the server within this exchange (e.g. PASV after EPSV failed). */
+    final void resend(io.ftpgate.protocol.FtpCommand command) {
+        finalReceived = false;
+        session.sendToServer(command);
+    }
+
+    /** Marks the exchange done; the session sends the next queued command. */
+    final void complete() {
+        if (!complete) {
+            complete = true;
+            session.exchangeCompleted();
+        }
+    }
+
+    /** Handles a reply; call {@link #complete()} once the client has been answered. */
+    abstract void onReply(FtpReply reply);
+}

@@ -1,0 +1,27 @@
+package io.ftpgate.session;
+
+import io.ftpgate.config.Settings;
+import io.ftpgate.data.PortAllocator;
+import io.ftpgate.data.Transport;
+import io.ftpgate.firewall.LeaseExecutor;
+import io.ftpgate.metrics.GatewayMetrics;
+import io.ftpgate.policy.DataPolicy;
+
+/** What every session of one gateway shares; all of it is safe to use from any event loop. */
+public record SessionServices(
+        Settings settings,
+        Transport transport,
+        LeaseExecutor leases,
+        GatewayMetrics metrics,
+        DataPolicy policy,
+        PortAllocator ports,
+        SessionRegistry registry) {
+
+    public static SessionServices create(Settings settings, Transport transport, LeaseExecutor leases,
+                                         GatewayMetrics metrics, SessionRegistry registry) {
+        Settings.PortRange range = settings.data().portRange();
+        return new SessionServices(settings, transport, leases, metrics,
+                new DataPolicy(settings.data().trustPassiveAddress()),
+                new PortAllocator(range.first(), range.last()), registry);
+    }
+}

@@ -1,0 +1,82 @@
+package io.ftpgate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as an admin meets it: exit codes and messages. */
+class MainTest {
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpAndVersion() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--config FILE", "--demo", "Exit codes");
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("ftpgate ");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        assertThat(run("--frobnicate")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option '--frobnicate'", "Usage:");
+    }
+
+    @Test
+    void listenWithoutUpstreamIsAUsageError() {
+        assertThat(run("--listen", "127.0.0.1:2121")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--listen and --upstream go together");
+        assertThat(run("--config")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--config needs a value");
+    }
+
+    @Test
+    void badConfigExits78NamingFileLineAndKey() throws Exception {
+        Path f = dir.resolve("bad.conf");
+        Files.writeString(f, "ftpgate {\n  data.port-range = \"10-20\"\n}\n");
+        assertThat(run("--config", f.toString(), "--check-config")).isEqualTo(78);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("bad.conf: 2", "ftpgate.data.port-range");
+    }
+
+    @Test
+    void missingConfigFileExits78() {
+        assertThat(run("--config", dir.resolve("nope.conf").toString())).isEqualTo(78);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("nope.conf", "cannot read");
+    }
+
+    @Test
+    void noListenerExits78() {
+        assertThat(run("--check-config")).isEqualTo(78);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("no listener");
+    }
+
+    @Test
+    void checkConfigAcceptsTheExampleAndCommandLineListeners() {
+        assertThat(run("--config", "../config/ftpgate.conf", "--check-config")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("configuration ok", "dmz");
+        assertThat(run("--listen", "[::1]:2121", "--listen", "127.0.0.1:2121", "--upstream", "192.0.2.7:21",
+                "--firewall", "iptables", "--check-config")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("upstream=192.0.2.7:21", "IPTABLES");
+    }
+
+    @Test
+    void badFirewallNameExits78() {
+        assertThat(run("--listen", "127.0.0.1:2121", "--upstream", "192.0.2.7:21", "--firewall", "pf", "--check-config"))
+                .isEqualTo(78);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate.firewall.backend", "iptables, none");
+    }
+}

@@ -1,0 +1,91 @@
+package io.ftpgate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SettingsLoaderTest {
+    @TempDir
+    Path dir;
+
+    private Settings load(String hocon) throws Exception {
+        Path f = dir.resolve("ftpgate.conf");
+        Files.writeString(f, hocon);
+        return SettingsLoader.load(Optional.of(f), ConfigFactory.empty());
+    }
+
+    @Test
+    void defaultsComeFromReferenceConf() throws Exception {
+        Settings s = SettingsLoader.load(Optional.empty(), ConfigFactory.empty());
+        assertThat(s.listeners()).isEmpty();
+        assertThat(s.data().portRange()).isEqualTo(new Settings.PortRange(40000, 40999));
+        assertThat(s.data().activeToPassive()).isTrue();
+        assertThat(s.data().trustPassiveAddress()).isFalse();
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NONE);
+        assertThat(s.firewall().chainPrefix()).isEqualTo("FTPGATE");
+        assertThat(s.control().idleTimeout()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(s.metrics().listen()).contains(new Endpoint("127.0.0.1", 9121));
+    }
+
+    @Test
+    void listenersInBothFamilies() throws Exception {
+        Settings s = load("""
+                ftpgate.listeners {
+                  b { listen = ["[2001:db8:1::1]:21"], upstream = "[2001:db8:2::2]:21" }
+                  a { listen = ["198.51.100.1:21", "[::]:2121"], upstream = "ftp.example.net:21" }
+                }
+                ftpgate.firewall.backend = iptables
+                """);
+        assertThat(s.listeners()).extracting(Settings.Listener::name).containsExactly("a", "b");
+        assertThat(s.listeners().get(0).listen()).containsExactly(new Endpoint("198.51.100.1", 21), new Endpoint("::", 2121));
+        assertThat(s.listeners().get(0).upstream().isLiteral()).isFalse();
+        assertThat(s.listeners().get(1).upstream()).isEqualTo(new Endpoint("2001:db8:2::2", 21));
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPTABLES);
+    }
+
+    @Test
+    void commandLineOverridesTheFile() throws Exception {
+        Path f = dir.resolve("x.conf");
+        Files.writeString(f, "ftpgate.firewall.backend = iptables\n");
+        Settings s = SettingsLoader.load(Optional.of(f), ConfigFactory.parseMap(Map.of("ftpgate.firewall.backend", "none")));
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NONE);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "ftpgate.data.port-range = \"80-90\"|ftpgate.conf: 1: ftpgate.data.port-range",
+            "ftpgate.data.port-range = \"5000\"|ftpgate.data.port-range",
+            "ftpgate.control.max-line-length = 10|ftpgate.control.max-line-length: 10 is not in",
+            "ftpgate.control.idle-timeout = 0s|ftpgate.control.idle-timeout: must be a positive duration",
+            "ftpgate.control.idle-timeout = soon|ftpgate.control.idle-timeout",
+            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, none",
+            "ftpgate.data.advertised-address = gateway.example|ftpgate.data.advertised-address",
+            "ftpgate.dta.port-range = \"1-2\"|unknown key ftpgate.dta.port-range",
+            "ftpgate.listeners.x { listen = [\"host:21\"], upstream = \"a:21\" }|must be an IP address",
+            "ftpgate.listeners.x { listen = [\"1.2.3.4:21\"] }|needs both listen and upstream",
+            "ftpgate.listeners.x { listen = [\"1.2.3.4:99999\"], upstream = \"a:21\" }|not in 0..65535",
+            "ftpgate.listeners.x { listen = [\"2001:db8::1:21\"], upstream = \"a:21\" }|write IPv6 as [ADDR]:PORT",
+            "ftpgate { control {|ftpgate.conf: 1",
+    })
+    void errorsNameFileLineAndKey(String hocon, String expected) {
+        assertThatThrownBy(() -> load(hocon)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void exampleProductionConfigIsValid() throws Exception {
+        Path example = Path.of("../config/ftpgate.conf");
+        Settings s = SettingsLoader.load(Optional.of(example), ConfigFactory.empty());
+        assertThat(s.listeners()).hasSize(1);
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPTABLES);
+    }
+}
