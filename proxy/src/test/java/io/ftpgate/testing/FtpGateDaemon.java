@@ -55,6 +55,7 @@ public final class FtpGateDaemon {
                 "  }",
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
+                "  shutdown.grace-period = 2s",
                 "}",
                 "");
         try {
