@@ -1,5 +1,6 @@
 package io.ftpgate.e2e;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * What the firewall lets through while a data connection is pending: one rule, for the client
@@ -103,6 +105,19 @@ class DataLeaseIT {
             assertThat(probe.connect(family.client(), family.gateway().host(), port))
                     .as("the client itself connecting to the announced port %d", port)
                     .isEqualTo("CONNECTED");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("passiveCases")
+    void unusedPassiveLeaseIsRevokedAfterTheConnectTimeout(Family family, String verb) {
+        try (ProbeSession probe = ProbeSession.open(topology, family.gateway())) {
+            assertThat(probe.command(verb)).as("reply to %s", verb).startsWith(verb.equals("PASV") ? "227" : "229");
+            assertThat(rules.leases()).as("rules while the data connection is pending").hasSize(1);
+            // data.connect-timeout is 3 s in the generated config; the client never connects.
+            await("lease revoked after data.connect-timeout").atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(200))
+                    .untilAsserted(() -> assertThat(rules.leases()).isEmpty());
+            assertThat(probe.command("NOOP")).as("the session survives the timeout").startsWith("200");
         }
     }
 
