@@ -1,0 +1,96 @@
+package io.ftpgate.e2e;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import io.ftpgate.testing.Curl;
+import io.ftpgate.testing.FtpClientTool;
+import io.ftpgate.testing.FtpEndpoint;
+import io.ftpgate.testing.FtpGateDaemon;
+import io.ftpgate.testing.FtpMode;
+import io.ftpgate.testing.Lftp;
+import io.ftpgate.testing.Testbed;
+import io.ftpgate.testing.Topology;
+import io.ftpgate.testing.TransferChecks;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * curl and lftp in the client namespace, ftpgate in the gateway namespace (which routes nothing
+ * and drops every new connection it has no rule for), vsftpd in the server namespace: every
+ * mode each client can use, straight through on IPv4 and IPv6 and across families. After each
+ * session no lease may be left in ftpgate's chain.
+ */
+@Tag("netns")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GatewayTransferIT {
+
+    enum Op { LIST, RETR, STOR }
+
+    record Route(String name, FtpEndpoint endpoint) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private Testbed testbed;
+    private TransferChecks checks;
+
+    @BeforeAll
+    void setUp() {
+        testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "curl", "lftp", "ss");
+        checks = new TransferChecks(testbed.topology, testbed.server);
+    }
+
+    @AfterAll
+    void tearDown() {
+        Testbed.close(testbed);
+    }
+
+    static Stream<Arguments> cases() {
+        List<Route> routes = List.of(
+                new Route("IPv4", FtpGateDaemon.V4),
+                new Route("IPv6", FtpGateDaemon.V6),
+                new Route("IPv6 client to IPv4 server", FtpGateDaemon.V6_TO_V4),
+                new Route("IPv4 client to IPv6 server", FtpGateDaemon.V4_TO_V6));
+        List<Arguments> cases = new ArrayList<>();
+        for (Route route : routes) {
+            for (FtpClientTool tool : List.of(new Curl(), new Lftp())) {
+                for (FtpMode mode : FtpMode.values()) {
+                    if (!tool.supports(mode, route.endpoint().ipv6())) {
+                        continue;
+                    }
+                    for (Op op : Op.values()) {
+                        cases.add(Arguments.of(route, tool, mode, op));
+                    }
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}: {1} {3} in {2}")
+    @MethodSource("cases")
+    void transfer(Route route, FtpClientTool tool, FtpMode mode, Op op) {
+        String tag = tool.name() + "-" + route.endpoint().host().replace(':', '_') + "-" + route.endpoint().port() + "-" + mode;
+        switch (op) {
+            case LIST -> checks.list(tool, route.endpoint(), mode);
+            case RETR -> checks.retrieve(tool, route.endpoint(), mode, tag);
+            case STOR -> checks.store(tool, route.endpoint(), mode, tag);
+        }
+        testbed.rules.awaitNoLeases();
+    }
+
+    @AfterEach
+    void gatewayStillRunning() {
+        testbed.gateway.assertAlive();
+    }
+}

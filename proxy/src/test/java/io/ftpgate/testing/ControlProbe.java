@@ -1,0 +1,93 @@
+package io.ftpgate.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.io.OutputStreamWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A scriptable FTP control session, run as its own JVM inside the client namespace (JDK only; see
+ * {@link ProbeSession} for the test side). It connects from {@code args[2]} to
+ * {@code args[0]:args[1]}, logs in as
+ * anonymous, prints {@code READY} and then obeys lines on stdin, answering one line each:
+ * <ul>
+ *   <li>{@code CMD <ftp command>} — sends it, prints {@code REPLY <last reply line>};
+ *   <li>{@code CONNECT <bind address> <host> <port>} — opens a TCP connection from that local
+ *       address with a 2 s timeout, prints {@code CONNECTED} or {@code FAILED <why>};
+ *   <li>{@code QUIT} — closes the session and exits.
+ * </ul>
+ */
+public final class ControlProbe {
+
+    private ControlProbe() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (Socket control = new Socket()) {
+            control.bind(new InetSocketAddress(args[2], 0));
+            control.connect(new InetSocketAddress(args[0], Integer.parseInt(args[1])), 5_000);
+            control.setSoTimeout(10_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(control.getInputStream(), StandardCharsets.US_ASCII));
+            Writer out = new OutputStreamWriter(control.getOutputStream(), StandardCharsets.US_ASCII);
+            String greeting = readReply(in);
+            String user = send(out, in, "USER anonymous");
+            String pass = user.startsWith("331") ? send(out, in, "PASS probe@") : user;
+            if (!pass.startsWith("230")) {
+                System.out.println("LOGIN FAILED greeting=" + greeting + " user=" + user + " pass=" + pass);
+                return;
+            }
+            System.out.println("READY");
+            for (String line; (line = stdin.readLine()) != null; ) {
+                if (line.startsWith("CMD ")) {
+                    System.out.println("REPLY " + send(out, in, line.substring(4)));
+                } else if (line.startsWith("CONNECT ")) {
+                    String[] words = line.split(" ");
+                    System.out.println(connect(words[1], words[2], Integer.parseInt(words[3])));
+                } else if (line.equals("QUIT")) {
+                    send(out, in, "QUIT");
+                    return;
+                } else {
+                    System.out.println("UNKNOWN " + line);
+                }
+            }
+        } catch (IOException e) {
+            System.out.println("ERROR " + e);
+        }
+    }
+
+    private static String send(Writer out, BufferedReader in, String command) throws IOException {
+        out.write(command + "\r\n");
+        out.flush();
+        return readReply(in);
+    }
+
+    /** The last line of a reply; multi-line replies end with "ddd " (RFC 959 §4.2). */
+    private static String readReply(BufferedReader in) throws IOException {
+        String line = in.readLine();
+        if (line == null) {
+            return "EOF";
+        }
+        if (line.length() >= 4 && line.charAt(3) == '-') {
+            String end = line.substring(0, 3) + " ";
+            while (line != null && !line.startsWith(end)) {
+                line = in.readLine();
+            }
+        }
+        return line == null ? "EOF" : line;
+    }
+
+    private static String connect(String bind, String host, int port) {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(bind, 0));
+            socket.connect(new InetSocketAddress(host, port), 2_000);
+            return "CONNECTED";
+        } catch (IOException e) {
+            return "FAILED " + e;
+        }
+    }
+}

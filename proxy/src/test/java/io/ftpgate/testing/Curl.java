@@ -1,0 +1,58 @@
+package io.ftpgate.testing;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * curl as FTP client. Passive: {@code --ftp-pasv}, {@code --disable-epsv} for PASV; active:
+ * {@code -P <own address>} sends EPRT, {@code --disable-eprt} forces PORT. The address in a 227
+ * reply is used as announced ({@code --no-ftp-skip-pasv-ip}), so a wrong rewrite shows.
+ */
+public final class Curl implements FtpClientTool {
+
+    @Override
+    public String name() {
+        return "curl";
+    }
+
+    @Override
+    public boolean supports(FtpMode mode, boolean ipv6Control) {
+        return mode.usableOver(ipv6Control);
+    }
+
+    @Override
+    public ExecResult list(Topology topology, FtpEndpoint endpoint, FtpMode mode) {
+        return run(topology, endpoint, mode, List.of("ftp://" + endpoint.authority() + "/"));
+    }
+
+    @Override
+    public ExecResult retrieve(Topology topology, FtpEndpoint endpoint, FtpMode mode, String remote, Path local) {
+        return run(topology, endpoint, mode, List.of("-o", local.toString(), "ftp://" + endpoint.authority() + "/" + remote));
+    }
+
+    @Override
+    public ExecResult store(Topology topology, FtpEndpoint endpoint, FtpMode mode, Path local, String remote) {
+        return run(topology, endpoint, mode, List.of("-T", local.toString(), "ftp://" + endpoint.authority() + "/" + remote));
+    }
+
+    /**
+     * curl 7.88 fails on {@code -P <IPv6 literal>} ("sa_addr inet_ntop() failed with errno 97"),
+     * so on IPv6 it is told {@code -}: the local address of the control connection, the same one.
+     */
+    private static String activeAddress(FtpEndpoint endpoint) {
+        return endpoint.ipv6() ? "-" : FtpClientTool.clientAddress(endpoint);
+    }
+
+    private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, List<String> what) {
+        List<String> argv = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "--connect-timeout", "5"));
+        switch (mode) {
+            case PASV -> argv.addAll(List.of("--ftp-pasv", "--disable-epsv", "--no-ftp-skip-pasv-ip"));
+            case EPSV -> argv.add("--ftp-pasv");
+            case PORT -> argv.addAll(List.of("-P", activeAddress(endpoint), "--disable-eprt"));
+            case EPRT -> argv.addAll(List.of("-P", activeAddress(endpoint)));
+        }
+        argv.addAll(what);
+        return topology.exec(topology.client, argv.toArray(String[]::new));
+    }
+}

@@ -1,0 +1,57 @@
+package io.ftpgate.testing;
+
+import java.nio.file.Path;
+
+/**
+ * lftp as FTP client, driven by {@code lftp -c}. {@code ftp:passive-mode} picks passive or
+ * active, {@code ftp:prefer-epsv} EPSV over PASV. In active mode lftp sends PORT on IPv4 and EPRT
+ * on IPv6 and has no switch for EPRT over IPv4, so that combination is unsupported.
+ */
+public final class Lftp implements FtpClientTool {
+
+    @Override
+    public String name() {
+        return "lftp";
+    }
+
+    @Override
+    public boolean supports(FtpMode mode, boolean ipv6Control) {
+        if (!mode.usableOver(ipv6Control)) {
+            return false;
+        }
+        return switch (mode) {
+            case EPRT -> ipv6Control;
+            case PASV, EPSV, PORT -> true;
+        };
+    }
+
+    @Override
+    public ExecResult list(Topology topology, FtpEndpoint endpoint, FtpMode mode) {
+        return run(topology, endpoint, mode, "ls");
+    }
+
+    @Override
+    public ExecResult retrieve(Topology topology, FtpEndpoint endpoint, FtpMode mode, String remote, Path local) {
+        return run(topology, endpoint, mode, "get " + remote + " -o " + local);
+    }
+
+    @Override
+    public ExecResult store(Topology topology, FtpEndpoint endpoint, FtpMode mode, Path local, String remote) {
+        return run(topology, endpoint, mode, "put " + local + " -o " + remote);
+    }
+
+    private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, String command) {
+        String script = String.join("; ",
+                "set cmd:fail-exit yes",
+                "set net:timeout 5",
+                "set net:max-retries 1",
+                "set net:reconnect-interval-base 1",
+                "set ftp:ssl-allow no",
+                "set xfer:clobber yes",
+                "set ftp:passive-mode " + (mode.passive() ? "on" : "off"),
+                "set ftp:prefer-epsv " + (mode == FtpMode.EPSV ? "yes" : "no"),
+                "open -u anonymous,lftp@ -p " + endpoint.port() + " " + endpoint.host(),
+                command);
+        return topology.exec(topology.client, "lftp", "-c", script);
+    }
+}
