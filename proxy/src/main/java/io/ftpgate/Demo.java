@@ -65,7 +65,7 @@ final class Demo implements AutoCloseable {
                 base.control(), base.data(),
                 new Settings.Firewall(Settings.Backend.NONE, base.firewall().chainPrefix(), false,
                         base.firewall().iptables(), base.firewall().ip6tables(), List.of(), base.firewall().commandTimeout()),
-                base.metrics(), base.shutdownGrace());
+                base.metrics(), base.shutdownGrace(), base.transparent(), base.destinations());
         Gateway gateway;
         try {
             gateway = Gateway.start(settings);

@@ -221,10 +221,10 @@ final class DataTransfer {
     }
 
     private void connectClient() {
-        InetAddress local = session.clientLocalAddress();
+        InetAddress local = session.clientLegLocal();
         if (session.settings().firewall().guardOutput()) {
             DataLease lease = new DataLease(session.id(), DataLease.Direction.OUTBOUND,
-                    clientTarget.getAddress(), local, clientTarget.getPort());
+                    clientTarget.getAddress(), local, clientTarget.getPort(), session.clientLegTransparent());
             LeaseHandle[] h = new LeaseHandle[1];
             h[0] = session.applyLease(lease, err -> {
                 if (err != null) {
@@ -255,8 +255,15 @@ final class DataTransfer {
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
                 .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
-        if (leg.equals("client")) {
-            b.localAddress(new InetSocketAddress(session.clientLocalAddress(), 0));
+        boolean clientLeg = leg.equals("client");
+        if (clientLeg) {
+            b.localAddress(new InetSocketAddress(session.clientLegLocal(), 0));
+        } else if (session.serverLegTransparent()) {
+            b.localAddress(new InetSocketAddress(session.serverLegLocal(), 0));
+        }
+        if (clientLeg ? session.clientLegTransparent() : session.serverLegTransparent()) {
+            // The source is not one of the gateway's addresses (the server's or the client's).
+            b.option(io.netty.channel.epoll.EpollChannelOption.IP_TRANSPARENT, true);
         }
         ChannelFuture f = b.connect(target);
         f.addListener(done -> {
