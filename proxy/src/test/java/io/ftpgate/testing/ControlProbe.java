@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * A scriptable FTP control session, run as its own JVM inside the client namespace (JDK only; see
  * {@link ProbeSession} for the test side). It connects from {@code args[2]} to
  * {@code args[0]:args[1]}, logs in as
- * anonymous, prints {@code READY} and then obeys lines on stdin, answering one line each:
+ * {@code args[3]} (default anonymous), prints {@code READY} and then obeys lines on stdin, answering one line each:
  * <ul>
  *   <li>{@code CMD <ftp command>} — sends it, prints {@code REPLY <last reply line>};
  *   <li>{@code CONNECT <bind address> <host> <port>} — opens a TCP connection from that local
@@ -35,7 +35,7 @@ public final class ControlProbe {
             BufferedReader in = new BufferedReader(new InputStreamReader(control.getInputStream(), StandardCharsets.US_ASCII));
             Writer out = new OutputStreamWriter(control.getOutputStream(), StandardCharsets.US_ASCII);
             String greeting = readReply(in);
-            String user = send(out, in, "USER anonymous");
+            String user = send(out, in, "USER " + (args.length > 3 ? args[3] : "anonymous"));
             String pass = user.startsWith("331") ? send(out, in, "PASS probe@") : user;
             if (!pass.startsWith("230")) {
                 System.out.println("LOGIN FAILED greeting=" + greeting + " user=" + user + " pass=" + pass);

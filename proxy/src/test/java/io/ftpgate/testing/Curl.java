@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * curl as FTP client. Passive: {@code --ftp-pasv}, {@code --disable-epsv} for PASV; active:
  * {@code -P <own address>} sends EPRT, {@code --disable-eprt} forces PORT. The address in a 227
- * reply is used as announced ({@code --no-ftp-skip-pasv-ip}), so a wrong rewrite shows.
+ * reply is used as announced ({@code --no-ftp-skip-pasv-ip}), so a wrong rewrite shows. The
+ * control dialogue ({@code -v}) is on stderr.
  */
 public final class Curl implements FtpClientTool {
 
@@ -23,17 +24,38 @@ public final class Curl implements FtpClientTool {
 
     @Override
     public ExecResult list(Topology topology, FtpEndpoint endpoint, FtpMode mode) {
-        return run(topology, endpoint, mode, List.of("ftp://" + endpoint.authority() + "/"));
+        return run(topology, endpoint, mode, List.of(url(endpoint, "")));
     }
 
     @Override
     public ExecResult retrieve(Topology topology, FtpEndpoint endpoint, FtpMode mode, String remote, Path local) {
-        return run(topology, endpoint, mode, List.of("-o", local.toString(), "ftp://" + endpoint.authority() + "/" + remote));
+        return run(topology, endpoint, mode, List.of("-o", local.toString(), url(endpoint, remote)));
     }
 
     @Override
     public ExecResult store(Topology topology, FtpEndpoint endpoint, FtpMode mode, Path local, String remote) {
-        return run(topology, endpoint, mode, List.of("-T", local.toString(), "ftp://" + endpoint.authority() + "/" + remote));
+        return run(topology, endpoint, mode, List.of("-T", local.toString(), url(endpoint, remote)));
+    }
+
+    /**
+     * The URL of {@code path}; a user other than anonymous goes into it percent-encoded, since
+     * {@code --user} would split {@code anonymous@[2001:db8:2::2]} at its first colon.
+     */
+    static String url(FtpEndpoint endpoint, String path) {
+        String login = endpoint.user().equals(FtpEndpoint.ANONYMOUS) ? "" : percentEncode(endpoint.user()) + ":curl%40@";
+        return "ftp://" + login + endpoint.authority() + "/" + path;
+    }
+
+    private static String percentEncode(String s) {
+        StringBuilder b = new StringBuilder();
+        for (byte c : s.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            if (Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+                b.append((char) c);
+            } else {
+                b.append('%').append(String.format("%02X", c & 0xff));
+            }
+        }
+        return b.toString();
     }
 
     /**
@@ -45,7 +67,8 @@ public final class Curl implements FtpClientTool {
     }
 
     private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, List<String> what) {
-        List<String> argv = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "--connect-timeout", "5"));
+        // -v: the control dialogue goes to stderr, so a test can read the 227/229 the client saw.
+        List<String> argv = new ArrayList<>(List.of("curl", "-sS", "-v", "--max-time", "20", "--connect-timeout", "5"));
         switch (mode) {
             case PASV -> argv.addAll(List.of("--ftp-pasv", "--disable-epsv", "--no-ftp-skip-pasv-ip"));
             case EPSV -> argv.add("--ftp-pasv");

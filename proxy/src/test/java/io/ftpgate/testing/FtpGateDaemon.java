@@ -12,8 +12,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The shaded ftpgate jar (system property {@code ftpgate.jar}) running in the gateway namespace
- * with a generated HOCON config: four listeners, IPv4 and IPv6 straight through on port 21 and
- * the two cross-family combinations on port 2121, the iptables backend.
+ * with a generated HOCON config. {@link #start(Topology)}: four explicit listeners, IPv4 and IPv6
+ * straight through on port 21 and the two cross-family combinations on port 2121, the iptables
+ * backend. {@link #start(Topology, String)}: the settings a test writes itself.
  */
 public final class FtpGateDaemon {
 
@@ -28,21 +29,21 @@ public final class FtpGateDaemon {
     private static final String READY_LINE = "ftpgate ready";
 
     private final Topology topology;
+    private final Path config;
     private final Path log;
     private final Process process;
+    private final List<FtpEndpoint> listeners;
 
-    private FtpGateDaemon(Topology topology, Path log, Process process) {
+    private FtpGateDaemon(Topology topology, Path config, Path log, Process process, List<FtpEndpoint> listeners) {
         this.topology = topology;
+        this.config = config;
         this.log = log;
         this.process = process;
+        this.listeners = listeners;
     }
 
-    /** Starts ftpgate and returns once it says it is ready or every listener socket is bound. */
+    /** Starts ftpgate with the four explicit listeners and returns once it is ready. */
     public static FtpGateDaemon start(Topology topology) {
-        String jar = System.getProperty("ftpgate.jar");
-        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-            throw new AssertionError("system property ftpgate.jar must name the shaded jar (run with mvn verify), got " + jar);
-        }
         String server4 = Topology.SERVER_V4 + ":" + VsftpdServer.PORT;
         String server6 = "[" + Topology.SERVER_V6 + "]:" + VsftpdServer.PORT;
         String config = String.join("\n",
@@ -58,20 +59,60 @@ public final class FtpGateDaemon {
                 "  shutdown.grace-period = 2s",
                 "}",
                 "");
+        return start(topology, writeConfig(topology, config), LISTENERS);
+    }
+
+    /**
+     * Starts ftpgate with {@code settings} (HOCON, e.g. {@code ftpgate { ... }}) and returns once it
+     * logs that it is ready.
+     */
+    public static FtpGateDaemon start(Topology topology, String settings) {
+        return start(topology, writeConfig(topology, settings), List.of());
+    }
+
+    /** Writes {@code settings} to the config file in the topology's work dir and returns its path. */
+    public static Path writeConfig(Topology topology, String settings) {
         try {
-            Path file = topology.workDir().resolve("ftpgate.conf");
-            Files.writeString(file, config);
+            return Files.writeString(topology.workDir().resolve("ftpgate.conf"), settings);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs the jar once in the gateway namespace with {@code args} (e.g. --print-firewall), 30 s at most. */
+    public static ExecResult run(Topology topology, String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of(Topology.JAVA, "-XX:TieredStopAtLevel=1", "-jar", jar()));
+        argv.addAll(List.of(args));
+        return topology.exec(topology.gateway, argv.toArray(String[]::new));
+    }
+
+    private static String jar() {
+        String jar = System.getProperty("ftpgate.jar");
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new AssertionError("system property ftpgate.jar must name the shaded jar (run with mvn verify), got " + jar);
+        }
+        return jar;
+    }
+
+    /** @param listeners bound sockets that also count as ready (empty: only the log line does) */
+    private static FtpGateDaemon start(Topology topology, Path config, List<FtpEndpoint> listeners) {
+        try {
             Path log = topology.workDir().resolve("ftpgate.log");
             Files.deleteIfExists(log);
             Files.createFile(log);
             Process process = topology.start(topology.gateway, log,
-                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
-            FtpGateDaemon daemon = new FtpGateDaemon(topology, log, process);
+                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar(), "--config", config.toString());
+            FtpGateDaemon daemon = new FtpGateDaemon(topology, config, log, process, listeners);
             daemon.awaitReady();
             return daemon;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The config file it was started with. */
+    public Path config() {
+        return config;
     }
 
     private void awaitReady() {
@@ -82,8 +123,11 @@ public final class FtpGateDaemon {
             if (log().contains(READY_LINE)) {
                 return true;
             }
+            if (listeners.isEmpty()) {
+                return false;
+            }
             String sockets = topology.exec(topology.gateway, "ss", "-Hltn").stdout();
-            return LISTENERS.stream().allMatch(l -> sockets.contains(l.authority() + " "));
+            return listeners.stream().allMatch(l -> sockets.contains(l.authority() + " "));
         });
     }
 
@@ -99,6 +143,10 @@ public final class FtpGateDaemon {
             throw new IllegalStateException(e);
         }
         return process.exitValue();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public void assertAlive() {

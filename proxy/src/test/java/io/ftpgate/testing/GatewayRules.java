@@ -32,6 +32,44 @@ public final class GatewayRules {
                 .untilAsserted(() -> assertThat(leases()).as("rules in %s", CHAIN).isEmpty());
     }
 
+    /**
+     * Every rule of a lease, in any table and chain, of both families: ftpgate tags each with the
+     * comment {@code ftpgate session N}. For a diverted lease that is a filter and a mangle rule.
+     */
+    public List<String> leaseRulesAnywhere() {
+        return saved().lines().filter(line -> line.startsWith("-A ") && line.contains("ftpgate session")).toList();
+    }
+
+    /** Rules of ftpgate's leases in the mangle table (diversions of data connections), both families. */
+    public List<String> mangleLeases() {
+        return Stream.of("iptables", "ip6tables")
+                .flatMap(tool -> topology.exec(topology.gateway, tool, "-w", "-t", "mangle", "-S").stdout().lines())
+                .filter(line -> line.startsWith("-A ") && line.contains("ftpgate session"))
+                .toList();
+    }
+
+    /**
+     * What of ftpgate's may be left in the gateway namespace: lines of {@code iptables-save} and
+     * {@code ip6tables-save} (all tables) naming {@code FTPGATE} or {@code ftpgate}, policy routing
+     * rules that look up {@code routingTable}, and routes in that table, both families. Empty when
+     * nothing is left.
+     */
+    public List<String> leftovers(int routingTable) {
+        List<String> left = new java.util.ArrayList<>();
+        saved().lines().filter(l -> l.contains("FTPGATE") || l.contains("ftpgate session"))
+                .forEach(l -> left.add("firewall: " + l));
+        String table = String.valueOf(routingTable);
+        for (String family : List.of("-4", "-6")) {
+            topology.exec(topology.gateway, "ip", family, "rule", "show").orThrow().stdout().lines()
+                    .filter(l -> l.matches(".*lookup " + table + "\\b.*"))
+                    .forEach(l -> left.add("ip " + family + " rule: " + l.strip()));
+            topology.exec(topology.gateway, "ip", family, "route", "show", "table", table).stdout().lines()
+                    .filter(l -> !l.isBlank())
+                    .forEach(l -> left.add("ip " + family + " route table " + table + ": " + l.strip()));
+        }
+        return left;
+    }
+
     /** {@code iptables-save} followed by {@code ip6tables-save}. */
     public String saved() {
         return topology.exec(topology.gateway, "iptables-save").orThrow().stdout()

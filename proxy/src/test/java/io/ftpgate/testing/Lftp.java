@@ -5,7 +5,8 @@ import java.nio.file.Path;
 /**
  * lftp as FTP client, driven by {@code lftp -c}. {@code ftp:passive-mode} picks passive or
  * active, {@code ftp:prefer-epsv} EPSV over PASV. In active mode lftp sends PORT on IPv4 and EPRT
- * on IPv6 and has no switch for EPRT over IPv4, so that combination is unsupported.
+ * on IPv6 and has no switch for EPRT over IPv4, so that combination is unsupported. The control
+ * dialogue ({@code debug 3}) is on stderr.
  */
 public final class Lftp implements FtpClientTool {
 
@@ -50,7 +51,8 @@ public final class Lftp implements FtpClientTool {
                 "set xfer:clobber yes",
                 "set ftp:passive-mode " + (mode.passive() ? "on" : "off"),
                 "set ftp:prefer-epsv " + (mode == FtpMode.EPSV ? "yes" : "no"),
-                "open -u anonymous,lftp@ -p " + endpoint.port() + " " + endpoint.host(),
+                "debug -o /dev/stderr 3",
+                "open -u " + endpoint.user() + ",lftp@ -p " + endpoint.port() + " " + endpoint.host(),
                 command);
         return topology.exec(topology.client, "lftp", "-c", script);
     }

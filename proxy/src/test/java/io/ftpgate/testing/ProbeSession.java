@@ -37,7 +37,7 @@ public final class ProbeSession implements AutoCloseable {
         Path log = topology.workDir().resolve("probe-" + System.nanoTime() + ".log");
         Process process = topology.startInteractive(topology.client, log, Topology.JAVA, "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), ControlProbe.class.getName(),
-                endpoint.host(), String.valueOf(endpoint.port()), FtpClientTool.clientAddress(endpoint));
+                endpoint.host(), String.valueOf(endpoint.port()), FtpClientTool.clientAddress(endpoint), endpoint.user());
         ProbeSession session = new ProbeSession(process, log);
         String first = session.readLine();
         if (!first.equals("READY")) {

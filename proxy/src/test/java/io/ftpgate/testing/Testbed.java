@@ -9,13 +9,16 @@ public final class Testbed implements AutoCloseable {
 
     public final Topology topology;
     public final VsftpdServer server;
+    /** The server of {@link Topology#addSecondServer()}; null unless asked for. */
+    public final VsftpdServer secondServer;
     /** Null for a {@link Topology.Kind#ROUTER} testbed. */
     public final FtpGateDaemon gateway;
     public final GatewayRules rules;
 
-    private Testbed(Topology topology, VsftpdServer server, FtpGateDaemon gateway) {
+    private Testbed(Topology topology, VsftpdServer server, VsftpdServer secondServer, FtpGateDaemon gateway) {
         this.topology = topology;
         this.server = server;
+        this.secondServer = secondServer;
         this.gateway = gateway;
         this.rules = new GatewayRules(topology);
     }
@@ -27,7 +30,27 @@ public final class Testbed implements AutoCloseable {
         try {
             VsftpdServer server = VsftpdServer.start(topology);
             FtpGateDaemon gateway = kind == Topology.Kind.GATEWAY ? FtpGateDaemon.start(topology) : null;
-            return new Testbed(topology, server, gateway);
+            return new Testbed(topology, server, null, gateway);
+        } catch (RuntimeException | Error e) {
+            topology.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Like {@link #start(Topology.Kind, String...)}, but ftpgate runs with {@code settings} (see
+     * {@link FtpGateDaemon#start(Topology, String)}), and with {@code secondServer} a second vsftpd
+     * with other files runs on {@link Topology#addSecondServer()}.
+     */
+    public static Testbed start(Topology.Kind kind, String settings, boolean secondServer, String... tools) {
+        RootTools.requireRootAndTools(tools);
+        Topology topology = Topology.create(kind);
+        try {
+            VsftpdServer server = VsftpdServer.start(topology);
+            VsftpdServer second = secondServer
+                    ? VsftpdServer.start(topology, topology.addSecondServer(), "vsftpd-second", "hello from the second server\n", 42L)
+                    : null;
+            return new Testbed(topology, server, second, FtpGateDaemon.start(topology, settings));
         } catch (RuntimeException | Error e) {
             topology.close();
             throw e;

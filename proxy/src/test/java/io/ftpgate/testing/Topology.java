@@ -27,7 +27,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ports 21 and 2121 and, for IPv6, ICMPv6; every data connection must therefore be opened by a
  * rule ftpgate adds. {@link Kind#ROUTER} is the control experiment: the gateway forwards
  * everything, so clients can talk to the server directly and the harness can be checked without
- * ftpgate.
+ * ftpgate. {@link Kind#ROUTING_GATEWAY} is the place of a transparent gateway: it routes (ip_forward
+ * 1, IPv4 and IPv6) but its FORWARD chain drops everything except ESTABLISHED packets, so no new
+ * connection crosses it unless ftpgate intercepts it and carries it itself; its INPUT chain is that
+ * of {@link Kind#GATEWAY}.
+ *
+ * <p>{@link #addSecondServer()} adds a fourth namespace, a second FTP server host at
+ * {@link #SECOND_SERVER_V4} / {@link #SECOND_SERVER_V6}, on its own link from the gateway (host
+ * routes on both ends, so the server network's addressing stays as it is).
  *
  * <p>{@link #close()} kills every process started through {@link #start} (and what they forked),
  * deletes the namespaces and is safe to call twice; a shutdown hook does the same if the JVM is
@@ -35,7 +42,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Topology implements AutoCloseable {
 
-    public enum Kind { GATEWAY, ROUTER }
+    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY }
 
     public static final String CLIENT_V4 = "198.51.100.2";
     public static final String CLIENT_V6 = "2001:db8:1::2";
@@ -48,6 +55,11 @@ public final class Topology implements AutoCloseable {
     public static final String GATEWAY_SERVER_SIDE_V6 = "2001:db8:2::1";
     public static final String SERVER_V4 = "203.0.113.2";
     public static final String SERVER_V6 = "2001:db8:2::2";
+    /** The host of {@link #addSecondServer()}. */
+    public static final String SECOND_SERVER_V4 = "203.0.113.3";
+    public static final String SECOND_SERVER_V6 = "2001:db8:2::3";
+    /** Link-local address of the gateway on the second server's link: that server's IPv6 default route. */
+    private static final String GATEWAY_SECOND_LINK_V6 = "fe80::1";
     /** Control ports the gateway firewall admits. */
     public static final List<Integer> LISTENER_PORTS = List.of(21, 2121);
 
@@ -61,6 +73,8 @@ public final class Topology implements AutoCloseable {
     public final String gateway;
     public final String server;
     private final Path workDir;
+    private final String secondServer;
+    private final List<String> namespaces = new ArrayList<>();
     private final List<Process> started = new ArrayList<>();
     private final Thread shutdownHook = new Thread(this::cleanUp, "topology-cleanup");
     private boolean closed;
@@ -69,6 +83,7 @@ public final class Topology implements AutoCloseable {
         this.client = "fg-cli-" + suffix;
         this.gateway = "fg-gw-" + suffix;
         this.server = "fg-srv-" + suffix;
+        this.secondServer = "fg-srv2-" + suffix;
         this.workDir = Files.createTempDirectory("ftpgate-netns-");
     }
 
@@ -97,10 +112,7 @@ public final class Topology implements AutoCloseable {
 
     private void build(Kind kind) {
         for (String ns : List.of(client, gateway, server)) {
-            // A namespace of the same name can only be a leftover of a killed run with our pid.
-            host("ip", "netns", "delete", ns);
-            host("ip", "netns", "add", ns).orThrow();
-            exec(ns, "ip", "link", "set", "lo", "up").orThrow();
+            addNamespace(ns);
         }
         // Created inside the gateway namespace with the peer moved straight into its neighbour,
         // so no interface ever appears in the root namespace.
@@ -124,15 +136,46 @@ public final class Topology implements AutoCloseable {
             exec(route[0], "ip", "-4", "route", "add", "default", "via", route[1]).orThrow();
             exec(route[0], "ip", "-6", "route", "add", "default", "via", route[2]).orThrow();
         }
-        if (kind == Kind.ROUTER) {
-            exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1").orThrow();
-            exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1").orThrow();
-        } else {
-            exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0").orThrow();
-            exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=0").orThrow();
-            gatewayFirewall("iptables", "icmp");
-            gatewayFirewall("ip6tables", "ipv6-icmp");
+        boolean routes = kind != Kind.GATEWAY;
+        exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=" + (routes ? 1 : 0)).orThrow();
+        exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=" + (routes ? 1 : 0)).orThrow();
+        if (kind != Kind.ROUTER) {
+            gatewayFirewall(kind, "iptables", "icmp");
+            gatewayFirewall(kind, "ip6tables", "ipv6-icmp");
         }
+    }
+
+    private synchronized void addNamespace(String ns) {
+        if (closed) {
+            throw new IllegalStateException("topology is closed");
+        }
+        // A namespace of the same name can only be a leftover of a killed run with our pid.
+        host("ip", "netns", "delete", ns);
+        namespaces.add(ns);
+        host("ip", "netns", "add", ns).orThrow();
+        exec(ns, "ip", "link", "set", "lo", "up").orThrow();
+    }
+
+    /**
+     * Adds a second FTP server host, {@link #SECOND_SERVER_V4} and {@link #SECOND_SERVER_V6}, in a
+     * namespace of its own behind the gateway, and returns that namespace's name. Its link has no
+     * subnet: host routes on both ends, the gateway's server-side addresses as its sources, so
+     * the second server sees the gateway exactly as the first one does.
+     */
+    public String addSecondServer() {
+        addNamespace(secondServer);
+        exec(gateway, "ip", "link", "add", "to-srv2", "type", "veth", "peer", "name", "eth0", "netns", secondServer).orThrow();
+        exec(gateway, "ip", "link", "set", "to-srv2", "up").orThrow();
+        exec(secondServer, "ip", "link", "set", "eth0", "up").orThrow();
+        exec(gateway, "ip", "-6", "addr", "add", GATEWAY_SECOND_LINK_V6 + "/64", "dev", "to-srv2", "nodad").orThrow();
+        exec(gateway, "ip", "-4", "route", "add", SECOND_SERVER_V4 + "/32", "dev", "to-srv2", "src", GATEWAY_SERVER_SIDE_V4).orThrow();
+        exec(gateway, "ip", "-6", "route", "add", SECOND_SERVER_V6 + "/128", "dev", "to-srv2", "src", GATEWAY_SERVER_SIDE_V6).orThrow();
+        exec(secondServer, "ip", "-4", "addr", "add", SECOND_SERVER_V4 + "/32", "dev", "eth0").orThrow();
+        exec(secondServer, "ip", "-6", "addr", "add", SECOND_SERVER_V6 + "/128", "dev", "eth0", "nodad").orThrow();
+        exec(secondServer, "ip", "-4", "route", "add", GATEWAY_SERVER_SIDE_V4 + "/32", "dev", "eth0").orThrow();
+        exec(secondServer, "ip", "-4", "route", "add", "default", "via", GATEWAY_SERVER_SIDE_V4, "dev", "eth0").orThrow();
+        exec(secondServer, "ip", "-6", "route", "add", "default", "via", GATEWAY_SECOND_LINK_V6, "dev", "eth0").orThrow();
+        return secondServer;
     }
 
     private void address(String ns, String dev, String v4, String v6) {
@@ -141,10 +184,15 @@ public final class Topology implements AutoCloseable {
         exec(ns, "ip", "-6", "addr", "add", v6, "dev", dev, "nodad").orThrow();
     }
 
-    private void gatewayFirewall(String tool, String icmp) {
+    private void gatewayFirewall(Kind kind, String tool, String icmp) {
         exec(gateway, tool, "-P", "INPUT", "DROP").orThrow();
         exec(gateway, tool, "-P", "FORWARD", "DROP").orThrow();
         exec(gateway, tool, "-P", "OUTPUT", "ACCEPT").orThrow();
+        if (kind == Kind.ROUTING_GATEWAY) {
+            // Forwarded: replies of connections that were admitted, nothing new. ftpgate opens
+            // nothing here either; what it intercepts arrives through INPUT.
+            exec(gateway, tool, "-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED", "-j", "ACCEPT").orThrow();
+        }
         exec(gateway, tool, "-A", "INPUT", "-i", "lo", "-j", "ACCEPT").orThrow();
         // ESTABLISHED only: RELATED would let a conntrack helper open data connections for us.
         exec(gateway, tool, "-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED", "-j", "ACCEPT").orThrow();
@@ -277,7 +325,11 @@ public final class Topology implements AutoCloseable {
             toStop = new ArrayList<>(started);
         }
         toStop.forEach(Topology::kill);
-        for (String ns : List.of(client, gateway, server)) {
+        List<String> toDelete;
+        synchronized (this) {
+            toDelete = new ArrayList<>(namespaces);
+        }
+        for (String ns : toDelete) {
             // Anything still inside was started by us (e.g. a vsftpd session child): stop it by pid.
             ExecResult pids = host("ip", "netns", "pids", ns);
             if (pids.ok()) {

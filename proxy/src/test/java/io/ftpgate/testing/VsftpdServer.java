@@ -15,7 +15,8 @@ import static org.awaitility.Awaitility.await;
  * vsftpd in the server namespace, configured from scratch in the topology's work dir: anonymous
  * login, a read-only root with {@link #SMALL} and {@link #BIG} (3 MiB, fixed seed) and a writable
  * {@code upload/} directory, PASV/EPSV and PORT/EPRT all enabled, one process serving IPv4 and
- * IPv6 on port 21 ({@code listen_ipv6=YES} binds {@code ::} dual-stack).
+ * IPv6 on port 21 ({@code listen_ipv6=YES} binds {@code ::} dual-stack). Each connection and
+ * transfer is logged with the client's address ({@link #clientAddresses()}).
  */
 public final class VsftpdServer {
 
@@ -24,28 +25,44 @@ public final class VsftpdServer {
     public static final String UPLOAD_DIR = "upload";
     public static final int PORT = 21;
 
+    /** vsftpd's own log line for a new control connection: {@code CONNECT: Client "ADDRESS"}. */
+    private static final java.util.regex.Pattern CONNECT =
+            java.util.regex.Pattern.compile("CONNECT: Client \"(?:::ffff:)?([^\"]+)\"");
+
     private final Path anonRoot;
     private final Path log;
+    private final Path transferLog;
     private final Process process;
 
-    private VsftpdServer(Path anonRoot, Path log, Process process) {
+    private VsftpdServer(Path anonRoot, Path log, Path transferLog, Process process) {
         this.anonRoot = anonRoot;
         this.log = log;
+        this.transferLog = transferLog;
         this.process = process;
     }
 
-    /** Writes files and config, starts vsftpd and returns once port 21 accepts connections. */
+    /** The server in the topology's server namespace. */
     public static VsftpdServer start(Topology topology) {
+        return start(topology, topology.server, "vsftpd", "hello from vsftpd\n", 20261124L);
+    }
+
+    /**
+     * Writes files and config, starts vsftpd in {@code ns} and returns once port 21 accepts
+     * connections. {@code name} names its directory in the work dir; {@link #SMALL} holds
+     * {@code small} and {@link #BIG} is drawn from {@code seed}, so two servers can be told apart
+     * by their files.
+     */
+    public static VsftpdServer start(Topology topology, String ns, String name, String small, long seed) {
         try {
-            Path base = Files.createDirectories(topology.workDir().resolve("vsftpd"));
+            Path base = Files.createDirectories(topology.workDir().resolve(name));
             // vsftpd must be able to reach the root as user ftp, but refuses a root ftp may write.
             Files.setPosixFilePermissions(topology.workDir(), PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
             Path root = Files.createDirectories(base.resolve("root"));
             Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.writeString(root.resolve(SMALL), "hello from vsftpd\n");
+            Files.writeString(root.resolve(SMALL), small);
             byte[] big = new byte[3 * 1024 * 1024];
-            new Random(20261124L).nextBytes(big);
+            new Random(seed).nextBytes(big);
             Files.write(root.resolve(BIG), big);
             Path upload = Files.createDirectories(root.resolve(UPLOAD_DIR));
             Files.setPosixFilePermissions(upload, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -73,19 +90,22 @@ public final class VsftpdServer {
                     "port_enable=YES",
                     "connect_from_port_20=NO",
                     "seccomp_sandbox=NO",
-                    "xferlog_enable=NO",
+                    // vsftpd's own format (not xferlog's): CONNECT and transfer lines with the client address.
+                    "xferlog_enable=YES",
+                    "xferlog_std_format=NO",
+                    "vsftpd_log_file=" + base.resolve("transfers.log"),
                     "secure_chroot_dir=" + empty,
                     "") , StandardCharsets.US_ASCII);
 
             Path log = base.resolve("vsftpd.log");
-            Process process = topology.start(topology.server, log, "/usr/sbin/vsftpd", conf.toString());
-            VsftpdServer server = new VsftpdServer(root, log, process);
+            Process process = topology.start(ns, log, "/usr/sbin/vsftpd", conf.toString());
+            VsftpdServer server = new VsftpdServer(root, log, base.resolve("transfers.log"), process);
             await("vsftpd listening on port " + PORT).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                     .until(() -> {
                         if (!process.isAlive()) {
                             throw new AssertionError("vsftpd exited with " + process.exitValue() + ": " + server.log());
                         }
-                        return !topology.exec(topology.server, "ss", "-Hltn", "sport = :" + PORT).stdout().isBlank();
+                        return !topology.exec(ns, "ss", "-Hltn", "sport = :" + PORT).stdout().isBlank();
                     });
             return server;
         } catch (IOException e) {
@@ -107,6 +127,19 @@ public final class VsftpdServer {
             return Files.readString(log);
         } catch (IOException e) {
             return "(no log: " + e + ")";
+        }
+    }
+
+    /** The client address of every control connection so far, in order (IPv4-mapped shown as IPv4). */
+    public java.util.List<String> clientAddresses() {
+        try {
+            if (!Files.exists(transferLog)) {
+                return java.util.List.of();
+            }
+            return Files.readAllLines(transferLog).stream().map(CONNECT::matcher).filter(java.util.regex.Matcher::find)
+                    .map(m -> m.group(1)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
