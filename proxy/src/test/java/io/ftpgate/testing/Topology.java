@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Three network namespaces, client — gateway — server, joined by two veth pairs:
@@ -56,6 +58,9 @@ public final class Topology implements AutoCloseable {
 
     private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     private static final AtomicInteger COUNTER = new AtomicInteger();
+    /** Names this class gives: fg-cli-PID-N, fg-gw-PID-N, fg-srv-PID-N. */
+    private static final Pattern ORPHAN_CANDIDATE =
+            Pattern.compile("(fg-(?:cli|gw|srv)-(\\d+)-\\d+)(?:\\s|$)");
 
     public final String client;
     public final String gateway;
@@ -74,6 +79,7 @@ public final class Topology implements AutoCloseable {
 
     /** Builds the namespaces; on any failure what was built is removed before the error is thrown. */
     public static Topology create(Kind kind) {
+        removeOrphans();
         Topology topology;
         try {
             topology = new Topology(ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet());
@@ -95,10 +101,23 @@ public final class Topology implements AutoCloseable {
         return workDir;
     }
 
+    /**
+     * Deletes namespaces this class created in a JVM that no longer runs (killed with SIGKILL, so
+     * its shutdown hook never ran). The creator's pid is part of the name; live ones are left alone.
+     */
+    private static synchronized void removeOrphans() {
+        ExecResult list = host("ip", "netns", "list");
+        list.stdout().lines()
+                .map(line -> ORPHAN_CANDIDATE.matcher(line))
+                .filter(Matcher::lookingAt)
+                .filter(m -> ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty())
+                .forEach(m -> deleteNamespace(m.group(1)));
+    }
+
     private void build(Kind kind) {
         for (String ns : List.of(client, gateway, server)) {
             // A namespace of the same name can only be a leftover of a killed run with our pid.
-            host("ip", "netns", "delete", ns);
+            deleteNamespace(ns);
             host("ip", "netns", "add", ns).orThrow();
             exec(ns, "ip", "link", "set", "lo", "up").orThrow();
         }
@@ -278,15 +297,19 @@ public final class Topology implements AutoCloseable {
         }
         toStop.forEach(Topology::kill);
         for (String ns : List.of(client, gateway, server)) {
-            // Anything still inside was started by us (e.g. a vsftpd session child): stop it by pid.
-            ExecResult pids = host("ip", "netns", "pids", ns);
-            if (pids.ok()) {
-                pids.stdout().lines().map(String::strip).filter(s -> !s.isEmpty())
-                        .forEach(pid -> ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly));
-            }
-            host("ip", "netns", "delete", ns);
+            deleteNamespace(ns);
         }
         deleteRecursively(workDir);
+    }
+
+    private static void deleteNamespace(String ns) {
+        // Anything still inside was started by this harness (e.g. a vsftpd session child): stop it by pid.
+        ExecResult pids = host("ip", "netns", "pids", ns);
+        if (pids.ok()) {
+            pids.stdout().lines().map(String::strip).filter(s -> !s.isEmpty())
+                    .forEach(pid -> ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly));
+        }
+        host("ip", "netns", "delete", ns);
     }
 
     private static void deleteRecursively(Path dir) {
