@@ -105,6 +105,9 @@ class DataLeaseIT {
             assertThat(probe.connect(family.client(), family.gateway().host(), port))
                     .as("the client itself connecting to the announced port %d", port)
                     .isEqualTo("CONNECTED");
+            // The lease is spent once its one connection is accepted, while the session goes on.
+            rules.awaitNoLeases();
+            assertThat(probe.command("NOOP")).startsWith("200");
         }
     }
 
