@@ -29,8 +29,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,18 +45,21 @@ import org.slf4j.LoggerFactory;
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
 
-    private final Settings settings;
+    private Settings settings;
+    private final Transport transport;
     private final LeaseExecutor leases;
     private final SessionRegistry registry;
     private final EventLoopGroup group;
-    private final List<Channel> listeners = new ArrayList<>();
+    /** Bound listener addresses in configuration order, keyed by "name address". */
+    private final Map<String, Bound> listeners = new LinkedHashMap<>();
+    private final AtomicReference<SessionServices> services = new AtomicReference<>();
     private MetricsEndpoint metricsEndpoint;
     private final PrometheusMeterRegistry meterRegistry;
     private boolean closed;
 
     private Gateway(Settings settings, Firewall firewall) throws IOException, FirewallException, InterruptedException {
         this.settings = settings;
-        Transport transport = Transport.detect();
+        this.transport = Transport.detect();
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(meterRegistry);
         new JvmGcMetrics().bindTo(meterRegistry);
@@ -62,7 +67,7 @@ public final class Gateway implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(meterRegistry);
         new ProcessorMetrics().bindTo(meterRegistry);
         new UptimeMetrics().bindTo(meterRegistry);
-        GatewayMetrics metrics = new MicrometerMetrics(meterRegistry);
+        GatewayMetrics metrics = new MicrometerMetrics(meterRegistry, Main.version());
 
         leases = new LeaseExecutor(firewall);
         registry = new SessionRegistry(settings.control().maxSessions());
@@ -76,10 +81,12 @@ public final class Gateway implements AutoCloseable {
             }
             metrics.leasesActive(leases::activeLeases);
             metrics.sessionsActive(registry::size);
-            SessionServices services = SessionServices.create(settings, transport, leases, metrics, registry);
+            SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry);
+            services.set(first);
+            metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             for (Settings.Listener l : settings.listeners()) {
                 for (Endpoint e : l.listen()) {
-                    listeners.add(bind(transport, l, e, services));
+                    listeners.put(key(l, e), bind(l, e, first));
                 }
             }
             if (settings.metrics().listen().isPresent()) {
@@ -118,8 +125,15 @@ public final class Gateway implements AutoCloseable {
         };
     }
 
-    private Channel bind(Transport transport, Settings.Listener l, Endpoint e, SessionServices services)
-            throws IOException, InterruptedException {
+    /** One bound listener address and the initializer that routes its new sessions. */
+    private record Bound(Channel channel, ClientLegInitializer initializer) {}
+
+    private static String key(Settings.Listener l, Endpoint e) {
+        return l.name() + " " + e;
+    }
+
+    private Bound bind(Settings.Listener l, Endpoint e, SessionServices services) throws IOException, InterruptedException {
+        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.upstream(), services);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -127,18 +141,72 @@ public final class Gateway implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ClientLegInitializer(l.name(), l.upstream(), services));
+                .childHandler(initializer);
         var f = b.bind(e.toSocketAddress()).await();
         if (!f.isSuccess()) {
             throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());
         }
         log.info("listener {}: {} -> {}", l.name(), e, l.upstream());
-        return f.channel();
+        return new Bound(f.channel(), initializer);
     }
 
     /** The addresses actually bound (port 0 resolved), in configuration order. */
-    public List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    public synchronized List<InetSocketAddress> boundAddresses() {
+        return listeners.values().stream().map(b -> (InetSocketAddress) b.channel().localAddress()).toList();
+    }
+
+    /**
+     * Applies new settings to sessions that start from now on; running sessions keep theirs and
+     * are not interrupted. Listeners that appeared are bound first (if one cannot be, nothing
+     * changes), those that disappeared stop accepting. Firewall and metrics settings need a
+     * restart: a reload that changes them is refused.
+     *
+     * @throws IOException naming what could not be applied; the old settings stay in force
+     */
+    public synchronized void reload(Settings next) throws IOException, InterruptedException {
+        if (closed) {
+            throw new IOException("the gateway is stopping");
+        }
+        if (!next.firewall().equals(settings.firewall())) {
+            throw new IOException("firewall settings changed: restart ftpgate to apply them");
+        }
+        if (!next.metrics().equals(settings.metrics())) {
+            throw new IOException("metrics settings changed: restart ftpgate to apply them");
+        }
+        SessionServices nextServices = services.get().withSettings(next);
+        Map<String, Bound> added = new LinkedHashMap<>();
+        Map<String, Settings.Listener> wanted = new LinkedHashMap<>();
+        try {
+            for (Settings.Listener l : next.listeners()) {
+                for (Endpoint e : l.listen()) {
+                    wanted.put(key(l, e), l);
+                    if (!listeners.containsKey(key(l, e))) {
+                        added.put(key(l, e), bind(l, e, nextServices));
+                    }
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            added.values().forEach(b -> b.channel().close());
+            throw e;
+        }
+        listeners.entrySet().removeIf(entry -> {
+            if (wanted.containsKey(entry.getKey())) {
+                return false;
+            }
+            log.info("listener {}: closed by reload (its running sessions continue)", entry.getKey());
+            entry.getValue().channel().close();
+            return true;
+        });
+        listeners.forEach((k, b) -> b.initializer().reroute(wanted.get(k).upstream(), nextServices));
+        Map<String, Bound> ordered = new LinkedHashMap<>();
+        wanted.keySet().forEach(k -> ordered.put(k, listeners.containsKey(k) ? listeners.get(k) : added.get(k)));
+        listeners.clear();
+        listeners.putAll(ordered);
+        registry.maxSessions(next.control().maxSessions());
+        services.set(nextServices);
+        settings = next;
+        log.info("configuration reloaded: {} listener address(es), {} session(s) continue with their settings",
+                listeners.size(), registry.size());
     }
 
     public int activeSessions() {
@@ -160,7 +228,7 @@ public final class Gateway implements AutoCloseable {
         }
         closed = true;
         log.info("ftpgate stopping: no new sessions, {} running (grace {})", registry.size(), settings.shutdownGrace());
-        listeners.forEach(Channel::close);
+        listeners.values().forEach(b -> b.channel().close());
         try {
             int ended = registry.drain(settings.shutdownGrace());
             if (ended > 0) {
@@ -174,7 +242,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void shutdownQuietly() {
-        listeners.forEach(Channel::close);
+        listeners.values().forEach(b -> b.channel().close());
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
         }

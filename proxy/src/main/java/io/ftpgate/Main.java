@@ -30,6 +30,7 @@ public final class Main {
 
               --config FILE          settings file (HOCON); defaults: reference.conf in the jar
               --check-config         read and check the settings, print them, exit (0 or 78)
+              --cleanup-firewall     remove every firewall rule, chain and jump ftpgate made, exit
               --demo                 start an embedded FTP server and a gateway in front of it
                                      on 127.0.0.1:2121, firewall 'none'; try: curl ftp://127.0.0.1:2121/
               --listen ADDR:PORT     a listener address (repeatable; IPv6 as [ADDR]:PORT)
@@ -67,7 +68,7 @@ public final class Main {
         Settings settings;
         try {
             settings = SettingsLoader.load(o.config, ConfigFactory.parseMap(o.overrides(), "command line"));
-            if (!o.demo && settings.listeners().isEmpty()) {
+            if (!o.demo && !o.cleanupFirewall && settings.listeners().isEmpty()) {
                 throw new ConfigError("no listener: add ftpgate.listeners in --config FILE, or give --listen and --upstream");
             }
         } catch (ConfigError e) {
@@ -78,9 +79,15 @@ public final class Main {
             out.println("configuration ok: " + settings);
             return EXIT_OK;
         }
+        if (o.cleanupFirewall) {
+            return cleanupFirewall(settings, out, err);
+        }
         Logger log = LoggerFactory.getLogger(Main.class);
         try {
             AutoCloseable running = o.demo ? Demo.start(settings, o.listen) : Gateway.start(settings);
+            if (running instanceof Gateway gateway) {
+                onSignal("HUP", () -> reload(gateway, o, log));
+            }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
@@ -104,6 +111,47 @@ public final class Main {
         }
     }
 
+    /**
+     * SIGHUP / {@code systemctl reload}: the settings are read and checked again; a bad file is
+     * refused with a log line and the running settings stay; a good one applies to new sessions.
+     */
+    static void reload(Gateway gateway, Options o, Logger log) {
+        log.info("reload requested: reading {}", o.config.map(Path::toString).orElse("the built-in settings"));
+        try {
+            Settings next = SettingsLoader.load(o.config, ConfigFactory.parseMap(o.overrides(), "command line"));
+            if (next.listeners().isEmpty()) {
+                throw new ConfigError("no listener: the reloaded settings define none");
+            }
+            gateway.reload(next);
+        } catch (ConfigError e) {
+            log.error("reload refused, the running settings stay in force: configuration error: {}", e.getMessage());
+        } catch (IOException e) {
+            log.error("reload refused, the running settings stay in force: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @SuppressWarnings("sunapi")
+    private static void onSignal(String name, Runnable action) {
+        // sun.misc.Signal is the JDK's only way to catch SIGHUP; the handler runs on its own thread.
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> action.run());
+    }
+
+    /** Removes ftpgate's firewall objects (after a crash, or from a unit's ExecStopPost). */
+    static int cleanupFirewall(Settings settings, PrintStream out, PrintStream err) {
+        var firewall = Gateway.firewallFor(settings.firewall());
+        try {
+            firewall.stop();
+            out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate (chain prefix "
+                    + settings.firewall().chainPrefix() + ")");
+            return EXIT_OK;
+        } catch (FirewallException e) {
+            err.println("ftpgate: cannot remove the firewall objects: " + e.getMessage());
+            return EXIT_FAILED;
+        }
+    }
+
     static String version() {
         String v = Main.class.getPackage().getImplementationVersion();
         return v == null ? "(development build)" : v;
@@ -113,6 +161,7 @@ public final class Main {
     static final class Options {
         Optional<Path> config = Optional.empty();
         boolean checkConfig;
+        boolean cleanupFirewall;
         boolean demo;
         boolean version;
         boolean help;
@@ -127,6 +176,7 @@ public final class Main {
                 switch (a) {
                     case "--config" -> o.config = Optional.of(Path.of(value(args, ++i, a)));
                     case "--check-config" -> o.checkConfig = true;
+                    case "--cleanup-firewall" -> o.cleanupFirewall = true;
                     case "--demo" -> o.demo = true;
                     case "--version" -> o.version = true;
                     case "--help", "-h" -> o.help = true;

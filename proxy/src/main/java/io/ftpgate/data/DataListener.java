@@ -29,8 +29,10 @@ public final class DataListener {
     private final Channel serverChannel;
     private boolean done;
 
-    private DataListener(Channel serverChannel) {
+    private DataListener(Channel serverChannel, PortAllocator ports) {
         this.serverChannel = serverChannel;
+        ports.bound();
+        serverChannel.closeFuture().addListener(f -> ports.released());
     }
 
     /**
@@ -73,7 +75,7 @@ public final class DataListener {
         ChannelFuture f = b.bind(new InetSocketAddress(local, port));
         f.addListener(done -> {
             if (done.isSuccess()) {
-                holder[0] = new DataListener(f.channel());
+                holder[0] = new DataListener(f.channel(), ports);
                 promise.setSuccess(holder[0]);
             } else if (left > 1) {
                 tryBind(b, local, ports, left - 1, promise, holder);

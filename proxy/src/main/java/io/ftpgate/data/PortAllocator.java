@@ -12,6 +12,7 @@ public final class PortAllocator {
     private final int first;
     private final int size;
     private final AtomicInteger cursor;
+    private final AtomicInteger inUse = new AtomicInteger();
 
     public PortAllocator(int first, int last) {
         if (first < 1 || last > 65535 || first > last) {
@@ -24,6 +25,23 @@ public final class PortAllocator {
 
     public int next() {
         return first + Math.floorMod(cursor.getAndIncrement(), size);
+    }
+
+    /** Data ports bound now (listeners not yet closed). */
+    public int inUse() {
+        return inUse.get();
+    }
+
+    public int size() {
+        return size;
+    }
+
+    void bound() {
+        inUse.incrementAndGet();
+    }
+
+    void released() {
+        inUse.decrementAndGet();
     }
 
     /** How many candidates a caller should try before giving up. */

@@ -23,6 +23,19 @@ public interface Firewall {
     /** Removes what {@link #apply} added for this lease; removing a missing lease is not an error. */
     void revoke(DataLease lease) throws FirewallException;
 
-    /** Removes every object of this backend (leases, chains, jumps). Idempotent. */
+    /** Removes every object of this backend (leases, chains, jumps, interception). Idempotent. */
     void stop() throws FirewallException;
+
+    /**
+     * Installs, idempotently, the static pieces of transparent interception (see {@link Interception}).
+     * Removed by {@link #stop()}.
+     */
+    default void intercept(Interception spec) throws FirewallException {
+        throw new FirewallException("the " + name() + " firewall backend cannot intercept connections");
+    }
+
+    /** The exact commands {@link #intercept} runs, one per line, for admins who manage rules themselves. */
+    default java.util.List<String> describeIntercept(Interception spec) {
+        return java.util.List.of("# the " + name() + " backend installs nothing");
+    }
 }

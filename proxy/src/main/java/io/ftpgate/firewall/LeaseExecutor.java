@@ -94,8 +94,7 @@ public final class LeaseExecutor implements AutoCloseable {
                     revoked++;
                 } catch (FirewallException | RuntimeException e) {
                     if (failure == null) {
-                        failure = new FirewallException("session " + sessionId + ": revoking "
-                                + lease + " failed: " + e.getMessage(), e);
+                        failure = new FirewallException(lease + ": revoke failed: " + e.getMessage(), e);
                     } else {
                         failure.addSuppressed(e);
                     }
@@ -132,7 +131,7 @@ public final class LeaseExecutor implements AutoCloseable {
                 try {
                     firewall.revoke(lease);
                 } catch (FirewallException | RuntimeException e) {
-                    LOG.warn("session {}: revoking {} at stop failed: {}", lease.sessionId(), lease, e.getMessage());
+                    LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
                 }
                 active.remove(lease);
             }

@@ -35,4 +35,9 @@ public final class NoFirewall implements Firewall {
     public void stop() {
         // Nothing to remove.
     }
+
+    @Override
+    public void intercept(Interception spec) {
+        LOG.info("would intercept: {}", spec);
+    }
 }

@@ -11,6 +11,9 @@ public interface GatewayMetrics {
 
     enum Outcome { COMPLETED, FAILED, CANCELLED }
 
+    /** What a transfer command moved: a file to the client, a file to the server, or a listing. */
+    enum TransferKind { DOWNLOAD, UPLOAD, LISTING }
+
     void sessionOpened(String listener);
 
     void sessionClosed(String listener, long durationNanos);
@@ -26,6 +29,21 @@ public interface GatewayMetrics {
     void dataConnectionEnded(Enum<?> mode, Outcome outcome);
 
     void bytesRelayed(Direction direction, long bytes);
+
+    /** A transfer command's data connection ended ({@code mode}: the client's dialect). */
+    void transferEnded(TransferKind kind, Enum<?> mode, Outcome outcome, long durationNanos, long bytes);
+
+    /** A command from a client; {@code verb} is a standard verb upper-case, or "OTHER". */
+    void command(String verb);
+
+    /** A reply sent to a client. */
+    void reply(int code);
+
+    /** A login ended: 230 (success) or 530 (failure). */
+    void login(String listener, boolean success);
+
+    /** Registers the number of data ports bound now and the size of the range. */
+    void dataPorts(IntSupplier inUse, int rangeSize);
 
     /** A data connection or command refused; {@code reason} is an enum (its name is the label). */
     void refused(Enum<?> reason);
@@ -49,6 +67,11 @@ public interface GatewayMetrics {
         @Override public void upstreamFailed(String listener) {}
         @Override public void dataConnectionEnded(Enum<?> mode, Outcome outcome) {}
         @Override public void bytesRelayed(Direction direction, long bytes) {}
+        @Override public void transferEnded(TransferKind kind, Enum<?> mode, Outcome outcome, long durationNanos, long bytes) {}
+        @Override public void command(String verb) {}
+        @Override public void reply(int code) {}
+        @Override public void login(String listener, boolean success) {}
+        @Override public void dataPorts(IntSupplier inUse, int rangeSize) {}
         @Override public void refused(Enum<?> reason) {}
         @Override public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {}
         @Override public void firewallOrphansRemoved(int count) {}

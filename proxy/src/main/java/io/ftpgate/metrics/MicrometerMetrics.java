@@ -1,6 +1,7 @@
 package io.ftpgate.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -19,14 +20,23 @@ import java.util.function.IntSupplier;
  *   <li>{@code ftpgate_refused_total{reason}}</li>
  *   <li>{@code ftpgate_firewall_operations_seconds{operation,result}}; {@code ftpgate_firewall_leases_active};
  *       {@code ftpgate_firewall_orphans_removed_total}</li>
+ *   <li>{@code ftpgate_transfers_total{kind,mode,outcome}}; {@code ftpgate_transfer_duration_seconds{kind,mode}};
+ *       {@code ftpgate_transfer_size_bytes{kind}}</li>
+ *   <li>{@code ftpgate_commands_total{verb}} (standard verbs, else "other"); {@code ftpgate_replies_total{class}}
+ *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}</li>
+ *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
+ *   <li>{@code ftpgate_build_info{version,java}} (always 1)</li>
  * </ul>
  */
 public final class MicrometerMetrics implements GatewayMetrics {
 
     private final MeterRegistry registry;
 
-    public MicrometerMetrics(MeterRegistry registry) {
+    public MicrometerMetrics(MeterRegistry registry, String version) {
         this.registry = registry;
+        Gauge.builder("ftpgate.build.info", () -> 1).description("Version of the running ftpgate (value is always 1)")
+                .tag("version", version).tag("java", System.getProperty("java.version", "unknown"))
+                .strongReference(true).register(registry);
     }
 
     private static String tag(Enum<?> e) {
@@ -73,6 +83,42 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void bytesRelayed(Direction direction, long bytes) {
         Counter.builder("ftpgate.relayed").baseUnit("bytes").description("Data bytes relayed, upload is client to server")
                 .tag("direction", tag(direction)).register(registry).increment(bytes);
+    }
+
+    @Override
+    public void transferEnded(TransferKind kind, Enum<?> mode, Outcome outcome, long durationNanos, long bytes) {
+        Counter.builder("ftpgate.transfers").description("Transfer commands whose data connection ended, by kind, mode, outcome")
+                .tag("kind", tag(kind)).tag("mode", tag(mode)).tag("outcome", tag(outcome)).register(registry).increment();
+        Timer.builder("ftpgate.transfer.duration").description("Time from a transfer command to the end of its data connection")
+                .tag("kind", tag(kind)).tag("mode", tag(mode)).register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+        DistributionSummary.builder("ftpgate.transfer.size").baseUnit("bytes").description("Bytes moved by one transfer")
+                .tag("kind", tag(kind)).register(registry).record(bytes);
+    }
+
+    @Override
+    public void command(String verb) {
+        Counter.builder("ftpgate.commands").description("Commands from clients, by verb (standard verbs only, else other)")
+                .tag("verb", verb.toLowerCase(Locale.ROOT)).register(registry).increment();
+    }
+
+    @Override
+    public void reply(int code) {
+        Counter.builder("ftpgate.replies").description("Replies sent to clients, by class")
+                .tag("class", (code / 100) + "xx").register(registry).increment();
+    }
+
+    @Override
+    public void login(String listener, boolean success) {
+        Counter.builder("ftpgate.logins").description("Logins through the gateway, by outcome")
+                .tag("listener", listener).tag("outcome", success ? "success" : "failure").register(registry).increment();
+    }
+
+    @Override
+    public void dataPorts(IntSupplier inUse, int rangeSize) {
+        Gauge.builder("ftpgate.data.ports.in.use", inUse::getAsInt)
+                .description("Data ports of the range bound now").strongReference(true).register(registry);
+        Gauge.builder("ftpgate.data.ports", () -> rangeSize)
+                .description("Size of the data port range").strongReference(true).register(registry);
     }
 
     @Override

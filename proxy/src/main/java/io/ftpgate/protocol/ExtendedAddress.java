@@ -1,7 +1,6 @@
 package io.ftpgate.protocol;
 
 import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
@@ -109,6 +108,12 @@ public record ExtendedAddress(InetAddress address, int port) {
     }
 
     private static Inet4Address parseIpv4(String addr) throws FtpParseException {
+        int[] b = dottedQuad(addr);
+        return HostPort.ipv4(b[0], b[1], b[2], b[3]);
+    }
+
+    /** Four decimal numbers 0..255 of one to three digits, dot-separated; nothing else (no 0x, no 2130706433). */
+    private static int[] dottedQuad(String addr) throws FtpParseException {
         String[] parts = addr.split("\\.", -1);
         if (parts.length != 4) {
             throw badAddress("an IPv4 dotted quad", addr);
@@ -116,48 +121,77 @@ public record ExtendedAddress(InetAddress address, int port) {
         int[] b = new int[4];
         for (int i = 0; i < 4; i++) {
             String part = parts[i];
-            if (part.isEmpty() || part.length() > 3) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> HostPort.isDigit((char) c))) {
                 throw badAddress("an IPv4 dotted quad", addr);
-            }
-            for (int j = 0; j < part.length(); j++) {
-                if (!HostPort.isDigit(part.charAt(j))) {
-                    throw badAddress("an IPv4 dotted quad", addr);
-                }
             }
             b[i] = Integer.parseInt(part);
             if (b[i] > 255) {
                 throw badAddress("an IPv4 dotted quad", addr);
             }
         }
-        return HostPort.ipv4(b[0], b[1], b[2], b[3]);
+        return b;
     }
 
     /**
-     * Only hex digits, colons and dots (for an embedded IPv4 tail) pass, and there must be a colon:
-     * for such a string the JDK only checks the literal's format and never performs a lookup.
-     * Zone ids ({@code %eth0}) are refused: they name local interfaces, not peers.
+     * An IPv6 literal in the text forms of RFC 4291 §2.2: eight groups of one to four hex digits,
+     * one {@code ::} standing for one or more zero groups, optionally ending in a dotted quad.
+     * Parsed here rather than by {@code InetAddress.getByName}, which falls back to a DNS lookup
+     * for some strings that are not literals. Zone ids ({@code %eth0}) name local interfaces, not
+     * peers, and are refused. An IPv4-mapped literal comes back as an {@link Inet4Address}.
      */
     private static InetAddress parseIpv6(String addr) throws FtpParseException {
-        if (addr.indexOf(':') < 0 || addr.length() > 45) {
-            throw badAddress("an IPv6 literal", addr);
-        }
-        for (int i = 0; i < addr.length(); i++) {
-            char c = addr.charAt(i);
-            boolean ok = HostPort.isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.';
-            if (!ok) {
+        String hex = addr;
+        if (addr.indexOf('.') >= 0) {
+            int lastColon = addr.lastIndexOf(':');
+            if (lastColon < 0) {
                 throw badAddress("an IPv6 literal", addr);
             }
+            int[] q = dottedQuad(addr.substring(lastColon + 1));
+            hex = addr.substring(0, lastColon + 1) + Integer.toHexString(q[0] << 8 | q[1]) + ":"
+                    + Integer.toHexString(q[2] << 8 | q[3]);
+        }
+        int gap = hex.indexOf("::");
+        if (gap != hex.lastIndexOf("::")) {
+            throw badAddress("an IPv6 literal", addr);
+        }
+        int[] head = hexGroups(gap < 0 ? hex : hex.substring(0, gap), addr);
+        int[] tail = gap < 0 ? new int[0] : hexGroups(hex.substring(gap + 2), addr);
+        int count = head.length + tail.length;
+        if (gap < 0 ? count != 8 : count > 7) {
+            throw badAddress("an IPv6 literal", addr);
+        }
+        byte[] bytes = new byte[16];
+        for (int i = 0; i < head.length; i++) {
+            bytes[2 * i] = (byte) (head[i] >> 8);
+            bytes[2 * i + 1] = (byte) head[i];
+        }
+        for (int i = 0; i < tail.length; i++) {
+            int at = 16 - 2 * (tail.length - i);
+            bytes[at] = (byte) (tail[i] >> 8);
+            bytes[at + 1] = (byte) tail[i];
         }
         try {
-            InetAddress parsed = InetAddress.getByName(addr);
-            // An IPv4-mapped literal (::ffff:a.b.c.d) comes back as an Inet4Address; accepted as is.
-            if (!(parsed instanceof Inet6Address) && !(parsed instanceof Inet4Address)) {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("sixteen bytes are always an address", e);
+        }
+    }
+
+    /** Colon-separated groups of 1..4 hex digits; "" is no groups. */
+    private static int[] hexGroups(String groups, String addr) throws FtpParseException {
+        if (groups.isEmpty()) {
+            return new int[0];
+        }
+        String[] parts = groups.split(":", -1);
+        int[] values = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i];
+            if (part.isEmpty() || part.length() > 4 || !part.chars().allMatch(c -> Character.digit(c, 16) >= 0 && c < 0x80)) {
                 throw badAddress("an IPv6 literal", addr);
             }
-            return parsed;
-        } catch (UnknownHostException e) {
-            throw badAddress("an IPv6 literal", addr);
+            values[i] = Integer.parseInt(part, 16);
         }
+        return values;
     }
 
     private static int parsePort(String field, String input) throws FtpParseException {

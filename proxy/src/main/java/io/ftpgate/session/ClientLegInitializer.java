@@ -12,6 +12,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,19 +23,31 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClientLegInitializer extends ChannelInitializer<Channel> {
     private final String listener;
-    private final Endpoint upstream;
-    private final SessionServices services;
+    private final AtomicReference<Route> route;
+
+    /** Where new sessions of a listener go, and with which settings; replaced as a whole on reload. */
+    public record Route(Endpoint upstream, SessionServices services) {}
 
     public ClientLegInitializer(String listener, Endpoint upstream, SessionServices services) {
         this.listener = listener;
-        this.upstream = upstream;
-        this.services = services;
+        this.route = new AtomicReference<>(new Route(upstream, services));
+    }
+
+    /** Applies to sessions accepted from now on; running sessions keep what they started with. */
+    public void reroute(Endpoint upstream, SessionServices services) {
+        route.set(new Route(upstream, services));
+    }
+
+    public Route route() {
+        return route.get();
     }
 
     @Override
     protected void initChannel(Channel ch) {
+        Route r = route.get();
+        SessionServices services = r.services();
         Settings.Control c = services.settings().control();
-        ControlSession session = new ControlSession(ch, listener, upstream, services);
+        ControlSession session = new ControlSession(ch, listener, r.upstream(), services);
         ch.pipeline().addLast(
                 new IdleStateHandler(c.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                 new FtpLineDecoder(c.maxLineLength(), true),

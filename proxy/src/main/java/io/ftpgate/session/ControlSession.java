@@ -114,7 +114,7 @@ public final class ControlSession {
             transfer.cancel("session ended");
         }
         holding = false;
-        held.forEach(client::write);
+        held.forEach(this::write);
         held.clear();
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         if (server != null) {
@@ -146,6 +146,7 @@ public final class ControlSession {
         }
         if (msg instanceof FtpCommand cmd) {
             log.debug("session {} C> {}", id, cmd.toLogString());
+            metrics().command(Verbs.isKnown(cmd.verb()) ? cmd.verb() : "OTHER");
             if (cmd.is("ABOR") && !awaiting.isEmpty()) {
                 negotiation.abort(cmd);
                 return;
@@ -280,8 +281,16 @@ public final class ControlSession {
     void deliver(FtpReply reply) {
         if (holding) {
             held.add(reply);
-        } else if (client.isActive()) {
-            client.writeAndFlush(reply);
+        } else {
+            write(reply);
+            client.flush();
+        }
+    }
+
+    private void write(FtpReply reply) {
+        if (client.isActive()) {
+            metrics().reply(reply.code());
+            client.write(reply);
         }
     }
 
@@ -300,6 +309,11 @@ public final class ControlSession {
             }
             deliver(reply);
         }
+    }
+
+    void loginEnded(boolean success) {
+        metrics().login(listener, success);
+        log.info("session {}: login {}", id, success ? "succeeded" : "failed");
     }
 
     void refuse(Reason reason, Object... args) {
@@ -329,8 +343,16 @@ public final class ControlSession {
         if (transfer == t) {
             transfer = null;
         }
-        log.info("session {}: {} data connection {}: {} bytes to server, {} bytes to client", id,
-                t.mode.name(), outcome.name().toLowerCase(), uploaded, downloaded);
+        if (t.command() != null) {
+            // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
+            log.info("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} {}{}",
+                    id, clientAddress().getHostAddress(), server == null ? "-" : serverAddress().getHostAddress(),
+                    t.kind().name().toLowerCase(), t.command().verb(), LogText.escape(t.command().argument()),
+                    uploaded + downloaded, String.format("%.3f", t.elapsedNanos() / 1e9), t.mode.name().toLowerCase(),
+                    outcome.name().toLowerCase(), t.failure() == null ? "" : " reason=" + t.failure().tag());
+        } else {
+            log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
+        }
         if (holding) {
             holding = false;
             FtpReply first = held.peek();

@@ -55,6 +55,7 @@ final class DataNegotiation {
                 s.forward(c, new Passthrough(s));
             }
             case "FEAT" -> s.forward(c, new FeatFilter(s));
+            case "USER", "PASS" -> s.forward(c, new Passthrough(s, true));
             default -> {
                 if (ControlSession.isTransfer(c)) {
                     transferCommand(c);
@@ -330,6 +331,6 @@ final class DataNegotiation {
                 complete();
             }
         });
-        t.commandSent();
+        t.commandSent(c);
     }
 }

@@ -7,6 +7,7 @@ import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.GatewayMetrics.Outcome;
 import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.Reason;
+import io.ftpgate.protocol.FtpCommand;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -46,6 +47,8 @@ final class DataTransfer {
     private boolean serverAttached;
     private boolean ended;
     private Reason failure;
+    private FtpCommand command;
+    private long commandNanos;
     private String failureDetail;
 
     DataTransfer(ControlSession session, DataMode mode) {
@@ -140,9 +143,28 @@ final class DataTransfer {
     }
 
     /** The transfer command was forwarded to the server. */
-    void commandSent() {
+    void commandSent(FtpCommand c) {
         commandSent = true;
+        command = c;
+        commandNanos = System.nanoTime();
         maybeConnectServer();
+    }
+
+    /** The transfer command that used this connection, or null if none did. */
+    FtpCommand command() {
+        return command;
+    }
+
+    GatewayMetrics.TransferKind kind() {
+        return switch (command == null ? "" : command.verb()) {
+            case "RETR" -> GatewayMetrics.TransferKind.DOWNLOAD;
+            case "STOR", "STOU", "APPE" -> GatewayMetrics.TransferKind.UPLOAD;
+            default -> GatewayMetrics.TransferKind.LISTING;
+        };
+    }
+
+    long elapsedNanos() {
+        return command == null ? 0 : System.nanoTime() - commandNanos;
     }
 
     /** The server answered the transfer command with 1xx: it is about to use the data connection. */
@@ -288,6 +310,9 @@ final class DataTransfer {
         relay.close();
         GatewayMetrics m = session.metrics();
         m.dataConnectionEnded(mode, outcome);
+        if (command != null) {
+            m.transferEnded(kind(), mode, outcome, elapsedNanos(), relay.uploaded() + relay.downloaded());
+        }
         if (relay.uploaded() > 0) {
             m.bytesRelayed(GatewayMetrics.Direction.UPLOAD, relay.uploaded());
         }

@@ -12,10 +12,15 @@ public final class SessionRegistry {
     private final ConcurrentHashMap<Long, ControlSession> sessions = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final AtomicBoolean draining = new AtomicBoolean();
-    private final int maxSessions;
+    private volatile int maxSessions;
 
     public SessionRegistry(int maxSessions) {
         this.maxSessions = maxSessions;
+    }
+
+    /** A new limit (reload); sessions above it keep running. */
+    public void maxSessions(int max) {
+        this.maxSessions = max;
     }
 
     long nextId() {

@@ -24,4 +24,11 @@ public record SessionServices(
                 new DataPolicy(settings.data().trustPassiveAddress()),
                 new PortAllocator(range.first(), range.last()), registry);
     }
+
+    /** The same services with new settings (reload); the port allocator is kept if its range is. */
+    public SessionServices withSettings(Settings next) {
+        Settings.PortRange range = next.data().portRange();
+        PortAllocator p = range.equals(settings.data().portRange()) ? ports : new PortAllocator(range.first(), range.last());
+        return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p, registry);
+    }
 }

@@ -35,6 +35,10 @@ class ExtendedAddressTest {
             |2|FE80:0:0:0:0:0:0:1|21|                   ; fe80::1     ; 21
             |2|::192.0.2.1|21|                          ; ::c000:201  ; 21
             $2$::1$21$                                  ; ::1         ; 21
+            |2|::|21|                                   ; ::          ; 21
+            |2|1:2:3:4:5:6:7::|21|                      ; 1:2:3:4:5:6:7:0 ; 21
+            |2|::2:3:4:5:6:7:8|21|                      ; 0:2:3:4:5:6:7:8 ; 21
+            |2|1:2:3:4:5:6:1.2.3.4|21|                  ; 1:2:3:4:5:6:102:304 ; 21
             """)
     void parsesEprtArguments(String arg, String address, int port) throws Exception {
         ExtendedAddress parsed = ExtendedAddress.parseEprtArgument(arg.strip());
@@ -79,6 +83,18 @@ class ExtendedAddressTest {
             |2|1:2:3:4:5:6:7:8:9|21|         ; BAD_ADDRESS
             |2|::g|21|                       ; BAD_ADDRESS
             |2|:::|21|                       ; BAD_ADDRESS
+            |2|.:1|21|                       ; BAD_ADDRESS
+            |2|.::1|21|                      ; BAD_ADDRESS
+            |2|:1|21|                        ; BAD_ADDRESS
+            |2|1::2:|21|                     ; BAD_ADDRESS
+            |2|1::2::3|21|                   ; BAD_ADDRESS
+            |2|1:2:3:4:5:6:7|21|             ; BAD_ADDRESS
+            |2|1::2:3:4:5:6:7:8|21|          ; BAD_ADDRESS
+            |2|12345::1|21|                  ; BAD_ADDRESS
+            |2|::1.2.3|21|                   ; BAD_ADDRESS
+            |2|::1.2.3.256|21|               ; BAD_ADDRESS
+            |2|1.2.3.4::1|21|                ; BAD_ADDRESS
+            |2|::１|21|                  ; BAD_ADDRESS
             |1|::1|21|                       ; BAD_ADDRESS
             |1|1.2.3|21|                     ; BAD_ADDRESS
             |1|1.2.3.4.5|21|                 ; BAD_ADDRESS
@@ -159,6 +175,64 @@ class ExtendedAddressTest {
             throws FtpParseException {
         ExtendedAddress value = new ExtendedAddress(address, port);
         assertThat(ExtendedAddress.parseEprtArgument(value.toEprtArgument())).isEqualTo(value);
+    }
+
+    /** Compressed and mixed-case forms (RFC 4291 §2.2, RFC 5952) parse to the same bytes. */
+    @Property
+    void eprtParsesCompressedIpv6(@ForAll("ipv6WithZeroRuns") byte[] bytes, @ForAll boolean upper)
+            throws FtpParseException {
+        String text = compressed(bytes);
+        text = upper ? text.toUpperCase(java.util.Locale.ROOT) : text;
+        ExtendedAddress parsed = ExtendedAddress.parseEprtArgument("|2|" + text + "|21|");
+        assertThat(parsed.address()).isEqualTo(address(bytes));
+    }
+
+    @Provide
+    Arbitrary<byte[]> ipv6WithZeroRuns() {
+        return Arbitraries.integers().between(0, 0xffff).injectDuplicates(0.0)
+                .map(v -> v % 3 == 0 ? 0 : v).array(int[].class).ofSize(8)
+                .map(groups -> {
+                    byte[] bytes = new byte[16];
+                    for (int i = 0; i < 8; i++) {
+                        bytes[2 * i] = (byte) (groups[i] >> 8);
+                        bytes[2 * i + 1] = (byte) groups[i];
+                    }
+                    return bytes;
+                });
+    }
+
+    /** The longest run of zero groups (if any) becomes "::". */
+    private static String compressed(byte[] bytes) {
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = (bytes[2 * i] & 0xff) << 8 | bytes[2 * i + 1] & 0xff;
+        }
+        int bestStart = -1;
+        int bestLength = 0;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        return out.toString();
     }
 
     @Property

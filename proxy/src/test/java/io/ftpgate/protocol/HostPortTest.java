@@ -1,8 +1,11 @@
 package io.ftpgate.protocol;
 
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -92,21 +95,22 @@ class HostPortTest {
     }
 
     @Property
-    void portArgumentRoundTrips(@ForAll @IntRange(max = 255) int a, @ForAll @IntRange(max = 255) int b,
-                                @ForAll @IntRange(max = 255) int c, @ForAll @IntRange(max = 255) int d,
-                                @ForAll @IntRange(min = 1, max = 65535) int port) throws FtpParseException {
-        HostPort hostPort = new HostPort(HostPort.ipv4(a, b, c, d), port);
+    void portArgumentRoundTrips(@ForAll("hostPorts") HostPort hostPort) throws FtpParseException {
         assertThat(HostPort.parsePortArgument(hostPort.toPortArgument())).isEqualTo(hostPort);
     }
 
     @Property
-    void passiveReplyRoundTrips(@ForAll @IntRange(max = 255) int a, @ForAll @IntRange(max = 255) int b,
-                                @ForAll @IntRange(max = 255) int c, @ForAll @IntRange(max = 255) int d,
-                                @ForAll @IntRange(min = 1, max = 65535) int port) throws FtpParseException {
-        HostPort hostPort = new HostPort(HostPort.ipv4(a, b, c, d), port);
+    void passiveReplyRoundTrips(@ForAll("hostPorts") HostPort hostPort) throws FtpParseException {
         assertThat(HostPort.parsePassiveReply(hostPort.toPassiveReplyText())).isEqualTo(hostPort);
         assertThat(HostPort.parsePassiveReply(FtpReply.of(227, hostPort.toPassiveReplyText()).lines().get(0)))
                 .isEqualTo(hostPort);
+    }
+
+    @Provide
+    Arbitrary<HostPort> hostPorts() {
+        Arbitrary<Integer> octet = Arbitraries.integers().between(0, 255);
+        return Combinators.combine(octet, octet, octet, octet, Arbitraries.integers().between(1, 65535))
+                .as((a, b, c, d, port) -> new HostPort(HostPort.ipv4(a, b, c, d), port));
     }
 
     @Property

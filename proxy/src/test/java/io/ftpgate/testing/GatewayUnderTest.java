@@ -23,8 +23,12 @@ public final class GatewayUnderTest implements AutoCloseable {
         m.put("ftpgate.data.connect-timeout", "3s");
         m.put("ftpgate.shutdown.grace-period", "1s");
         m.putAll(extra);
-        Settings settings = SettingsLoader.load(Optional.empty(), ConfigFactory.parseMap(m));
-        gateway = Gateway.start(settings, firewall);
+        gateway = Gateway.start(settings(m), firewall);
+    }
+
+    /** Settings from reference.conf with {@code overrides} (full paths) over them. */
+    public static Settings settings(Map<String, Object> overrides) throws Exception {
+        return SettingsLoader.load(Optional.empty(), ConfigFactory.parseMap(overrides));
     }
 
     public InetSocketAddress address() {

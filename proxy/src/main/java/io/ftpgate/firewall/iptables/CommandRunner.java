@@ -41,13 +41,21 @@ public class CommandRunner {
             return !timedOut && exitCode == 0;
         }
 
-        /** Why it failed, for an error message: exit code or timeout, and stderr. */
+        /**
+         * Why it failed, for an error message: exit code or timeout, and stderr (or stdout when
+         * stderr is empty: iptables-nft prints some complaints, such as a table holding chains
+         * it cannot list, to stdout).
+         */
         public String failure() {
             String how = timedOut
                     ? "timed out after " + elapsed.toMillis() + " ms and was killed"
                     : "exit " + exitCode;
-            String err = stderr.strip();
-            return how + (err.isEmpty() ? "" : ": " + err.replace('\n', ' '));
+            String said = stderr.isBlank() ? firstLines(stdout) : stderr.strip();
+            return how + (said.isEmpty() ? "" : ": " + said.replace('\n', ' '));
+        }
+
+        private static String firstLines(String text) {
+            return text.strip().lines().limit(3).reduce((a, b) -> a + "\n" + b).orElse("");
         }
     }
 

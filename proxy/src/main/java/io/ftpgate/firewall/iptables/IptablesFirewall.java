@@ -70,6 +70,9 @@ public final class IptablesFirewall implements Firewall {
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
         this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
+        if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+            throw new IllegalArgumentException("command timeout must be positive, not " + commandTimeout);
+        }
         this.guardOutput = guardOutput;
         this.runner = Objects.requireNonNull(runner, "runner");
     }
@@ -102,7 +105,7 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public void apply(DataLease lease) throws FirewallException {
-        if (skip(lease)) {
+        if (needsNoRule(lease)) {
             return;
         }
         mustRun(familyOf(lease), rules.appendLease(lease));
@@ -110,7 +113,7 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public void revoke(DataLease lease) throws FirewallException {
-        if (skip(lease)) {
+        if (needsNoRule(lease)) {
             return;
         }
         Family family = familyOf(lease);
@@ -119,7 +122,7 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         if (isMissingRule(result)) {
-            LOG.debug("session {}: rule for {} was already gone", lease.sessionId(), lease);
+            LOG.debug("{}: rule was already gone", lease);
             return;
         }
         throw failed(family, result);
@@ -188,13 +191,13 @@ public final class IptablesFirewall implements Firewall {
         }
     }
 
-    private boolean skip(DataLease lease) throws FirewallException {
+    /** True for an outbound lease while OUTPUT is unguarded; throws for IPv6 when it is disabled. */
+    private boolean needsNoRule(DataLease lease) throws FirewallException {
         if (lease.isIpv6() && !ipv6Enabled) {
-            throw new FirewallException("session " + lease.sessionId() + ": cannot handle " + lease
-                    + ": IPv6 leases are disabled (ip6tables was unusable at start)");
+            throw new FirewallException(lease + ": IPv6 leases are disabled (ip6tables was unusable at start)");
         }
         if (IptablesRules.hookOf(lease) == Hook.OUT && !guardOutput) {
-            LOG.debug("session {}: OUTPUT is not guarded, no rule needed for {}", lease.sessionId(), lease);
+            LOG.debug("{}: OUTPUT is not guarded, no rule needed", lease);
             return true;
         }
         return false;

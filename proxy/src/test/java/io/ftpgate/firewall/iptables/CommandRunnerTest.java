@@ -25,6 +25,13 @@ class CommandRunnerTest {
     }
 
     @Test
+    void aFailureWithoutStderrIsExplainedByStdout() throws Exception {
+        Result result = runner.run(List.of("sh", "-c", "echo '# Table is odd'; echo x; echo y; echo z; exit 3"),
+                Duration.ofSeconds(10));
+        assertThat(result.failure()).isEqualTo("exit 3: # Table is odd x y");
+    }
+
+    @Test
     void argumentsAreNotInterpretedByAShell() throws Exception {
         Result result = runner.run(List.of("echo", "a b", "$HOME", ";", "ls"), Duration.ofSeconds(10));
         assertThat(result.ok()).isTrue();
