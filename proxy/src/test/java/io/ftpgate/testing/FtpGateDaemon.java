@@ -28,11 +28,13 @@ public final class FtpGateDaemon {
     private static final String READY_LINE = "ftpgate ready";
 
     private final Topology topology;
+    private final Path configFile;
     private final Path log;
     private final Process process;
 
-    private FtpGateDaemon(Topology topology, Path log, Process process) {
+    private FtpGateDaemon(Topology topology, Path configFile, Path log, Process process) {
         this.topology = topology;
+        this.configFile = configFile;
         this.log = log;
         this.process = process;
     }
@@ -43,9 +45,27 @@ public final class FtpGateDaemon {
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new AssertionError("system property ftpgate.jar must name the shaded jar (run with mvn verify), got " + jar);
         }
+        try {
+            Path file = topology.workDir().resolve("ftpgate.conf");
+            Files.writeString(file, config(""));
+            Path log = topology.workDir().resolve("ftpgate.log");
+            Files.deleteIfExists(log);
+            Files.createFile(log);
+            Process process = topology.start(topology.gateway, log,
+                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
+            FtpGateDaemon daemon = new FtpGateDaemon(topology, file, log, process);
+            daemon.awaitReady();
+            return daemon;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The test configuration, with {@code extra} HOCON lines inside {@code ftpgate { }}. */
+    public static String config(String extra) {
         String server4 = Topology.SERVER_V4 + ":" + VsftpdServer.PORT;
         String server6 = "[" + Topology.SERVER_V6 + "]:" + VsftpdServer.PORT;
-        String config = String.join("\n",
+        return String.join("\n",
                 "ftpgate {",
                 "  listeners {",
                 "    v4    { listen = [\"" + V4.authority() + "\"],       upstream = \"" + server4 + "\" }",
@@ -56,22 +76,26 @@ public final class FtpGateDaemon {
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
                 "  shutdown.grace-period = 2s",
+                extra,
                 "}",
                 "");
+    }
+
+    /** Replaces the config file and sends SIGHUP, as {@code systemctl reload} would. */
+    public void reload(String newConfig) {
         try {
-            Path file = topology.workDir().resolve("ftpgate.conf");
-            Files.writeString(file, config);
-            Path log = topology.workDir().resolve("ftpgate.log");
-            Files.deleteIfExists(log);
-            Files.createFile(log);
-            Process process = topology.start(topology.gateway, log,
-                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
-            FtpGateDaemon daemon = new FtpGateDaemon(topology, log, process);
-            daemon.awaitReady();
-            return daemon;
+            Files.writeString(configFile, newConfig);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        // The shell's built-in kill: no dependency on procps.
+        topology.exec(topology.gateway, "sh", "-c", "kill -HUP \"$0\"", String.valueOf(process.pid())).orThrow();
+    }
+
+    /** Waits up to 10 s for a log line containing {@code text}. */
+    public void awaitLog(String text) {
+        await("ftpgate logs '" + text + "'").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> log().contains(text));
     }
 
     private void awaitReady() {
