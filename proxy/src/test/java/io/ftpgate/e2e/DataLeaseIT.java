@@ -62,7 +62,7 @@ class DataLeaseIT {
 
     @BeforeAll
     void setUp() {
-        testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "ss");
+        testbed = Testbed.start(Topology.Kind.GATEWAY);
         topology = testbed.topology;
         rules = testbed.rules;
     }

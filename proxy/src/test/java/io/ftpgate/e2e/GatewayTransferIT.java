@@ -53,7 +53,7 @@ class GatewayTransferIT {
 
     @BeforeAll
     void setUp() {
-        testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "curl", "lftp", "ss");
+        testbed = Testbed.start(Topology.Kind.GATEWAY, "curl", "lftp");
         checks = new TransferChecks(testbed.topology, testbed.server);
     }
 

@@ -20,7 +20,7 @@ class ReloadIT {
 
     @Test
     void reloadAppliesToNewSessionsAndRefusesABrokenFile() {
-        try (Testbed testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "ss", "sh")) {
+        try (Testbed testbed = Testbed.start(Topology.Kind.GATEWAY)) {
             FtpGateDaemon gateway = testbed.gateway;
             try (ProbeSession before = ProbeSession.open(testbed.topology, FtpGateDaemon.V4)) {
                 assertThat(ProbeSession.announcedPort(before.command("EPSV"))).as("default data.port-range").isBetween(40_000, 40_999);

@@ -18,8 +18,7 @@ class ShutdownIT {
 
     @Test
     void sigtermRemovesEveryChainAndRule() {
-        try (Testbed testbed = Testbed.start(Topology.Kind.GATEWAY,
-                "ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save", "vsftpd", "ss")) {
+        try (Testbed testbed = Testbed.start(Topology.Kind.GATEWAY)) {
             GatewayRules rules = testbed.rules;
             FtpGateDaemon gateway = testbed.gateway;
             assertThat(rules.saved()).as("ftpgate's chains while it runs").contains(GatewayRules.CHAIN);
