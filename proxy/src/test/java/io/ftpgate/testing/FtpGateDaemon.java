@@ -41,15 +41,11 @@ public final class FtpGateDaemon {
 
     /** Starts ftpgate and returns once it says it is ready or every listener socket is bound. */
     public static FtpGateDaemon start(Topology topology) {
-        String jar = System.getProperty("ftpgate.jar");
-        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-            throw new AssertionError("system property ftpgate.jar must name the shaded jar (run with mvn verify), got " + jar);
-        }
+        String jar = jar();
         try {
             Path file = topology.workDir().resolve("ftpgate.conf");
             Files.writeString(file, config(""));
-            Path log = topology.workDir().resolve("ftpgate.log");
-            Files.deleteIfExists(log);
+            Path log = topology.workDir().resolve("ftpgate-" + System.nanoTime() + ".log");
             Files.createFile(log);
             Process process = topology.start(topology.gateway, log,
                     Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
@@ -59,6 +55,25 @@ public final class FtpGateDaemon {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Runs {@code java -jar ftpgate.jar --config FILE ARGS} with this daemon's config file to
+     * completion in the gateway namespace, e.g. {@code --cleanup-firewall}.
+     */
+    public ExecResult runOnce(String... args) {
+        List<String> argv = new java.util.ArrayList<>(
+                List.of(Topology.JAVA, "-XX:TieredStopAtLevel=1", "-jar", jar(), "--config", configFile.toString()));
+        argv.addAll(List.of(args));
+        return topology.exec(topology.gateway, argv.toArray(String[]::new));
+    }
+
+    private static String jar() {
+        String jar = System.getProperty("ftpgate.jar");
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new AssertionError("system property ftpgate.jar must name the shaded jar (run with mvn verify), got " + jar);
+        }
+        return jar;
     }
 
     /** The test configuration, with {@code extra} HOCON lines inside {@code ftpgate { }}. */
@@ -123,6 +138,17 @@ public final class FtpGateDaemon {
             throw new IllegalStateException(e);
         }
         return process.exitValue();
+    }
+
+    /** SIGKILL: a crash, nothing cleaned up by ftpgate itself. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public void assertAlive() {
