@@ -41,14 +41,29 @@ public final class FtpGateDaemon {
 
     /** Starts ftpgate and returns once it says it is ready or every listener socket is bound. */
     public static FtpGateDaemon start(Topology topology) {
+        return start(topology, List.of());
+    }
+
+    /**
+     * Starts ftpgate as user nobody holding only CAP_NET_ADMIN (for iptables) and
+     * CAP_NET_BIND_SERVICE (for port 21) as ambient capabilities, as a hardened systemd unit would
+     * ({@code User=}, {@code AmbientCapabilities=}); iptables inherits them.
+     */
+    public static FtpGateDaemon startUnprivileged(Topology topology) {
+        return start(topology, List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "--inh-caps=-all,+net_admin,+net_bind_service", "--ambient-caps=+net_admin,+net_bind_service"));
+    }
+
+    private static FtpGateDaemon start(Topology topology, List<String> launcher) {
         String jar = jar();
         try {
             Path file = topology.workDir().resolve("ftpgate.conf");
             Files.writeString(file, config(""));
             Path log = topology.workDir().resolve("ftpgate-" + System.nanoTime() + ".log");
             Files.createFile(log);
-            Process process = topology.start(topology.gateway, log,
-                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
+            List<String> argv = new java.util.ArrayList<>(launcher);
+            argv.addAll(List.of(Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString()));
+            Process process = topology.start(topology.gateway, log, argv.toArray(String[]::new));
             FtpGateDaemon daemon = new FtpGateDaemon(topology, file, log, process);
             daemon.awaitReady();
             return daemon;
@@ -149,6 +164,11 @@ public final class FtpGateDaemon {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The user the daemon runs as, e.g. {@code nobody}. */
+    public String user() {
+        return process.info().user().orElse("(unknown)");
     }
 
     public void assertAlive() {
