@@ -29,7 +29,16 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import io.ftpgate.firewall.Interception;
+import io.ftpgate.policy.Addresses;
+import io.netty.channel.epoll.EpollChannelOption;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.Optional;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -81,7 +90,17 @@ public final class Gateway implements AutoCloseable {
             }
             metrics.leasesActive(leases::activeLeases);
             metrics.sessionsActive(registry::size);
-            SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry);
+            if (hasTransparent(settings) && !transport.name().equals("epoll")) {
+                throw new IOException("transparent listeners need the native epoll transport (IP_TRANSPARENT), "
+                        + "which is not available here");
+            }
+            Optional<Interception> interception = interception(settings);
+            if (interception.isPresent() && settings.transparent().manageFirewall()) {
+                firewall.intercept(interception.get());
+                log.info("firewall: intercepting tcp ports {} to the transparent listener on port {}",
+                        interception.get().ports(), interception.get().onPort());
+            }
+            SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses());
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             for (Settings.Listener l : settings.listeners()) {
@@ -132,9 +151,38 @@ public final class Gateway implements AutoCloseable {
         return l.name() + " " + e;
     }
 
+    private static boolean hasTransparent(Settings s) {
+        return s.listeners().stream().anyMatch(l -> l.mode() == Settings.Mode.TRANSPARENT);
+    }
+
+    /** The interception a transparent listener needs: its port receives what TPROXY diverts. */
+    static Optional<Interception> interception(Settings s) {
+        return s.listeners().stream().filter(l -> l.mode() == Settings.Mode.TRANSPARENT).findFirst().map(l -> {
+            Settings.Transparent t = s.transparent();
+            return new Interception(t.mark(), t.routingTable(), t.interfaces(), t.clientNetworks(), t.ports(),
+                    l.listen().get(0).port());
+        });
+    }
+
+    /** The gateway's own addresses: never a destination of a transparent or forward session. */
+    private static Set<InetAddress> ownAddresses() throws IOException {
+        Set<InetAddress> own = new HashSet<>();
+        for (NetworkInterface i : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress a : Collections.list(i.getInetAddresses())) {
+                own.add(Addresses.unmap(a));
+            }
+        }
+        return own;
+    }
+
     private Bound bind(Settings.Listener l, Endpoint e, SessionServices services) throws IOException, InterruptedException {
-        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.upstream(), services);
-        ServerBootstrap b = new ServerBootstrap()
+        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services);
+        ServerBootstrap b = new ServerBootstrap();
+        if (l.mode() == Settings.Mode.TRANSPARENT) {
+            // Accepts connections to any address that TPROXY diverts to this port.
+            b.option(EpollChannelOption.IP_TRANSPARENT, true);
+        }
+        b
                 .group(group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 512)
@@ -146,7 +194,8 @@ public final class Gateway implements AutoCloseable {
         if (!f.isSuccess()) {
             throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());
         }
-        log.info("listener {}: {} -> {}", l.name(), e, l.upstream());
+        log.info("listener {}: {} -> {}", l.name(), e, l.mode() == Settings.Mode.EXPLICIT ? l.upstream()
+                : l.mode().name().toLowerCase() + " (destinations " + services.settings().destinations().allow() + ")");
         return new Bound(f.channel(), initializer);
     }
 
@@ -170,8 +219,20 @@ public final class Gateway implements AutoCloseable {
         if (!next.firewall().equals(settings.firewall())) {
             throw new IOException("firewall settings changed: restart ftpgate to apply them");
         }
+        if (!next.transparent().equals(settings.transparent()) || hasTransparent(next) != hasTransparent(settings)
+                || !interception(next).equals(interception(settings))) {
+            throw new IOException("transparent settings changed: restart ftpgate to apply them");
+        }
         if (!next.metrics().equals(settings.metrics())) {
             throw new IOException("metrics settings changed: restart ftpgate to apply them");
+        }
+        for (Settings.Listener l : next.listeners()) {
+            for (Endpoint e : l.listen()) {
+                Bound b = listeners.get(key(l, e));
+                if (b != null && b.initializer().mode() != l.mode()) {
+                    throw new IOException("listener " + key(l, e) + " changed its mode: restart ftpgate to apply it");
+                }
+            }
         }
         SessionServices nextServices = services.get().withSettings(next);
         Map<String, Bound> added = new LinkedHashMap<>();

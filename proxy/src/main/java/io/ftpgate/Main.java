@@ -31,6 +31,8 @@ public final class Main {
               --config FILE          settings file (HOCON); defaults: reference.conf in the jar
               --check-config         read and check the settings, print them, exit (0 or 78)
               --cleanup-firewall     remove every firewall rule, chain and jump ftpgate made, exit
+              --print-firewall       print the interception rules and routes a transparent listener
+                                     needs (for admins who install them themselves), exit
               --demo                 start an embedded FTP server and a gateway in front of it
                                      on 127.0.0.1:2121, firewall 'none'; try: curl ftp://127.0.0.1:2121/
               --listen ADDR:PORT     a listener address (repeatable; IPv6 as [ADDR]:PORT)
@@ -68,7 +70,7 @@ public final class Main {
         Settings settings;
         try {
             settings = SettingsLoader.load(o.config, ConfigFactory.parseMap(o.overrides(), "command line"));
-            if (!o.demo && !o.cleanupFirewall && settings.listeners().isEmpty()) {
+            if (!o.demo && !o.cleanupFirewall && !o.printFirewall && settings.listeners().isEmpty()) {
                 throw new ConfigError("no listener: add ftpgate.listeners in --config FILE, or give --listen and --upstream");
             }
         } catch (ConfigError e) {
@@ -81,6 +83,13 @@ public final class Main {
         }
         if (o.cleanupFirewall) {
             return cleanupFirewall(settings, out, err);
+        }
+        if (o.printFirewall) {
+            var firewall = Gateway.firewallFor(settings.firewall());
+            Gateway.interception(settings).ifPresentOrElse(
+                    spec -> firewall.describeIntercept(spec).forEach(out::println),
+                    () -> out.println("# no transparent listener: nothing to intercept"));
+            return EXIT_OK;
         }
         Logger log = LoggerFactory.getLogger(Main.class);
         try {
@@ -162,6 +171,7 @@ public final class Main {
         Optional<Path> config = Optional.empty();
         boolean checkConfig;
         boolean cleanupFirewall;
+        boolean printFirewall;
         boolean demo;
         boolean version;
         boolean help;
@@ -177,6 +187,7 @@ public final class Main {
                     case "--config" -> o.config = Optional.of(Path.of(value(args, ++i, a)));
                     case "--check-config" -> o.checkConfig = true;
                     case "--cleanup-firewall" -> o.cleanupFirewall = true;
+                    case "--print-firewall" -> o.printFirewall = true;
                     case "--demo" -> o.demo = true;
                     case "--version" -> o.version = true;
                     case "--help", "-h" -> o.help = true;

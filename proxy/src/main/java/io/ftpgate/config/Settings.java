@@ -12,16 +12,63 @@ public record Settings(
         Data data,
         Firewall firewall,
         Metrics metrics,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        Transparent transparent,
+        Destinations destinations) {
 
     public Settings {
         listeners = List.copyOf(listeners);
     }
 
-    /** One gateway entry point: where clients connect, and the FTP server they are carried to. */
-    public record Listener(String name, List<Endpoint> listen, Endpoint upstream) {
+    /** How a listener finds the FTP server of a session. */
+    public enum Mode {
+        /** Every session goes to the configured {@code upstream}. */
+        EXPLICIT,
+        /** Sessions are intercepted (TPROXY); the server is the connection's original destination. */
+        TRANSPARENT,
+        /** The client names the server: {@code USER name@host[:port]}. */
+        FORWARD
+    }
+
+    /**
+     * One gateway entry point: where clients connect, and how the FTP server is found.
+     *
+     * @param upstream the server, for {@link Mode#EXPLICIT} only (null otherwise)
+     */
+    public record Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream) {
         public Listener {
             listen = List.copyOf(listen);
+        }
+
+        /** An explicit listener. */
+        public Listener(String name, List<Endpoint> listen, Endpoint upstream) {
+            this(name, Mode.EXPLICIT, listen, upstream);
+        }
+    }
+
+    /** Transparent interception (TPROXY) and how intercepted data connections look. */
+    public record Transparent(
+            int mark,
+            int routingTable,
+            List<String> interfaces,
+            List<String> clientNetworks,
+            List<Integer> ports,
+            boolean announceServerAddress,
+            boolean preserveClientAddress,
+            boolean manageFirewall) {
+        public Transparent {
+            interfaces = List.copyOf(interfaces);
+            clientNetworks = List.copyOf(clientNetworks);
+            ports = List.copyOf(ports);
+        }
+    }
+
+    /** Which servers transparent and forward listeners may connect to (CIDR networks, ports). */
+    public record Destinations(List<String> allow, List<String> deny, List<Integer> ports) {
+        public Destinations {
+            allow = List.copyOf(allow);
+            deny = List.copyOf(deny);
+            ports = List.copyOf(ports);
         }
     }
 

@@ -85,7 +85,57 @@ public final class SettingsLoader {
                 data(c),
                 firewall(c),
                 metrics(c),
-                positive(c, "shutdown.grace-period"));
+                positive(c, "shutdown.grace-period"),
+                transparent(c),
+                destinations(c));
+    }
+
+    private static Settings.Transparent transparent(Config c) throws ConfigError {
+        String announce = c.getString("transparent.announce").trim();
+        if (!announce.equals("server") && !announce.equals("gateway")) {
+            throw error(c, "transparent.announce", "must be server or gateway");
+        }
+        List<String> networks = c.getStringList("transparent.client-networks");
+        for (String n : networks) {
+            parse(c, "transparent.client-networks", n, Cidr::parse);
+        }
+        for (String i : c.getStringList("transparent.interfaces")) {
+            if (!i.matches("[A-Za-z0-9_.:+-]{1,15}")) {
+                throw error(c, "transparent.interfaces", "'" + i + "' is not an interface name");
+            }
+        }
+        return new Settings.Transparent(
+                intIn(c, "transparent.mark", 1, Integer.MAX_VALUE),
+                intIn(c, "transparent.routing-table", 1, 252),
+                c.getStringList("transparent.interfaces"),
+                networks,
+                ports(c, "transparent.ports"),
+                announce.equals("server"),
+                get(c, "transparent.preserve-client-address", c::getBoolean),
+                get(c, "transparent.manage-firewall", c::getBoolean));
+    }
+
+    private static Settings.Destinations destinations(Config c) throws ConfigError {
+        for (String key : List.of("destinations.allow", "destinations.deny")) {
+            for (String n : c.getStringList(key)) {
+                parse(c, key, n, Cidr::parse);
+            }
+        }
+        return new Settings.Destinations(c.getStringList("destinations.allow"), c.getStringList("destinations.deny"),
+                ports(c, "destinations.ports"));
+    }
+
+    private static List<Integer> ports(Config c, String key) throws ConfigError {
+        List<Integer> ports = get(c, key, c::getIntList);
+        for (int p : ports) {
+            if (p < 1 || p > 65535) {
+                throw error(c, key, p + " is not a port");
+            }
+        }
+        if (ports.isEmpty()) {
+            throw error(c, key, "needs at least one port");
+        }
+        return ports;
     }
 
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {
@@ -100,8 +150,20 @@ public final class SettingsLoader {
                 throw error(c, key, "listener names are 1-32 letters, digits, '-' or '_'");
             }
             Config l = c.getConfig(key);
-            if (!l.hasPath("listen") || !l.hasPath("upstream")) {
+            Settings.Mode mode = Settings.Mode.EXPLICIT;
+            if (l.hasPath("mode")) {
+                try {
+                    mode = Settings.Mode.valueOf(l.getString("mode").trim().toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw error(c, key + ".mode", "must be explicit, transparent or forward");
+                }
+            }
+            if (!l.hasPath("listen") || (mode == Settings.Mode.EXPLICIT && !l.hasPath("upstream"))) {
                 throw error(c, key, "needs both listen and upstream");
+            }
+            if (mode != Settings.Mode.EXPLICIT && l.hasPath("upstream")) {
+                throw error(c, key + ".upstream", "a " + mode.name().toLowerCase(Locale.ROOT)
+                        + " listener finds its server itself; remove upstream");
             }
             List<Endpoint> listen = new ArrayList<>();
             for (String s : l.getStringList("listen")) {
@@ -114,11 +176,20 @@ public final class SettingsLoader {
             if (listen.isEmpty()) {
                 throw error(c, key + ".listen", "needs at least one ADDR:PORT");
             }
-            Endpoint upstream = parse(c, key + ".upstream", l.getString("upstream"), Endpoint::parse);
-            if (upstream.port() == 0) {
-                throw error(c, key + ".upstream", "port 0 is not a server port");
+            Endpoint upstream = null;
+            if (mode == Settings.Mode.EXPLICIT) {
+                upstream = parse(c, key + ".upstream", l.getString("upstream"), Endpoint::parse);
+                if (upstream.port() == 0) {
+                    throw error(c, key + ".upstream", "port 0 is not a server port");
+                }
+            } else if (c.getStringList("destinations.allow").isEmpty()) {
+                throw error(c, "destinations.allow", "is empty, so the " + mode.name().toLowerCase(Locale.ROOT)
+                        + " listener " + name + " could reach no server; allow some networks");
             }
-            result.add(new Settings.Listener(name, listen, upstream));
+            result.add(new Settings.Listener(name, mode, listen, upstream));
+        }
+        if (result.stream().filter(l -> l.mode() == Settings.Mode.TRANSPARENT).count() > 1) {
+            throw error(c, "listeners", "at most one listener can be transparent");
         }
         return result;
     }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
@@ -40,11 +41,17 @@ public final class DataListener {
      * Accepted channels are registered on {@code loop} with auto-read off.
      */
     public static Future<DataListener> bind(
-            EventLoop loop, Transport transport, InetAddress local, PortAllocator ports,
+            EventLoop loop, Transport transport, InetAddress local, boolean transparent, PortAllocator ports,
             Predicate<InetAddress> expected, Events events) {
         Promise<DataListener> promise = loop.newPromise();
         DataListener[] holder = new DataListener[1];
-        ServerBootstrap b = new ServerBootstrap()
+        ServerBootstrap b = new ServerBootstrap();
+        if (transparent) {
+            // Bind an address that is not the gateway's (the server's, as the client sees it); the
+            // firewall's divert lease delivers exactly the expected connection here (TPROXY).
+            b.option(EpollChannelOption.IP_TRANSPARENT, true);
+        }
+        b
                 .group(loop)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 8)

@@ -31,6 +31,14 @@ public enum Reason {
     CONNECT_FAILED(425, "Can't open data connection: %s"),
     /** A transfer command without a usable PORT/PASV before it. */
     NO_DATA_CONNECTION(425, "Use PORT, EPRT, PASV or EPSV first"),
+    /** The server a transparent or forward session wants is not allowed (destinations). */
+    DESTINATION_DENIED(421, "Service not available: the gateway does not allow connections to that server"),
+    /** The server a session wants is the gateway itself (a loop). */
+    DESTINATION_LOOP(421, "Service not available: the gateway will not connect to itself"),
+    /** A forward-mode login without a server: USER name@host[:port] is needed. */
+    NO_DESTINATION(530, "Log in as USER name@host[:port] to name the FTP server"),
+    /** The server a forward-mode client named could not be resolved. */
+    UNKNOWN_HOST(530, "Unknown FTP server host: %s"),
     /** The server's passive reply could not be understood. */
     BAD_PASSIVE_REPLY(425, "Can't open data connection: the server's passive reply was invalid");
 

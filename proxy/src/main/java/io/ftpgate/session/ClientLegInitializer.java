@@ -23,19 +23,26 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClientLegInitializer extends ChannelInitializer<Channel> {
     private final String listener;
+    private final Settings.Mode mode;
     private final AtomicReference<Route> route;
 
     /** Where new sessions of a listener go, and with which settings; replaced as a whole on reload. */
     public record Route(Endpoint upstream, SessionServices services) {}
 
-    public ClientLegInitializer(String listener, Endpoint upstream, SessionServices services) {
+    /** @param upstream the server of an explicit listener; null for transparent and forward ones */
+    public ClientLegInitializer(String listener, Settings.Mode mode, Endpoint upstream, SessionServices services) {
         this.listener = listener;
+        this.mode = mode;
         this.route = new AtomicReference<>(new Route(upstream, services));
     }
 
     /** Applies to sessions accepted from now on; running sessions keep what they started with. */
     public void reroute(Endpoint upstream, SessionServices services) {
         route.set(new Route(upstream, services));
+    }
+
+    public Settings.Mode mode() {
+        return mode;
     }
 
     public Route route() {
@@ -47,7 +54,7 @@ public final class ClientLegInitializer extends ChannelInitializer<Channel> {
         Route r = route.get();
         SessionServices services = r.services();
         Settings.Control c = services.settings().control();
-        ControlSession session = new ControlSession(ch, listener, r.upstream(), services);
+        ControlSession session = new ControlSession(ch, listener, mode, r.upstream(), services);
         ch.pipeline().addLast(
                 new IdleStateHandler(c.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                 new FtpLineDecoder(c.maxLineLength(), true),

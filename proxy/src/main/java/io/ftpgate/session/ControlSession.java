@@ -36,10 +36,11 @@ import org.slf4j.LoggerFactory;
 public final class ControlSession {
     private static final Logger log = LoggerFactory.getLogger("ftpgate.session");
 
-    enum State { CONNECTING, GREETING, READY, ENDED }
+    enum State { AWAIT_USER, CONNECTING, GREETING, READY, ENDED }
 
     private final long id;
     private final String listener;
+    private final Settings.Mode mode;
     private final Endpoint upstream;
     private final SessionServices services;
     private final Channel client;
@@ -54,11 +55,15 @@ public final class ControlSession {
     private DataTransfer transfer;
     private boolean holding;
     private boolean hadLeases;
+    /** Forward mode: the user name to log in with once the named server has greeted. */
+    private String forwardUser;
+    private InetSocketAddress serverTarget;
 
-    ControlSession(Channel client, String listener, Endpoint upstream, SessionServices services) {
+    ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services) {
         this.id = services.registry().nextId();
         this.client = client;
         this.listener = listener;
+        this.mode = mode;
         this.upstream = upstream;
         this.services = services;
         this.loop = client.eventLoop();
@@ -79,13 +84,54 @@ public final class ControlSession {
             return;
         }
         metrics().sessionOpened(listener);
-        log.info("session {} [{}] {} connected, opening {}", id, listener, client.remoteAddress(), upstream);
+        switch (mode) {
+            case EXPLICIT -> connectUpstream(upstream.toSocketAddress());
+            case TRANSPARENT -> {
+                // TPROXY keeps the original destination as the accepted socket's local address.
+                InetSocketAddress original = (InetSocketAddress) client.localAddress();
+                InetSocketAddress target = new InetSocketAddress(Addresses.unmap(original.getAddress()), original.getPort());
+                if (destinationAllowed(target)) {
+                    connectUpstream(target);
+                }
+            }
+            case FORWARD -> {
+                state = State.AWAIT_USER;
+                log.info("session {} [{}] {} connected, waiting for USER name@host", id, listener, client.remoteAddress());
+                deliver(FtpReply.of(220, "ftpgate: log in as USER name@host[:port] to reach an FTP server"));
+                client.config().setAutoRead(true);
+            }
+        }
+    }
+
+    /** Checks a transparent or forward destination; a refusal is answered, logged and counted here. */
+    private boolean destinationAllowed(InetSocketAddress target) {
+        var refusal = services.destinations().check(target);
+        if (refusal.isEmpty()) {
+            return true;
+        }
+        metrics().refused(refusal.get());
+        log.warn("session {}: destination {} refused: {}", id, target, refusal.get().tag());
+        if (state == State.AWAIT_USER) {
+            deliver(FtpReply.of(530, "Login refused: " + refusal.get().text()));
+        } else {
+            deliver(FtpReply.of(refusal.get().replyCode(), refusal.get().text()));
+            end("destination refused");
+        }
+        return false;
+    }
+
+    private void connectUpstream(InetSocketAddress target) {
+        serverTarget = target;
+        state = State.CONNECTING;
+        log.info("session {} [{}] {} connected, opening {}", id, listener, client.remoteAddress(), target);
         long t0 = System.nanoTime();
-        UpstreamConnector.connect(this, upstream.toSocketAddress()).addListener(f -> {
+        InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
+                ? clientAddress() : null;
+        UpstreamConnector.connect(this, target, from).addListener(f -> {
             if (!f.isSuccess()) {
                 metrics().upstreamFailed(listener);
                 String cause = LeaseHandle.rootMessage(f.cause());
-                log.warn("session {}: cannot reach upstream {}: {}", id, upstream, cause);
+                log.warn("session {}: cannot reach upstream {}: {}", id, target, cause);
                 deliver(FtpReply.of(421, "Service not available: cannot reach the FTP server (" + cause + ")"));
                 end("upstream unreachable");
                 return;
@@ -99,6 +145,80 @@ public final class ControlSession {
             state = State.GREETING;
             client.config().setAutoRead(true);
         });
+    }
+
+    /**
+     * Forward mode, before the server is known: USER name@host[:port] names it (IPv6 in brackets);
+     * QUIT, NOOP, FEAT and AUTH are answered; anything else asks for that login first.
+     */
+    private void awaitingUser(FtpCommand c) {
+        switch (c.verb()) {
+            case "USER" -> {
+                String arg = c.argument().trim();
+                int at = arg.lastIndexOf('@');
+                Endpoint dest;
+                try {
+                    if (at <= 0 || at == arg.length() - 1) {
+                        throw new IllegalArgumentException("no @host");
+                    }
+                    String host = arg.substring(at + 1);
+                    boolean hasPort = host.startsWith("[") ? host.contains("]:") : host.contains(":");
+                    dest = Endpoint.parse(hasPort ? host : host + ":21");
+                } catch (IllegalArgumentException e) {
+                    refuse(Reason.NO_DESTINATION);
+                    return;
+                }
+                forwardUser = arg.substring(0, at);
+                resolveAndConnect(dest);
+            }
+            case "QUIT" -> {
+                deliver(FtpReply.of(221, "Goodbye"));
+                end("client quit before login");
+            }
+            case "NOOP" -> deliver(FtpReply.of(200, "NOOP ok"));
+            case "AUTH" -> refuse(Reason.TLS_UNSUPPORTED);
+            case "FEAT" -> deliver(FtpReply.of(211, "No features before USER name@host"));
+            default -> refuse(Reason.NO_DESTINATION);
+        }
+    }
+
+    private void resolveAndConnect(Endpoint dest) {
+        state = State.CONNECTING;
+        InetSocketAddress literal = dest.isLiteral() ? dest.toSocketAddress() : null;
+        if (literal != null) {
+            connectIfAllowed(literal);
+            return;
+        }
+        // Name lookups block: not on the event loop.
+        java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> {
+                    try {
+                        return new InetSocketAddress(InetAddress.getByName(dest.host()), dest.port());
+                    } catch (java.net.UnknownHostException e) {
+                        return null;
+                    }
+                })
+                .thenAccept(a -> loop.execute(() -> {
+                    if (state == State.ENDED) {
+                        return;
+                    }
+                    if (a == null) {
+                        state = State.AWAIT_USER;
+                        refuse(Reason.UNKNOWN_HOST, LogText.escape(dest.host()));
+                        pump();
+                    } else {
+                        connectIfAllowed(a);
+                    }
+                }));
+    }
+
+    private void connectIfAllowed(InetSocketAddress target) {
+        state = State.AWAIT_USER;
+        if (destinationAllowed(target)) {
+            connectUpstream(target);
+        } else {
+            pump();
+        }
     }
 
     /**
@@ -181,15 +301,17 @@ public final class ControlSession {
 
     /** Handles queued client input while nothing is outstanding. */
     private void pump() {
-        while (state == State.READY && awaiting.isEmpty() && !inbox.isEmpty()) {
+        while ((state == State.READY || state == State.AWAIT_USER) && awaiting.isEmpty() && !inbox.isEmpty()) {
             Object next = inbox.poll();
             if (next instanceof FtpReply local) {
                 deliver(local);
+            } else if (state == State.AWAIT_USER) {
+                awaitingUser((FtpCommand) next);
             } else {
                 negotiation.handle((FtpCommand) next);
             }
         }
-        if (state == State.READY && inbox.size() < settings().control().maxPipelinedCommands() / 2
+        if ((state == State.READY || state == State.AWAIT_USER) && inbox.size() < settings().control().maxPipelinedCommands() / 2
                 && !client.config().isAutoRead()) {
             client.config().setAutoRead(true);
         }
@@ -214,6 +336,21 @@ public final class ControlSession {
     }
 
     private void serverReply(FtpReply reply) {
+        if (state == State.GREETING && forwardUser != null) {
+            // Forward mode: the client had the gateway's greeting; now log in as the client asked.
+            if (!reply.isFinal()) {
+                return;
+            }
+            if (reply.isPositiveCompletion()) {
+                state = State.READY;
+                forward(FtpCommand.of("USER", forwardUser), new Passthrough(this, true));
+            } else {
+                deliver(FtpReply.of(421, "Service not available: the FTP server refused the session ("
+                        + reply.code() + ")"));
+                end("server refused the session: " + reply.code());
+            }
+            return;
+        }
         if (state == State.GREETING) {
             deliver(reply);
             if (reply.isPositiveCompletion()) {
@@ -416,6 +553,33 @@ public final class ControlSession {
 
     InetAddress serverLocalAddress() {
         return Addresses.unmap(((InetSocketAddress) server.localAddress()).getAddress());
+    }
+
+    /** Whether data connections on the client leg use the server's address (transparent, announce server). */
+    boolean clientLegTransparent() {
+        return mode == Settings.Mode.TRANSPARENT && settings().transparent().announceServerAddress();
+    }
+
+    /**
+     * The address the gateway listens on and connects from on the client leg: the one the client
+     * reached (in transparent mode the server's, with announce = server), or, with announce =
+     * gateway, the gateway's own address towards the client.
+     */
+    InetAddress clientLegLocal() {
+        if (mode == Settings.Mode.TRANSPARENT && !settings().transparent().announceServerAddress()) {
+            return LocalRoutes.sourceAddressTowards(clientAddress());
+        }
+        return clientLocalAddress();
+    }
+
+    /** Whether the server leg uses the client's address (preserve-client-address). */
+    boolean serverLegTransparent() {
+        return mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress();
+    }
+
+    /** The address the gateway listens on and connects from on the server leg. */
+    InetAddress serverLegLocal() {
+        return serverLegTransparent() ? clientAddress() : serverLocalAddress();
     }
 
     boolean isReady() {

@@ -84,7 +84,7 @@ final class DataNegotiation {
             s.deliver(FtpReply.of(200, "EPSV ALL command successful"));
             return;
         }
-        boolean v4 = Addresses.isIpv4(s.clientLocalAddress());
+        boolean v4 = Addresses.isIpv4(s.clientLegLocal());
         String own = v4 ? "1" : "2";
         if (!arg.isEmpty() && !arg.equals(own)) {
             if (arg.equals("1") || arg.equals("2")) {
@@ -112,9 +112,9 @@ final class DataNegotiation {
         s.transfer(t);
         askServerPassive(t, (target, ex) -> {
             t.serverTarget(target);
-            InetAddress local = s.clientLocalAddress();
+            InetAddress local = s.clientLegLocal();
             InetAddress client = s.clientAddress();
-            listen(t, local, client, t.clientListenerEvents(), port -> {
+            listen(t, local, s.clientLegTransparent(), client, t.clientListenerEvents(), port -> {
                 int p = port;
                 s.deliver(mode == DataMode.PASV
                         ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), p).toPassiveReplyText())
@@ -124,17 +124,17 @@ final class DataNegotiation {
     }
 
     private InetAddress announcedAddress() {
-        return s.settings().data().advertisedAddress().map(Addresses::unmap).orElse(s.clientLocalAddress());
+        return s.settings().data().advertisedAddress().map(Addresses::unmap).orElse(s.clientLegLocal());
     }
 
     /**
      * Binds a data listener on {@code local} for {@code peer}, opens the firewall for it, then calls
      * {@code announce} with the port and completes {@code ex}. Any failure answers 425 instead.
      */
-    private void listen(DataTransfer t, InetAddress local, InetAddress peer, DataListener.Events events,
-                        Consumer<Integer> announce, Exchange ex) {
+    private void listen(DataTransfer t, InetAddress local, boolean transparent, InetAddress peer,
+                        DataListener.Events events, Consumer<Integer> announce, Exchange ex) {
         Predicate<InetAddress> expected = a -> DataPolicy.isExpectedPeer(peer, a);
-        DataListener.bind(s.loop(), s.services().transport(), local, s.services().ports(), expected, events)
+        DataListener.bind(s.loop(), s.services().transport(), local, transparent, s.services().ports(), expected, events)
                 .addListener(f -> {
                     if (!f.isSuccess()) {
                         t.fail(Reason.NO_PORT, LeaseHandle.rootMessage(f.cause()));
@@ -148,7 +148,8 @@ final class DataNegotiation {
                         ex.complete();
                         return;
                     }
-                    DataLease lease = new DataLease(s.id(), DataLease.Direction.INBOUND, peer, local, listener.port());
+                    DataLease lease = new DataLease(s.id(), DataLease.Direction.INBOUND, peer, local, listener.port(),
+                            transparent);
                     LeaseHandle[] h = new LeaseHandle[1];
                     h[0] = s.applyLease(lease, err -> {
                         if (err != null) {
@@ -276,7 +277,7 @@ final class DataNegotiation {
 
     /** Keeps the server leg active: the gateway listens and sends PORT/EPRT of its own. */
     private void activeServerLeg(DataTransfer t, FtpReply ok) {
-        InetAddress local = s.serverLocalAddress();
+        InetAddress local = s.serverLegLocal();
         InetAddress server = s.serverAddress();
         Exchange ex = new Exchange() {
             @Override
@@ -301,7 +302,7 @@ final class DataNegotiation {
             }
         };
         s.forwardLocal(setup);
-        listen(t, local, server, t.serverListenerEvents(), port -> {
+        listen(t, local, s.serverLegTransparent(), server, t.serverListenerEvents(), port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())
                     : FtpCommand.of("EPRT", new ExtendedAddress(local, port).toEprtArgument());

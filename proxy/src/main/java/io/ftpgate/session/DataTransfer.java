@@ -78,29 +78,15 @@ final class DataTransfer {
     }
 
     DataListener.Events clientListenerEvents() {
-        return new DataListener.Events() {
-            @Override
-            public void accepted(Channel ch) {
-                revokeListenerLeases();
-                if (ended) {
-                    ch.close();
-                    return;
-                }
-                clientAttached = true;
-                configure(ch);
-                relay.attachClient(ch);
-                maybeConnectServer();
-                maybeStopDeadline();
-            }
-
-            @Override
-            public void refused(InetSocketAddress from) {
-                session.refusedDataConnection(from, "client");
-            }
-        };
+        return listenerEvents(true);
     }
 
     DataListener.Events serverListenerEvents() {
+        return listenerEvents(false);
+    }
+
+    /** The expected peer connected to the gateway's listener on one leg: its lease is spent. */
+    private DataListener.Events listenerEvents(boolean clientLeg) {
         return new DataListener.Events() {
             @Override
             public void accepted(Channel ch) {
@@ -109,15 +95,21 @@ final class DataTransfer {
                     ch.close();
                     return;
                 }
-                serverAttached = true;
                 configure(ch);
-                relay.attachServer(ch);
+                if (clientLeg) {
+                    clientAttached = true;
+                    relay.attachClient(ch);
+                    maybeConnectServer();
+                } else {
+                    serverAttached = true;
+                    relay.attachServer(ch);
+                }
                 maybeStopDeadline();
             }
 
             @Override
             public void refused(InetSocketAddress from) {
-                session.refusedDataConnection(from, "server");
+                session.refusedDataConnection(from, clientLeg ? "client" : "server");
             }
         };
     }
@@ -221,10 +213,10 @@ final class DataTransfer {
     }
 
     private void connectClient() {
-        InetAddress local = session.clientLocalAddress();
+        InetAddress local = session.clientLegLocal();
         if (session.settings().firewall().guardOutput()) {
             DataLease lease = new DataLease(session.id(), DataLease.Direction.OUTBOUND,
-                    clientTarget.getAddress(), local, clientTarget.getPort());
+                    clientTarget.getAddress(), local, clientTarget.getPort(), session.clientLegTransparent());
             LeaseHandle[] h = new LeaseHandle[1];
             h[0] = session.applyLease(lease, err -> {
                 if (err != null) {
@@ -255,8 +247,15 @@ final class DataTransfer {
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
                 .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
-        if (leg.equals("client")) {
-            b.localAddress(new InetSocketAddress(session.clientLocalAddress(), 0));
+        boolean clientLeg = leg.equals("client");
+        if (clientLeg) {
+            b.localAddress(new InetSocketAddress(session.clientLegLocal(), 0));
+        } else if (session.serverLegTransparent()) {
+            b.localAddress(new InetSocketAddress(session.serverLegLocal(), 0));
+        }
+        if (clientLeg ? session.clientLegTransparent() : session.serverLegTransparent()) {
+            // The source is not one of the gateway's addresses (the server's or the client's).
+            b.option(io.netty.channel.epoll.EpollChannelOption.IP_TRANSPARENT, true);
         }
         ChannelFuture f = b.connect(target);
         f.addListener(done -> {

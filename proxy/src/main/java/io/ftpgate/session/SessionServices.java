@@ -6,6 +6,9 @@ import io.ftpgate.data.Transport;
 import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.policy.DataPolicy;
+import io.ftpgate.policy.DestinationPolicy;
+import java.net.InetAddress;
+import java.util.Set;
 
 /** What every session of one gateway shares; all of it is safe to use from any event loop. */
 public record SessionServices(
@@ -15,20 +18,25 @@ public record SessionServices(
         GatewayMetrics metrics,
         DataPolicy policy,
         PortAllocator ports,
-        SessionRegistry registry) {
+        SessionRegistry registry,
+        DestinationPolicy destinations,
+        Set<InetAddress> ownAddresses) {
 
+    /** @param ownAddresses the gateway's own addresses (never a destination) */
     public static SessionServices create(Settings settings, Transport transport, LeaseExecutor leases,
-                                         GatewayMetrics metrics, SessionRegistry registry) {
+                                         GatewayMetrics metrics, SessionRegistry registry, Set<InetAddress> ownAddresses) {
         Settings.PortRange range = settings.data().portRange();
         return new SessionServices(settings, transport, leases, metrics,
                 new DataPolicy(settings.data().trustPassiveAddress()),
-                new PortAllocator(range.first(), range.last()), registry);
+                new PortAllocator(range.first(), range.last()), registry,
+                new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses));
     }
 
     /** The same services with new settings (reload); the port allocator is kept if its range is. */
     public SessionServices withSettings(Settings next) {
         Settings.PortRange range = next.data().portRange();
         PortAllocator p = range.equals(settings.data().portRange()) ? ports : new PortAllocator(range.first(), range.last());
-        return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p, registry);
+        return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p,
+                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses);
     }
 }

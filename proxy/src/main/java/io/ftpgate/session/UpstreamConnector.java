@@ -11,6 +11,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollChannelOption;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
@@ -20,9 +22,15 @@ import java.net.InetSocketAddress;
 final class UpstreamConnector {
     private UpstreamConnector() {}
 
-    static ChannelFuture connect(ControlSession session, InetSocketAddress upstream) {
+    /** @param from the source address to connect from (transparent: the client's), or null for the kernel's choice */
+    static ChannelFuture connect(ControlSession session, InetSocketAddress upstream, InetAddress from) {
         Settings.Control c = session.settings().control();
-        return new Bootstrap()
+        Bootstrap b = new Bootstrap();
+        if (from != null) {
+            // preserve-client-address: a source address that is not the gateway's (IP_TRANSPARENT).
+            b.option(EpollChannelOption.IP_TRANSPARENT, true).localAddress(new InetSocketAddress(from, 0));
+        }
+        return b
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) c.upstreamConnectTimeout().toMillis())
