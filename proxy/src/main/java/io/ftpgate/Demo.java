@@ -117,8 +117,14 @@ public final class Demo implements AutoCloseable {
         }
     }
 
+    private boolean closed;
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         gateway.close();
         server.stop();
         log.info("demo stopped; its files stay in {}", root);

@@ -32,6 +32,7 @@ import java.net.InetSocketAddress;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.policy.Addresses;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.util.Collections;
@@ -121,7 +122,8 @@ public final class Gateway implements AutoCloseable {
         }
         metricsEndpoint = endpoint;
         log.info("ftpgate ready: {} listener(s) on {}, firewall {}, transport {}, metrics {}",
-                settings.listeners().size(), boundAddresses(), firewall.name(), transport.name(),
+                settings.listeners().size(), boundAddresses().stream().map(NetUtil::toSocketAddressString).toList(),
+                firewall.name(), transport.name(),
                 endpoint == null ? "off" : "http://" + new Endpoint(endpoint.address().getAddress().getHostAddress(),
                         endpoint.address().getPort()) + settings.metrics().path());
     }

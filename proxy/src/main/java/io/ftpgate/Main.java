@@ -97,16 +97,14 @@ public final class Main {
             if (running instanceof Gateway gateway) {
                 onSignal("HUP", () -> reload(gateway, o, log));
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    running.close();
-                } catch (Exception e) {
-                    log.error("error while stopping: {}", e.toString());
-                }
-                stopped.countDown();
-            }, "ftpgate-shutdown"));
-            stopped.await();
+            // SIGTERM/SIGINT end the process normally (exit 0) after the drain; the hook covers any
+            // other way the JVM may go down. close() is idempotent.
+            CountDownLatch stop = new CountDownLatch(1);
+            onSignal("TERM", stop::countDown);
+            onSignal("INT", stop::countDown);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(running, log), "ftpgate-shutdown"));
+            stop.await();
+            closeQuietly(running, log);
             return EXIT_OK;
         } catch (FirewallException e) {
             log.error("cannot set up the firewall: {} (the iptables backend needs root or CAP_NET_ADMIN)", e.getMessage());
@@ -149,7 +147,10 @@ public final class Main {
 
     /** Removes ftpgate's firewall objects (after a crash, or from a unit's ExecStopPost). */
     static int cleanupFirewall(Settings settings, PrintStream out, PrintStream err) {
-        var firewall = Gateway.firewallFor(settings.firewall());
+        // Whatever backend is configured now: what a crashed run left is iptables objects.
+        Settings.Firewall f = settings.firewall();
+        var firewall = Gateway.firewallFor(new Settings.Firewall(Settings.Backend.IPTABLES, f.chainPrefix(),
+                f.guardOutput(), f.iptables(), f.ip6tables(), f.commandPrefix(), f.commandTimeout()));
         try {
             firewall.stop();
             out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate (chain prefix "
@@ -158,6 +159,14 @@ public final class Main {
         } catch (FirewallException e) {
             err.println("ftpgate: cannot remove the firewall objects: " + e.getMessage());
             return EXIT_FAILED;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable running, Logger log) {
+        try {
+            running.close();
+        } catch (Exception e) {
+            log.error("error while stopping: {}", e.toString());
         }
     }
 
