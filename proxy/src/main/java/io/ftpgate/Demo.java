@@ -119,6 +119,10 @@ public final class Demo implements AutoCloseable {
 
     private boolean closed;
 
+    Gateway gateway() {
+        return gateway;
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

@@ -272,6 +272,22 @@ public final class Gateway implements AutoCloseable {
                 listeners.size(), registry.size());
     }
 
+    /** One line for systemd's STATUS=. */
+    public String statusLine() {
+        return registry.size() + " session(s), " + leases.activeLeases() + " lease(s), listening on "
+                + boundAddresses().stream().map(NetUtil::toSocketAddressString).toList();
+    }
+
+    /** Whether every event loop runs a task within a second (for the systemd watchdog). */
+    public boolean isHealthy() {
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            if (!loop.submit(() -> { }).awaitUninterruptibly(1, TimeUnit.SECONDS)) {
+                return false;
+            }
+        }
+        return !group.isShuttingDown();
+    }
+
     public int activeSessions() {
         return registry.size();
     }

@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,11 +95,22 @@ public final class Main {
             return EXIT_OK;
         }
         Logger log = LoggerFactory.getLogger(Main.class);
+        Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
         try {
             AutoCloseable running = o.demo ? Demo.start(settings, o.listen) : Gateway.start(settings);
-            if (running instanceof Gateway gateway) {
-                onSignal("HUP", () -> reload(gateway, o, log));
-            }
+            Gateway gateway = running instanceof Gateway g ? g : ((Demo) running).gateway();
+            onSignal("HUP", () -> {
+                if (o.demo) {
+                    log.info("reload: the demo has no settings file to reload");
+                    return;
+                }
+                systemd.ifPresent(SystemdNotify::reloading);
+                reload(gateway, o, log);
+                systemd.ifPresent(n -> n.ready(gateway.statusLine()));
+            });
+            // READY=1 only now: every listener and the metrics endpoint are bound.
+            systemd.ifPresent(n -> n.ready(gateway.statusLine()));
+            ScheduledExecutorService watchdog = startWatchdog(systemd, gateway, log);
             // SIGTERM/SIGINT end the process normally (exit 0) after the drain; the hook covers any
             // other way the JVM may go down. close() is idempotent.
             CountDownLatch stop = new CountDownLatch(1);
@@ -104,7 +118,13 @@ public final class Main {
             onSignal("INT", stop::countDown);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(running, log), "ftpgate-shutdown"));
             stop.await();
+            systemd.ifPresent(n -> {
+                n.stopping();
+                n.status("draining " + gateway.activeSessions() + " session(s)");
+            });
             closeQuietly(running, log);
+            watchdog.shutdownNow();
+            systemd.ifPresent(SystemdNotify::close);
             return EXIT_OK;
         } catch (FirewallException e) {
             log.error("cannot set up the firewall: {} (the iptables backend needs root or CAP_NET_ADMIN)", e.getMessage());
@@ -160,6 +180,23 @@ public final class Main {
             err.println("ftpgate: cannot remove the firewall objects: " + e.getMessage());
             return EXIT_FAILED;
         }
+    }
+
+    /** WATCHDOG=1 every half WatchdogSec, but only while every event loop still answers. */
+    private static ScheduledExecutorService startWatchdog(Optional<SystemdNotify> systemd, Gateway gateway, Logger log) {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ftpgate-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        systemd.ifPresent(n -> n.watchdogInterval().ifPresent(every -> timer.scheduleAtFixedRate(() -> {
+            if (gateway.isHealthy()) {
+                n.watchdog();
+            } else {
+                log.error("watchdog: an event loop did not answer within a second; not telling systemd we are alive");
+            }
+        }, 0, every.toMillis(), TimeUnit.MILLISECONDS)));
+        return timer;
     }
 
     private static void closeQuietly(AutoCloseable running, Logger log) {

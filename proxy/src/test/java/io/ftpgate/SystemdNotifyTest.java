@@ -143,6 +143,54 @@ class SystemdNotifyTest {
                 .isEqualTo(Optional.ofNullable(expected).map(Duration::parse));
     }
 
+    /**
+     * The daemon as systemd sees it: READY=1 once listening, WATCHDOG=1 while healthy, RELOADING=1
+     * then READY=1 on SIGHUP, STOPPING=1 on SIGTERM, and exit status 0.
+     */
+    @Test
+    void theDaemonNotifiesReadyWatchdogReloadAndStop(@TempDir Path dir) throws Exception {
+        String socket = dir.resolve("notify").toString();
+        bind(socket);
+        Path conf = dir.resolve("ftpgate.conf");
+        java.nio.file.Files.writeString(conf, """
+                ftpgate.listeners.t { listen = ["127.0.0.1:0"], upstream = "127.0.0.1:9" }
+                ftpgate.metrics.listen = "127.0.0.1:0"
+                ftpgate.shutdown.grace-period = 1s
+                """);
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.ftpgate.Main", "--config", conf.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile());
+        pb.environment().put("NOTIFY_SOCKET", socket);
+        pb.environment().put("WATCHDOG_USEC", "400000");
+        Process daemon = pb.start();
+        try {
+            String ready = nextMatching("READY=1");
+            assertThat(ready).contains("STATUS=0 session(s)").contains("MAINPID=" + daemon.pid());
+            assertThat(java.nio.file.Files.readString(dir.resolve("daemon.log"))).contains("ftpgate ready");
+            nextMatching("WATCHDOG=1");
+            new ProcessBuilder("kill", "-HUP", Long.toString(daemon.pid())).start().waitFor();
+            nextMatching("RELOADING=1");
+            nextMatching("READY=1");
+            daemon.destroy();
+            nextMatching("STOPPING=1");
+            assertThat(daemon.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(daemon.exitValue()).as(java.nio.file.Files.readString(dir.resolve("daemon.log"))).isZero();
+        } finally {
+            daemon.destroyForcibly();
+        }
+    }
+
+    private String nextMatching(String prefix) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < until) {
+            String m = received.poll(1, TimeUnit.SECONDS);
+            if (m != null && m.startsWith(prefix)) {
+                return m;
+            }
+        }
+        throw new AssertionError("no " + prefix + " datagram within 15 s");
+    }
+
     private void bind(String path) {
         receiver = new Bootstrap()
                 .group(group)
