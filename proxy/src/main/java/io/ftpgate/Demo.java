@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import org.apache.ftpserver.ConnectionConfigFactory;
+import org.apache.ftpserver.DataConnectionConfigurationFactory;
 import org.apache.ftpserver.FtpServer;
 import org.apache.ftpserver.FtpServerFactory;
 import org.apache.ftpserver.ftplet.Authority;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * 127.0.0.1:2121 with the {@code none} firewall, so that anyone can see ftpgate carry a session
  * on a fresh machine without root: {@code curl ftp://127.0.0.1:2121/}.
  */
-final class Demo implements AutoCloseable {
+public final class Demo implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Demo.class);
     static final String DEFAULT_LISTEN = "127.0.0.1:2121";
 
@@ -57,7 +58,7 @@ final class Demo implements AutoCloseable {
         Files.createDirectories(root.resolve("upload"));
 
         int port = freeLoopbackPort();
-        FtpServer server = startServer(root, port);
+        FtpServer server = startServer(root, "127.0.0.1", port, true);
         Endpoint upstream = new Endpoint("127.0.0.1", port);
         List<Endpoint> addresses = (listen.isEmpty() ? List.of(DEFAULT_LISTEN) : listen).stream().map(Endpoint::parse).toList();
         Settings settings = new Settings(
@@ -77,11 +78,19 @@ final class Demo implements AutoCloseable {
         return new Demo(server, gateway, root);
     }
 
-    private static FtpServer startServer(Path root, int port) throws IOException {
+    /**
+     * Starts Apache FtpServer on {@code address:port}: anonymous login with write access to
+     * {@code root}. Also the in-JVM test peer.
+     */
+    public static FtpServer startServer(Path root, String address, int port, boolean activeEnabled) throws IOException {
         FtpServerFactory factory = new FtpServerFactory();
         ListenerFactory listener = new ListenerFactory();
-        listener.setServerAddress("127.0.0.1");
+        listener.setServerAddress(address);
         listener.setPort(port);
+        DataConnectionConfigurationFactory data = new DataConnectionConfigurationFactory();
+        data.setActiveEnabled(activeEnabled);
+        data.setActiveIpCheck(false);
+        listener.setDataConnectionConfiguration(data.createDataConnectionConfiguration());
         factory.addListener("default", listener.createListener());
         ConnectionConfigFactory connections = new ConnectionConfigFactory();
         connections.setAnonymousLoginEnabled(true);
@@ -98,7 +107,7 @@ final class Demo implements AutoCloseable {
             server.start();
             return server;
         } catch (FtpException e) {
-            throw new IOException("demo FTP server: " + e.getMessage(), e);
+            throw new IOException("embedded FTP server: " + e.getMessage(), e);
         }
     }
 
@@ -108,8 +117,18 @@ final class Demo implements AutoCloseable {
         }
     }
 
+    private boolean closed;
+
+    Gateway gateway() {
+        return gateway;
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         gateway.close();
         server.stop();
         log.info("demo stopped; its files stay in {}", root);

@@ -32,6 +32,7 @@ import java.net.InetSocketAddress;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.policy.Addresses;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.util.Collections;
@@ -121,7 +122,8 @@ public final class Gateway implements AutoCloseable {
         }
         metricsEndpoint = endpoint;
         log.info("ftpgate ready: {} listener(s) on {}, firewall {}, transport {}, metrics {}",
-                settings.listeners().size(), boundAddresses(), firewall.name(), transport.name(),
+                settings.listeners().size(), boundAddresses().stream().map(NetUtil::toSocketAddressString).toList(),
+                firewall.name(), transport.name(),
                 endpoint == null ? "off" : "http://" + new Endpoint(endpoint.address().getAddress().getHostAddress(),
                         endpoint.address().getPort()) + settings.metrics().path());
     }
@@ -268,6 +270,22 @@ public final class Gateway implements AutoCloseable {
         settings = next;
         log.info("configuration reloaded: {} listener address(es), {} session(s) continue with their settings",
                 listeners.size(), registry.size());
+    }
+
+    /** One line for systemd's STATUS=. */
+    public String statusLine() {
+        return registry.size() + " session(s), " + leases.activeLeases() + " lease(s), listening on "
+                + boundAddresses().stream().map(NetUtil::toSocketAddressString).toList();
+    }
+
+    /** Whether every event loop runs a task within a second (for the systemd watchdog). */
+    public boolean isHealthy() {
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            if (!loop.submit(() -> { }).awaitUninterruptibly(1, TimeUnit.SECONDS)) {
+                return false;
+            }
+        }
+        return !group.isShuttingDown();
     }
 
     public int activeSessions() {

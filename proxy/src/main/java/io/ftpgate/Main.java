@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,21 +95,36 @@ public final class Main {
             return EXIT_OK;
         }
         Logger log = LoggerFactory.getLogger(Main.class);
+        Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
         try {
             AutoCloseable running = o.demo ? Demo.start(settings, o.listen) : Gateway.start(settings);
-            if (running instanceof Gateway gateway) {
-                onSignal("HUP", () -> reload(gateway, o, log));
-            }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    running.close();
-                } catch (Exception e) {
-                    log.error("error while stopping: {}", e.toString());
+            Gateway gateway = running instanceof Gateway g ? g : ((Demo) running).gateway();
+            onSignal("HUP", () -> {
+                if (o.demo) {
+                    log.info("reload: the demo has no settings file to reload");
+                    return;
                 }
-                stopped.countDown();
-            }, "ftpgate-shutdown"));
-            stopped.await();
+                systemd.ifPresent(SystemdNotify::reloading);
+                reload(gateway, o, log);
+                systemd.ifPresent(n -> n.ready(gateway.statusLine()));
+            });
+            // READY=1 only now: every listener and the metrics endpoint are bound.
+            systemd.ifPresent(n -> n.ready(gateway.statusLine()));
+            ScheduledExecutorService watchdog = startWatchdog(systemd, gateway, log);
+            // SIGTERM/SIGINT end the process normally (exit 0) after the drain; the hook covers any
+            // other way the JVM may go down. close() is idempotent.
+            CountDownLatch stop = new CountDownLatch(1);
+            onSignal("TERM", stop::countDown);
+            onSignal("INT", stop::countDown);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(running, log), "ftpgate-shutdown"));
+            stop.await();
+            systemd.ifPresent(n -> {
+                n.stopping();
+                n.status("draining " + gateway.activeSessions() + " session(s)");
+            });
+            closeQuietly(running, log);
+            watchdog.shutdownNow();
+            systemd.ifPresent(SystemdNotify::close);
             return EXIT_OK;
         } catch (FirewallException e) {
             log.error("cannot set up the firewall: {} (the iptables backend needs root or CAP_NET_ADMIN)", e.getMessage());
@@ -149,7 +167,10 @@ public final class Main {
 
     /** Removes ftpgate's firewall objects (after a crash, or from a unit's ExecStopPost). */
     static int cleanupFirewall(Settings settings, PrintStream out, PrintStream err) {
-        var firewall = Gateway.firewallFor(settings.firewall());
+        // Whatever backend is configured now: what a crashed run left is iptables objects.
+        Settings.Firewall f = settings.firewall();
+        var firewall = Gateway.firewallFor(new Settings.Firewall(Settings.Backend.IPTABLES, f.chainPrefix(),
+                f.guardOutput(), f.iptables(), f.ip6tables(), f.commandPrefix(), f.commandTimeout()));
         try {
             firewall.stop();
             out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate (chain prefix "
@@ -158,6 +179,31 @@ public final class Main {
         } catch (FirewallException e) {
             err.println("ftpgate: cannot remove the firewall objects: " + e.getMessage());
             return EXIT_FAILED;
+        }
+    }
+
+    /** WATCHDOG=1 every half WatchdogSec, but only while every event loop still answers. */
+    private static ScheduledExecutorService startWatchdog(Optional<SystemdNotify> systemd, Gateway gateway, Logger log) {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ftpgate-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        systemd.ifPresent(n -> n.watchdogInterval().ifPresent(every -> timer.scheduleAtFixedRate(() -> {
+            if (gateway.isHealthy()) {
+                n.watchdog();
+            } else {
+                log.error("watchdog: an event loop did not answer within a second; not telling systemd we are alive");
+            }
+        }, 0, every.toMillis(), TimeUnit.MILLISECONDS)));
+        return timer;
+    }
+
+    private static void closeQuietly(AutoCloseable running, Logger log) {
+        try {
+            running.close();
+        } catch (Exception e) {
+            log.error("error while stopping: {}", e.toString());
         }
     }
 

@@ -55,6 +55,7 @@ public final class ControlSession {
     private DataTransfer transfer;
     private boolean holding;
     private boolean hadLeases;
+    private boolean quitSent;
     /** Forward mode: the user name to log in with once the named server has greeted. */
     private String forwardUser;
     private InetSocketAddress serverTarget;
@@ -77,7 +78,7 @@ public final class ControlSession {
         if (!services.registry().admit(this)) {
             metrics().sessionRejected(listener);
             String why = services.registry().isDraining() ? "the gateway is shutting down" : "too many sessions";
-            log.warn("session {} [{}] {}: refused, {}", id, listener, client.remoteAddress(), why);
+            log.warn("session {} [{}] {}: refused, {}", id, listener, text(client.remoteAddress()), why);
             client.writeAndFlush(FtpReply.of(421, "Service not available: " + why + ", try again later"))
                     .addListener(ChannelFutureListener.CLOSE);
             state = State.ENDED;
@@ -96,7 +97,7 @@ public final class ControlSession {
             }
             case FORWARD -> {
                 state = State.AWAIT_USER;
-                log.info("session {} [{}] {} connected, waiting for USER name@host", id, listener, client.remoteAddress());
+                log.info("session {} [{}] {} connected, waiting for USER name@host", id, listener, text(client.remoteAddress()));
                 deliver(FtpReply.of(220, "ftpgate: log in as USER name@host[:port] to reach an FTP server"));
                 client.config().setAutoRead(true);
             }
@@ -123,7 +124,7 @@ public final class ControlSession {
     private void connectUpstream(InetSocketAddress target) {
         serverTarget = target;
         state = State.CONNECTING;
-        log.info("session {} [{}] {} connected, opening {}", id, listener, client.remoteAddress(), target);
+        log.info("session {} [{}] {} connected, opening {}", id, listener, text(client.remoteAddress()), text(target));
         long t0 = System.nanoTime();
         InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
                 ? clientAddress() : null;
@@ -267,6 +268,7 @@ public final class ControlSession {
         if (msg instanceof FtpCommand cmd) {
             log.debug("session {} C> {}", id, cmd.toLogString());
             metrics().command(Verbs.isKnown(cmd.verb()) ? cmd.verb() : "OTHER");
+            quitSent |= cmd.is("QUIT");
             if (cmd.is("ABOR") && !awaiting.isEmpty()) {
                 negotiation.abort(cmd);
                 return;
@@ -386,7 +388,7 @@ public final class ControlSession {
     }
 
     void serverClosed() {
-        end("server closed the control connection");
+        end(quitSent ? "client quit" : "server closed the control connection");
     }
 
     void clientClosed() {
@@ -511,6 +513,13 @@ public final class ControlSession {
     LeaseHandle applyLease(DataLease lease, Consumer<Throwable> done) {
         hadLeases = true;
         return LeaseHandle.apply(lease, services.leases(), metrics(), loop, done);
+    }
+
+    /** An address as admins write it: 2001:db8::2 and [2001:db8::2]:21, not Java's long forms. */
+    static String text(java.net.SocketAddress a) {
+        return a instanceof InetSocketAddress i && i.getAddress() != null
+                ? io.netty.util.NetUtil.toSocketAddressString(new InetSocketAddress(Addresses.unmap(i.getAddress()), i.getPort()))
+                : String.valueOf(a);
     }
 
     // ---- facts ------------------------------------------------------------------------------

@@ -78,29 +78,15 @@ final class DataTransfer {
     }
 
     DataListener.Events clientListenerEvents() {
-        return new DataListener.Events() {
-            @Override
-            public void accepted(Channel ch) {
-                revokeListenerLeases();
-                if (ended) {
-                    ch.close();
-                    return;
-                }
-                clientAttached = true;
-                configure(ch);
-                relay.attachClient(ch);
-                maybeConnectServer();
-                maybeStopDeadline();
-            }
-
-            @Override
-            public void refused(InetSocketAddress from) {
-                session.refusedDataConnection(from, "client");
-            }
-        };
+        return listenerEvents(true);
     }
 
     DataListener.Events serverListenerEvents() {
+        return listenerEvents(false);
+    }
+
+    /** The expected peer connected to the gateway's listener on one leg: its lease is spent. */
+    private DataListener.Events listenerEvents(boolean clientLeg) {
         return new DataListener.Events() {
             @Override
             public void accepted(Channel ch) {
@@ -109,15 +95,21 @@ final class DataTransfer {
                     ch.close();
                     return;
                 }
-                serverAttached = true;
                 configure(ch);
-                relay.attachServer(ch);
+                if (clientLeg) {
+                    clientAttached = true;
+                    relay.attachClient(ch);
+                    maybeConnectServer();
+                } else {
+                    serverAttached = true;
+                    relay.attachServer(ch);
+                }
                 maybeStopDeadline();
             }
 
             @Override
             public void refused(InetSocketAddress from) {
-                session.refusedDataConnection(from, "server");
+                session.refusedDataConnection(from, clientLeg ? "client" : "server");
             }
         };
     }

@@ -76,9 +76,35 @@ class SettingsLoaderTest {
             "ftpgate.listeners.x { listen = [\"1.2.3.4:99999\"], upstream = \"a:21\" }|not in 0..65535",
             "ftpgate.listeners.x { listen = [\"2001:db8::1:21\"], upstream = \"a:21\" }|write IPv6 as [ADDR]:PORT",
             "ftpgate { control {|ftpgate.conf: 1",
+            "ftpgate.listeners.x { mode = sideways, listen = [\"1.2.3.4:21\"] }|must be explicit, transparent or forward",
+            "ftpgate.listeners.x { mode = forward, listen = [\"1.2.3.4:21\"] }|ftpgate.destinations.allow: is empty",
+            "ftpgate.listeners.x { mode = forward, listen = [\"1.2.3.4:21\"], upstream = \"a:21\" }|remove upstream",
+            "ftpgate.destinations.allow = [\"10.0.0.0/33\"]|prefix length must be 0..32",
+            "ftpgate.destinations.allow = [\"example.net/8\"]|is not ADDRESS/PREFIX",
+            "ftpgate.transparent.announce = both|must be server or gateway",
+            "ftpgate.transparent.routing-table = 255|is not in 1..252",
     })
     void errorsNameFileLineAndKey(String hocon, String expected) {
         assertThatThrownBy(() -> load(hocon)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void transparentAndForwardListeners() throws Exception {
+        Settings s = load("""
+                ftpgate.listeners {
+                  t { mode = transparent, listen = ["0.0.0.0:2121"] }
+                  f { mode = forward, listen = ["198.51.100.1:2121"] }
+                }
+                ftpgate.destinations.allow = ["203.0.113.0/24"]
+                ftpgate.transparent { interfaces = ["veth0"], announce = gateway, preserve-client-address = true }
+                """);
+        assertThat(s.listeners()).extracting(Settings.Listener::mode)
+                .containsExactly(Settings.Mode.FORWARD, Settings.Mode.TRANSPARENT);
+        assertThat(s.listeners().get(0).upstream()).isNull();
+        assertThat(s.transparent().announceServerAddress()).isFalse();
+        assertThat(s.transparent().preserveClientAddress()).isTrue();
+        assertThat(s.transparent().ports()).containsExactly(21);
+        assertThat(s.destinations().ports()).containsExactly(21);
     }
 
     @Test

@@ -62,7 +62,7 @@ class DataLeaseIT {
 
     @BeforeAll
     void setUp() {
-        testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "ss");
+        testbed = Testbed.start(Topology.Kind.GATEWAY);
         topology = testbed.topology;
         rules = testbed.rules;
     }
@@ -105,6 +105,9 @@ class DataLeaseIT {
             assertThat(probe.connect(family.client(), family.gateway().host(), port))
                     .as("the client itself connecting to the announced port %d", port)
                     .isEqualTo("CONNECTED");
+            // The lease is spent once its one connection is accepted, while the session goes on.
+            rules.awaitNoLeases();
+            assertThat(probe.command("NOOP")).startsWith("200");
         }
     }
 

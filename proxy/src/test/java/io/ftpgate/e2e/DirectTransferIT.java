@@ -40,7 +40,7 @@ class DirectTransferIT {
 
     @BeforeAll
     void setUp() {
-        testbed = Testbed.start(Topology.Kind.ROUTER, "ip", "vsftpd", "curl", "lftp", "ss");
+        testbed = Testbed.start(Topology.Kind.ROUTER, "curl", "lftp");
         topology = testbed.topology;
         checks = new TransferChecks(topology, testbed.server);
     }

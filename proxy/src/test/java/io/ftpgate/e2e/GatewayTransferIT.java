@@ -1,10 +1,14 @@
 package io.ftpgate.e2e;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
 import io.ftpgate.testing.Curl;
+import io.ftpgate.testing.ExecResult;
 import io.ftpgate.testing.FtpClientTool;
 import io.ftpgate.testing.FtpEndpoint;
 import io.ftpgate.testing.FtpGateDaemon;
@@ -13,6 +17,7 @@ import io.ftpgate.testing.Lftp;
 import io.ftpgate.testing.Testbed;
 import io.ftpgate.testing.Topology;
 import io.ftpgate.testing.TransferChecks;
+import io.ftpgate.testing.VsftpdServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +26,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * curl and lftp in the client namespace, ftpgate in the gateway namespace (which routes nothing
@@ -46,7 +53,7 @@ class GatewayTransferIT {
 
     @BeforeAll
     void setUp() {
-        testbed = Testbed.start(Topology.Kind.GATEWAY, "ip", "iptables", "ip6tables", "vsftpd", "curl", "lftp", "ss");
+        testbed = Testbed.start(Topology.Kind.GATEWAY, "curl", "lftp");
         checks = new TransferChecks(testbed.topology, testbed.server);
     }
 
@@ -86,6 +93,42 @@ class GatewayTransferIT {
             case RETR -> checks.retrieve(tool, route.endpoint(), mode, tag);
             case STOR -> checks.store(tool, route.endpoint(), mode, tag);
         }
+        testbed.rules.awaitNoLeases();
+    }
+
+    static Stream<Arguments> sessionCases() {
+        return Stream.of(
+                Arguments.of(new Route("IPv4", FtpGateDaemon.V4), FtpMode.EPSV),
+                Arguments.of(new Route("IPv4", FtpGateDaemon.V4), FtpMode.PORT),
+                Arguments.of(new Route("IPv6", FtpGateDaemon.V6), FtpMode.EPRT),
+                Arguments.of(new Route("IPv4 client to IPv6 server", FtpGateDaemon.V4_TO_V6), FtpMode.PASV));
+    }
+
+    /** One control session, four data connections: each gets its own lease, and none outlives it. */
+    @ParameterizedTest(name = "{0}: lftp ls, get, put, ls in one session in {1}")
+    @MethodSource("sessionCases")
+    void severalTransfersInOneSession(Route route, FtpMode mode) throws Exception {
+        Path got = Files.createTempFile(testbed.topology.workDir(), "session-get-", ".bin");
+        String put = "session-" + route.endpoint().host().replace(':', '_') + "-" + route.endpoint().port() + "-" + mode + ".bin";
+        Path source = testbed.server.root().resolve(VsftpdServer.BIG);
+        ExecResult result = new Lftp().session(testbed.topology, route.endpoint(), mode,
+                "ls", "get " + VsftpdServer.BIG + " -o " + got, "put " + source + " -o upload/" + put, "ls upload");
+        assertThat(result.ok()).as(result.describe()).isTrue();
+        assertThat(result.stdout()).as("both listings").contains(VsftpdServer.SMALL, put);
+        assertThat(TransferChecks.sha256(got)).as("downloaded").isEqualTo(TransferChecks.sha256(source));
+        assertThat(TransferChecks.sha256(testbed.server.uploadDir().resolve(put))).as("uploaded").isEqualTo(TransferChecks.sha256(source));
+        testbed.rules.awaitNoLeases();
+    }
+
+    /** curl closes the data connection after the bytes it asked for, mid-transfer; the session must end cleanly. */
+    @ParameterizedTest(name = "{0}: curl partial RETR (REST, early close) in {1}")
+    @MethodSource("sessionCases")
+    void partialDownloadClosesTheDataConnectionEarly(Route route, FtpMode mode) throws Exception {
+        Path got = Files.createTempFile(testbed.topology.workDir(), "range-", ".bin");
+        ExecResult result = new Curl().retrieveRange(testbed.topology, route.endpoint(), mode, VsftpdServer.BIG, got, 1000, 66_535);
+        assertThat(result.ok()).as(result.describe()).isTrue();
+        byte[] all = Files.readAllBytes(testbed.server.root().resolve(VsftpdServer.BIG));
+        assertThat(Files.readAllBytes(got)).as("bytes 1000..66535").isEqualTo(Arrays.copyOfRange(all, 1000, 66_536));
         testbed.rules.awaitNoLeases();
     }
 

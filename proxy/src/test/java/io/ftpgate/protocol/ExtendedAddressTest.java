@@ -202,37 +202,13 @@ class ExtendedAddressTest {
     }
 
     /** The longest run of zero groups (if any) becomes "::". */
+    /** RFC 5952 text of an IPv6 address, as Netty formats it (a library, not a second copy of ours). */
     private static String compressed(byte[] bytes) {
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = (bytes[2 * i] & 0xff) << 8 | bytes[2 * i + 1] & 0xff;
+        try {
+            return io.netty.util.NetUtil.toAddressString(Inet6Address.getByAddress(null, bytes, null));
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
         }
-        int bestStart = -1;
-        int bestLength = 0;
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                out.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
-                out.append(':');
-            }
-            out.append(Integer.toHexString(groups[i]));
-        }
-        return out.toString();
     }
 
     @Property

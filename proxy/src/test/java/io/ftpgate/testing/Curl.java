@@ -66,6 +66,16 @@ public final class Curl implements FtpClientTool {
         return endpoint.ipv6() ? "-" : FtpClientTool.clientAddress(endpoint);
     }
 
+    /**
+     * Downloads bytes {@code first..last} of {@code remote}: curl sends REST and closes the data
+     * connection once it has them, mid-transfer, then expects the server's 426 or 226.
+     */
+    public ExecResult retrieveRange(Topology topology, FtpEndpoint endpoint, FtpMode mode, String remote, Path local,
+                                    long first, long last) {
+        return run(topology, endpoint, mode,
+                List.of("-r", first + "-" + last, "-o", local.toString(), "ftp://" + endpoint.authority() + "/" + remote));
+    }
+
     private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, List<String> what) {
         // -v: the control dialogue goes to stderr, so a test can read the 227/229 the client saw.
         List<String> argv = new ArrayList<>(List.of("curl", "-sS", "-v", "--max-time", "20", "--connect-timeout", "5"));

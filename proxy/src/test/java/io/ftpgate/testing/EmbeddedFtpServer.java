@@ -5,17 +5,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import org.apache.ftpserver.ConnectionConfigFactory;
-import org.apache.ftpserver.DataConnectionConfigurationFactory;
 import org.apache.ftpserver.FtpServer;
-import org.apache.ftpserver.FtpServerFactory;
-import org.apache.ftpserver.ftplet.Authority;
-import org.apache.ftpserver.ftplet.UserManager;
-import org.apache.ftpserver.listener.ListenerFactory;
-import org.apache.ftpserver.usermanager.PropertiesUserManagerFactory;
-import org.apache.ftpserver.usermanager.impl.BaseUser;
-import org.apache.ftpserver.usermanager.impl.WritePermission;
 
 /** Apache FtpServer on a loopback port, anonymous with write access to a temporary root. */
 public final class EmbeddedFtpServer implements AutoCloseable {
@@ -26,27 +16,7 @@ public final class EmbeddedFtpServer implements AutoCloseable {
     public EmbeddedFtpServer(Path root, String bindAddress, boolean activeEnabled) throws Exception {
         this.root = root;
         this.port = freePort();
-        FtpServerFactory factory = new FtpServerFactory();
-        ListenerFactory listener = new ListenerFactory();
-        listener.setServerAddress(bindAddress);
-        listener.setPort(port);
-        DataConnectionConfigurationFactory data = new DataConnectionConfigurationFactory();
-        data.setActiveEnabled(activeEnabled);
-        data.setActiveIpCheck(false);
-        listener.setDataConnectionConfiguration(data.createDataConnectionConfiguration());
-        factory.addListener("default", listener.createListener());
-        ConnectionConfigFactory connections = new ConnectionConfigFactory();
-        connections.setAnonymousLoginEnabled(true);
-        factory.setConnectionConfig(connections.createConnectionConfig());
-        UserManager users = new PropertiesUserManagerFactory().createUserManager();
-        BaseUser anonymous = new BaseUser();
-        anonymous.setName("anonymous");
-        anonymous.setHomeDirectory(root.toString());
-        anonymous.setAuthorities(List.<Authority>of(new WritePermission()));
-        users.save(anonymous);
-        factory.setUserManager(users);
-        server = factory.createServer();
-        server.start();
+        server = io.ftpgate.Demo.startServer(root, bindAddress, port, activeEnabled);
     }
 
     public int port() {

@@ -12,9 +12,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The shaded ftpgate jar (system property {@code ftpgate.jar}) running in the gateway namespace
- * with a generated HOCON config. {@link #start(Topology)}: four explicit listeners, IPv4 and IPv6
- * straight through on port 21 and the two cross-family combinations on port 2121, the iptables
- * backend. {@link #start(Topology, String)}: the settings a test writes itself.
+ * with a generated HOCON config: four listeners, IPv4 and IPv6 straight through on port 21 and
+ * the two cross-family combinations on port 2121, the iptables backend; or, with
+ * {@link #start(Topology, String)}, the settings a test writes itself.
  */
 public final class FtpGateDaemon {
 
@@ -29,45 +29,44 @@ public final class FtpGateDaemon {
     private static final String READY_LINE = "ftpgate ready";
 
     private final Topology topology;
-    private final Path config;
+    private final Path configFile;
     private final Path log;
     private final Process process;
     private final List<FtpEndpoint> listeners;
 
-    private FtpGateDaemon(Topology topology, Path config, Path log, Process process, List<FtpEndpoint> listeners) {
+    private FtpGateDaemon(Topology topology, Path configFile, Path log, Process process, List<FtpEndpoint> listeners) {
         this.topology = topology;
-        this.config = config;
+        this.configFile = configFile;
         this.log = log;
         this.process = process;
         this.listeners = listeners;
     }
 
-    /** Starts ftpgate with the four explicit listeners and returns once it is ready. */
+    /** Starts ftpgate and returns once it says it is ready or every listener socket is bound. */
     public static FtpGateDaemon start(Topology topology) {
-        String server4 = Topology.SERVER_V4 + ":" + VsftpdServer.PORT;
-        String server6 = "[" + Topology.SERVER_V6 + "]:" + VsftpdServer.PORT;
-        String config = String.join("\n",
-                "ftpgate {",
-                "  listeners {",
-                "    v4    { listen = [\"" + V4.authority() + "\"],       upstream = \"" + server4 + "\" }",
-                "    v6    { listen = [\"" + V6.authority() + "\"],       upstream = \"" + server6 + "\" }",
-                "    v6to4 { listen = [\"" + V6_TO_V4.authority() + "\"], upstream = \"" + server4 + "\" }",
-                "    v4to6 { listen = [\"" + V4_TO_V6.authority() + "\"], upstream = \"" + server6 + "\" }",
-                "  }",
-                "  firewall.backend = iptables",
-                "  data.connect-timeout = 3s",
-                "  shutdown.grace-period = 2s",
-                "}",
-                "");
-        return start(topology, writeConfig(topology, config), LISTENERS);
+        return start(topology, List.of());
     }
 
     /**
-     * Starts ftpgate with {@code settings} (HOCON, e.g. {@code ftpgate { ... }}) and returns once it
-     * logs that it is ready.
+     * Starts ftpgate as user nobody holding only CAP_NET_ADMIN (for iptables) and
+     * CAP_NET_BIND_SERVICE (for port 21) as ambient capabilities, as a hardened systemd unit would
+     * ({@code User=}, {@code AmbientCapabilities=}); iptables inherits them.
+     */
+    public static FtpGateDaemon startUnprivileged(Topology topology) {
+        return start(topology, List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "--inh-caps=-all,+net_admin,+net_bind_service", "--ambient-caps=+net_admin,+net_bind_service"));
+    }
+
+    private static FtpGateDaemon start(Topology topology, List<String> launcher) {
+        return start(topology, launcher, writeConfig(topology, config("")), true);
+    }
+
+    /**
+     * Starts ftpgate (as root) with {@code settings} (HOCON, {@code ftpgate { ... }}) and returns once
+     * it logs that it is ready.
      */
     public static FtpGateDaemon start(Topology topology, String settings) {
-        return start(topology, writeConfig(topology, settings), List.of());
+        return start(topology, List.of(), writeConfig(topology, settings), false);
     }
 
     /** Writes {@code settings} to the config file in the topology's work dir and returns its path. */
@@ -79,11 +78,38 @@ public final class FtpGateDaemon {
         }
     }
 
-    /** Runs the jar once in the gateway namespace with {@code args} (e.g. --print-firewall), 30 s at most. */
+    /** Runs {@code java -jar ftpgate.jar ARGS} to completion in the gateway namespace, e.g. {@code --print-firewall}. */
     public static ExecResult run(Topology topology, String... args) {
         List<String> argv = new java.util.ArrayList<>(List.of(Topology.JAVA, "-XX:TieredStopAtLevel=1", "-jar", jar()));
         argv.addAll(List.of(args));
         return topology.exec(topology.gateway, argv.toArray(String[]::new));
+    }
+
+    /** @param defaultListeners whether the four listeners' bound sockets also count as ready */
+    private static FtpGateDaemon start(Topology topology, List<String> launcher, Path file, boolean defaultListeners) {
+        String jar = jar();
+        try {
+            Path log = topology.workDir().resolve("ftpgate-" + System.nanoTime() + ".log");
+            Files.createFile(log);
+            List<String> argv = new java.util.ArrayList<>(launcher);
+            argv.addAll(List.of(Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString()));
+            Process process = topology.start(topology.gateway, log, argv.toArray(String[]::new));
+            FtpGateDaemon daemon = new FtpGateDaemon(topology, file, log, process, defaultListeners ? LISTENERS : List.of());
+            daemon.awaitReady();
+            return daemon;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs {@code java -jar ftpgate.jar --config FILE ARGS} with this daemon's config file to
+     * completion in the gateway namespace, e.g. {@code --cleanup-firewall}.
+     */
+    public ExecResult runOnce(String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of("--config", configFile.toString()));
+        argv.addAll(List.of(args));
+        return run(topology, argv.toArray(String[]::new));
     }
 
     private static String jar() {
@@ -94,25 +120,41 @@ public final class FtpGateDaemon {
         return jar;
     }
 
-    /** @param listeners bound sockets that also count as ready (empty: only the log line does) */
-    private static FtpGateDaemon start(Topology topology, Path config, List<FtpEndpoint> listeners) {
+    /** The test configuration, with {@code extra} HOCON lines inside {@code ftpgate { }}. */
+    public static String config(String extra) {
+        String server4 = Topology.SERVER_V4 + ":" + VsftpdServer.PORT;
+        String server6 = "[" + Topology.SERVER_V6 + "]:" + VsftpdServer.PORT;
+        return String.join("\n",
+                "ftpgate {",
+                "  listeners {",
+                "    v4    { listen = [\"" + V4.authority() + "\"],       upstream = \"" + server4 + "\" }",
+                "    v6    { listen = [\"" + V6.authority() + "\"],       upstream = \"" + server6 + "\" }",
+                "    v6to4 { listen = [\"" + V6_TO_V4.authority() + "\"], upstream = \"" + server4 + "\" }",
+                "    v4to6 { listen = [\"" + V4_TO_V6.authority() + "\"], upstream = \"" + server6 + "\" }",
+                "  }",
+                "  firewall.backend = iptables",
+                "  data.connect-timeout = 3s",
+                "  shutdown.grace-period = 2s",
+                extra,
+                "}",
+                "");
+    }
+
+    /** Replaces the config file and sends SIGHUP, as {@code systemctl reload} would. */
+    public void reload(String newConfig) {
         try {
-            Path log = topology.workDir().resolve("ftpgate.log");
-            Files.deleteIfExists(log);
-            Files.createFile(log);
-            Process process = topology.start(topology.gateway, log,
-                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar(), "--config", config.toString());
-            FtpGateDaemon daemon = new FtpGateDaemon(topology, config, log, process, listeners);
-            daemon.awaitReady();
-            return daemon;
+            Files.writeString(configFile, newConfig);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        // The shell's built-in kill: no dependency on procps.
+        topology.exec(topology.gateway, "sh", "-c", "kill -HUP \"$0\"", String.valueOf(process.pid())).orThrow();
     }
 
-    /** The config file it was started with. */
-    public Path config() {
-        return config;
+    /** Waits up to 10 s for a log line containing {@code text}. */
+    public void awaitLog(String text) {
+        await("ftpgate logs '" + text + "'").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> log().contains(text));
     }
 
     private void awaitReady() {
@@ -143,6 +185,22 @@ public final class FtpGateDaemon {
             throw new IllegalStateException(e);
         }
         return process.exitValue();
+    }
+
+    /** SIGKILL: a crash, nothing cleaned up by ftpgate itself. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The user the daemon runs as, e.g. {@code nobody}. */
+    public String user() {
+        return process.info().user().orElse("(unknown)");
     }
 
     public boolean isAlive() {

@@ -18,7 +18,9 @@ public final class GatewayUnderTest implements AutoCloseable {
     public GatewayUnderTest(String listen, String upstream, Map<String, Object> extra) throws Exception {
         Map<String, Object> m = new HashMap<>();
         m.put("ftpgate.listeners.test.listen", List.of(listen));
-        m.put("ftpgate.listeners.test.upstream", upstream);
+        if (upstream != null) {
+            m.put("ftpgate.listeners.test.upstream", upstream);
+        }
         m.put("ftpgate.metrics.listen", "");
         m.put("ftpgate.data.connect-timeout", "3s");
         m.put("ftpgate.shutdown.grace-period", "1s");

@@ -41,6 +41,11 @@ public final class Lftp implements FtpClientTool {
         return run(topology, endpoint, mode, "put " + local + " -o " + remote);
     }
 
+    /** Several lftp commands in one control session, e.g. {@code "ls", "get a -o /tmp/a"}. */
+    public ExecResult session(Topology topology, FtpEndpoint endpoint, FtpMode mode, String... commands) {
+        return run(topology, endpoint, mode, String.join("; ", commands));
+    }
+
     private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, String command) {
         String script = String.join("; ",
                 "set cmd:fail-exit yes",

@@ -1,5 +1,8 @@
 package io.ftpgate.testing;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * What every netns test class starts with: the {@link Topology}, vsftpd in the server namespace
  * and, for {@link Topology.Kind#GATEWAY}, ftpgate in the gateway namespace. Closing it removes
@@ -23,9 +26,16 @@ public final class Testbed implements AutoCloseable {
         this.rules = new GatewayRules(topology);
     }
 
-    /** Checks root and tools (skip or, in CI, fail), then builds everything; nothing is left on failure. */
-    public static Testbed start(Topology.Kind kind, String... tools) {
-        RootTools.requireRootAndTools(tools);
+    /** What every testbed runs: namespaces and addresses, sysctl, socket checks, the server, the gateway's firewall. */
+    private static final List<String> BASE_TOOLS = List.of("ip", "sysctl", "ss", "sh", "vsftpd",
+            "iptables", "ip6tables", "iptables-save", "ip6tables-save");
+
+    /**
+     * Checks root, the base tools and {@code clientTools} (skip or, in CI, fail), then builds
+     * everything; nothing is left on failure.
+     */
+    public static Testbed start(Topology.Kind kind, String... clientTools) {
+        requireTools(clientTools);
         Topology topology = Topology.create(kind);
         try {
             VsftpdServer server = VsftpdServer.start(topology);
@@ -42,8 +52,8 @@ public final class Testbed implements AutoCloseable {
      * {@link FtpGateDaemon#start(Topology, String)}), and with {@code secondServer} a second vsftpd
      * with other files runs on {@link Topology#addSecondServer()}.
      */
-    public static Testbed start(Topology.Kind kind, String settings, boolean secondServer, String... tools) {
-        RootTools.requireRootAndTools(tools);
+    public static Testbed start(Topology.Kind kind, String settings, boolean secondServer, String... clientTools) {
+        requireTools(clientTools);
         Topology topology = Topology.create(kind);
         try {
             VsftpdServer server = VsftpdServer.start(topology);
@@ -55,6 +65,13 @@ public final class Testbed implements AutoCloseable {
             topology.close();
             throw e;
         }
+    }
+
+    /** Checks root, the base tools and {@code clientTools}: skip or, in CI, fail. */
+    public static void requireTools(String... clientTools) {
+        List<String> tools = new ArrayList<>(BASE_TOOLS);
+        tools.addAll(List.of(clientTools));
+        RootTools.requireRootAndTools(tools.toArray(String[]::new));
     }
 
     /** Null-safe close for {@code @AfterAll}, where set-up may have failed before the testbed existed. */

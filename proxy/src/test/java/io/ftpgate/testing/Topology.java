@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Three network namespaces, client — gateway — server, joined by two veth pairs:
@@ -68,6 +70,9 @@ public final class Topology implements AutoCloseable {
 
     private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     private static final AtomicInteger COUNTER = new AtomicInteger();
+    /** Names this class gives: fg-cli-PID-N, fg-gw-PID-N, fg-srv-PID-N. */
+    private static final Pattern ORPHAN_CANDIDATE =
+            Pattern.compile("(fg-(?:cli|gw|srv|srv2)-(\\d+)-\\d+)(?:\\s|$)");
 
     public final String client;
     public final String gateway;
@@ -89,6 +94,7 @@ public final class Topology implements AutoCloseable {
 
     /** Builds the namespaces; on any failure what was built is removed before the error is thrown. */
     public static Topology create(Kind kind) {
+        removeOrphans();
         Topology topology;
         try {
             topology = new Topology(ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet());
@@ -108,6 +114,19 @@ public final class Topology implements AutoCloseable {
     /** Scratch directory (config files, logs) removed by {@link #close()}. */
     public Path workDir() {
         return workDir;
+    }
+
+    /**
+     * Deletes namespaces this class created in a JVM that no longer runs (killed with SIGKILL, so
+     * its shutdown hook never ran). The creator's pid is part of the name; live ones are left alone.
+     */
+    private static synchronized void removeOrphans() {
+        ExecResult list = host("ip", "netns", "list");
+        list.stdout().lines()
+                .map(line -> ORPHAN_CANDIDATE.matcher(line))
+                .filter(Matcher::lookingAt)
+                .filter(m -> ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty())
+                .forEach(m -> deleteNamespace(m.group(1)));
     }
 
     private void build(Kind kind) {
@@ -150,7 +169,7 @@ public final class Topology implements AutoCloseable {
             throw new IllegalStateException("topology is closed");
         }
         // A namespace of the same name can only be a leftover of a killed run with our pid.
-        host("ip", "netns", "delete", ns);
+        deleteNamespace(ns);
         namespaces.add(ns);
         host("ip", "netns", "add", ns).orThrow();
         exec(ns, "ip", "link", "set", "lo", "up").orThrow();
@@ -330,15 +349,19 @@ public final class Topology implements AutoCloseable {
             toDelete = new ArrayList<>(namespaces);
         }
         for (String ns : toDelete) {
-            // Anything still inside was started by us (e.g. a vsftpd session child): stop it by pid.
-            ExecResult pids = host("ip", "netns", "pids", ns);
-            if (pids.ok()) {
-                pids.stdout().lines().map(String::strip).filter(s -> !s.isEmpty())
-                        .forEach(pid -> ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly));
-            }
-            host("ip", "netns", "delete", ns);
+            deleteNamespace(ns);
         }
         deleteRecursively(workDir);
+    }
+
+    private static void deleteNamespace(String ns) {
+        // Anything still inside was started by this harness (e.g. a vsftpd session child): stop it by pid.
+        ExecResult pids = host("ip", "netns", "pids", ns);
+        if (pids.ok()) {
+            pids.stdout().lines().map(String::strip).filter(s -> !s.isEmpty())
+                    .forEach(pid -> ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly));
+        }
+        host("ip", "netns", "delete", ns);
     }
 
     private static void deleteRecursively(Path dir) {
