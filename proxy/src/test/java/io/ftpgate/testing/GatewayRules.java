@@ -40,6 +40,12 @@ public final class GatewayRules {
         return saved().lines().filter(line -> line.startsWith("-A ") && line.contains("ftpgate session")).toList();
     }
 
+    /** Waits up to 5 s until no lease rule is left in any table (filter and mangle), both families. */
+    public void awaitNoLeasesAnywhere() {
+        await("no lease rule left in any table").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(leaseRulesAnywhere()).as("lease rules (iptables-save, ip6tables-save)").isEmpty());
+    }
+
     /** Rules of ftpgate's leases in the mangle table (diversions of data connections), both families. */
     public List<String> mangleLeases() {
         return Stream.of("iptables", "ip6tables")
@@ -50,13 +56,13 @@ public final class GatewayRules {
 
     /**
      * What of ftpgate's may be left in the gateway namespace: lines of {@code iptables-save} and
-     * {@code ip6tables-save} (all tables) naming {@code FTPGATE} or {@code ftpgate}, policy routing
+     * {@code ip6tables-save} (all tables) naming ftpgate (chains, comments) in any case, policy routing
      * rules that look up {@code routingTable}, and routes in that table, both families. Empty when
      * nothing is left.
      */
     public List<String> leftovers(int routingTable) {
         List<String> left = new java.util.ArrayList<>();
-        saved().lines().filter(l -> l.contains("FTPGATE") || l.contains("ftpgate session"))
+        saved().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("ftpgate"))
                 .forEach(l -> left.add("firewall: " + l));
         String table = String.valueOf(routingTable);
         for (String family : List.of("-4", "-6")) {

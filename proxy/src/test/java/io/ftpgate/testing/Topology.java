@@ -32,7 +32,9 @@ import java.util.regex.Pattern;
  * ftpgate. {@link Kind#ROUTING_GATEWAY} is the place of a transparent gateway: it routes (ip_forward
  * 1, IPv4 and IPv6) but its FORWARD chain drops everything except ESTABLISHED packets, so no new
  * connection crosses it unless ftpgate intercepts it and carries it itself; its INPUT chain is that
- * of {@link Kind#GATEWAY}.
+ * of {@link Kind#GATEWAY} without the listener ports: a diverted connection keeps its original
+ * destination (the server's address and port), and admitting exactly those is the business of the
+ * rules ftpgate installs with its interception, not of the admin.
  *
  * <p>{@link #addSecondServer()} adds a fourth namespace, a second FTP server host at
  * {@link #SECOND_SERVER_V4} / {@link #SECOND_SERVER_V6}, on its own link from the gateway (host
@@ -215,7 +217,7 @@ public final class Topology implements AutoCloseable {
         exec(gateway, tool, "-A", "INPUT", "-i", "lo", "-j", "ACCEPT").orThrow();
         // ESTABLISHED only: RELATED would let a conntrack helper open data connections for us.
         exec(gateway, tool, "-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED", "-j", "ACCEPT").orThrow();
-        for (int port : LISTENER_PORTS) {
+        for (int port : kind == Kind.ROUTING_GATEWAY ? List.<Integer>of() : LISTENER_PORTS) {
             exec(gateway, tool, "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(port),
                     "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
         }
