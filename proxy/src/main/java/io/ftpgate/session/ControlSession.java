@@ -581,6 +581,19 @@ public final class ControlSession {
         return clientLocalAddress();
     }
 
+    /**
+     * Where the gateway listens for an EPSV data connection, and whether transparently. A 229 reply
+     * names no address: the client connects to the address it reached with its control connection
+     * (RFC 2428 §3), in transparent mode the server's whatever {@code transparent.announce} says.
+     */
+    InetAddress extendedPassiveLocal() {
+        return clientLocalAddress();
+    }
+
+    boolean extendedPassiveTransparent() {
+        return mode == Settings.Mode.TRANSPARENT;
+    }
+
     /** Whether the server leg uses the client's address (preserve-client-address). */
     boolean serverLegTransparent() {
         return mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress();

@@ -112,9 +112,11 @@ final class DataNegotiation {
         s.transfer(t);
         askServerPassive(t, (target, ex) -> {
             t.serverTarget(target);
-            InetAddress local = s.clientLegLocal();
+            boolean extended = mode == DataMode.EPSV;
+            InetAddress local = extended ? s.extendedPassiveLocal() : s.clientLegLocal();
+            boolean transparent = extended ? s.extendedPassiveTransparent() : s.clientLegTransparent();
             InetAddress client = s.clientAddress();
-            listen(t, local, s.clientLegTransparent(), client, t.clientListenerEvents(), port -> {
+            listen(t, local, transparent, client, t.clientListenerEvents(), port -> {
                 int p = port;
                 s.deliver(mode == DataMode.PASV
                         ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), p).toPassiveReplyText())
