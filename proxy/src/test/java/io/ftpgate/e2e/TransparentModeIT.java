@@ -293,7 +293,11 @@ class TransparentModeIT {
         }
     }
 
-    /** announce = gateway: 227 names the gateway's own address; the data connection goes there. */
+    /**
+     * announce = gateway: 227 names the gateway's own address and the data connection goes there; a
+     * 229 names no address, so for EPSV the client still connects to the server's address (RFC 2428
+     * §3), which is diverted as with announce = server.
+     */
     @Nested
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @Order(2)
@@ -330,6 +334,7 @@ class TransparentModeIT {
                     Arguments.of(SERVER_V4, new Lftp(), FtpMode.PASV, Op.STOR),
                     Arguments.of(SERVER_V4, new Curl(), FtpMode.EPSV, Op.RETR),
                     Arguments.of(SERVER_V6, new Curl(), FtpMode.EPSV, Op.RETR),
+                    Arguments.of(SERVER_V6, new Lftp(), FtpMode.EPSV, Op.STOR),
                     Arguments.of(SERVER_V4, new Curl(), FtpMode.PORT, Op.RETR),
                     Arguments.of(SERVER_V6, new Lftp(), FtpMode.EPRT, Op.STOR));
         }
