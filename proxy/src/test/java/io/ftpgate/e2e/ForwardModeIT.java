@@ -76,8 +76,7 @@ class ForwardModeIT {
 
     @BeforeAll
     void setUp() {
-        testbed = Testbed.start(Topology.Kind.GATEWAY, SETTINGS, true,
-                "ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save", "vsftpd", "curl", "lftp", "ss");
+        testbed = Testbed.start(Topology.Kind.GATEWAY, SETTINGS, true, "curl", "lftp");
         primary = new TransferChecks(testbed.topology, testbed.server);
         second = new TransferChecks(testbed.topology, testbed.secondServer);
     }

@@ -195,16 +195,19 @@ class TransparentModeIT {
         assertThat(rules.leftovers(ROUTING_TABLE)).as("--print-firewall changes nothing").isEmpty();
     }
 
-    /** announce = server (the default): the client sees only the server. */
-    @Nested
+    /** One ftpgate run with one setting for a nested class: started before it, stopped and checked after it. */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @Order(1)
     @Timeout(120)
-    class AnnounceServer {
+    abstract class DaemonRun {
+        private final String settings;
+
+        DaemonRun(String settings) {
+            this.settings = settings;
+        }
 
         @BeforeAll
         void start() {
-            startDaemon(settings());
+            startDaemon(settings);
         }
 
         @AfterAll
@@ -215,6 +218,16 @@ class TransparentModeIT {
         @AfterEach
         void gatewayStillRunning() {
             daemon.assertAlive();
+        }
+    }
+
+    /** announce = server (the default): the client sees only the server. */
+    @Nested
+    @Order(1)
+    class AnnounceServer extends DaemonRun {
+
+        AnnounceServer() {
+            super(settings());
         }
 
         static Stream<Arguments> cases() {
@@ -324,24 +337,11 @@ class TransparentModeIT {
      * §3), which is diverted as with announce = server.
      */
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @Order(2)
-    @Timeout(120)
-    class AnnounceGateway {
+    class AnnounceGateway extends DaemonRun {
 
-        @BeforeAll
-        void start() {
-            startDaemon(settings("announce = gateway"));
-        }
-
-        @AfterAll
-        void stop() {
-            stopDaemonAndCheckLeftovers();
-        }
-
-        @AfterEach
-        void gatewayStillRunning() {
-            daemon.assertAlive();
+        AnnounceGateway() {
+            super(settings("announce = gateway"));
         }
 
         @Test
@@ -373,24 +373,11 @@ class TransparentModeIT {
 
     /** preserve-client-address: the server sees the client's address, control and data alike. */
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @Order(3)
-    @Timeout(120)
-    class PreserveClientAddress {
+    class PreserveClientAddress extends DaemonRun {
 
-        @BeforeAll
-        void start() {
-            startDaemon(settings("preserve-client-address = true"));
-        }
-
-        @AfterAll
-        void stop() {
-            stopDaemonAndCheckLeftovers();
-        }
-
-        @AfterEach
-        void gatewayStillRunning() {
-            daemon.assertAlive();
+        PreserveClientAddress() {
+            super(settings("preserve-client-address = true"));
         }
 
         static Stream<Arguments> cases() {
