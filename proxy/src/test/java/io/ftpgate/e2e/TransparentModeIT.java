@@ -301,6 +301,17 @@ class TransparentModeIT {
         }
 
         @Test
+        void failedTransferRemovesThePendingDiversion() {
+            try (ProbeSession probe = ProbeSession.open(topology, SERVER_V4)) {
+                assertThat(probe.command("EPSV")).startsWith("229");
+                assertThat(rules.leaseRulesAnywhere()).as("lease rules while pending").hasSize(2);
+                assertThat(probe.command("RETR no-such-file")).as("the server's answer").startsWith("550");
+                rules.awaitNoLeasesAnywhere();
+                assertThat(probe.command("NOOP")).startsWith("200");
+            }
+        }
+
+        @Test
         void sessionEndRemovesThePendingDiversion() {
             try (ProbeSession probe = ProbeSession.open(topology, SERVER_V6)) {
                 assertThat(probe.command("EPSV")).startsWith("229");
