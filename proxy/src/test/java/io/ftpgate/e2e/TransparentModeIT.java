@@ -52,7 +52,7 @@ import static org.awaitility.Awaitility.await;
 @Tag("netns")
 @Disabled("needs the iptables interception (IptablesFirewall.intercept, diverted leases), which is on branch tproxy "
         + "and not yet on main: on main the daemon exits at start with 'the iptables firewall backend cannot intercept "
-        + "connections'. With tproxy (ce39a20, c7e2a59) merged, all 59 tests pass")
+        + "connections'. With tproxy (ce39a20, c7e2a59) merged, all 60 tests pass")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestClassOrder(ClassOrderer.OrderAnnotation.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -162,6 +162,20 @@ class TransparentModeIT {
         rules.awaitNoLeasesAnywhere();
     }
 
+    /**
+     * The printed {@code tool} commands of one table (mangle or filter) as {@code iptables -S} lists
+     * what they create: {@code -N} and {@code -A} as they are, {@code -I CHAIN N} as {@code -A CHAIN}.
+     */
+    static List<String> asListed(List<String> printed, String tool, boolean mangle) {
+        String prefix = tool + " -w 5 ";
+        return printed.stream().filter(l -> l.startsWith(prefix))
+                .map(l -> l.substring(prefix.length()))
+                .filter(l -> l.startsWith("-t mangle ") == mangle)
+                .map(l -> mangle ? l.substring("-t mangle ".length()) : l)
+                .map(l -> l.replaceFirst("^-I (\\S+) \\d+ ", "-A $1 "))
+                .sorted().toList();
+    }
+
     /** The control dialogue curl printed (-v), reply lines only. */
     static List<String> replies(ExecResult result) {
         return result.stderr().lines().filter(l -> l.startsWith("< ")).map(l -> l.substring(2)).toList();
@@ -238,6 +252,35 @@ class TransparentModeIT {
         @MethodSource("cases")
         void transferToTheServersAddress(FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op) {
             transfer("tp", endpoint, tool, mode, op);
+        }
+
+        /**
+         * --print-firewall (same config) lists exactly the interception the running daemon installed:
+         * the same mangle chains and rules, the same accept rules in FTPGATE-IN, the routing rule and route.
+         */
+        @Test
+        void printFirewallIsWhatTheDaemonInstalled() {
+            List<String> printed = FtpGateDaemon.run(topology, "--config", daemon.configFile().toString(), "--print-firewall")
+                    .orThrow().stdout().lines().toList();
+            for (String tool : List.of("iptables", "ip6tables")) {
+                List<String> mangle = topology.exec(topology.gateway, tool, "-w", "-t", "mangle", "-S").orThrow().stdout().lines()
+                        .filter(l -> l.contains("FTPGATE")).sorted().toList();
+                List<String> accepts = topology.exec(topology.gateway, tool, "-w", "-S", GatewayRules.CHAIN).orThrow().stdout()
+                        .lines().filter(l -> l.contains("ftpgate intercept")).sorted().toList();
+                assertThat(mangle).as("%s -t mangle -S vs --print-firewall:\n%s", tool, String.join("\n", printed))
+                        .isEqualTo(asListed(printed, tool, true));
+                assertThat(accepts).as("%s -S %s vs --print-firewall:\n%s", tool, GatewayRules.CHAIN, String.join("\n", printed))
+                        .isNotEmpty().isEqualTo(asListed(printed, tool, false));
+            }
+            for (String family : List.of("-4", "-6")) {
+                String rule = printed.stream().filter(l -> l.startsWith("ip " + family + " rule add ")).findFirst().orElseThrow();
+                String selector = rule.substring(("ip " + family + " rule add ").length());
+                assertThat(topology.exec(topology.gateway, "ip", family, "rule", "show").orThrow().stdout())
+                        .as("ip %s rule show, printed: %s", family, rule).contains(selector);
+                assertThat(printed).anyMatch(l -> l.startsWith("ip " + family + " route ") && l.contains(" table " + ROUTING_TABLE));
+                assertThat(topology.exec(topology.gateway, "ip", family, "route", "show", "table", String.valueOf(ROUTING_TABLE))
+                        .orThrow().stdout()).as("ip %s route show table %d", family, ROUTING_TABLE).contains("local default dev lo");
+            }
         }
 
         @Test

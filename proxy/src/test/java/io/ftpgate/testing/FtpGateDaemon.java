@@ -203,6 +203,11 @@ public final class FtpGateDaemon {
         return process.info().user().orElse("(unknown)");
     }
 
+    /** The config file it was started with. */
+    public Path configFile() {
+        return configFile;
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
