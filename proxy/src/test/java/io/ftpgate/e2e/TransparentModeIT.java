@@ -52,7 +52,7 @@ import static org.awaitility.Awaitility.await;
 @Tag("netns")
 @Disabled("needs the iptables interception (IptablesFirewall.intercept, diverted leases), which is on branch tproxy "
         + "and not yet on main: on main the daemon exits at start with 'the iptables firewall backend cannot intercept "
-        + "connections'. With tproxy (ce39a20, c7e2a59) merged, all 60 tests pass")
+        + "connections'. With tproxy (ce39a20, c7e2a59) merged, all 61 tests pass")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestClassOrder(ClassOrderer.OrderAnnotation.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -268,7 +268,7 @@ class TransparentModeIT {
                 List<String> accepts = topology.exec(topology.gateway, tool, "-w", "-S", GatewayRules.CHAIN).orThrow().stdout()
                         .lines().filter(l -> l.contains("ftpgate intercept")).sorted().toList();
                 assertThat(mangle).as("%s -t mangle -S vs --print-firewall:\n%s", tool, String.join("\n", printed))
-                        .isEqualTo(asListed(printed, tool, true));
+                        .isNotEmpty().isEqualTo(asListed(printed, tool, true));
                 assertThat(accepts).as("%s -S %s vs --print-firewall:\n%s", tool, GatewayRules.CHAIN, String.join("\n", printed))
                         .isNotEmpty().isEqualTo(asListed(printed, tool, false));
             }
