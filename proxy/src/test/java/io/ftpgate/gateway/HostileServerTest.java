@@ -87,6 +87,30 @@ class HostileServerTest {
         gw.awaitNoSessionsNorLeases();
     }
 
+    @Test
+    void greetingRefusalIsPassedOnAndEndsTheSession() throws Exception {
+        server.on("", (p, a) -> p.reply("421 Too many users, try later"));
+        try (RawFtpClient c = new RawFtpClient(gw.address())) {
+            Reply r = c.read();
+            assertThat(r.lines()).containsExactly("421 Too many users, try later");
+            assertThat(c.isClosedByPeer()).isTrue();
+        }
+        gw.awaitNoSessionsNorLeases();
+    }
+
+    @Test
+    void replyWithTooManyLinesEndsTheSessionWith421() throws Exception {
+        try (GatewayUnderTest g = gateway(server.upstream(), Map.of("ftpgate.control.max-reply-lines", 50));
+             RawFtpClient c = RawFtpClient.loggedIn(g.address())) {
+            server.on("STAT", (p, a) -> p.raw("211-status\r\n" + " line\r\n".repeat(1000) + "211 end\r\n"));
+            Reply r = c.command("STAT");
+            assertThat(r.code()).isEqualTo(421);
+            assertThat(r.text()).contains("invalid reply");
+            assertThat(c.isClosedByPeer()).isTrue();
+            g.awaitNoSessionsNorLeases();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"no code", "huge line", "NUL", "code out of range", "bad delimiter"})
     void invalidReplyEndsTheSessionWith421(String kind) throws Exception {
