@@ -51,6 +51,8 @@ public final class ControlSession {
     private Channel server;
     private State state = State.CONNECTING;
     private DataTransfer transfer;
+    /** The latest negotiation, if it failed before its transfer command: the next one says why. */
+    private DataTransfer failedTransfer;
     private boolean holding;
     private boolean hadLeases;
 
@@ -316,17 +318,26 @@ public final class ControlSession {
         return transfer;
     }
 
+    /** The latest negotiation if it failed before a transfer command could use it, else null. */
+    DataTransfer failedTransfer() {
+        return failedTransfer;
+    }
+
     void transfer(DataTransfer t) {
         if (transfer != null && transfer != t) {
             transfer.cancel("replaced by a new negotiation");
         }
         transfer = t;
+        failedTransfer = null;
     }
 
     /** Called by a transfer when it ends, however it ends. */
     void transferEnded(DataTransfer t, Outcome outcome, long uploaded, long downloaded) {
         if (transfer == t) {
             transfer = null;
+            if (t.failure() != null && !t.isCommandSent()) {
+                failedTransfer = t;
+            }
         }
         log.info("session {}: {} data connection {}: {} bytes to server, {} bytes to client", id,
                 t.mode.name(), outcome.name().toLowerCase(), uploaded, downloaded);

@@ -135,6 +135,11 @@ final class DataTransfer {
         return commandSent || ended;
     }
 
+    /** Whether the transfer command was forwarded to the server. */
+    boolean isCommandSent() {
+        return commandSent;
+    }
+
     boolean isEnded() {
         return ended;
     }
