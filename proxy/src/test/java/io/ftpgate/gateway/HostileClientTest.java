@@ -190,6 +190,7 @@ class HostileClientTest {
             assertThatThrownBy(() -> dataSocket(port).close()).as("port closed").isInstanceOf(ConnectException.class);
             Reply r = c.command("RETR hello.txt");
             assertThat(r.code()).isEqualTo(425);
+            assertThat(r.text()).contains("not made in time");
             assertThat(c.command("NOOP").code()).isEqualTo(200);
         }
         assertThat(server.verbs()).doesNotContain("RETR");

@@ -182,6 +182,30 @@ class HostileServerTest {
         gw.awaitNoSessionsNorLeases();
     }
 
+    @Test
+    void passivePortTheServerDoesNotListenOnGives425OnTheTransferCommand() throws Exception {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            closed = s.getLocalPort();
+        }
+        int dead = closed;
+        server.on("EPSV", (p, a) -> p.reply("229 Entering Extended Passive Mode (|||" + dead + "|)"));
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            int port = RawFtpClient.passivePort(c.command("PASV"));
+            try (java.net.Socket data = new java.net.Socket(gw.address().getAddress(), port)) {
+                data.setSoTimeout(5000);
+                assertThat(data.getInputStream().read()).as("closed when the server leg fails").isEqualTo(-1);
+            }
+            Reply r = c.command("RETR hello.txt");
+            assertThat(r.code()).isEqualTo(425);
+            assertThat(r.text()).as("says what went wrong, not 'use PASV first'").contains("Can't open data connection")
+                    .doesNotContain(String.valueOf(dead));
+            assertThat(c.command("NOOP").code()).isEqualTo(200);
+        }
+        assertThat(server.verbs()).doesNotContain("RETR");
+        gw.awaitNoSessionsNorLeases();
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"229 Entering Extended Passive Mode (|||99999|)", "229 no address here",
             "227 Entering Passive Mode (1,2,3)", "227 Entering Passive Mode (127,0,0,1,300,1)"})
