@@ -295,12 +295,20 @@ public final class ControlSession {
         if (!t.isEnded() && reply.isPositiveCompletion()) {
             holding = true;
             held.add(reply);
+        } else if (!t.isEnded()) {
+            t.cancel("server answered " + reply.code());
+            deliver(reply);
+        } else if (t.failure() != null && reply.isPositiveCompletion()) {
+            // The data connection already failed (e.g. the client's leg): no success to report.
+            deliver(failureReply(t));
         } else {
-            if (!t.isEnded()) {
-                t.cancel("server answered " + reply.code());
-            }
             deliver(reply);
         }
+    }
+
+    private static FtpReply failureReply(DataTransfer t) {
+        int code = t.failure().replyCode() == 0 ? 426 : t.failure().replyCode();
+        return FtpReply.of(code, t.failure().text(t.failureDetail()));
     }
 
     void refuse(Reason reason, Object... args) {
@@ -347,8 +355,7 @@ public final class ControlSession {
             if (t.failure() != null && first != null && first.isPositiveCompletion()) {
                 // The server finished, but the client's leg failed: the client must not see success.
                 held.poll();
-                held.addFirst(FtpReply.of(t.failure().replyCode() == 0 ? 426 : t.failure().replyCode(),
-                        t.failure().text(t.failureDetail())));
+                held.addFirst(failureReply(t));
             }
             Iterator<FtpReply> it = held.iterator();
             while (it.hasNext()) {
