@@ -118,6 +118,39 @@ class HostileClientTest {
         gw.awaitNoSessionsNorLeases();
     }
 
+    @Test
+    void manyPipelinedCommandsAreAllAnswered() throws Exception {
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            c.sendRaw("NOOP\r\n".repeat(200).getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 200; i++) {
+                assertThat(c.read().code()).as("reply %d", i).isEqualTo(200);
+            }
+            assertThat(c.command("PWD").code()).isEqualTo(257);
+        }
+    }
+
+    @Test
+    void portToAClientThatDoesNotListenIsNotReportedAsSuccess() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            closed = s.getLocalPort();
+        }
+        server.on("RETR", (p, a) -> {
+            p.reply("150 opening data connection");
+            p.sendData(HELLO);
+            Thread.sleep(300); // the 226 comes after the gateway gave up on the client
+            p.reply("226 transfer complete");
+        });
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            assertThat(c.command("PORT 127,0,0,1," + (closed >> 8) + "," + (closed & 255)).code()).isEqualTo(200);
+            assertThat(c.command("RETR hello.txt").code()).isEqualTo(150);
+            Reply r = c.read();
+            assertThat(r.code()).as(r.text()).isBetween(425, 426);
+            assertThat(c.command("NOOP").code()).isEqualTo(200);
+        }
+        gw.awaitNoSessionsNorLeases();
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = ';', value = {
             "PORT 127,0,0,2,195,80       ; 504 ; own address",
@@ -131,6 +164,8 @@ class HostileClientTest {
             "EPRT |1|127.0.0.1|          ; 501 ; Syntax error",
             "LPRT 4,4,127,0,0,1,2,195,80 ; 502 ; EPRT",
             "LPSV                        ; 502 ; EPSV",
+            "EPSV 2                      ; 522 ; (1)",
+            "EPSV x                      ; 501 ; Syntax error",
             "AUTH TLS                    ; 502 ; AUTH"})
     void refusedDataCommandNeverReachesTheServer(String command, int code, String text) throws Exception {
         try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {

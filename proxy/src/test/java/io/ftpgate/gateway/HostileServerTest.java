@@ -88,6 +88,17 @@ class HostileServerTest {
     }
 
     @Test
+    void serverThatNeverAnswersACommandEndsWithIdleTimeout() throws Exception {
+        server.on("PWD", (p, a) -> { });
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            Reply r = c.command("PWD");
+            assertThat(r.code()).isEqualTo(421);
+            assertThat(c.isClosedByPeer()).isTrue();
+        }
+        gw.awaitNoSessionsNorLeases();
+    }
+
+    @Test
     void greetingRefusalIsPassedOnAndEndsTheSession() throws Exception {
         server.on("", (p, a) -> p.reply("421 Too many users, try later"));
         try (RawFtpClient c = new RawFtpClient(gw.address())) {
