@@ -130,6 +130,36 @@ class HostileClientTest {
     }
 
     @Test
+    void pasvAndRetrPipelinedBeforeTheDataConnection() throws Exception {
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            c.sendRaw("PASV\r\nRETR hello.txt\r\n".getBytes(StandardCharsets.US_ASCII));
+            Reply pasv = c.read();
+            assertThat(pasv.code()).isEqualTo(227);
+            try (Socket data = dataSocket(RawFtpClient.passivePort(pasv))) {
+                assertThat(c.read().code()).isEqualTo(150);
+                assertThat(data.getInputStream().readAllBytes()).isEqualTo(HELLO);
+            }
+            assertThat(c.read().code()).isEqualTo(226);
+        }
+        gw.awaitNoSessionsNorLeases();
+    }
+
+    @Test
+    void shutdownEndsRunningSessionsWith421() throws Exception {
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            Thread closer = new Thread(gw::close);
+            closer.start();
+            Reply r = c.read(); // after the 1 s grace period
+            assertThat(r.code()).isEqualTo(421);
+            assertThat(r.text()).contains("shutting down");
+            assertThat(c.isClosedByPeer()).isTrue();
+            closer.join(5000);
+            assertThat(gw.gateway.activeSessions()).isZero();
+            assertThat(gw.firewall.active()).isEmpty();
+        }
+    }
+
+    @Test
     void portToAClientThatDoesNotListenIsNotReportedAsSuccess() throws Exception {
         int closed;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {

@@ -76,6 +76,39 @@ class HostileServerTest {
     }
 
     @Test
+    void serverWhoseAcceptQueueIsFullGives421AfterTheConnectTimeout() throws Exception {
+        // Linux drops SYNs to a listener whose accept queue is full: the connect hangs.
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            java.util.List<java.net.Socket> fillers = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    java.net.Socket f = new java.net.Socket();
+                    try {
+                        f.connect(full.getLocalSocketAddress(), 200);
+                    } catch (java.io.IOException timedOut) {
+                        // the queue is full already
+                    }
+                    fillers.add(f);
+                }
+                try (GatewayUnderTest g = gateway("127.0.0.1:" + full.getLocalPort(), Map.of());
+                     RawFtpClient c = new RawFtpClient(g.address())) {
+                    long t0 = System.nanoTime();
+                    Reply r = c.read();
+                    assertThat(r.code()).isEqualTo(421);
+                    assertThat(r.text()).contains("cannot reach the FTP server");
+                    assertThat((System.nanoTime() - t0) / 1_000_000).as("ms, upstream-connect-timeout is 1 s")
+                            .isBetween(500L, 3000L);
+                    g.awaitNoSessionsNorLeases();
+                }
+            } finally {
+                for (java.net.Socket f : fillers) {
+                    f.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void serverThatNeverGreetsEndsWithIdleTimeout() throws Exception {
         server.on("", (p, a) -> { });
         try (RawFtpClient c = new RawFtpClient(gw.address())) {
