@@ -80,7 +80,8 @@ class HostileClientTest {
             "bare LF      | NOOP\\n            | CRLF",
             "number       | 123 hello\\r\\n    | unrecognized",
             "0xFF bytes   | \\xff\\xff\\r\\n   | unrecognized",
-            "empty line   | \\r\\n             | unrecognized"})
+            "empty line   | \\r\\n             | unrecognized",
+            "stray CR     | RETR a\\rDELE b\\r\\n | unrecognized"})
     void badCommandLineGets500AndTheSessionGoesOn(String name, String line, String text) throws Exception {
         byte[] bytes = line.replace("\\0", "\0").replace("\\r", "\r").replace("\\n", "\n").replace("\\xff", "\u00ff")
                 .getBytes(StandardCharsets.ISO_8859_1);
@@ -102,6 +103,16 @@ class HostileClientTest {
             assertThat(c.read().code()).isEqualTo(225);
         }
         assertThat(server.received()).contains("ABOR");
+    }
+
+    @Test
+    void escapedIacDataByteStaysEscapedTowardsTheServer() throws Exception {
+        server.on("SITE", (p, a) -> p.reply("200 site ok"));
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            c.sendRaw(new byte[] {'S', 'I', 'T', 'E', ' ', 'x', (byte) 0xff, (byte) 0xff, 'y', '\r', '\n'});
+            assertThat(c.read().code()).isEqualTo(200);
+        }
+        assertThat(server.received()).contains("SITE x\u00ff\u00ffy");
     }
 
     @Test

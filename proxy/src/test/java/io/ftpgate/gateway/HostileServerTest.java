@@ -111,24 +111,26 @@ class HostileServerTest {
     @Test
     void serverThatNeverGreetsEndsWithIdleTimeout() throws Exception {
         server.on("", (p, a) -> { });
-        try (RawFtpClient c = new RawFtpClient(gw.address())) {
-            Reply r = c.read(); // within the 2 s idle timeout, well before the 5 s read timeout
+        try (GatewayUnderTest g = gateway(server.upstream(), Map.of("ftpgate.control.idle-timeout", "1s"));
+             RawFtpClient c = new RawFtpClient(g.address())) {
+            Reply r = c.read(); // within the 1 s idle timeout, well before the 5 s read timeout
             assertThat(r.code()).isEqualTo(421);
             assertThat(r.text()).contains("Idle timeout");
             assertThat(c.isClosedByPeer()).isTrue();
+            g.awaitNoSessionsNorLeases();
         }
-        gw.awaitNoSessionsNorLeases();
     }
 
     @Test
     void serverThatNeverAnswersACommandEndsWithIdleTimeout() throws Exception {
         server.on("PWD", (p, a) -> { });
-        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+        try (GatewayUnderTest g = gateway(server.upstream(), Map.of("ftpgate.control.idle-timeout", "1s"));
+             RawFtpClient c = RawFtpClient.loggedIn(g.address())) {
             Reply r = c.command("PWD");
             assertThat(r.code()).isEqualTo(421);
             assertThat(c.isClosedByPeer()).isTrue();
+            g.awaitNoSessionsNorLeases();
         }
-        gw.awaitNoSessionsNorLeases();
     }
 
     @Test
