@@ -277,6 +277,10 @@ final class DataTransfer {
     }
 
     private void relayFinished(long uploaded, long downloaded) {
+        if (relay.wasReset()) {
+            fail(Reason.DATA_RESET, uploaded + " bytes to server, " + downloaded + " bytes to client");
+            return;
+        }
         end(failure == null ? Outcome.COMPLETED : Outcome.FAILED);
     }
 
