@@ -196,6 +196,35 @@ class VanishingPeerTest {
         }
     }
 
+    @Test
+    void clientResettingItsDataConnectionMidUploadIsNotAStoredFile() throws Exception {
+        try (ScriptedFtpServer server = new ScriptedFtpServer();
+             GatewayUnderTest gw = gateway(server.upstream(), Map.of());
+             RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            server.on("STOR", (p, a) -> {
+                p.reply("150 ready to receive");
+                try {
+                    server.files.put(a, p.receiveData());
+                    p.reply("226 transfer complete");
+                } catch (IOException reset) {
+                    p.reply("426 connection reset, file discarded");
+                }
+            });
+            Socket d = data(gw, c.command("PASV"));
+            assertThat(c.command("STOR upload.bin").code()).isEqualTo(150);
+            d.getOutputStream().write(new byte[100_000]);
+            d.getOutputStream().flush();
+            Thread.sleep(100); // the first bytes reach the server
+            d.setSoLinger(true, 0);
+            d.close();
+            Reply r = c.read();
+            assertThat(r.code()).as("an aborted upload is no success: %s", r).isNotEqualTo(226);
+            assertThat(server.files).as("no truncated file stored as complete").doesNotContainKey("upload.bin");
+            assertThat(c.command("NOOP").code()).isEqualTo(200);
+            gw.awaitNoLeases();
+        }
+    }
+
     /** Whatever follows on the control connection is not a 2xx: a 4xx reply or the end. */
     static void assertNoSuccess(RawFtpClient c) {
         try {
