@@ -220,6 +220,7 @@ class VanishingPeerTest {
             Reply r = c.read();
             assertThat(r.code()).as("an aborted upload is no success: %s", r).isNotEqualTo(226);
             assertThat(server.files).as("no truncated file stored as complete").doesNotContainKey("upload.bin");
+            assertThat(gw.refusedCount("data_reset")).isEqualTo(1.0);
             assertThat(c.command("NOOP").code()).isEqualTo(200);
             gw.awaitNoLeases();
         }
