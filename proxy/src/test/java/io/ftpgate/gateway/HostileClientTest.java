@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.testing.EmbeddedFtpServer;
 import io.ftpgate.testing.GatewayUnderTest;
 import io.ftpgate.testing.RawFtpClient;
 import io.ftpgate.testing.RawFtpClient.Reply;
@@ -172,10 +173,7 @@ class HostileClientTest {
 
     @Test
     void portToAClientThatDoesNotListenIsNotReportedAsSuccess() throws Exception {
-        int closed;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            closed = s.getLocalPort();
-        }
+        int closed = EmbeddedFtpServer.freePort();
         server.on("RETR", (p, a) -> {
             p.reply("150 opening data connection");
             p.sendData(HELLO);

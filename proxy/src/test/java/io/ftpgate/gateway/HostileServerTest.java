@@ -3,6 +3,7 @@ package io.ftpgate.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ftpgate.gateway.GatewayTransferTest.Mode;
+import io.ftpgate.testing.EmbeddedFtpServer;
 import io.ftpgate.testing.GatewayUnderTest;
 import io.ftpgate.testing.RawFtpClient;
 import io.ftpgate.testing.RawFtpClient.Reply;
@@ -61,10 +62,7 @@ class HostileServerTest {
 
     @Test
     void unreachableServerGives421() throws Exception {
-        int closed;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            closed = s.getLocalPort();
-        }
+        int closed = EmbeddedFtpServer.freePort();
         try (GatewayUnderTest g = gateway("127.0.0.1:" + closed, Map.of());
              RawFtpClient c = new RawFtpClient(g.address())) {
             Reply r = c.read();
@@ -230,10 +228,7 @@ class HostileServerTest {
 
     @Test
     void passivePortTheServerDoesNotListenOnGives425OnTheTransferCommand() throws Exception {
-        int closed;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            closed = s.getLocalPort();
-        }
+        int closed = EmbeddedFtpServer.freePort();
         int dead = closed;
         server.on("EPSV", (p, a) -> p.reply("229 Entering Extended Passive Mode (|||" + dead + "|)"));
         try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {

@@ -148,20 +148,29 @@ class VanishingPeerTest {
         }
     }
 
+    interface AfterReset {
+        void run(ScriptedFtpServer.Peer p) throws Exception;
+    }
+
+    /** RETR: 150, 100 000 bytes, a data connection reset mid-transfer, then {@code after}. */
+    static ScriptedFtpServer.Step sendThenResetData(AfterReset after) {
+        return (p, a) -> {
+            p.reply("150 here it comes");
+            Socket s = p.acceptData();
+            s.getOutputStream().write(new byte[100_000]);
+            Thread.sleep(100); // let the gateway relay it: the reset comes mid-transfer
+            s.setSoLinger(true, 0);
+            s.close();
+            after.run(p);
+        };
+    }
+
     @Test
     void dataLegResetByTheServerIsNotReportedAsSuccess() throws Exception {
         try (ScriptedFtpServer server = new ScriptedFtpServer();
              GatewayUnderTest gw = gateway(server.upstream(), Map.of());
              RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
-            server.on("RETR", (p, a) -> {
-                p.reply("150 here it comes");
-                Socket s = p.acceptData();
-                s.getOutputStream().write(new byte[100_000]);
-                Thread.sleep(100); // let the gateway relay it: the reset comes mid-transfer
-                s.setSoLinger(true, 0);
-                s.close();
-                p.reply("426 Connection reset, transfer aborted");
-            });
+            server.on("RETR", sendThenResetData(p -> p.reply("426 Connection reset, transfer aborted")));
             try (Socket d = data(gw, c.command("PASV"))) {
                 assertThat(c.command("RETR big.bin").code()).isEqualTo(150);
                 assertThat(drain(d.getInputStream())).isLessThanOrEqualTo(100_000);
@@ -178,15 +187,7 @@ class VanishingPeerTest {
         try (ScriptedFtpServer server = new ScriptedFtpServer();
              GatewayUnderTest gw = gateway(server.upstream(), Map.of());
              RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
-            server.on("RETR", (p, a) -> {
-                p.reply("150 here it comes");
-                Socket s = p.acceptData();
-                s.getOutputStream().write(new byte[100_000]);
-                Thread.sleep(100); // let the gateway relay it: the reset comes mid-transfer
-                s.setSoLinger(true, 0);
-                s.close();
-                p.reset();
-            });
+            server.on("RETR", sendThenResetData(ScriptedFtpServer.Peer::reset));
             try (Socket d = data(gw, c.command("PASV"))) {
                 assertThat(c.command("RETR big.bin").code()).isEqualTo(150);
                 assertThat(drain(d.getInputStream())).isLessThanOrEqualTo(100_000);
