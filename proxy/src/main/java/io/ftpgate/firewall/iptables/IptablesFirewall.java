@@ -3,12 +3,15 @@ package io.ftpgate.firewall.iptables;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +24,12 @@ import org.slf4j.LoggerFactory;
  * rules an earlier run left behind; if ip6tables is missing or unusable, IPv6 leases are disabled
  * (with a warning) and fail. {@link #stop()} removes jumps and chains and is idempotent. Outbound
  * leases need a rule only when OUTPUT is guarded; otherwise they are allowed as is.
+ *
+ * <p>{@link #intercept} adds transparent interception (TPROXY, mangle table, {@code ip rule} and
+ * {@code ip route}; the exact lines are in {@link TproxyRules}); call it after {@link #start()}.
+ * An INBOUND lease with {@code divert} is two rules: the filter rule of every inbound lease and a
+ * {@code TPROXY} rule in the DIVERT chain, applied all or nothing. {@link #stop()} also removes the
+ * interception: the spec it was given, or, in a fresh process, what the listed chains name.
  *
  * <p>Every command runs as {@code commandPrefix + binary + arguments} (a prefix such as
  * {@code ip netns exec NS} lets tests work inside a network namespace), and is logged at DEBUG with
@@ -42,6 +51,9 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private final IptablesRules rules;
+    private final TproxyRules tproxy;
+    private final TproxyPlan tproxyPlan;
+    private final String ip;
     private final List<String> commandPrefix;
     private final String iptables;
     private final String ip6tables;
@@ -49,6 +61,8 @@ public final class IptablesFirewall implements Firewall {
     private final boolean guardOutput;
     private final CommandRunner runner;
     private boolean ipv6Enabled;
+    // The last spec given to intercept(): supplies the mark of diverted leases; null when none.
+    private Interception interception;
 
     /**
      * @param chainPrefix names ftpgate's chains, e.g. {@code FTPGATE} for {@code FTPGATE-IN}
@@ -60,12 +74,26 @@ public final class IptablesFirewall implements Firewall {
      */
     public IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             Duration commandTimeout, boolean guardOutput) {
-        this(chainPrefix, commandPrefix, iptables, ip6tables, commandTimeout, guardOutput, new CommandRunner());
+        this(chainPrefix, commandPrefix, iptables, ip6tables, "ip", commandTimeout, guardOutput);
+    }
+
+    /** @param ip the iproute2 binary for {@code ip rule} and {@code ip route} (interception only) */
+    public IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
+            String ip, Duration commandTimeout, boolean guardOutput) {
+        this(chainPrefix, commandPrefix, iptables, ip6tables, ip, commandTimeout, guardOutput, new CommandRunner());
     }
 
     IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
+        this(chainPrefix, commandPrefix, iptables, ip6tables, "ip", commandTimeout, guardOutput, runner);
+    }
+
+    IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
+            String ip, Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
         this.rules = new IptablesRules(chainPrefix);
+        this.tproxy = new TproxyRules(rules);
+        this.tproxyPlan = new TproxyPlan(rules, tproxy);
+        this.ip = Objects.requireNonNull(ip, "ip");
         this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
@@ -90,25 +118,103 @@ public final class IptablesFirewall implements Firewall {
     @Override
     public int start() throws FirewallException {
         int orphans = prepare(Family.IPV4, listTable(Family.IPV4));
+        orphans += purgeDiverts(Family.IPV4, listMangle(Family.IPV4));
         ipv6Enabled = false;
         List<String> ipv6Table;
+        List<String> ipv6Mangle;
         try {
             ipv6Table = listTable(Family.IPV6);
+            ipv6Mangle = listMangle(Family.IPV6);
         } catch (FirewallException e) {
             LOG.warn("IPv6 leases disabled, ip6tables is unusable: {}", e.getMessage());
             return orphans;
         }
         orphans += prepare(Family.IPV6, ipv6Table);
+        orphans += purgeDiverts(Family.IPV6, ipv6Mangle);
         ipv6Enabled = true;
+        if (interception != null) {
+            // start() after intercept(): the flush of orphans may have taken the accept rules.
+            intercept(interception);
+        }
         return orphans;
+    }
+
+    /**
+     * Installs the interception for IPv4, and for IPv6 unless ip6tables was unusable at start or an
+     * IPv6 command fails (logged, skipped). Run {@link #start()} first: the accept rules go into
+     * {@code <prefix>-IN}.
+     */
+    @Override
+    public void intercept(Interception spec) throws FirewallException {
+        Objects.requireNonNull(spec, "spec");
+        Interception previous = interception;
+        interceptFamily(spec, Family.IPV4);
+        if (ipv6Enabled) {
+            try {
+                interceptFamily(spec, Family.IPV6);
+            } catch (FirewallException e) {
+                LOG.warn("IPv6 connections are not intercepted: {}", e.getMessage());
+            }
+        } else {
+            LOG.warn("IPv6 connections are not intercepted: ip6tables was unusable at start");
+        }
+        interception = spec;
+        if (previous != null && (previous.mark() != spec.mark() || previous.routingTable() != spec.routingTable())) {
+            for (Family family : Family.values()) {
+                removeRouting(family, previous.mark(), previous.routingTable());
+            }
+        }
+    }
+
+    @Override
+    public List<String> describeIntercept(Interception spec) {
+        List<String> lines = new ArrayList<>();
+        for (Family family : Family.values()) {
+            for (TproxyPlan.Command command : tproxyPlan.plan(spec, family == Family.IPV6, binary(family), ip,
+                    List.of(), List.of("-N " + rules.chain(Hook.IN)), List.of())) {
+                lines.add(IptablesRules.commandLine(argv(command.binary(), command.args())));
+            }
+        }
+        return lines;
+    }
+
+    private void interceptFamily(Interception spec, Family family) throws FirewallException {
+        List<String> filter = listTable(family);
+        if (!filter.contains(rules.chainLine(Hook.IN))) {
+            throw new FirewallException(family.label + ": chain " + rules.chain(Hook.IN)
+                    + " is missing; start() must run before intercept()");
+        }
+        List<String> ipRules = lines(mustRun(ip, tproxy.listIpRules(family == Family.IPV6)));
+        for (TproxyPlan.Command command : tproxyPlan.plan(spec, family == Family.IPV6, binary(family), ip,
+                listMangle(family), filter, ipRules)) {
+            mustRun(command.binary(), command.args());
+        }
     }
 
     @Override
     public void apply(DataLease lease) throws FirewallException {
+        if (isDivertedInbound(lease) && interception == null) {
+            throw new FirewallException(lease + ": a diverted lease needs intercept() first (it supplies the packet mark)");
+        }
         if (needsNoRule(lease)) {
             return;
         }
-        mustRun(familyOf(lease), rules.appendLease(lease));
+        Family family = familyOf(lease);
+        mustRun(family, rules.appendLease(lease));
+        if (!isDivertedInbound(lease)) {
+            return;
+        }
+        try {
+            mustRun(family, tproxy.appendDivert(lease, interception.mark()));
+        } catch (FirewallException e) {
+            // All or nothing: without its TPROXY rule the filter rule must not stay either.
+            try {
+                mustRun(family, rules.deleteLease(lease));
+            } catch (FirewallException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -117,31 +223,145 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         Family family = familyOf(lease);
-        CommandRunner.Result result = run(family, rules.deleteLease(lease));
+        FirewallException failure = null;
+        if (isDivertedInbound(lease)) {
+            if (interception == null) {
+                LOG.debug("{}: no interception, so no TPROXY rule to remove", lease);
+            } else {
+                // The TPROXY rule first: no new connection is diverted once the permission is gone.
+                failure = deleteRule(lease, family, tproxy.deleteDivert(lease, interception.mark()));
+            }
+        }
+        FirewallException filterFailure = deleteRule(lease, family, rules.deleteLease(lease));
+        if (failure == null) {
+            failure = filterFailure;
+        } else if (filterFailure != null) {
+            failure.addSuppressed(filterFailure);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Deletes one rule of the lease; a rule already gone is fine; returns the failure, if any. */
+    private FirewallException deleteRule(DataLease lease, Family family, List<String> args) {
+        CommandRunner.Result result;
+        try {
+            result = run(family, args);
+        } catch (FirewallException e) {
+            return e;
+        }
         if (result.ok()) {
-            return;
+            return null;
         }
         if (isMissingRule(result)) {
             LOG.debug("{}: rule was already gone", lease);
-            return;
+            return null;
         }
-        throw failed(family, result);
+        return failed(family, result);
     }
 
     @Override
     public void stop() throws FirewallException {
         removeAll(Family.IPV4, listTable(Family.IPV4));
+        removeInterception(Family.IPV4);
         List<String> ipv6Table;
         try {
             ipv6Table = listTable(Family.IPV6);
         } catch (FirewallException e) {
-            // Nothing of ours can be in a table ip6tables cannot read.
+            // Nothing of ours can be in a table ip6tables cannot read; routing may still be ours.
             LOG.debug("ip6tables unusable at stop, nothing to remove: {}", e.getMessage());
+            if (interception != null) {
+                removeRouting(Family.IPV6, interception.mark(), interception.routingTable());
+            }
             ipv6Enabled = false;
+            interception = null;
             return;
         }
         removeAll(Family.IPV6, ipv6Table);
+        removeInterception(Family.IPV6);
         ipv6Enabled = false;
+        interception = null;
+    }
+
+    /** Flushes the DIVERT chain's rules (leases of an earlier run); returns how many there were. */
+    private int purgeDiverts(Family family, List<String> mangle) throws FirewallException {
+        int orphans = TproxyPlan.rulesOf(mangle, tproxy.divertChain()).size();
+        if (orphans > 0) {
+            LOG.info("{}: removing {} orphaned rule(s) from {} left by an earlier run",
+                    family.label, orphans, tproxy.divertChain());
+            mustRun(family, tproxy.flushChain(tproxy.divertChain()));
+        }
+        return orphans;
+    }
+
+    /**
+     * Removes the PREROUTING jump, the routing of the remembered spec and of every mark/table the
+     * listed intercept rules name (a crashed run's), then both mangle chains.
+     */
+    private void removeInterception(Family family) throws FirewallException {
+        List<String> mangle;
+        try {
+            mangle = listMangle(family);
+        } catch (FirewallException e) {
+            if (interception != null) {
+                throw e;
+            }
+            LOG.debug("{}: mangle table unreadable at stop, nothing of ours in it: {}", family.label, e.getMessage());
+            return;
+        }
+        for (String line : mangle) {
+            if (line.equals(tproxy.jumpLine())) {
+                mustRun(family, tproxy.deleteJump());
+            }
+        }
+        Set<List<Integer>> routing = new LinkedHashSet<>();
+        if (interception != null) {
+            routing.add(List.of(interception.mark(), interception.routingTable()));
+        }
+        for (String line : TproxyPlan.rulesOf(mangle, tproxy.interceptChain())) {
+            var mark = TproxyRules.markOf(line);
+            var table = TproxyRules.tableOf(line);
+            if (mark.isPresent() && table.isPresent()) {
+                routing.add(List.of(mark.get(), table.get()));
+            }
+        }
+        for (List<Integer> markAndTable : routing) {
+            removeRouting(family, markAndTable.get(0), markAndTable.get(1));
+        }
+        List<String> chains = List.of(tproxy.interceptChain(), tproxy.divertChain());
+        for (String chain : chains) {
+            if (mangle.contains("-N " + chain)) {
+                mustRun(family, tproxy.flushChain(chain));
+            }
+        }
+        for (String chain : chains) {
+            if (mangle.contains("-N " + chain)) {
+                mustRun(family, tproxy.deleteChain(chain));
+            }
+        }
+    }
+
+    /** Removes ftpgate's ip rules for this mark and table, and the local route of the table. */
+    private void removeRouting(Family family, int mark, int table) throws FirewallException {
+        boolean ipv6 = family == Family.IPV6;
+        CommandRunner.Result listed = run(ip, tproxy.listIpRules(ipv6));
+        if (!listed.ok()) {
+            if (ipv6) {
+                LOG.debug("ip -6 rule unusable at stop: {}", listed.failure());
+                return;
+            }
+            throw failed(family, listed);
+        }
+        for (String line : lines(listed)) {
+            if (TproxyRules.isIpRule(line, mark, table)) {
+                mustRun(ip, tproxy.deleteIpRule(mark, table, ipv6));
+            }
+        }
+        CommandRunner.Result route = run(ip, tproxy.deleteLocalRoute(table, ipv6));
+        if (!route.ok() && !route.stderr().contains("No such process")) {
+            throw failed(family, route);
+        }
     }
 
     /** Creates what is missing, flushes orphans, keeps one jump per hook; returns the orphan count. */
@@ -204,8 +424,30 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private List<String> listTable(Family family) throws FirewallException {
-        CommandRunner.Result result = mustRun(family, rules.listTable());
+        return lines(mustRun(family, rules.listTable()));
+    }
+
+    private List<String> listMangle(Family family) throws FirewallException {
+        return lines(mustRun(family, tproxy.listMangle()));
+    }
+
+    private static List<String> lines(CommandRunner.Result result) {
         return result.stdout().lines().map(String::strip).toList();
+    }
+
+    private static boolean isDivertedInbound(DataLease lease) {
+        return lease.divert() && lease.direction() == DataLease.Direction.INBOUND;
+    }
+
+    private String binary(Family family) {
+        return family == Family.IPV4 ? iptables : ip6tables;
+    }
+
+    private List<String> argv(String binary, List<String> args) {
+        List<String> argv = new ArrayList<>(commandPrefix);
+        argv.add(binary);
+        argv.addAll(args);
+        return argv;
     }
 
     private CommandRunner.Result mustRun(Family family, List<String> args) throws FirewallException {
@@ -216,10 +458,21 @@ public final class IptablesFirewall implements Firewall {
         return result;
     }
 
+    private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {
+        CommandRunner.Result result = run(binary, args);
+        if (!result.ok()) {
+            throw new FirewallException("firewall command failed: "
+                    + IptablesRules.commandLine(result.argv()) + ": " + result.failure());
+        }
+        return result;
+    }
+
     private CommandRunner.Result run(Family family, List<String> args) throws FirewallException {
-        List<String> argv = new ArrayList<>(commandPrefix);
-        argv.add(family == Family.IPV4 ? iptables : ip6tables);
-        argv.addAll(args);
+        return run(binary(family), args);
+    }
+
+    private CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
+        List<String> argv = argv(binary, args);
         CommandRunner.Result result;
         try {
             result = runner.run(argv, commandTimeout);

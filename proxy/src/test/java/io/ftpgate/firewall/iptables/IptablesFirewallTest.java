@@ -34,7 +34,9 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -S",
                 "ip netns exec ns iptables -w 5 -N FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -N FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -I INPUT 1 -j FTPGATE-IN");
     }
@@ -70,7 +72,9 @@ class IptablesFirewallTest {
         assertThat(runner.lines()).containsExactly(
                 "ip netns exec ns iptables -w 5 -S",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN");
@@ -92,6 +96,7 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -D OUTPUT -j FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-OUT",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S");
     }
 
@@ -216,19 +221,23 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -D INPUT -j FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -X FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -D OUTPUT -j FTPGATE-OUT",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-OUT",
-                "ip netns exec ns ip6tables -w 5 -X FTPGATE-OUT");
+                "ip netns exec ns ip6tables -w 5 -X FTPGATE-OUT",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S");
 
         runner.listing("iptables", "-P INPUT ACCEPT\n");
         runner.listing("ip6tables", "-P INPUT ACCEPT\n");
         runner.calls.clear();
         firewall.stop();
-        assertThat(runner.lines()).containsExactly("ip netns exec ns iptables -w 5 -S", "ip netns exec ns ip6tables -w 5 -S");
+        assertThat(runner.lines()).containsExactly("ip netns exec ns iptables -w 5 -S",
+                "ip netns exec ns iptables -w 5 -t mangle -S", "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S");
     }
 
     @Test
@@ -261,6 +270,7 @@ class IptablesFirewallTest {
         private final Map<String, Result> failures = new HashMap<>();
         private final List<String> missing = new ArrayList<>();
 
+        /** What {@code -S} lists: key {@code iptables}, {@code ip6tables mangle}, or {@code -4 rule} for {@code ip -4 rule show}. */
         void listing(String binary, String text) {
             listings.put(binary, text);
         }
@@ -302,8 +312,13 @@ class IptablesFirewallTest {
                     return new Result(argv, r.exitCode(), r.stdout(), r.stderr(), r.elapsed(), r.timedOut());
                 }
             }
-            String binary = argv.get(argv.indexOf("-w") - 1);
-            String stdout = argv.get(argv.size() - 1).equals("-S") ? listings.getOrDefault(binary, "") : "";
+            String stdout = "";
+            if (argv.contains("-w") && argv.get(argv.size() - 1).equals("-S")) {
+                String binary = argv.get(argv.indexOf("-w") - 1);
+                stdout = listings.getOrDefault(argv.contains("mangle") ? binary + " mangle" : binary, "");
+            } else if (argv.get(argv.size() - 1).equals("show")) {
+                stdout = listings.getOrDefault(argv.get(argv.size() - 3) + " " + argv.get(argv.size() - 2), "");
+            }
             return new Result(argv, 0, stdout, "", Duration.ofMillis(1), false);
         }
     }
