@@ -513,7 +513,8 @@ public final class IptablesFirewall implements Firewall {
             for (String line : table) {
                 if (line.equals(chainLine)) {
                     exists = true;
-                } else if (line.startsWith(rulePrefix)) {
+                } else if (line.startsWith(rulePrefix) && !TproxyRules.isInterceptLine(line)) {
+                    // Interception's accept rules are not leases: intercept() owns them.
                     ruleCount++;
                 } else if (line.equals(jumpLine)) {
                     jumpCount++;
