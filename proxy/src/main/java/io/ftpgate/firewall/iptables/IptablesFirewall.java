@@ -8,10 +8,8 @@ import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,8 +50,7 @@ public final class IptablesFirewall implements Firewall {
 
     private final IptablesRules rules;
     private final TproxyRules tproxy;
-    private final TproxyPlan tproxyPlan;
-    private final String ip;
+    private final TproxyInterception interception;
     private final List<String> commandPrefix;
     private final String iptables;
     private final String ip6tables;
@@ -61,8 +58,6 @@ public final class IptablesFirewall implements Firewall {
     private final boolean guardOutput;
     private final CommandRunner runner;
     private boolean ipv6Enabled;
-    // The last spec given to intercept(): supplies the mark of diverted leases; null when none.
-    private Interception interception;
 
     /**
      * @param chainPrefix names ftpgate's chains, e.g. {@code FTPGATE} for {@code FTPGATE-IN}
@@ -91,9 +86,18 @@ public final class IptablesFirewall implements Firewall {
     IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             String ip, Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
         this.rules = new IptablesRules(chainPrefix);
-        this.tproxy = new TproxyRules(rules);
-        this.tproxyPlan = new TproxyPlan(rules, tproxy);
-        this.ip = Objects.requireNonNull(ip, "ip");
+        this.interception = new TproxyInterception(rules, ip, new TproxyInterception.Commands() {
+            @Override
+            public CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
+                return IptablesFirewall.this.run(binary, args);
+            }
+
+            @Override
+            public List<String> argv(String binary, List<String> args) {
+                return IptablesFirewall.this.argv(binary, args);
+            }
+        });
+        this.tproxy = interception.rules();
         this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
@@ -118,7 +122,7 @@ public final class IptablesFirewall implements Firewall {
     @Override
     public int start() throws FirewallException {
         int orphans = prepare(Family.IPV4, listTable(Family.IPV4));
-        orphans += purgeDiverts(Family.IPV4, listMangle(Family.IPV4));
+        orphans += interception.purgeDiverts(iptables, listMangle(Family.IPV4));
         ipv6Enabled = false;
         List<String> ipv6Table;
         List<String> ipv6Mangle;
@@ -130,11 +134,11 @@ public final class IptablesFirewall implements Firewall {
             return orphans;
         }
         orphans += prepare(Family.IPV6, ipv6Table);
-        orphans += purgeDiverts(Family.IPV6, ipv6Mangle);
+        orphans += interception.purgeDiverts(ip6tables, ipv6Mangle);
         ipv6Enabled = true;
-        if (interception != null) {
+        if (interception.spec() != null) {
             // start() after intercept(): the flush of orphans may have taken the accept rules.
-            intercept(interception);
+            intercept(interception.spec());
         }
         return orphans;
     }
@@ -146,54 +150,18 @@ public final class IptablesFirewall implements Firewall {
      */
     @Override
     public void intercept(Interception spec) throws FirewallException {
-        Objects.requireNonNull(spec, "spec");
-        Interception previous = interception;
-        interceptFamily(spec, Family.IPV4);
-        if (ipv6Enabled) {
-            try {
-                interceptFamily(spec, Family.IPV6);
-            } catch (FirewallException e) {
-                LOG.warn("IPv6 connections are not intercepted: {}", e.getMessage());
-            }
-        } else {
-            LOG.warn("IPv6 connections are not intercepted: ip6tables was unusable at start");
-        }
-        interception = spec;
-        if (previous != null && (previous.mark() != spec.mark() || previous.routingTable() != spec.routingTable())) {
-            for (Family family : Family.values()) {
-                removeRouting(family, previous.mark(), previous.routingTable());
-            }
-        }
+        interception.install(spec, iptables, ip6tables, ipv6Enabled);
     }
 
     @Override
     public List<String> describeIntercept(Interception spec) {
-        List<String> lines = new ArrayList<>();
-        for (Family family : Family.values()) {
-            for (TproxyPlan.Command command : tproxyPlan.plan(spec, family == Family.IPV6, binary(family), ip,
-                    List.of(), List.of("-N " + rules.chain(Hook.IN)), List.of())) {
-                lines.add(IptablesRules.commandLine(argv(command.binary(), command.args())));
-            }
-        }
-        return lines;
-    }
-
-    private void interceptFamily(Interception spec, Family family) throws FirewallException {
-        List<String> filter = listTable(family);
-        if (!filter.contains(rules.chainLine(Hook.IN))) {
-            throw new FirewallException(family.label + ": chain " + rules.chain(Hook.IN)
-                    + " is missing; start() must run before intercept()");
-        }
-        List<String> ipRules = lines(mustRun(ip, tproxy.listIpRules(family == Family.IPV6)));
-        for (TproxyPlan.Command command : tproxyPlan.plan(spec, family == Family.IPV6, binary(family), ip,
-                listMangle(family), filter, ipRules)) {
-            mustRun(command.binary(), command.args());
-        }
+        return interception.describe(spec, iptables, ip6tables);
     }
 
     @Override
     public void apply(DataLease lease) throws FirewallException {
-        if (isDivertedInbound(lease) && interception == null) {
+        Interception spec = interception.spec();
+        if (isDivertedInbound(lease) && spec == null) {
             throw new FirewallException(lease + ": a diverted lease needs intercept() first (it supplies the packet mark)");
         }
         if (needsNoRule(lease)) {
@@ -205,7 +173,7 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         try {
-            mustRun(family, tproxy.appendDivert(lease, interception.mark()));
+            mustRun(family, tproxy.appendDivert(lease, spec.mark()));
         } catch (FirewallException e) {
             // All or nothing: without its TPROXY rule the filter rule must not stay either.
             try {
@@ -225,11 +193,12 @@ public final class IptablesFirewall implements Firewall {
         Family family = familyOf(lease);
         FirewallException failure = null;
         if (isDivertedInbound(lease)) {
-            if (interception == null) {
+            Interception spec = interception.spec();
+            if (spec == null) {
                 LOG.debug("{}: no interception, so no TPROXY rule to remove", lease);
             } else {
                 // The TPROXY rule first: no new connection is diverted once the permission is gone.
-                failure = deleteRule(lease, family, tproxy.deleteDivert(lease, interception.mark()));
+                failure = deleteRule(lease, family, tproxy.deleteDivert(lease, spec.mark()));
             }
         }
         FirewallException filterFailure = deleteRule(lease, family, rules.deleteLease(lease));
@@ -264,104 +233,22 @@ public final class IptablesFirewall implements Firewall {
     @Override
     public void stop() throws FirewallException {
         removeAll(Family.IPV4, listTable(Family.IPV4));
-        removeInterception(Family.IPV4);
+        interception.remove(false, iptables);
         List<String> ipv6Table;
         try {
             ipv6Table = listTable(Family.IPV6);
         } catch (FirewallException e) {
             // Nothing of ours can be in a table ip6tables cannot read; routing may still be ours.
             LOG.debug("ip6tables unusable at stop, nothing to remove: {}", e.getMessage());
-            if (interception != null) {
-                removeRouting(Family.IPV6, interception.mark(), interception.routingTable());
-            }
+            interception.remove(true, ip6tables);
             ipv6Enabled = false;
-            interception = null;
+            interception.forget();
             return;
         }
         removeAll(Family.IPV6, ipv6Table);
-        removeInterception(Family.IPV6);
+        interception.remove(true, ip6tables);
         ipv6Enabled = false;
-        interception = null;
-    }
-
-    /** Flushes the DIVERT chain's rules (leases of an earlier run); returns how many there were. */
-    private int purgeDiverts(Family family, List<String> mangle) throws FirewallException {
-        int orphans = TproxyPlan.rulesOf(mangle, tproxy.divertChain()).size();
-        if (orphans > 0) {
-            LOG.info("{}: removing {} orphaned rule(s) from {} left by an earlier run",
-                    family.label, orphans, tproxy.divertChain());
-            mustRun(family, tproxy.flushChain(tproxy.divertChain()));
-        }
-        return orphans;
-    }
-
-    /**
-     * Removes the PREROUTING jump, the routing of the remembered spec and of every mark/table the
-     * listed intercept rules name (a crashed run's), then both mangle chains.
-     */
-    private void removeInterception(Family family) throws FirewallException {
-        List<String> mangle;
-        try {
-            mangle = listMangle(family);
-        } catch (FirewallException e) {
-            if (interception != null) {
-                throw e;
-            }
-            LOG.debug("{}: mangle table unreadable at stop, nothing of ours in it: {}", family.label, e.getMessage());
-            return;
-        }
-        for (String line : mangle) {
-            if (line.equals(tproxy.jumpLine())) {
-                mustRun(family, tproxy.deleteJump());
-            }
-        }
-        Set<List<Integer>> routing = new LinkedHashSet<>();
-        if (interception != null) {
-            routing.add(List.of(interception.mark(), interception.routingTable()));
-        }
-        for (String line : TproxyPlan.rulesOf(mangle, tproxy.interceptChain())) {
-            var mark = TproxyRules.markOf(line);
-            var table = TproxyRules.tableOf(line);
-            if (mark.isPresent() && table.isPresent()) {
-                routing.add(List.of(mark.get(), table.get()));
-            }
-        }
-        for (List<Integer> markAndTable : routing) {
-            removeRouting(family, markAndTable.get(0), markAndTable.get(1));
-        }
-        List<String> chains = List.of(tproxy.interceptChain(), tproxy.divertChain());
-        for (String chain : chains) {
-            if (mangle.contains("-N " + chain)) {
-                mustRun(family, tproxy.flushChain(chain));
-            }
-        }
-        for (String chain : chains) {
-            if (mangle.contains("-N " + chain)) {
-                mustRun(family, tproxy.deleteChain(chain));
-            }
-        }
-    }
-
-    /** Removes ftpgate's ip rules for this mark and table, and the local route of the table. */
-    private void removeRouting(Family family, int mark, int table) throws FirewallException {
-        boolean ipv6 = family == Family.IPV6;
-        CommandRunner.Result listed = run(ip, tproxy.listIpRules(ipv6));
-        if (!listed.ok()) {
-            if (ipv6) {
-                LOG.debug("ip -6 rule unusable at stop: {}", listed.failure());
-                return;
-            }
-            throw failed(family, listed);
-        }
-        for (String line : lines(listed)) {
-            if (TproxyRules.isIpRule(line, mark, table)) {
-                mustRun(ip, tproxy.deleteIpRule(mark, table, ipv6));
-            }
-        }
-        CommandRunner.Result route = run(ip, tproxy.deleteLocalRoute(table, ipv6));
-        if (!route.ok() && !route.stderr().contains("No such process")) {
-            throw failed(family, route);
-        }
+        interception.forget();
     }
 
     /** Creates what is missing, flushes orphans, keeps one jump per hook; returns the orphan count. */
@@ -424,15 +311,11 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private List<String> listTable(Family family) throws FirewallException {
-        return lines(mustRun(family, rules.listTable()));
+        return TproxyInterception.lines(mustRun(family, rules.listTable()));
     }
 
     private List<String> listMangle(Family family) throws FirewallException {
-        return lines(mustRun(family, tproxy.listMangle()));
-    }
-
-    private static List<String> lines(CommandRunner.Result result) {
-        return result.stdout().lines().map(String::strip).toList();
+        return TproxyInterception.lines(mustRun(family, tproxy.listMangle()));
     }
 
     private static boolean isDivertedInbound(DataLease lease) {
@@ -454,15 +337,6 @@ public final class IptablesFirewall implements Firewall {
         CommandRunner.Result result = run(family, args);
         if (!result.ok()) {
             throw failed(family, result);
-        }
-        return result;
-    }
-
-    private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {
-        CommandRunner.Result result = run(binary, args);
-        if (!result.ok()) {
-            throw new FirewallException("firewall command failed: "
-                    + IptablesRules.commandLine(result.argv()) + ": " + result.failure());
         }
         return result;
     }
