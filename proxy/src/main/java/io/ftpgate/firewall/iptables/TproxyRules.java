@@ -58,6 +58,16 @@ import java.util.regex.Pattern;
  * filter rule matches the mark, which only ftpgate's {@code TPROXY} rules set on a SYN; diverted
  * data connections are accepted by their ordinary lease rule in {@code FTPGATE-IN} (it already
  * names the original destination).
+ *
+ * <p>What the gateway's sockets must do (proved by {@code IptablesInterceptionIT}): every socket
+ * sets {@code IP_TRANSPARENT} (Netty epoll: {@code EpollChannelOption.IP_TRANSPARENT}; it needs
+ * {@code CAP_NET_ADMIN}; it also works on IPv6 sockets) before it binds. The control listener binds
+ * any address on {@code onPort}; an accepted channel's local address is the original destination
+ * (the server's address and port 21). A diverted data listener binds exactly
+ * {@code lease.local():lease.port()}, and must be bound <em>before</em> the lease is applied: a
+ * {@code TPROXY} rule that finds no socket drops the SYN. A connection the peer must see as coming
+ * from another host binds that foreign address (port 0, or 20) before connecting; its replies are
+ * marked by rule 1.
  */
 public final class TproxyRules {
 

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Transparent interception with real iptables, TPROXY and policy routing in three fresh network
@@ -87,20 +89,29 @@ class IptablesInterceptionIT {
         assertThat(listener.next()).startsWith("accepted local=2001:db8:2:0:0:0:0:2:21 remote=2001:db8:1:0:0:0:0:2:");
     }
 
-    @Test
-    void aDivertLeaseDeliversExactlyItsConnectionUntilRevoked() throws Exception {
+    @ParameterizedTest(name = "{0}, INPUT policy {1}")
+    @CsvSource({"IPv4, DROP", "IPv6, DROP", "IPv4, ACCEPT"})
+    void aDivertLeaseDeliversExactlyItsConnectionUntilRevoked(String family, String inputPolicy) throws Exception {
+        boolean v6 = family.equals("IPv6");
+        String client = v6 ? Topology.CLIENT_V6 : Topology.CLIENT_V4;
+        String third = v6 ? Topology.THIRD_V6 : Topology.THIRD_V4;
+        String server = v6 ? Topology.SERVER_V6 : Topology.SERVER_V4;
+        // With ACCEPT the mangle rules alone must be exact: the socket-mark rule must not hand a
+        // new connection to the listener bound to the server's address.
+        gw(v6 ? "ip6tables" : "iptables", "-P", "INPUT", inputPolicy);
         firewall.start();
         firewall.intercept(SPEC);
-        Probe listener = probe(net.gateway, "listen-transparent", Topology.SERVER_V4, "40001");
-        DataLease lease = new DataLease(17, Direction.INBOUND, ip(Topology.CLIENT_V4), ip(Topology.SERVER_V4), 40001, true);
+        Probe listener = probe(net.gateway, "listen-transparent", server, "40001");
+        DataLease lease = new DataLease(17, Direction.INBOUND, ip(client), ip(server), 40001, true);
 
-        assertThat(connect(Topology.CLIENT_V4, Topology.SERVER_V4, 40001)).as("before apply").isFalse();
+        assertThat(connect(client, server, 40001)).as("before apply").isFalse();
         firewall.apply(lease);
-        assertThat(connect(Topology.CLIENT_V4, Topology.SERVER_V4, 40001)).as("after apply").isTrue();
-        assertThat(listener.next()).startsWith("accepted local=203.0.113.2:40001 remote=198.51.100.2:");
-        assertThat(connect(Topology.THIRD_V4, Topology.SERVER_V4, 40001)).as("from another client address").isFalse();
+        assertThat(connect(client, server, 40001)).as("after apply").isTrue();
+        assertThat(listener.next()).startsWith("accepted local=" + ip(server).getHostAddress() + ":40001 remote="
+                + ip(client).getHostAddress() + ":");
+        assertThat(connect(third, server, 40001)).as("from another client address").isFalse();
         firewall.revoke(lease);
-        assertThat(connect(Topology.CLIENT_V4, Topology.SERVER_V4, 40001)).as("after revoke").isFalse();
+        assertThat(connect(client, server, 40001)).as("after revoke").isFalse();
         assertThat(listener.lines).as("nothing else was accepted").isEmpty();
     }
 
