@@ -97,7 +97,7 @@ public final class Gateway implements AutoCloseable {
             }
             Optional<Interception> interception = interception(settings);
             if (interception.isPresent() && settings.transparent().manageFirewall()) {
-                firewall.intercept(interception.get());
+                leases.intercept(interception.get());
                 log.info("firewall: intercepting tcp ports {} to the transparent listener on port {}",
                         interception.get().ports(), interception.get().onPort());
             }
