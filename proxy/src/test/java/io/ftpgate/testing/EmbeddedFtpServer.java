@@ -57,7 +57,7 @@ public final class EmbeddedFtpServer implements AutoCloseable {
         return root;
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
