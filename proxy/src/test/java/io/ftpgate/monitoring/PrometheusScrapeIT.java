@@ -125,8 +125,6 @@ class PrometheusScrapeIT {
     @Test
     void everyDashboardQueryParsesAndThePanelsShowTheSessions() throws Exception {
         Config dashboard = DashboardQueries.dashboard(grafana.resolve("ftpgate-dashboard.json"));
-        assertThat(DashboardQueries.raw(dashboard)).isNotEmpty().allSatisfy(q -> assertThat(q.expr())
-                .as("%s filters on $job and $instance", q).contains("job=~\"$job\"", "instance=~\"$instance\""));
         // As Grafana sends a single selected value: regex-escaped.
         String instance = metricsAddress.replace(".", "\\\\.");
         List<String> problems = new ArrayList<>();
