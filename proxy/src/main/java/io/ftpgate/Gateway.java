@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -77,6 +78,7 @@ public final class Gateway implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(meterRegistry);
         new ProcessorMetrics().bindTo(meterRegistry);
         new UptimeMetrics().bindTo(meterRegistry);
+        new FileDescriptorMetrics().bindTo(meterRegistry);
         GatewayMetrics metrics = new MicrometerMetrics(meterRegistry, Main.version());
 
         leases = new LeaseExecutor(firewall);
@@ -91,13 +93,14 @@ public final class Gateway implements AutoCloseable {
             }
             metrics.leasesActive(leases::activeLeases);
             metrics.sessionsActive(registry::size);
+            metrics.sessionsLimit(registry::maxSessions);
             if (hasTransparent(settings) && !transport.name().equals("epoll")) {
                 throw new IOException("transparent listeners need the native epoll transport (IP_TRANSPARENT), "
                         + "which is not available here");
             }
             Optional<Interception> interception = interception(settings);
             if (interception.isPresent() && settings.transparent().manageFirewall()) {
-                firewall.intercept(interception.get());
+                leases.intercept(interception.get());
                 log.info("firewall: intercepting tcp ports {} to the transparent listener on port {}",
                         interception.get().ports(), interception.get().onPort());
             }

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -64,6 +65,11 @@ public final class DataRelay {
         return client != null && server != null;
     }
 
+    /** Whether a leg ended with a reset (or another error) rather than a clean close. */
+    public boolean wasReset() {
+        return client != null && client.wasReset || server != null && server.wasReset;
+    }
+
     public long uploaded() {
         return uploaded;
     }
@@ -121,6 +127,17 @@ public final class DataRelay {
         }
     }
 
+    /**
+     * Closes {@code ch} with a reset. Stream mode ends a file by closing (RFC 959 §3.4.1), so a
+     * clean close after the other leg was reset would tell this peer a truncated file is complete.
+     */
+    private static void resetClose(Channel ch) {
+        if (ch.isOpen()) {
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+            ch.close();
+        }
+    }
+
     private static void closeAfterFlush(Channel ch) {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -135,6 +152,7 @@ public final class DataRelay {
         final ArrayDeque<Object> held = new ArrayDeque<>();
         End peer;
         boolean inputDone;
+        boolean wasReset;
 
         End(Channel channel, boolean fromClient) {
             this.channel = channel;
@@ -147,7 +165,9 @@ public final class DataRelay {
                 forward(m);
             }
             peer.channel.flush();
-            if (inputDone) {
+            if (wasReset) {
+                resetClose(peer.channel);
+            } else if (inputDone) {
                 closeAfterFlush(peer.channel);
             } else {
                 channel.config().setAutoRead(peer.channel.isWritable());
@@ -196,7 +216,10 @@ public final class DataRelay {
         public void channelInactive(ChannelHandlerContext ctx) {
             log.debug("{} leg closed {} (held {}, linked {})", fromClient ? "client" : "server", channel, held.size(), peer != null);
             inputDone = true;
-            if (peer != null) {
+            if (peer != null && wasReset) {
+                peer.releaseHeld();
+                resetClose(peer.channel);
+            } else if (peer != null) {
                 closeAfterFlush(peer.channel);
             }
         }
@@ -212,7 +235,9 @@ public final class DataRelay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // A reset from one peer ends the transfer; the session reports the outcome.
+            // A reset from one peer ends the transfer, and is passed on as a reset (see resetClose);
+            // the session reports the outcome.
+            wasReset = true;
             ctx.close();
         }
 

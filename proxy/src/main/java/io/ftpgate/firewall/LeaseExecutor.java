@@ -122,6 +122,18 @@ public final class LeaseExecutor implements AutoCloseable {
     }
 
     /**
+     * Installs the backend's transparent interception ({@link Firewall#intercept}) on the firewall
+     * thread, after the calls queued before it, and waits for it. Call it after {@link #start()}.
+     */
+    public void intercept(Interception spec) throws FirewallException {
+        Objects.requireNonNull(spec, "spec");
+        await(submit(() -> {
+            firewall.intercept(spec);
+            return null;
+        }));
+    }
+
+    /**
      * Revokes every active lease (a failure is logged, the backend's stop removes it anyway), then
      * stops the backend, and waits for it.
      */

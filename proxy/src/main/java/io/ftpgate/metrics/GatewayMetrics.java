@@ -55,6 +55,9 @@ public interface GatewayMetrics {
     /** Registers the live count of firewall leases. */
     void leasesActive(IntSupplier count);
 
+    /** Registers the session limit (it may change on reload). */
+    void sessionsLimit(IntSupplier limit);
+
     /** Registers the live count of control sessions. */
     void sessionsActive(IntSupplier count);
 
@@ -77,5 +80,6 @@ public interface GatewayMetrics {
         @Override public void firewallOrphansRemoved(int count) {}
         @Override public void leasesActive(IntSupplier count) {}
         @Override public void sessionsActive(IntSupplier count) {}
+        @Override public void sessionsLimit(IntSupplier limit) {}
     };
 }

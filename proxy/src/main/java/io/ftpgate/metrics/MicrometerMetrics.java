@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -25,7 +26,7 @@ import java.util.function.IntSupplier;
  *   <li>{@code ftpgate_commands_total{verb}} (standard verbs, else "other"); {@code ftpgate_replies_total{class}}
  *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}</li>
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
- *   <li>{@code ftpgate_build_info{version,java}} (always 1)</li>
+ *   <li>{@code ftpgate_build_info{version,java}} (always 1); {@code ftpgate_sessions_limit}</li>
  * </ul>
  */
 public final class MicrometerMetrics implements GatewayMetrics {
@@ -131,6 +132,10 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {
         Timer.builder("ftpgate.firewall.operations").description("Firewall lease changes and their latency")
                 .tag("operation", tag(op)).tag("result", success ? "success" : "failure")
+                // Buckets for p99 of lease latency (a rule must be in place before a port is announced).
+                .serviceLevelObjectives(Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+                        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                        Duration.ofSeconds(1))
                 .register(registry).record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 
@@ -144,6 +149,12 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void leasesActive(IntSupplier count) {
         Gauge.builder("ftpgate.firewall.leases.active", count::getAsInt)
                 .description("Firewall leases in place now").strongReference(true).register(registry);
+    }
+
+    @Override
+    public void sessionsLimit(IntSupplier limit) {
+        Gauge.builder("ftpgate.sessions.limit", limit::getAsInt)
+                .description("Most client control sessions at once (control.max-sessions)").strongReference(true).register(registry);
     }
 
     @Override

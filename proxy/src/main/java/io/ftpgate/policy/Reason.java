@@ -29,6 +29,8 @@ public enum Reason {
     NO_PORT(425, "Can't open data connection: no free port on the gateway"),
     /** A data connection to a peer failed. */
     CONNECT_FAILED(425, "Can't open data connection: %s"),
+    /** A data connection was reset by one of its peers: the transfer is incomplete. */
+    DATA_RESET(426, "Connection closed; transfer aborted: a data connection was reset"),
     /** A transfer command without a usable PORT/PASV before it. */
     NO_DATA_CONNECTION(425, "Use PORT, EPRT, PASV or EPSV first"),
     /** The server a transparent or forward session wants is not allowed (destinations). */

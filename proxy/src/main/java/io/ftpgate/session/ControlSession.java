@@ -53,9 +53,13 @@ public final class ControlSession {
     private Channel server;
     private State state = State.CONNECTING;
     private DataTransfer transfer;
+    /** The latest negotiation, if it failed before its transfer command: the next one says why. */
+    private DataTransfer failedTransfer;
     private boolean holding;
     private boolean hadLeases;
     private boolean quitSent;
+    /** The code of the last reply written to the client. */
+    private int lastCode;
     /** Forward mode: the user name to log in with once the named server has greeted. */
     private String forwardUser;
     private InetSocketAddress serverTarget;
@@ -296,6 +300,13 @@ public final class ControlSession {
         if (transfer != null && !transfer.isEnded() && transfer.isSpent()) {
             return; // a transfer is running; the control connection is quiet by design
         }
+        boolean serverMute = state == State.CONNECTING || state == State.GREETING || !awaiting.isEmpty();
+        if (serverMute) {
+            log.info("session {}: the server did not answer for {}, closing", id, settings().control().idleTimeout());
+            deliver(FtpReply.of(421, "Service not available: the FTP server did not answer"));
+            end("server did not answer");
+            return;
+        }
         log.info("session {}: idle for {}, closing", id, settings().control().idleTimeout());
         deliver(FtpReply.of(421, "Idle timeout, closing control connection"));
         end("idle timeout");
@@ -388,6 +399,10 @@ public final class ControlSession {
     }
 
     void serverClosed() {
+        if (!quitSent && lastCode != 421 && lastCode != 221 && state != State.ENDED) {
+            // Tell the client why its connection goes away, unless the server already did.
+            deliver(FtpReply.of(421, "Service not available: the FTP server closed the connection"));
+        }
         end(quitSent ? "client quit" : "server closed the control connection");
     }
 
@@ -427,6 +442,7 @@ public final class ControlSession {
     }
 
     private void write(FtpReply reply) {
+        lastCode = reply.code();
         if (client.isActive()) {
             metrics().reply(reply.code());
             client.write(reply);
@@ -442,10 +458,13 @@ public final class ControlSession {
         if (!t.isEnded() && reply.isPositiveCompletion()) {
             holding = true;
             held.add(reply);
+        } else if (!t.isEnded()) {
+            t.cancel("server answered " + reply.code());
+            deliver(reply);
+        } else if (t.failure() != null && reply.isPositiveCompletion()) {
+            // The data connection already failed (e.g. the client's leg): no success to report.
+            deliver(failureReply(t));
         } else {
-            if (!t.isEnded()) {
-                t.cancel("server answered " + reply.code());
-            }
             deliver(reply);
         }
     }
@@ -453,6 +472,11 @@ public final class ControlSession {
     void loginEnded(boolean success) {
         metrics().login(listener, success);
         log.info("session {}: login {}", id, success ? "succeeded" : "failed");
+    }
+
+    private static FtpReply failureReply(DataTransfer t) {
+        int code = t.failure().replyCode() == 0 ? 426 : t.failure().replyCode();
+        return FtpReply.of(code, t.failure().text(t.failureDetail()));
     }
 
     void refuse(Reason reason, Object... args) {
@@ -463,11 +487,16 @@ public final class ControlSession {
 
     void refusedDataConnection(InetSocketAddress from, String leg) {
         metrics().refused(Reason.WRONG_PEER);
-        log.warn("session {}: closed a {} data connection from unexpected address {}", id, leg, from);
+        log.warn("session {}: closed a {} data connection from unexpected address {}", id, leg, text(from));
     }
 
     DataTransfer transfer() {
         return transfer;
+    }
+
+    /** The latest negotiation if it failed before a transfer command could use it, else null. */
+    DataTransfer failedTransfer() {
+        return failedTransfer;
     }
 
     void transfer(DataTransfer t) {
@@ -475,12 +504,16 @@ public final class ControlSession {
             transfer.cancel("replaced by a new negotiation");
         }
         transfer = t;
+        failedTransfer = null;
     }
 
     /** Called by a transfer when it ends, however it ends. */
     void transferEnded(DataTransfer t, Outcome outcome, long uploaded, long downloaded) {
         if (transfer == t) {
             transfer = null;
+            if (t.failure() != null && !t.isCommandSent()) {
+                failedTransfer = t;
+            }
         }
         if (t.command() != null) {
             // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
@@ -498,8 +531,7 @@ public final class ControlSession {
             if (t.failure() != null && first != null && first.isPositiveCompletion()) {
                 // The server finished, but the client's leg failed: the client must not see success.
                 held.poll();
-                held.addFirst(FtpReply.of(t.failure().replyCode() == 0 ? 426 : t.failure().replyCode(),
-                        t.failure().text(t.failureDetail())));
+                held.addFirst(failureReply(t));
             }
             Iterator<FtpReply> it = held.iterator();
             while (it.hasNext()) {

@@ -317,7 +317,14 @@ final class DataNegotiation {
     private void transferCommand(FtpCommand c) {
         DataTransfer t = s.transfer();
         if (t == null || t.isSpent()) {
-            s.refuse(Reason.NO_DATA_CONNECTION);
+            DataTransfer failed = s.failedTransfer();
+            if (failed != null && failed.failure().replyCode() != 0) {
+                // The client did negotiate; "use PASV first" would mislead. The reason without its
+                // detail: that names the server's internal address. (Counted when it failed.)
+                s.deliver(FtpReply.of(failed.failure().replyCode(), failed.failure().text()));
+            } else {
+                s.refuse(Reason.NO_DATA_CONNECTION);
+            }
             return;
         }
         s.forward(c, new Exchange() {

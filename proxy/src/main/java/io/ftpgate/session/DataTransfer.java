@@ -130,6 +130,11 @@ final class DataTransfer {
         return commandSent || ended;
     }
 
+    /** Whether the transfer command was forwarded to the server. */
+    boolean isCommandSent() {
+        return commandSent;
+    }
+
     boolean isEnded() {
         return ended;
     }
@@ -293,6 +298,10 @@ final class DataTransfer {
     }
 
     private void relayFinished(long uploaded, long downloaded) {
+        if (relay.wasReset()) {
+            fail(Reason.DATA_RESET, uploaded + " bytes to server, " + downloaded + " bytes to client");
+            return;
+        }
         end(failure == null ? Outcome.COMPLETED : Outcome.FAILED);
     }
 

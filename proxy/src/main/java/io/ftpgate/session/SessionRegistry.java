@@ -18,6 +18,10 @@ public final class SessionRegistry {
         this.maxSessions = maxSessions;
     }
 
+    public int maxSessions() {
+        return maxSessions;
+    }
+
     /** A new limit (reload); sessions above it keep running. */
     public void maxSessions(int max) {
         this.maxSessions = max;

@@ -159,6 +159,17 @@ class LeaseExecutorTest {
     }
 
     @Test
+    void interceptRunsOnTheFirewallThreadAndRethrows() throws Exception {
+        Interception spec = new Interception(1, 100, List.of(), List.of(), List.of(21), 2121);
+        executor.intercept(spec);
+        assertThat(firewall.calls).containsExactly("intercept " + spec);
+        assertThat(firewall.threads).containsExactly(LeaseExecutor.THREAD_NAME);
+        firewall.failing.add("intercept " + spec);
+        assertThatThrownBy(() -> executor.intercept(spec)).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("refused intercept");
+    }
+
+    @Test
     void closeLetsQueuedCallsFinishAndLaterCallsFail() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         firewall.blockApplyUntil = release;
@@ -215,6 +226,11 @@ class LeaseExecutorTest {
         @Override
         public void stop() throws FirewallException {
             record("stop");
+        }
+
+        @Override
+        public void intercept(Interception spec) throws FirewallException {
+            record("intercept " + spec);
         }
 
         private void record(String call) throws FirewallException {

@@ -27,7 +27,8 @@ public final class EmbeddedFtpServer implements AutoCloseable {
         return root;
     }
 
-    static int freePort() throws IOException {
+    /** A loopback port nothing listens on (bound and released), also for "connection refused". */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

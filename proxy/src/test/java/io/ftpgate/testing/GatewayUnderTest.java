@@ -37,6 +37,26 @@ public final class GatewayUnderTest implements AutoCloseable {
         return gateway.boundAddresses().get(0);
     }
 
+    /** Waits (5 s at most) until no session runs and no firewall lease is left. */
+    public void awaitNoSessionsNorLeases() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+            org.assertj.core.api.Assertions.assertThat(gateway.activeSessions()).as("sessions running").isZero();
+            org.assertj.core.api.Assertions.assertThat(firewall.active()).as("leases left behind").isEmpty();
+        });
+    }
+
+    /** Waits (5 s at most) until no firewall lease is left, while sessions may go on. */
+    public void awaitNoLeases() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
+                org.assertj.core.api.Assertions.assertThat(firewall.active()).as("leases left behind").isEmpty());
+    }
+
+    /** The value of {@code ftpgate_refused_total{reason="REASON"}}, 0 if never counted. */
+    public double refusedCount(String reason) {
+        var c = gateway.meterRegistry().find("ftpgate.refused").tag("reason", reason).counter();
+        return c == null ? 0 : c.count();
+    }
+
     @Override
     public void close() {
         gateway.close();

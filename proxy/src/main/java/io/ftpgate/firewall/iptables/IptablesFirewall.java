@@ -3,6 +3,7 @@ package io.ftpgate.firewall.iptables;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import java.io.IOException;
 import java.time.Duration;
@@ -21,6 +22,12 @@ import org.slf4j.LoggerFactory;
  * rules an earlier run left behind; if ip6tables is missing or unusable, IPv6 leases are disabled
  * (with a warning) and fail. {@link #stop()} removes jumps and chains and is idempotent. Outbound
  * leases need a rule only when OUTPUT is guarded; otherwise they are allowed as is.
+ *
+ * <p>{@link #intercept} adds transparent interception (TPROXY, mangle table, {@code ip rule} and
+ * {@code ip route}; the exact lines are in {@link TproxyRules}); call it after {@link #start()}.
+ * An INBOUND lease with {@code divert} is two rules: the filter rule of every inbound lease and a
+ * {@code TPROXY} rule in the DIVERT chain, applied all or nothing. {@link #stop()} also removes the
+ * interception: the spec it was given, or, in a fresh process, what the listed chains name.
  *
  * <p>Every command runs as {@code commandPrefix + binary + arguments} (a prefix such as
  * {@code ip netns exec NS} lets tests work inside a network namespace), and is logged at DEBUG with
@@ -42,6 +49,8 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private final IptablesRules rules;
+    private final TproxyRules tproxy;
+    private final TproxyInterception interception;
     private final List<String> commandPrefix;
     private final String iptables;
     private final String ip6tables;
@@ -60,12 +69,35 @@ public final class IptablesFirewall implements Firewall {
      */
     public IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             Duration commandTimeout, boolean guardOutput) {
-        this(chainPrefix, commandPrefix, iptables, ip6tables, commandTimeout, guardOutput, new CommandRunner());
+        this(chainPrefix, commandPrefix, iptables, ip6tables, "ip", commandTimeout, guardOutput);
+    }
+
+    /** @param ip the iproute2 binary for {@code ip rule} and {@code ip route} (interception only) */
+    public IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
+            String ip, Duration commandTimeout, boolean guardOutput) {
+        this(chainPrefix, commandPrefix, iptables, ip6tables, ip, commandTimeout, guardOutput, new CommandRunner());
     }
 
     IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
+        this(chainPrefix, commandPrefix, iptables, ip6tables, "ip", commandTimeout, guardOutput, runner);
+    }
+
+    IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
+            String ip, Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
         this.rules = new IptablesRules(chainPrefix);
+        this.interception = new TproxyInterception(rules, ip, new TproxyInterception.Commands() {
+            @Override
+            public CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
+                return IptablesFirewall.this.run(binary, args);
+            }
+
+            @Override
+            public List<String> argv(String binary, List<String> args) {
+                return IptablesFirewall.this.argv(binary, args);
+            }
+        });
+        this.tproxy = interception.rules();
         this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
@@ -90,25 +122,67 @@ public final class IptablesFirewall implements Firewall {
     @Override
     public int start() throws FirewallException {
         int orphans = prepare(Family.IPV4, listTable(Family.IPV4));
+        orphans += interception.purgeDiverts(iptables, listMangle(Family.IPV4));
         ipv6Enabled = false;
         List<String> ipv6Table;
+        List<String> ipv6Mangle;
         try {
             ipv6Table = listTable(Family.IPV6);
+            ipv6Mangle = listMangle(Family.IPV6);
         } catch (FirewallException e) {
             LOG.warn("IPv6 leases disabled, ip6tables is unusable: {}", e.getMessage());
             return orphans;
         }
         orphans += prepare(Family.IPV6, ipv6Table);
+        orphans += interception.purgeDiverts(ip6tables, ipv6Mangle);
         ipv6Enabled = true;
+        if (interception.spec() != null) {
+            // start() after intercept(): the flush of orphans may have taken the accept rules.
+            intercept(interception.spec());
+        }
         return orphans;
+    }
+
+    /**
+     * Installs the interception for IPv4, and for IPv6 unless ip6tables was unusable at start or an
+     * IPv6 command fails (logged, skipped). Run {@link #start()} first: the accept rules go into
+     * {@code <prefix>-IN}.
+     */
+    @Override
+    public void intercept(Interception spec) throws FirewallException {
+        interception.install(spec, iptables, ip6tables, ipv6Enabled);
+    }
+
+    @Override
+    public List<String> describeIntercept(Interception spec) {
+        return interception.describe(spec, iptables, ip6tables);
     }
 
     @Override
     public void apply(DataLease lease) throws FirewallException {
+        Interception spec = interception.spec();
+        if (isDivertedInbound(lease) && spec == null) {
+            throw new FirewallException(lease + ": a diverted lease needs intercept() first (it supplies the packet mark)");
+        }
         if (needsNoRule(lease)) {
             return;
         }
-        mustRun(familyOf(lease), rules.appendLease(lease));
+        Family family = familyOf(lease);
+        mustRun(family, rules.appendLease(lease));
+        if (!isDivertedInbound(lease)) {
+            return;
+        }
+        try {
+            mustRun(family, tproxy.appendDivert(lease, spec.mark()));
+        } catch (FirewallException e) {
+            // All or nothing: without its TPROXY rule the filter rule must not stay either.
+            try {
+                mustRun(family, rules.deleteLease(lease));
+            } catch (FirewallException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -117,31 +191,64 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         Family family = familyOf(lease);
-        CommandRunner.Result result = run(family, rules.deleteLease(lease));
+        FirewallException failure = null;
+        if (isDivertedInbound(lease)) {
+            Interception spec = interception.spec();
+            if (spec == null) {
+                LOG.debug("{}: no interception, so no TPROXY rule to remove", lease);
+            } else {
+                // The TPROXY rule first: no new connection is diverted once the permission is gone.
+                failure = deleteRule(lease, family, tproxy.deleteDivert(lease, spec.mark()));
+            }
+        }
+        FirewallException filterFailure = deleteRule(lease, family, rules.deleteLease(lease));
+        if (failure == null) {
+            failure = filterFailure;
+        } else if (filterFailure != null) {
+            failure.addSuppressed(filterFailure);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Deletes one rule of the lease; a rule already gone is fine; returns the failure, if any. */
+    private FirewallException deleteRule(DataLease lease, Family family, List<String> args) {
+        CommandRunner.Result result;
+        try {
+            result = run(family, args);
+        } catch (FirewallException e) {
+            return e;
+        }
         if (result.ok()) {
-            return;
+            return null;
         }
         if (isMissingRule(result)) {
             LOG.debug("{}: rule was already gone", lease);
-            return;
+            return null;
         }
-        throw failed(family, result);
+        return failed(family, result);
     }
 
     @Override
     public void stop() throws FirewallException {
         removeAll(Family.IPV4, listTable(Family.IPV4));
+        interception.remove(false, iptables);
         List<String> ipv6Table;
         try {
             ipv6Table = listTable(Family.IPV6);
         } catch (FirewallException e) {
-            // Nothing of ours can be in a table ip6tables cannot read.
+            // Nothing of ours can be in a table ip6tables cannot read; routing may still be ours.
             LOG.debug("ip6tables unusable at stop, nothing to remove: {}", e.getMessage());
+            interception.remove(true, ip6tables);
             ipv6Enabled = false;
+            interception.forget();
             return;
         }
         removeAll(Family.IPV6, ipv6Table);
+        interception.remove(true, ip6tables);
         ipv6Enabled = false;
+        interception.forget();
     }
 
     /** Creates what is missing, flushes orphans, keeps one jump per hook; returns the orphan count. */
@@ -204,8 +311,26 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private List<String> listTable(Family family) throws FirewallException {
-        CommandRunner.Result result = mustRun(family, rules.listTable());
-        return result.stdout().lines().map(String::strip).toList();
+        return TproxyInterception.lines(mustRun(family, rules.listTable()));
+    }
+
+    private List<String> listMangle(Family family) throws FirewallException {
+        return TproxyInterception.lines(mustRun(family, tproxy.listMangle()));
+    }
+
+    private static boolean isDivertedInbound(DataLease lease) {
+        return lease.divert() && lease.direction() == DataLease.Direction.INBOUND;
+    }
+
+    private String binary(Family family) {
+        return family == Family.IPV4 ? iptables : ip6tables;
+    }
+
+    private List<String> argv(String binary, List<String> args) {
+        List<String> argv = new ArrayList<>(commandPrefix);
+        argv.add(binary);
+        argv.addAll(args);
+        return argv;
     }
 
     private CommandRunner.Result mustRun(Family family, List<String> args) throws FirewallException {
@@ -217,9 +342,11 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private CommandRunner.Result run(Family family, List<String> args) throws FirewallException {
-        List<String> argv = new ArrayList<>(commandPrefix);
-        argv.add(family == Family.IPV4 ? iptables : ip6tables);
-        argv.addAll(args);
+        return run(binary(family), args);
+    }
+
+    private CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
+        List<String> argv = argv(binary, args);
         CommandRunner.Result result;
         try {
             result = runner.run(argv, commandTimeout);
@@ -260,7 +387,8 @@ public final class IptablesFirewall implements Firewall {
             for (String line : table) {
                 if (line.equals(chainLine)) {
                     exists = true;
-                } else if (line.startsWith(rulePrefix)) {
+                } else if (line.startsWith(rulePrefix) && !TproxyRules.isInterceptLine(line)) {
+                    // Interception's accept rules are not leases: intercept() owns them.
                     ruleCount++;
                 } else if (line.equals(jumpLine)) {
                     jumpCount++;

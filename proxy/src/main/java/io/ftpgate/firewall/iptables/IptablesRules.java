@@ -66,8 +66,8 @@ public final class IptablesRules {
     /** Seconds every call waits for the xtables lock. */
     public static final String LOCK_WAIT_SECONDS = "5";
 
-    // Chain names are at most 28 characters (XT_EXTENSION_MAXNAMELEN - 1); "-OUT" takes four.
-    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,24}");
+    // Chain names are at most 28 characters (XT_EXTENSION_MAXNAMELEN - 1); "-TPROXY" takes seven.
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,21}");
 
     private final String chainPrefix;
 
@@ -75,7 +75,7 @@ public final class IptablesRules {
         Objects.requireNonNull(chainPrefix, "chainPrefix");
         if (!PREFIX.matcher(chainPrefix).matches()) {
             throw new IllegalArgumentException("chain prefix '" + chainPrefix
-                    + "' must be 1 to 24 letters, digits, '_' or '-'");
+                    + "' must be 1 to 21 letters, digits, '_' or '-'");
         }
         this.chainPrefix = chainPrefix;
     }
@@ -226,7 +226,12 @@ public final class IptablesRules {
                 "-j", "ACCEPT");
     }
 
-    private static List<String> call(String... args) {
+    /** The prefix that names ftpgate's chains, e.g. {@code FTPGATE}. */
+    public String chainPrefix() {
+        return chainPrefix;
+    }
+
+    static List<String> call(String... args) {
         List<String> argv = new ArrayList<>(args.length + 2);
         argv.add("-w");
         argv.add(LOCK_WAIT_SECONDS);

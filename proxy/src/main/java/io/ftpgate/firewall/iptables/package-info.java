@@ -2,8 +2,13 @@
  * The iptables/ip6tables backend. {@link io.ftpgate.firewall.iptables.IptablesRules} builds every
  * argument list purely (its Javadoc and a golden test show the exact lines: one {@code -A} rule
  * per lease in ftpgate's own {@code <prefix>-IN}/{@code <prefix>-OUT} chains, jumped to once from
- * INPUT/OUTPUT); {@link io.ftpgate.firewall.iptables.IptablesFirewall} decides what to run and
- * when; {@link io.ftpgate.firewall.iptables.CommandRunner} is the only class in ftpgate that starts
+ * INPUT/OUTPUT); {@link io.ftpgate.firewall.iptables.TproxyRules} does the same for transparent
+ * interception (mangle chains {@code <prefix>-TPROXY} and {@code <prefix>-DIVERT}, the accept rules
+ * for intercepted connections, {@code ip rule} and {@code ip route}), and
+ * {@link io.ftpgate.firewall.iptables.TproxyPlan} picks the ones a host still lacks;
+ * {@link io.ftpgate.firewall.iptables.IptablesFirewall} decides what to run and when, with
+ * {@link io.ftpgate.firewall.iptables.TproxyInterception} for the interception part;
+ * {@link io.ftpgate.firewall.iptables.CommandRunner} is the only class in ftpgate that starts
  * a process (no shell, output captured, killed at its timeout). Imports {@code firewall} and SLF4J.
  */
 package io.ftpgate.firewall.iptables;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.DataLease.Direction;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.Interception;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -34,7 +35,9 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -S",
                 "ip netns exec ns iptables -w 5 -N FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -N FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -I INPUT 1 -j FTPGATE-IN");
     }
@@ -70,7 +73,9 @@ class IptablesFirewallTest {
         assertThat(runner.lines()).containsExactly(
                 "ip netns exec ns iptables -w 5 -S",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN");
@@ -92,6 +97,7 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -D OUTPUT -j FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-OUT",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S");
     }
 
@@ -216,19 +222,23 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -D INPUT -j FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -X FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -D OUTPUT -j FTPGATE-OUT",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-OUT",
-                "ip netns exec ns ip6tables -w 5 -X FTPGATE-OUT");
+                "ip netns exec ns ip6tables -w 5 -X FTPGATE-OUT",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S");
 
         runner.listing("iptables", "-P INPUT ACCEPT\n");
         runner.listing("ip6tables", "-P INPUT ACCEPT\n");
         runner.calls.clear();
         firewall.stop();
-        assertThat(runner.lines()).containsExactly("ip netns exec ns iptables -w 5 -S", "ip netns exec ns ip6tables -w 5 -S");
+        assertThat(runner.lines()).containsExactly("ip netns exec ns iptables -w 5 -S",
+                "ip netns exec ns iptables -w 5 -t mangle -S", "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -t mangle -S");
     }
 
     @Test
@@ -237,6 +247,259 @@ class IptablesFirewallTest {
         runner.listing("iptables", "-N FTPGATE-IN\n");
         firewall(false).stop();
         assertThat(runner.lines()).contains("ip netns exec ns iptables -w 5 -X FTPGATE-IN");
+    }
+
+    // --- interception ---
+
+    private static final Interception SPEC = new Interception(0x1, 100, List.of(), List.of(), List.of(21), 2121);
+    private static final String P = "ip netns exec ns ";
+    private static final String COMMENT = "-m comment --comment \"ftpgate intercept table 100\"";
+    private static final List<String> DESCRIBED = List.of(
+            P + "iptables -w 5 -t mangle -N FTPGATE-TPROXY",
+            P + "iptables -w 5 -t mangle -N FTPGATE-DIVERT",
+            P + "iptables -w 5 -t mangle -A FTPGATE-TPROXY -p tcp -m socket --transparent -m tcp ! --tcp-flags"
+                    + " FIN,SYN,RST,ACK SYN " + COMMENT + " -j MARK --set-xmark 0x1/0x1",
+            P + "iptables -w 5 -t mangle -A FTPGATE-TPROXY -j FTPGATE-DIVERT",
+            P + "iptables -w 5 -t mangle -A FTPGATE-TPROXY -p tcp -m tcp --dport 21 " + COMMENT
+                    + " -j TPROXY --on-port 2121 --on-ip 0.0.0.0 --tproxy-mark 0x1/0x1",
+            P + "iptables -w 5 -I FTPGATE-IN 1 -p tcp -m tcp --dport 21 -m mark --mark 0x1/0x1"
+                    + " -m conntrack --ctstate NEW " + COMMENT + " -j ACCEPT",
+            P + "ip -4 rule add fwmark 0x1/0x1 lookup 100",
+            P + "ip -4 route replace local 0.0.0.0/0 dev lo table 100",
+            P + "iptables -w 5 -t mangle -I PREROUTING 1 -j FTPGATE-TPROXY",
+            P + "ip6tables -w 5 -t mangle -N FTPGATE-TPROXY",
+            P + "ip6tables -w 5 -t mangle -N FTPGATE-DIVERT",
+            P + "ip6tables -w 5 -t mangle -A FTPGATE-TPROXY -p tcp -m socket --transparent -m tcp ! --tcp-flags"
+                    + " FIN,SYN,RST,ACK SYN " + COMMENT + " -j MARK --set-xmark 0x1/0x1",
+            P + "ip6tables -w 5 -t mangle -A FTPGATE-TPROXY -j FTPGATE-DIVERT",
+            P + "ip6tables -w 5 -t mangle -A FTPGATE-TPROXY -p tcp -m tcp --dport 21 " + COMMENT
+                    + " -j TPROXY --on-port 2121 --on-ip :: --tproxy-mark 0x1/0x1",
+            P + "ip6tables -w 5 -I FTPGATE-IN 1 -p tcp -m tcp --dport 21 -m mark --mark 0x1/0x1"
+                    + " -m conntrack --ctstate NEW " + COMMENT + " -j ACCEPT",
+            P + "ip -6 rule add fwmark 0x1/0x1 lookup 100",
+            P + "ip -6 route replace local ::/0 dev lo table 100",
+            P + "ip6tables -w 5 -t mangle -I PREROUTING 1 -j FTPGATE-TPROXY");
+
+    /** What iptables lists once DESCRIBED ran (the filter chain as start() left it). */
+    private void installedListings(String divertRules) {
+        for (String binary : List.of("iptables", "ip6tables")) {
+            String any = binary.equals("iptables") ? "0.0.0.0" : "::";
+            runner.listing(binary, "-P INPUT DROP\n-N FTPGATE-IN\n-A INPUT -j FTPGATE-IN\n"
+                    + "-A FTPGATE-IN -p tcp -m tcp --dport 21 -m mark --mark 0x1/0x1 -m conntrack --ctstate NEW "
+                    + COMMENT + " -j ACCEPT\n");
+            runner.listing(binary + " mangle", "-P PREROUTING ACCEPT\n-N FTPGATE-DIVERT\n-N FTPGATE-TPROXY\n"
+                    + "-A PREROUTING -j FTPGATE-TPROXY\n"
+                    + (binary.equals("iptables") ? divertRules : "")
+                    + "-A FTPGATE-TPROXY -p tcp -m socket --transparent -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN "
+                    + COMMENT + " -j MARK --set-xmark 0x1/0x1\n"
+                    + "-A FTPGATE-TPROXY -j FTPGATE-DIVERT\n"
+                    + "-A FTPGATE-TPROXY -p tcp -m tcp --dport 21 " + COMMENT
+                    + " -j TPROXY --on-port 2121 --on-ip " + any + " --tproxy-mark 0x1/0x1\n");
+        }
+        for (String family : List.of("-4", "-6")) {
+            runner.listing(family + " rule", "0:\tfrom all lookup local\n32765:\tfrom all fwmark 0x1/0x1 lookup 100\n"
+                    + "32766:\tfrom all lookup main\n");
+        }
+    }
+
+    @Test
+    void describeInterceptGivesEveryCommandForBothFamilies() {
+        assertThat(firewall(false).describeIntercept(SPEC)).containsExactlyElementsOf(DESCRIBED);
+    }
+
+    @Test
+    void interceptOnACleanHostRunsExactlyWhatItDescribes() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        runner.listing("iptables", "-N FTPGATE-IN\n");
+        runner.listing("ip6tables", "-N FTPGATE-IN\n");
+        firewall.start();
+        runner.calls.clear();
+        firewall.intercept(SPEC);
+        assertThat(runner.lines()).filteredOn(line -> !line.endsWith(" -S") && !line.endsWith(" show"))
+                .containsExactlyElementsOf(DESCRIBED);
+    }
+
+    @Test
+    void interceptIsIdempotent() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        firewall.start();
+        runner.calls.clear();
+        firewall.intercept(SPEC);
+        assertThat(runner.lines()).filteredOn(line -> !line.endsWith(" -S") && !line.endsWith(" show")).containsExactly(
+                P + "ip -4 route replace local 0.0.0.0/0 dev lo table 100",
+                P + "ip -6 route replace local ::/0 dev lo table 100");
+    }
+
+    @Test
+    void aChangedSpecReplacesTheRulesAndTheOldRouting() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        runner.unusable("ip6tables", 3, "ip6tables: unusable");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        firewall.intercept(new Interception(0x2, 101, List.of(), List.of(), List.of(21), 2121));
+        assertThat(runner.lines()).contains(
+                P + "iptables -w 5 -t mangle -F FTPGATE-TPROXY",
+                P + "iptables -w 5 -D FTPGATE-IN 1",
+                P + "ip -4 rule add fwmark 0x2/0x2 lookup 101",
+                P + "ip -4 rule del fwmark 0x1/0x1 lookup 100",
+                P + "ip -4 route del local 0.0.0.0/0 dev lo table 100");
+        assertThat(runner.lines()).noneMatch(line -> line.contains("-N FTPGATE-TPROXY") || line.contains("-I PREROUTING"));
+    }
+
+    @Test
+    void interceptBeforeStartIsAClearError() {
+        assertThatThrownBy(() -> firewall(false).intercept(SPEC)).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("start() must run before intercept()");
+    }
+
+    @Test
+    void unusableIp6tablesInterceptsIpv4Only() throws Exception {
+        runner.unusable("ip6tables", 3, "ip6tables: unusable");
+        runner.listing("iptables", "-N FTPGATE-IN\n");
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        firewall.intercept(SPEC);
+        assertThat(runner.lines()).contains(P + "iptables -w 5 -t mangle -I PREROUTING 1 -j FTPGATE-TPROXY")
+                .noneMatch(line -> line.contains("ip -6 ") || line.contains("ip6tables -w 5 -t mangle -N"));
+    }
+
+    @Test
+    void aDivertLeaseBeforeInterceptIsRefused() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        assertThatThrownBy(() -> firewall.apply(divertLease())).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("needs intercept() first");
+        assertThat(runner.calls).isEmpty();
+    }
+
+    @Test
+    void aDivertLeaseIsTheFilterRuleAndTheTproxyRuleAndRevokeRemovesBoth() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        firewall.apply(divertLease());
+        firewall.revoke(divertLease());
+        String filter = " -s 198.51.100.2/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW"
+                + " -m comment --comment \"ftpgate session 17\" -j ACCEPT";
+        String mangle = " -s 198.51.100.2/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 40001"
+                + " -m comment --comment \"ftpgate session 17\" -j TPROXY --on-port 40001 --on-ip 203.0.113.2"
+                + " --tproxy-mark 0x1/0x1";
+        assertThat(runner.lines()).containsExactly(
+                P + "iptables -w 5 -A FTPGATE-IN" + filter,
+                P + "iptables -w 5 -t mangle -A FTPGATE-DIVERT" + mangle,
+                P + "iptables -w 5 -t mangle -D FTPGATE-DIVERT" + mangle,
+                P + "iptables -w 5 -D FTPGATE-IN" + filter);
+    }
+
+    @Test
+    void aDivertLeaseIsAllOrNothing() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        runner.fail("-A FTPGATE-DIVERT", 1, "iptables v1.8.9 (nf_tables): Couldn't load target `TPROXY'\n");
+        assertThatThrownBy(() -> firewall.apply(divertLease())).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("Couldn't load target `TPROXY'");
+        assertThat(runner.lines()).hasSize(3);
+        assertThat(runner.lines().get(2)).startsWith(P + "iptables -w 5 -D FTPGATE-IN -s 198.51.100.2/32 -d 203.0.113.2/32");
+    }
+
+    @Test
+    void revokingADivertLeaseTriesBothRulesAndReportsTheFailure() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        runner.fail("-D FTPGATE-DIVERT", 4, "iptables: Resource temporarily unavailable.\n");
+        assertThatThrownBy(() -> firewall.revoke(divertLease())).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("Resource temporarily unavailable");
+        assertThat(runner.lines()).hasSize(2).last().asString().contains("-D FTPGATE-IN");
+    }
+
+    @Test
+    void anOutboundDivertLeaseIsAnOrdinaryOutboundLease() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        firewall.apply(new DataLease(17, Direction.OUTBOUND, ip("198.51.100.2"), ip("203.0.113.2"), 20, true));
+        assertThat(runner.calls).isEmpty();
+    }
+
+    @Test
+    void startPurgesOrphanedDivertRules() throws Exception {
+        installedListings("-A FTPGATE-DIVERT -s 198.51.100.2/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 40001"
+                + " -m comment --comment \"ftpgate session 3\" -j TPROXY --on-port 40001 --on-ip 203.0.113.2"
+                + " --tproxy-mark 0x1/0x1\n");
+        assertThat(firewall(false).start()).isEqualTo(1);
+        assertThat(runner.lines()).contains(P + "iptables -w 5 -t mangle -F FTPGATE-DIVERT")
+                .noneMatch(line -> line.contains("-F FTPGATE-IN"));
+    }
+
+    @Test
+    void stopRemovesTheInterceptionAndIsIdempotent() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        firewall.stop();
+        assertThat(runner.lines()).filteredOn(line -> line.contains("mangle") || line.contains(" ip -")).containsExactly(
+                P + "iptables -w 5 -t mangle -S",
+                P + "iptables -w 5 -t mangle -D PREROUTING -j FTPGATE-TPROXY",
+                P + "ip -4 rule show",
+                P + "ip -4 rule del fwmark 0x1/0x1 lookup 100",
+                P + "ip -4 route del local 0.0.0.0/0 dev lo table 100",
+                P + "iptables -w 5 -t mangle -F FTPGATE-TPROXY",
+                P + "iptables -w 5 -t mangle -F FTPGATE-DIVERT",
+                P + "iptables -w 5 -t mangle -X FTPGATE-TPROXY",
+                P + "iptables -w 5 -t mangle -X FTPGATE-DIVERT",
+                P + "ip6tables -w 5 -t mangle -S",
+                P + "ip6tables -w 5 -t mangle -D PREROUTING -j FTPGATE-TPROXY",
+                P + "ip -6 rule show",
+                P + "ip -6 rule del fwmark 0x1/0x1 lookup 100",
+                P + "ip -6 route del local ::/0 dev lo table 100",
+                P + "ip6tables -w 5 -t mangle -F FTPGATE-TPROXY",
+                P + "ip6tables -w 5 -t mangle -F FTPGATE-DIVERT",
+                P + "ip6tables -w 5 -t mangle -X FTPGATE-TPROXY",
+                P + "ip6tables -w 5 -t mangle -X FTPGATE-DIVERT");
+
+        for (String key : List.of("iptables", "ip6tables", "iptables mangle", "ip6tables mangle", "-4 rule", "-6 rule")) {
+            runner.listing(key, "");
+        }
+        runner.calls.clear();
+        runner.fail("route del", 2, "RTNETLINK answers: No such process\n");
+        firewall.stop();
+        assertThat(runner.lines()).containsExactly(P + "iptables -w 5 -S", P + "iptables -w 5 -t mangle -S",
+                P + "ip6tables -w 5 -S", P + "ip6tables -w 5 -t mangle -S");
+    }
+
+    @Test
+    void stopInAFreshProcessReadsMarkAndTableFromTheListedRules() throws Exception {
+        installedListings("");
+        runner.listing("-4 rule", "32765:\tfrom all fwmark 0x1/0x1 lookup 100\n32765:\tfrom all fwmark 0x1/0x1 lookup 100\n");
+        runner.fail("ip -6 route del", 2, "RTNETLINK answers: No such process\n");
+        firewall(false).stop();
+        assertThat(runner.lines()).filteredOn(line -> line.contains(" ip -4 rule del")).hasSize(2);
+        assertThat(runner.lines()).contains(P + "ip -6 rule del fwmark 0x1/0x1 lookup 100",
+                P + "iptables -w 5 -t mangle -X FTPGATE-TPROXY");
+    }
+
+    @Test
+    void stopWithoutInterceptionNeverRunsIp() throws Exception {
+        firewall(false).stop();
+        assertThat(runner.lines()).noneMatch(line -> line.contains(" ip -"));
+    }
+
+    private static DataLease divertLease() throws IOException {
+        return new DataLease(17, Direction.INBOUND, ip("198.51.100.2"), ip("203.0.113.2"), 40001, true);
     }
 
     private static DataLease v4Lease() throws IOException {
@@ -261,6 +524,7 @@ class IptablesFirewallTest {
         private final Map<String, Result> failures = new HashMap<>();
         private final List<String> missing = new ArrayList<>();
 
+        /** What {@code -S} lists: key {@code iptables}, {@code ip6tables mangle}, or {@code -4 rule} for {@code ip -4 rule show}. */
         void listing(String binary, String text) {
             listings.put(binary, text);
         }
@@ -302,8 +566,13 @@ class IptablesFirewallTest {
                     return new Result(argv, r.exitCode(), r.stdout(), r.stderr(), r.elapsed(), r.timedOut());
                 }
             }
-            String binary = argv.get(argv.indexOf("-w") - 1);
-            String stdout = argv.get(argv.size() - 1).equals("-S") ? listings.getOrDefault(binary, "") : "";
+            String stdout = "";
+            if (argv.contains("-w") && argv.get(argv.size() - 1).equals("-S")) {
+                String binary = argv.get(argv.indexOf("-w") - 1);
+                stdout = listings.getOrDefault(argv.contains("mangle") ? binary + " mangle" : binary, "");
+            } else if (argv.get(argv.size() - 1).equals("show")) {
+                stdout = listings.getOrDefault(argv.get(argv.size() - 3) + " " + argv.get(argv.size() - 2), "");
+            }
             return new Result(argv, 0, stdout, "", Duration.ofMillis(1), false);
         }
     }
