@@ -22,7 +22,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.ClassOrderer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Nested;
@@ -50,9 +49,6 @@ import static org.awaitility.Awaitility.await;
  * left: no chain or rule in any table, no {@code ip rule} for its mark, no route in its table.
  */
 @Tag("netns")
-@Disabled("needs the iptables interception (IptablesFirewall.intercept, diverted leases), which is on branch tproxy "
-        + "and not yet on main: on main the daemon exits at start with 'the iptables firewall backend cannot intercept "
-        + "connections'. With tproxy (ce39a20, c7e2a59) merged, all 61 tests pass")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestClassOrder(ClassOrderer.OrderAnnotation.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
