@@ -138,6 +138,8 @@ public final class SettingsLoader {
         return ports;
     }
 
+    private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("mode", "listen", "upstream");
+
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {
         Config all = c.getConfig("listeners");
         List<Settings.Listener> result = new ArrayList<>();
@@ -150,6 +152,12 @@ public final class SettingsLoader {
                 throw error(c, key, "listener names are 1-32 letters, digits, '-' or '_'");
             }
             Config l = c.getConfig(key);
+            // rejectUnknownKeys skips listeners (their names are the user's): check their keys here.
+            for (String k : l.root().keySet().stream().sorted().toList()) {
+                if (!LISTENER_KEYS.contains(k)) {
+                    throw error(c, key + "." + k, "unknown key (a listener has only mode, listen and upstream)");
+                }
+            }
             Settings.Mode mode = Settings.Mode.EXPLICIT;
             if (l.hasPath("mode")) {
                 try {

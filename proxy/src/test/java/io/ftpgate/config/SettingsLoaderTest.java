@@ -73,6 +73,8 @@ class SettingsLoaderTest {
             "ftpgate.dta.port-range = \"1-2\"|unknown key ftpgate.dta.port-range",
             "ftpgate.listeners.x { listen = [\"host:21\"], upstream = \"a:21\" }|must be an IP address",
             "ftpgate.listeners.x { listen = [\"1.2.3.4:21\"] }|needs both listen and upstream",
+            "ftpgate.listeners.x { listen = [\"1.2.3.4:21\"], upstream = \"a:21\", colour = blue }|ftpgate.listeners.x.colour: unknown key",
+            "ftpgate.listeners.x { mode = forward, listen = [\"1.2.3.4:21\"], data.active-to-passive = false }|ftpgate.listeners.x.data: unknown key",
             "ftpgate.listeners.x { listen = [\"1.2.3.4:99999\"], upstream = \"a:21\" }|not in 0..65535",
             "ftpgate.listeners.x { listen = [\"2001:db8::1:21\"], upstream = \"a:21\" }|write IPv6 as [ADDR]:PORT",
             "ftpgate { control {|ftpgate.conf: 1",
