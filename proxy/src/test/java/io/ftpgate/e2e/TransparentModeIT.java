@@ -75,7 +75,7 @@ class TransparentModeIT {
      * start ("cannot listen on [::]:2121: ... Address already in use"): Netty's epoll sockets are
      * IPv6 sockets without IPV6_V6ONLY, so the second bind collides with the first.
      */
-    static String settings(String... transparent) {
+    static String settings(String... extra) {
         List<String> lines = new ArrayList<>(List.of(
                 "ftpgate {",
                 "  listeners.tp {",
@@ -86,8 +86,8 @@ class TransparentModeIT {
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
                 "  shutdown.grace-period = 2s"));
-        for (String t : transparent) {
-            lines.add("  transparent." + t);
+        for (String line : extra) {
+            lines.add("  " + line);
         }
         lines.add("}");
         lines.add("");
@@ -391,7 +391,7 @@ class TransparentModeIT {
     class AnnounceGateway extends DaemonRun {
 
         AnnounceGateway() {
-            super(settings("announce = gateway"));
+            super(settings("transparent.announce = gateway"));
         }
 
         @Test
@@ -427,7 +427,7 @@ class TransparentModeIT {
     class PreserveClientAddress extends DaemonRun {
 
         PreserveClientAddress() {
-            super(settings("preserve-client-address = true"));
+            super(settings("transparent.preserve-client-address = true"));
         }
 
         static Stream<Arguments> cases() {
@@ -448,6 +448,36 @@ class TransparentModeIT {
         void serverSeesTheClientsAddress(FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op, String client) {
             int before = server.clientAddresses().size();
             TransparentModeIT.this.transfer("keep", endpoint, tool, mode, op);
+            List<String> seen = server.clientAddresses();
+            assertThat(seen.subList(before, seen.size())).as("control connections vsftpd logged").containsExactly(client);
+        }
+    }
+
+    /**
+     * preserve-client-address with {@code data.active-to-passive = false}: for PORT/EPRT the server
+     * leg stays active, so the server connects to the client's address, where the gateway listens
+     * transparently behind a diverted lease.
+     */
+    @Nested
+    @Order(4)
+    class PreserveClientAddressServerLegActive extends DaemonRun {
+
+        PreserveClientAddressServerLegActive() {
+            super(settings("transparent.preserve-client-address = true", "data.active-to-passive = false"));
+        }
+
+        static Stream<Arguments> cases() {
+            return Stream.of(
+                    Arguments.of(SERVER_V4, new Curl(), FtpMode.PORT, Op.RETR, Topology.CLIENT_V4),
+                    Arguments.of(SERVER_V4, new Lftp(), FtpMode.PORT, Op.STOR, Topology.CLIENT_V4),
+                    Arguments.of(SERVER_V6, new Curl(), FtpMode.EPRT, Op.LIST, Topology.CLIENT_V6));
+        }
+
+        @ParameterizedTest(name = "{0}: {1} {3} in {2}")
+        @MethodSource("cases")
+        void serverConnectsToTheClientsAddress(FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op, String client) {
+            int before = server.clientAddresses().size();
+            TransparentModeIT.this.transfer("keep-active", endpoint, tool, mode, op);
             List<String> seen = server.clientAddresses();
             assertThat(seen.subList(before, seen.size())).as("control connections vsftpd logged").containsExactly(client);
         }
