@@ -158,6 +158,14 @@ class TransparentModeIT {
         rules.awaitNoLeasesAnywhere();
     }
 
+    /** A transfer whose control connection vsftpd logs as coming from {@code client}. */
+    void transferSeenFrom(String prefix, FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op, String client) {
+        int before = server.clientAddresses().size();
+        transfer(prefix, endpoint, tool, mode, op);
+        List<String> seen = server.clientAddresses();
+        assertThat(seen.subList(before, seen.size())).as("control connections vsftpd logged").containsExactly(client);
+    }
+
     /**
      * The printed {@code tool} commands of one table (mangle or filter) as {@code iptables -S} lists
      * what they create: {@code -N} and {@code -A} as they are, {@code -I CHAIN N} as {@code -A CHAIN}.
@@ -446,10 +454,7 @@ class TransparentModeIT {
         @ParameterizedTest(name = "{0}: {1} {3} in {2}")
         @MethodSource("cases")
         void serverSeesTheClientsAddress(FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op, String client) {
-            int before = server.clientAddresses().size();
-            TransparentModeIT.this.transfer("keep", endpoint, tool, mode, op);
-            List<String> seen = server.clientAddresses();
-            assertThat(seen.subList(before, seen.size())).as("control connections vsftpd logged").containsExactly(client);
+            transferSeenFrom("keep", endpoint, tool, mode, op, client);
         }
     }
 
@@ -476,10 +481,7 @@ class TransparentModeIT {
         @ParameterizedTest(name = "{0}: {1} {3} in {2}")
         @MethodSource("cases")
         void serverConnectsToTheClientsAddress(FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op, String client) {
-            int before = server.clientAddresses().size();
-            TransparentModeIT.this.transfer("keep-active", endpoint, tool, mode, op);
-            List<String> seen = server.clientAddresses();
-            assertThat(seen.subList(before, seen.size())).as("control connections vsftpd logged").containsExactly(client);
+            transferSeenFrom("keep-active", endpoint, tool, mode, op, client);
         }
     }
 }
