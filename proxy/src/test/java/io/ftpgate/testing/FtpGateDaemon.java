@@ -39,6 +39,15 @@ public final class FtpGateDaemon {
 
     /** Starts ftpgate and returns once it says it is ready or every listener socket is bound. */
     public static FtpGateDaemon start(Topology topology) {
+        return start(topology, List.of(Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1"), "");
+    }
+
+    /**
+     * As {@link #start(Topology)}, launched with {@code launcher} (a JVM and its options, possibly
+     * behind a wrapper such as {@code prlimit}) and with {@code extraConfig} (HOCON lines inside
+     * the {@code ftpgate} block, overriding or adding to the generated ones).
+     */
+    public static FtpGateDaemon start(Topology topology, List<String> launcher, String extraConfig) {
         String jar = System.getProperty("ftpgate.jar");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new AssertionError("system property ftpgate.jar must name the shaded jar (run with mvn verify), got " + jar);
@@ -56,6 +65,7 @@ public final class FtpGateDaemon {
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
                 "  shutdown.grace-period = 2s",
+                extraConfig,
                 "}",
                 "");
         try {
@@ -64,8 +74,9 @@ public final class FtpGateDaemon {
             Path log = topology.workDir().resolve("ftpgate.log");
             Files.deleteIfExists(log);
             Files.createFile(log);
-            Process process = topology.start(topology.gateway, log,
-                    Topology.JAVA, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar, "--config", file.toString());
+            List<String> argv = new java.util.ArrayList<>(launcher);
+            argv.addAll(List.of("-jar", jar, "--config", file.toString()));
+            Process process = topology.start(topology.gateway, log, argv.toArray(String[]::new));
             FtpGateDaemon daemon = new FtpGateDaemon(topology, log, process);
             daemon.awaitReady();
             return daemon;
@@ -99,6 +110,11 @@ public final class FtpGateDaemon {
             throw new IllegalStateException(e);
         }
         return process.exitValue();
+    }
+
+    /** The JVM's process id ({@code ip netns exec} and {@code prlimit} exec it in place). */
+    public long pid() {
+        return process.pid();
     }
 
     public void assertAlive() {
