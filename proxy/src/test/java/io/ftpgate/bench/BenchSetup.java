@@ -223,6 +223,30 @@ final class BenchSetup implements AutoCloseable {
                 errors, firstError);
     }
 
+    /** Lease open+close rate of the iptables backend at one level of live leases. */
+    record LeaseFigures(int live, double perSecond, double applyP50Millis, double revokeP50Millis) {
+    }
+
+    private static final Pattern LEASE_RESULT = Pattern.compile(
+            "RESULT live=(\\d+) ops=\\d+ per_second=([\\d.]+) apply_p50_ms=([\\d.]+) revoke_p50_ms=([\\d.]+)");
+
+    /** Runs {@link LeaseChurn} in the gateway namespace (next to ftpgate's own chains, which it leaves alone). */
+    List<LeaseFigures> leaseChurn(List<Integer> levels, int ops) {
+        String joined = String.join(",", levels.stream().map(String::valueOf).toList());
+        ExecResult result = topology.exec(topology.gateway, Duration.ofMinutes(5), Topology.JAVA, "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), LeaseChurn.class.getName(), joined, String.valueOf(ops));
+        List<LeaseFigures> figures = new ArrayList<>();
+        Matcher m = LEASE_RESULT.matcher(result.stdout());
+        while (m.find()) {
+            figures.add(new LeaseFigures(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)),
+                    Double.parseDouble(m.group(3)), Double.parseDouble(m.group(4))));
+        }
+        if (!result.ok() || figures.size() != levels.size()) {
+            throw new BenchFailure(result.describe());
+        }
+        return figures;
+    }
+
     @Override
     public void close() {
         topology.close();

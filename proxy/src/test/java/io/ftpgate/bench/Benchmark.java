@@ -51,6 +51,8 @@ public final class Benchmark {
         ResultTable table = new ResultTable();
         IdleSessionMemory.Figures idle = null;
         String idleFailure = null;
+        List<BenchSetup.LeaseFigures> leases = List.of();
+        String leaseFailure = null;
         List<BenchSetup> setups = new ArrayList<>();
         Path scratch = null;
         try {
@@ -90,8 +92,15 @@ public final class Benchmark {
                     idleFailure = e.getMessage();
                 }
                 ftpgate.daemon.assertAlive();
+                log("lease open+close rate with " + options.liveLeases() + " live leases");
+                try {
+                    leases = ftpgate.leaseChurn(options.liveLeases(), options.leaseOps());
+                } catch (RuntimeException e) {
+                    leaseFailure = e.getMessage();
+                }
             } else {
                 idleFailure = "ftpgate was not measured";
+                leaseFailure = idleFailure;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -100,7 +109,8 @@ public final class Benchmark {
             deleteQuietly(scratch);
         }
         Duration took = Duration.between(start, Instant.now());
-        String report = report(options, start, took, machine, table, idle, idleFailure);
+        String report = report(options, start, took, machine, table, idle, idleFailure)
+                + leaseReport(options, leases, leaseFailure);
         try {
             Files.createDirectories(options.out().toAbsolutePath().getParent());
             Files.writeString(options.out(), report);
@@ -184,6 +194,21 @@ public final class Benchmark {
             out.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f |%n", idle.sessions(), idle.rssIdle(), idle.heapIdle()));
             out.append(String.format(Locale.ROOT, "%nper idle session: %.1f KiB RSS, %.1f KiB heap%n",
                     idle.rssKibPerSession(), idle.heapKibPerSession()));
+        }
+        return out.toString();
+    }
+
+    private static String leaseReport(BenchOptions options, List<BenchSetup.LeaseFigures> leases, String failure) {
+        StringBuilder out = new StringBuilder();
+        out.append("\nLease open+close rate of the iptables backend (`IptablesFirewall` in the gateway namespace, ")
+                .append(options.leaseOps()).append(" leases applied and revoked one after the other at each level):\n\n");
+        if (failure != null) {
+            return out.append("- not measured: ").append(failure.strip().replaceAll("\\s+", " ")).append('\n').toString();
+        }
+        out.append("| live leases | open+close per s | apply p50 ms | revoke p50 ms |\n|---:|---:|---:|---:|\n");
+        for (BenchSetup.LeaseFigures f : leases) {
+            out.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f |%n", f.live(), f.perSecond(),
+                    f.applyP50Millis(), f.revokeP50Millis()));
         }
         return out.toString();
     }
