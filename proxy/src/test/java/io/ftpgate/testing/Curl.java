@@ -76,15 +76,20 @@ public final class Curl implements FtpClientTool {
                 List.of("-r", first + "-" + last, "-o", local.toString(), "ftp://" + endpoint.authority() + "/" + remote));
     }
 
+    /** The curl options that make it use {@code mode} on a control connection to {@code endpoint}. */
+    public static List<String> modeArguments(FtpEndpoint endpoint, FtpMode mode) {
+        return switch (mode) {
+            case PASV -> List.of("--ftp-pasv", "--disable-epsv", "--no-ftp-skip-pasv-ip");
+            case EPSV -> List.of("--ftp-pasv");
+            case PORT -> List.of("-P", activeAddress(endpoint), "--disable-eprt");
+            case EPRT -> List.of("-P", activeAddress(endpoint));
+        };
+    }
+
     private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, List<String> what) {
         // -v: the control dialogue goes to stderr, so a test can read the 227/229 the client saw.
         List<String> argv = new ArrayList<>(List.of("curl", "-sS", "-v", "--max-time", "20", "--connect-timeout", "5"));
-        switch (mode) {
-            case PASV -> argv.addAll(List.of("--ftp-pasv", "--disable-epsv", "--no-ftp-skip-pasv-ip"));
-            case EPSV -> argv.add("--ftp-pasv");
-            case PORT -> argv.addAll(List.of("-P", activeAddress(endpoint), "--disable-eprt"));
-            case EPRT -> argv.addAll(List.of("-P", activeAddress(endpoint)));
-        }
+        argv.addAll(modeArguments(endpoint, mode));
         argv.addAll(what);
         return topology.exec(topology.client, argv.toArray(String[]::new));
     }

@@ -112,6 +112,27 @@ public final class FtpGateDaemon {
         return run(topology, argv.toArray(String[]::new));
     }
 
+    /**
+     * Starts ftpgate launched with {@code launcher} (a JVM and its options, possibly behind a
+     * wrapper such as {@code prlimit}) and {@code extraConfig} (HOCON lines inside the
+     * {@code ftpgate} block of the test configuration); for the benchmark.
+     */
+    public static FtpGateDaemon start(Topology topology, List<String> launcher, String extraConfig) {
+        Path file = writeConfig(topology, config(extraConfig));
+        try {
+            Path log = topology.workDir().resolve("ftpgate-" + System.nanoTime() + ".log");
+            Files.createFile(log);
+            List<String> argv = new java.util.ArrayList<>(launcher);
+            argv.addAll(List.of("-jar", jar(), "--config", file.toString()));
+            Process process = topology.start(topology.gateway, log, argv.toArray(String[]::new));
+            FtpGateDaemon daemon = new FtpGateDaemon(topology, file, log, process, LISTENERS);
+            daemon.awaitReady();
+            return daemon;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static String jar() {
         String jar = System.getProperty("ftpgate.jar");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
@@ -210,6 +231,11 @@ public final class FtpGateDaemon {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** The JVM's process id ({@code ip netns exec} and {@code prlimit} exec it in place). */
+    public long pid() {
+        return process.pid();
     }
 
     public void assertAlive() {

@@ -1,0 +1,73 @@
+package io.ftpgate.bench;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How much the benchmark measures. {@code --full} (the default) takes about ten minutes, {@code
+ * --short} under one; {@code --rounds N}, {@code --idle N} and {@code --seconds N} override one
+ * figure of either, {@code --out FILE} says where the Markdown report goes.
+ *
+ * @param retrBytes size of the file downloaded
+ * @param storBytes size of the file uploaded
+ * @param sessionSeconds how long each session-rate run lasts
+ * @param idleSessions idle control sessions held open for the memory figure
+ * @param warmUp whether one unrecorded round of transfers and sessions precedes the rounds (JIT)
+ * @param liveLeases levels of live leases at which the lease open+close rate is measured
+ * @param leaseOps leases opened and closed at each level
+ */
+public record BenchOptions(String mode, int rounds, long retrBytes, long storBytes, int sessionSeconds,
+                           int concurrency, int idleSessions, boolean warmUp, List<Integer> liveLeases, int leaseOps,
+                           Path out) {
+
+    private static final long MIB = 1024 * 1024;
+    private static final String USAGE = "--full | --short, then --rounds N, --idle N, --seconds N, --out FILE";
+
+    public static BenchOptions full(Path out) {
+        return new BenchOptions("full", 5, 1024 * MIB, 100 * MIB, 5, 16, 10_000, true, List.of(0, 1_000, 10_000), 50, out);
+    }
+
+    public static BenchOptions shortRun(Path out) {
+        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out);
+    }
+
+    public static BenchOptions parse(String... args) {
+        BenchOptions o = full(Path.of("target", "bench", "results.md"));
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if ((arg.equals("--full") || arg.equals("--short")) && i > 0) {
+                throw new IllegalArgumentException(arg + " must come first (" + USAGE + ")");
+            }
+            o = switch (arg) {
+                case "--full" -> full(o.out);
+                case "--short" -> shortRun(o.out);
+                case "--rounds" -> new BenchOptions(o.mode, positive(arg, args, ++i), o.retrBytes, o.storBytes,
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out);
+                case "--idle" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
+                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out);
+                case "--seconds" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
+                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out);
+                case "--out" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps,
+                        Path.of(value(arg, args, ++i)));
+                default -> throw new IllegalArgumentException("unknown argument " + arg + " (" + USAGE + ")");
+            };
+        }
+        return o;
+    }
+
+    private static String value(String name, String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(name + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int positive(String name, String[] args, int i) {
+        int n = Integer.parseInt(value(name, args, i));
+        if (n < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, not " + n);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,261 @@
+package io.ftpgate.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.ftpgate.testing.Curl;
+import io.ftpgate.testing.ExecResult;
+import io.ftpgate.testing.FtpEndpoint;
+import io.ftpgate.testing.FtpGateDaemon;
+import io.ftpgate.testing.FtpMode;
+import io.ftpgate.testing.Topology;
+import io.ftpgate.testing.VsftpdServer;
+
+/**
+ * One gateway setup under measurement, in three namespaces of its own (client — gateway — vsftpd),
+ * so the setups of one run can be measured in interleaved rounds:
+ * <ul>
+ *   <li>{@code direct}: the gateway only routes; the client talks to the server (the physical limit);
+ *   <li>{@code conntrack-helper}: the gateway routes with FORWARD policy DROP and lets data
+ *       connections through as the kernel FTP helper relates them, the helper assigned explicitly:
+ *       <pre>
+ *   iptables -t raw -A PREROUTING -i to-cli -p tcp --dport 21 -j CT --helper ftp
+ *   iptables -P FORWARD DROP
+ *   iptables -A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+ *   iptables -A FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
+ *   iptables -A FORWARD -i to-cli -p tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT</pre>
+ *   <li>{@code ftpgate}: the gateway routes nothing, INPUT policy DROP, ftpgate (the shaded jar,
+ *       explicit listener, iptables backend) relays.
+ * </ul>
+ * A setup that cannot be built here (e.g. no FTP helper in this kernel) is kept with the reason.
+ */
+final class BenchSetup implements AutoCloseable {
+
+    enum Kind {
+        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate");
+
+        final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+    }
+
+    /** ftpgate's listener in front of {@link IdleFtpServer}, for the idle-session memory figure. */
+    static final FtpEndpoint IDLE_LISTENER = new FtpEndpoint(Topology.GATEWAY_CLIENT_SIDE_V4, 2100);
+    static final int IDLE_SERVER_PORT = 2100;
+    static final String RETR_FILE = "bench-retr.bin";
+    private static final Pattern SESSION_RESULT = Pattern.compile(
+            "RESULT sessions=(\\d+) errors=(\\d+) elapsed_ms=([\\d.]+) p50_ms=([\\d.NaN]+) p99_ms=([\\d.NaN]+)");
+    private static final AtomicInteger UPLOADS = new AtomicInteger();
+
+    /** One session-rate run: sessions per second, latency percentiles, failures. */
+    record SessionFigures(double perSecond, double p50Millis, double p99Millis, int errors, String firstError) {
+    }
+
+    final Kind kind;
+    final Topology topology;
+    final VsftpdServer server;
+    final FtpGateDaemon daemon;
+    final FtpEndpoint endpoint;
+    /** Why this setup is not measured; null if it is. */
+    final String unavailable;
+
+    private BenchSetup(Kind kind, Topology topology, VsftpdServer server, FtpGateDaemon daemon, String unavailable) {
+        this.kind = kind;
+        this.topology = topology;
+        this.server = server;
+        this.daemon = daemon;
+        this.endpoint = kind == Kind.FTPGATE ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
+        this.unavailable = unavailable;
+    }
+
+    /** Builds the setup with a {@code retrBytes} file to download; nothing is left behind on failure. */
+    static BenchSetup start(Kind kind, BenchOptions options) {
+        Topology topology = Topology.create(kind == Kind.FTPGATE ? Topology.Kind.GATEWAY : Topology.Kind.ROUTER);
+        try {
+            // Session-rate runs open tens of thousands of connections; reuse TIME_WAIT ports for new ones.
+            topology.exec(topology.client, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
+            topology.exec(topology.gateway, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
+            VsftpdServer server = VsftpdServer.start(topology);
+            Path retr = server.root().resolve(RETR_FILE);
+            ExecResult allocated = topology.exec(topology.server, "fallocate", "-l", String.valueOf(options.retrBytes()), retr.toString());
+            if (!allocated.ok()) {
+                topology.exec(topology.server, "dd", "if=/dev/zero", "of=" + retr, "bs=1M",
+                        "count=" + options.retrBytes() / (1024 * 1024)).orThrow();
+            }
+            FtpGateDaemon daemon = null;
+            String unavailable = null;
+            switch (kind) {
+                case DIRECT -> { }
+                case CONNTRACK_HELPER -> unavailable = installHelper(topology);
+                case FTPGATE -> daemon = startFtpGate(topology, options);
+            }
+            BenchSetup setup = new BenchSetup(kind, topology, server, daemon, unavailable);
+            if (unavailable == null) {
+                ExecResult check = setup.curl(Duration.ofSeconds(20), FtpMode.PASV, List.of("-o", "/dev/null"), "");
+                if (!check.ok()) {
+                    return setup.withUnavailable("a PASV listing failed: " + check.describe());
+                }
+            }
+            return setup;
+        } catch (RuntimeException | Error e) {
+            topology.close();
+            throw e;
+        }
+    }
+
+    private BenchSetup withUnavailable(String reason) {
+        return new BenchSetup(kind, topology, server, daemon, reason);
+    }
+
+    /** The helper rules (see the class comment); a reason if the kernel refuses them. */
+    private static String installHelper(Topology topology) {
+        ExecResult raw = topology.exec(topology.gateway, "iptables", "-w", "-t", "raw", "-A", "PREROUTING", "-i", "to-cli",
+                "-p", "tcp", "--dport", "21", "-j", "CT", "--helper", "ftp");
+        if (!raw.ok()) {
+            return "the kernel FTP helper cannot be assigned here (nf_conntrack_ftp not loadable?): " + raw.stderr().strip();
+        }
+        String gw = topology.gateway;
+        topology.exec(gw, "iptables", "-w", "-P", "FORWARD", "DROP").orThrow();
+        topology.exec(gw, "iptables", "-w", "-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED", "-j", "ACCEPT").orThrow();
+        topology.exec(gw, "iptables", "-w", "-A", "FORWARD", "-m", "conntrack", "--ctstate", "RELATED",
+                "-m", "helper", "--helper", "ftp", "-j", "ACCEPT").orThrow();
+        topology.exec(gw, "iptables", "-w", "-A", "FORWARD", "-i", "to-cli", "-p", "tcp", "--dport", "21",
+                "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
+        return null;
+    }
+
+    /**
+     * ftpgate with C2 (unlike the tests, which start it with C1 only), a session limit above the
+     * idle sessions, and a listener in front of {@link IdleFtpServer}. The JVM raises its open-files
+     * limit to the hard limit by itself; {@link #maxIdleSessions()} says how far that goes.
+     */
+    private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options) {
+        topology.exec(topology.gateway, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(IDLE_LISTENER.port()),
+                "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
+        String config = String.join("\n",
+                "  control.max-sessions = " + (options.idleSessions() + 1_000),
+                "  listeners.idle { listen = [\"" + IDLE_LISTENER.authority() + "\"], upstream = \""
+                        + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }");
+        return FtpGateDaemon.start(topology, List.of(Topology.JAVA, "-Xmx512m"), config);
+    }
+
+    /**
+     * How many idle sessions ftpgate can hold here: two sockets each within the hard open-files
+     * limit it inherits (raising it needs CAP_SYS_RESOURCE, which a container may not grant),
+     * less a margin for the JVM's own files.
+     */
+    static int maxIdleSessions() {
+        try {
+            return java.nio.file.Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                    .filter(l -> l.startsWith("Max open files"))
+                    .map(l -> l.substring("Max open files".length()).trim().split("\\s+")[1])
+                    .map(hard -> hard.equals("unlimited") ? Integer.MAX_VALUE : (Integer.parseInt(hard) - 1_000) / 2)
+                    .findFirst().orElse(Integer.MAX_VALUE);
+        } catch (IOException e) {
+            return Integer.MAX_VALUE;
+        }
+    }
+
+    /** Download speed of {@link #RETR_FILE} in MiB/s, as curl measured it. */
+    double retrieveMiBps(FtpMode mode) {
+        ExecResult result = curl(Duration.ofMinutes(5), mode, List.of("-o", "/dev/null", "-w", "%{speed_download}"), RETR_FILE);
+        return mibPerSecond(result);
+    }
+
+    /** Upload speed of {@code local} in MiB/s, as curl measured it; the uploaded file is deleted. */
+    double storeMiBps(FtpMode mode, Path local) {
+        String name = "bench-" + UPLOADS.incrementAndGet() + ".bin";
+        try {
+            ExecResult result = curl(Duration.ofMinutes(5), mode, List.of("-T", local.toString(), "-w", "%{speed_upload}"),
+                    VsftpdServer.UPLOAD_DIR + "/" + name);
+            return mibPerSecond(result);
+        } finally {
+            try {
+                Files.deleteIfExists(server.uploadDir().resolve(name));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private ExecResult curl(Duration timeout, FtpMode mode, List<String> options, String path) {
+        List<String> argv = new ArrayList<>(List.of("curl", "-sS", "--connect-timeout", "5",
+                "--max-time", String.valueOf(timeout.toSeconds())));
+        argv.addAll(Curl.modeArguments(endpoint, mode));
+        argv.addAll(options);
+        argv.add("ftp://" + endpoint.authority() + "/" + path);
+        return topology.exec(topology.client, timeout.plusSeconds(10), argv.toArray(String[]::new));
+    }
+
+    private static double mibPerSecond(ExecResult result) {
+        if (!result.ok()) {
+            throw new BenchFailure(result.describe());
+        }
+        return Double.parseDouble(result.stdout().strip()) / (1024 * 1024);
+    }
+
+    /** Complete sessions (login, PASV, LIST, QUIT) back to back with {@code concurrency} clients. */
+    SessionFigures sessions(int concurrency, int seconds) {
+        ExecResult result = topology.exec(topology.client, Duration.ofSeconds(seconds + 60L),
+                Topology.JAVA, "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                SessionLoad.class.getName(), endpoint.host(), String.valueOf(endpoint.port()), Topology.CLIENT_V4,
+                String.valueOf(seconds), String.valueOf(concurrency));
+        Matcher m = SESSION_RESULT.matcher(result.stdout());
+        if (!result.ok() || !m.find()) {
+            throw new BenchFailure(result.describe());
+        }
+        int sessions = Integer.parseInt(m.group(1));
+        int errors = Integer.parseInt(m.group(2));
+        String firstError = result.stdout().lines().filter(l -> l.startsWith("FIRST_ERROR ")).findFirst()
+                .map(l -> l.substring("FIRST_ERROR ".length())).orElse(null);
+        double elapsedSeconds = Double.parseDouble(m.group(3)) / 1000;
+        return new SessionFigures(sessions / elapsedSeconds, Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)),
+                errors, firstError);
+    }
+
+    /** Lease open+close rate of the iptables backend at one level of live leases. */
+    record LeaseFigures(int live, double perSecond, double applyP50Millis, double revokeP50Millis) {
+    }
+
+    private static final Pattern LEASE_RESULT = Pattern.compile(
+            "RESULT live=(\\d+) ops=\\d+ per_second=([\\d.]+) apply_p50_ms=([\\d.]+) revoke_p50_ms=([\\d.]+)");
+
+    /** Runs {@link LeaseChurn} in the gateway namespace (next to ftpgate's own chains, which it leaves alone). */
+    List<LeaseFigures> leaseChurn(List<Integer> levels, int ops) {
+        String joined = String.join(",", levels.stream().map(String::valueOf).toList());
+        ExecResult result = topology.exec(topology.gateway, Duration.ofMinutes(5), Topology.JAVA, "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), LeaseChurn.class.getName(), joined, String.valueOf(ops));
+        List<LeaseFigures> figures = new ArrayList<>();
+        Matcher m = LEASE_RESULT.matcher(result.stdout());
+        while (m.find()) {
+            figures.add(new LeaseFigures(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)),
+                    Double.parseDouble(m.group(3)), Double.parseDouble(m.group(4))));
+        }
+        if (!result.ok() || figures.size() != levels.size()) {
+            throw new BenchFailure(result.describe());
+        }
+        return figures;
+    }
+
+    @Override
+    public void close() {
+        topology.close();
+    }
+
+    /** A measurement that did not produce a figure; the message says what the tool printed. */
+    static final class BenchFailure extends RuntimeException {
+        BenchFailure(String message) {
+            super(message);
+        }
+    }
+}

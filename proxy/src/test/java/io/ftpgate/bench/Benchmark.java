@@ -1,0 +1,241 @@
+package io.ftpgate.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+import io.ftpgate.testing.FtpMode;
+
+/**
+ * The benchmark: {@code direct}, {@code conntrack-helper} and {@code ftpgate} (see {@link
+ * BenchSetup}) built side by side and measured in interleaved rounds — RETR and STOR in PASV, EPSV
+ * and PORT with curl, complete sessions per second with one and with sixteen clients ({@link
+ * SessionLoad}) — then ftpgate's memory with idle sessions ({@link IdleSessionMemory}). Prints the
+ * tables and writes them, with date, machine and setup, to {@link BenchOptions#out()}. Nothing is
+ * asserted: the figures depend on the machine; compare ratios within one run.
+ *
+ * <p>Needs root, {@code ip}, {@code iptables}, {@code vsftpd}, {@code curl}, {@code ss}, {@code
+ * jcmd}, {@code prlimit}, and the shaded jar in system property {@code ftpgate.jar}. Run it with
+ * {@code mvn -B -Pbench verify} (see the README, section Benchmarks).
+ */
+public final class Benchmark {
+
+    private Benchmark() {
+    }
+
+    public static void main(String[] args) {
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("benchmark: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.out.println(run(options));
+        System.out.println("written to " + options.out().toAbsolutePath());
+    }
+
+    /** Runs everything, writes the report to {@code options.out()} and returns it. */
+    public static String run(BenchOptions options) {
+        Instant start = Instant.now();
+        String machine = MachineInfo.describe();
+        ResultTable table = new ResultTable();
+        IdleSessionMemory.Figures idle = null;
+        String idleFailure = null;
+        List<BenchSetup.LeaseFigures> leases = List.of();
+        String leaseFailure = null;
+        List<BenchSetup> setups = new ArrayList<>();
+        Path scratch = null;
+        try {
+            scratch = Files.createTempDirectory("ftpgate-bench-");
+            Path upload = scratch.resolve("upload.bin");
+            allocate(upload, options.storBytes());
+            for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
+                log("setting up " + kind.label);
+                BenchSetup setup = BenchSetup.start(kind, options);
+                setups.add(setup);
+                if (setup.unavailable != null) {
+                    table.unavailable(kind, setup.unavailable);
+                    log(kind.label + " not measured: " + setup.unavailable);
+                }
+            }
+            List<BenchSetup> measured = setups.stream().filter(s -> s.unavailable == null).toList();
+            if (options.warmUp()) {
+                log("warm-up round (not recorded)");
+                round(measured, options, upload, new ResultTable(), 0);
+            }
+            for (int r = 1; r <= options.rounds(); r++) {
+                log("round " + r + " of " + options.rounds());
+                round(measured, options, upload, table, r);
+            }
+            BenchSetup ftpgate = setups.stream().filter(s -> s.kind == BenchSetup.Kind.FTPGATE && s.unavailable == null)
+                    .findFirst().orElse(null);
+            if (ftpgate != null) {
+                int sessions = Math.min(options.idleSessions(), BenchSetup.maxIdleSessions());
+                if (sessions < options.idleSessions()) {
+                    table.note("idle sessions capped at " + sessions + " instead of " + options.idleSessions()
+                            + ": two sockets each must fit the hard open-files limit (/proc/self/limits)");
+                }
+                log("ftpgate memory with " + sessions + " idle sessions");
+                try {
+                    idle = IdleSessionMemory.measure(ftpgate, sessions);
+                } catch (RuntimeException e) {
+                    idleFailure = e.getMessage();
+                }
+                ftpgate.daemon.assertAlive();
+                log("lease open+close rate with " + options.liveLeases() + " live leases");
+                try {
+                    leases = ftpgate.leaseChurn(options.liveLeases(), options.leaseOps());
+                } catch (RuntimeException e) {
+                    leaseFailure = e.getMessage();
+                }
+            } else {
+                idleFailure = "ftpgate was not measured";
+                leaseFailure = idleFailure;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            setups.forEach(BenchSetup::close);
+            deleteQuietly(scratch);
+        }
+        Duration took = Duration.between(start, Instant.now());
+        String report = report(options, start, took, machine, table, idle, idleFailure)
+                + leaseReport(options, leases, leaseFailure);
+        try {
+            Files.createDirectories(options.out().toAbsolutePath().getParent());
+            Files.writeString(options.out(), report);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return report;
+    }
+
+    /** One round: every figure for every setup, the setups' order rotated per round. */
+    private static void round(List<BenchSetup> measured, BenchOptions options, Path upload, ResultTable table, int round) {
+        List<BenchSetup> order = new ArrayList<>(measured);
+        Collections.rotate(order, round);
+        for (FtpMode mode : Figure.MODES) {
+            for (BenchSetup setup : order) {
+                record(table, setup, Figure.retrieve(mode), () -> setup.retrieveMiBps(mode));
+            }
+        }
+        for (FtpMode mode : Figure.MODES) {
+            for (BenchSetup setup : order) {
+                record(table, setup, Figure.store(mode), () -> setup.storeMiBps(mode, upload));
+            }
+        }
+        for (int concurrency : new int[] {1, options.concurrency()}) {
+            for (BenchSetup setup : order) {
+                BenchSetup.SessionFigures figures;
+                try {
+                    figures = setup.sessions(concurrency, options.sessionSeconds());
+                } catch (BenchSetup.BenchFailure e) {
+                    table.note(setup.kind.label + " sessions ×" + concurrency + " failed: " + e.getMessage());
+                    continue;
+                }
+                boolean sequential = concurrency == 1;
+                table.add(setup.kind, sequential ? Figure.SESSIONS_SEQUENTIAL : Figure.SESSIONS_CONCURRENT, figures.perSecond());
+                table.add(setup.kind, sequential ? Figure.P50_SEQUENTIAL : Figure.P50_CONCURRENT, figures.p50Millis());
+                table.add(setup.kind, sequential ? Figure.P99_SEQUENTIAL : Figure.P99_CONCURRENT, figures.p99Millis());
+                if (figures.errors() > 0) {
+                    table.note(setup.kind.label + " sessions ×" + concurrency + " round " + round + ": " + figures.errors()
+                            + " failed sessions, first: " + figures.firstError());
+                }
+            }
+        }
+    }
+
+    private interface Measurement {
+        double run();
+    }
+
+    private static void record(ResultTable table, BenchSetup setup, Figure figure, Measurement measurement) {
+        try {
+            table.add(setup.kind, figure, measurement.run());
+        } catch (BenchSetup.BenchFailure e) {
+            table.note(setup.kind.label + " " + figure.label + " failed: " + e.getMessage());
+        }
+    }
+
+    private static String report(BenchOptions options, Instant start, Duration took, String machine, ResultTable table,
+            IdleSessionMemory.Figures idle, String idleFailure) {
+        StringBuilder out = new StringBuilder();
+        out.append("## ftpgate benchmark, ").append(options.mode()).append(" mode, ")
+                .append(start.truncatedTo(ChronoUnit.SECONDS)).append('\n').append('\n');
+        out.append(machine);
+        out.append(String.format(Locale.ROOT,
+                "- run: %d round(s)%s, RETR %s, STOR %s, session runs of %d s, %d idle sessions; took %d s%n",
+                options.rounds(), options.warmUp() ? " after one warm-up round" : "", size(options.retrBytes()),
+                size(options.storBytes()), options.sessionSeconds(), options.idleSessions(), took.toSeconds()));
+        out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
+                + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
+                + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
+                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`\n");
+        out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
+                + " sessions (login, PASV, LIST, QUIT)\n\n");
+        out.append(table.markdown());
+        out.append("\nftpgate memory (RSS = VmRSS; heap = used after `jcmd GC.run`):\n\n");
+        if (idle == null) {
+            out.append("- not measured: ").append(idleFailure == null ? "unknown" : idleFailure.strip().replaceAll("\\s+", " "))
+                    .append('\n');
+        } else {
+            out.append("| idle sessions | RSS MiB | heap MiB |\n|---:|---:|---:|\n");
+            out.append(String.format(Locale.ROOT, "| 0 | %.1f | %.1f |%n", idle.rssBefore(), idle.heapBefore()));
+            out.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f |%n", idle.sessions(), idle.rssIdle(), idle.heapIdle()));
+            out.append(String.format(Locale.ROOT, "%nper idle session: %.1f KiB RSS, %.1f KiB heap%n",
+                    idle.rssKibPerSession(), idle.heapKibPerSession()));
+        }
+        return out.toString();
+    }
+
+    private static String leaseReport(BenchOptions options, List<BenchSetup.LeaseFigures> leases, String failure) {
+        StringBuilder out = new StringBuilder();
+        out.append("\nLease open+close rate of the iptables backend (`IptablesFirewall` in the gateway namespace, ")
+                .append(options.leaseOps()).append(" leases applied and revoked one after the other at each level):\n\n");
+        if (failure != null) {
+            return out.append("- not measured: ").append(failure.strip().replaceAll("\\s+", " ")).append('\n').toString();
+        }
+        out.append("| live leases | open+close per s | apply p50 ms | revoke p50 ms |\n|---:|---:|---:|---:|\n");
+        for (BenchSetup.LeaseFigures f : leases) {
+            out.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f |%n", f.live(), f.perSecond(),
+                    f.applyP50Millis(), f.revokeP50Millis()));
+        }
+        return out.toString();
+    }
+
+    private static String size(long bytes) {
+        long mib = bytes / (1024 * 1024);
+        return mib % 1024 == 0 ? mib / 1024 + " GiB" : mib + " MiB";
+    }
+
+    private static void allocate(Path file, long bytes) throws IOException {
+        try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(bytes);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // a leftover temp dir is harmless
+        }
+    }
+
+    private static void log(String line) {
+        System.out.println("[bench " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "] " + line);
+    }
+}

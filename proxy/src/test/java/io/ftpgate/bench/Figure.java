@@ -1,0 +1,38 @@
+package io.ftpgate.bench;
+
+import io.ftpgate.testing.FtpMode;
+
+/** One column of the result table: what was measured, in which unit. */
+enum Figure {
+    RETR_PASV("RETR PASV", "MiB/s"),
+    RETR_EPSV("RETR EPSV", "MiB/s"),
+    RETR_PORT("RETR PORT", "MiB/s"),
+    STOR_PASV("STOR PASV", "MiB/s"),
+    STOR_EPSV("STOR EPSV", "MiB/s"),
+    STOR_PORT("STOR PORT", "MiB/s"),
+    SESSIONS_SEQUENTIAL("sessions/s ×1", "1/s"),
+    P50_SEQUENTIAL("p50 ×1", "ms"),
+    P99_SEQUENTIAL("p99 ×1", "ms"),
+    SESSIONS_CONCURRENT("sessions/s ×16", "1/s"),
+    P50_CONCURRENT("p50 ×16", "ms"),
+    P99_CONCURRENT("p99 ×16", "ms");
+
+    /** The transfer modes measured, in table order. */
+    static final FtpMode[] MODES = {FtpMode.PASV, FtpMode.EPSV, FtpMode.PORT};
+
+    final String label;
+    final String unit;
+
+    Figure(String label, String unit) {
+        this.label = label;
+        this.unit = unit;
+    }
+
+    static Figure retrieve(FtpMode mode) {
+        return valueOf("RETR_" + mode.name());
+    }
+
+    static Figure store(FtpMode mode) {
+        return valueOf("STOR_" + mode.name());
+    }
+}
