@@ -34,9 +34,9 @@ public enum Reason {
     /** A transfer command without a usable PORT/PASV before it. */
     NO_DATA_CONNECTION(425, "Use PORT, EPRT, PASV or EPSV first"),
     /** The server a transparent or forward session wants is not allowed (destinations). */
-    DESTINATION_DENIED(421, "Service not available: the gateway does not allow connections to that server"),
+    DESTINATION_DENIED(421, "the gateway does not allow connections to that server"),
     /** The server a session wants is the gateway itself (a loop). */
-    DESTINATION_LOOP(421, "Service not available: the gateway will not connect to itself"),
+    DESTINATION_LOOP(421, "the gateway will not connect to itself"),
     /** A forward-mode login without a server: USER name@host[:port] is needed. */
     NO_DESTINATION(530, "Log in as USER name@host[:port] to name the FTP server"),
     /** The server a forward-mode client named could not be resolved. */

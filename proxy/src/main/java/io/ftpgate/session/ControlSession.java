@@ -119,7 +119,7 @@ public final class ControlSession {
         if (state == State.AWAIT_USER) {
             deliver(FtpReply.of(530, "Login refused: " + refusal.get().text()));
         } else {
-            deliver(FtpReply.of(refusal.get().replyCode(), refusal.get().text()));
+            deliver(FtpReply.of(421, "Service not available: " + refusal.get().text()));
             end("destination refused");
         }
         return false;
@@ -576,9 +576,6 @@ public final class ControlSession {
         return services.metrics();
     }
 
-    Channel clientChannel() {
-        return client;
-    }
 
     InetAddress clientAddress() {
         return Addresses.unmap(((InetSocketAddress) client.remoteAddress()).getAddress());
@@ -636,9 +633,6 @@ public final class ControlSession {
         return serverLegTransparent() ? clientAddress() : serverLocalAddress();
     }
 
-    boolean isReady() {
-        return state == State.READY;
-    }
 
     static boolean isTransfer(FtpCommand c) {
         return Verbs.isTransfer(c.verb());

@@ -2,9 +2,5 @@ package io.ftpgate.session;
 
 /** The data-connection dialect a client used (metric label, log word). */
 enum DataMode {
-    PASV, EPSV, PORT, EPRT;
-
-    boolean clientPassive() {
-        return this == PASV || this == EPSV;
-    }
+    PASV, EPSV, PORT, EPRT
 }

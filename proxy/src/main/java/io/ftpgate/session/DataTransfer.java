@@ -5,7 +5,6 @@ import io.ftpgate.data.DataRelay;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.GatewayMetrics.Outcome;
-import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.Reason;
 import io.ftpgate.protocol.FtpCommand;
 import io.netty.bootstrap.Bootstrap;
@@ -330,7 +329,4 @@ final class DataTransfer {
         session.transferEnded(this, outcome, relay.uploaded(), relay.downloaded());
     }
 
-    static boolean isExpected(InetAddress expected, InetAddress actual) {
-        return DataPolicy.isExpectedPeer(expected, actual);
-    }
 }
