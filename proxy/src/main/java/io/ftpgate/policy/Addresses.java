@@ -33,6 +33,15 @@ public final class Addresses {
         return a;
     }
 
+    /** The wildcard address of {@code a}'s family: {@code 0.0.0.0} or {@code ::}. */
+    public static InetAddress anyOfFamily(InetAddress a) {
+        try {
+            return InetAddress.getByAddress(new byte[unmap(a) instanceof Inet4Address ? 4 : 16]);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     public static boolean isIpv4(InetAddress a) {
         return unmap(a) instanceof Inet4Address;
     }

@@ -611,6 +611,16 @@ public final class ControlSession {
     }
 
     /**
+     * With announce = gateway in transparent mode, the server's address as the client sees it: a
+     * client that ignores the address of a 227 reply (curl by default) connects there, so that
+     * connection is diverted to the gateway as well. Null otherwise.
+     */
+    InetAddress clientLegAlsoDiverted() {
+        return mode == Settings.Mode.TRANSPARENT && !settings().transparent().announceServerAddress()
+                ? clientLocalAddress() : null;
+    }
+
+    /**
      * Where the gateway listens for an EPSV data connection, and whether transparently. A 229 reply
      * names no address: the client connects to the address it reached with its control connection
      * (RFC 2428 §3), in transparent mode the server's whatever {@code transparent.announce} says.

@@ -13,6 +13,8 @@ import io.ftpgate.protocol.HostPort;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -116,7 +118,10 @@ final class DataNegotiation {
             InetAddress local = extended ? s.extendedPassiveLocal() : s.clientLegLocal();
             boolean transparent = extended ? s.extendedPassiveTransparent() : s.clientLegTransparent();
             InetAddress client = s.clientAddress();
-            listen(t, local, transparent, client, t.clientListenerEvents(), port -> {
+            // Transparent with announce = gateway: a client that ignores the 227 address (curl's
+            // default, FileZilla for unroutable ones) connects to the server's address instead.
+            InetAddress alsoDiverted = extended ? null : s.clientLegAlsoDiverted();
+            listen(t, local, transparent, alsoDiverted, client, t.clientListenerEvents(), port -> {
                 int p = port;
                 s.deliver(mode == DataMode.PASV
                         ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), p).toPassiveReplyText())
@@ -132,11 +137,17 @@ final class DataNegotiation {
     /**
      * Binds a data listener on {@code local} for {@code peer}, opens the firewall for it, then calls
      * {@code announce} with the port and completes {@code ex}. Any failure answers 425 instead.
+     * With {@code alsoDiverted}, the listener takes the connection on either address: on
+     * {@code local} as announced, or diverted (TPROXY) from {@code alsoDiverted}, the address the
+     * peer's control connection reached; the listener then binds the wildcard address, transparently.
      */
-    private void listen(DataTransfer t, InetAddress local, boolean transparent, InetAddress peer,
-                        DataListener.Events events, Consumer<Integer> announce, Exchange ex) {
+    private void listen(DataTransfer t, InetAddress local, boolean transparent, InetAddress alsoDiverted,
+                        InetAddress peer, DataListener.Events events, Consumer<Integer> announce, Exchange ex) {
         Predicate<InetAddress> expected = a -> DataPolicy.isExpectedPeer(peer, a);
-        DataListener.bind(s.loop(), s.services().transport(), local, transparent, s.services().ports(), expected, events)
+        InetAddress bindAddress = alsoDiverted == null ? local : Addresses.anyOfFamily(local);
+        boolean bindTransparent = transparent || alsoDiverted != null;
+        DataListener.bind(s.loop(), s.services().transport(), bindAddress, bindTransparent, s.services().ports(),
+                        expected, events)
                 .addListener(f -> {
                     if (!f.isSuccess()) {
                         t.fail(Reason.NO_PORT, LeaseHandle.rootMessage(f.cause()));
@@ -150,24 +161,43 @@ final class DataNegotiation {
                         ex.complete();
                         return;
                     }
-                    DataLease lease = new DataLease(s.id(), DataLease.Direction.INBOUND, peer, local, listener.port(),
-                            transparent);
-                    LeaseHandle[] h = new LeaseHandle[1];
-                    h[0] = s.applyLease(lease, err -> {
-                        if (err != null) {
-                            t.fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
-                            s.refuse(Reason.FIREWALL_FAILED);
-                        } else if (t.isEnded()) {
-                            h[0].revoke();
-                        } else {
-                            // The rule is in place: only now may the port be announced.
-                            announce.accept(listener.port());
-                            t.startDeadline();
-                        }
-                        ex.complete();
-                    });
-                    t.listening(listener, h[0]);
+                    List<DataLease> leases = new ArrayList<>();
+                    leases.add(new DataLease(s.id(), DataLease.Direction.INBOUND, peer, local, listener.port(),
+                            transparent));
+                    if (alsoDiverted != null) {
+                        leases.add(new DataLease(s.id(), DataLease.Direction.INBOUND, peer, alsoDiverted,
+                                listener.port(), true));
+                    }
+                    t.listening(listener, null);
+                    applyLeases(t, leases, 0, () -> {
+                        // Every rule is in place: only now may the port be announced.
+                        announce.accept(listener.port());
+                        t.startDeadline();
+                    }, ex);
                 });
+    }
+
+    /** Applies {@code leases} from {@code next} on, one after the other, then runs {@code then}. */
+    private void applyLeases(DataTransfer t, List<DataLease> leases, int next, Runnable then, Exchange ex) {
+        if (next == leases.size()) {
+            then.run();
+            ex.complete();
+            return;
+        }
+        LeaseHandle[] h = new LeaseHandle[1];
+        h[0] = s.applyLease(leases.get(next), err -> {
+            if (err != null) {
+                t.fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
+                s.refuse(Reason.FIREWALL_FAILED);
+                ex.complete();
+            } else if (t.isEnded()) {
+                h[0].revoke();
+                ex.complete();
+            } else {
+                applyLeases(t, leases, next + 1, then, ex);
+            }
+        });
+        t.lease(h[0]);
     }
 
     /** Continues once the server's passive address is known; must complete the exchange. */
@@ -304,7 +334,7 @@ final class DataNegotiation {
             }
         };
         s.forwardLocal(setup);
-        listen(t, local, s.serverLegTransparent(), server, t.serverListenerEvents(), port -> {
+        listen(t, local, s.serverLegTransparent(), null, server, t.serverListenerEvents(), port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())
                     : FtpCommand.of("EPRT", new ExtendedAddress(local, port).toEprtArgument());

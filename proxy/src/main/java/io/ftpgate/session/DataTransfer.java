@@ -68,6 +68,11 @@ final class DataTransfer {
         this.serverTarget = target;
     }
 
+    /** A firewall lease of this transfer: revoked on connect, deadline, failure or end. */
+    void lease(LeaseHandle lease) {
+        leases.add(lease);
+    }
+
     /** A listener for the client (PASV/EPSV) or the server (active server leg) is bound. */
     void listening(DataListener listener, LeaseHandle lease) {
         listeners.add(listener);

@@ -392,7 +392,8 @@ class TransparentModeIT {
     /**
      * announce = gateway: 227 names the gateway's own address and the data connection goes there; a
      * 229 names no address, so for EPSV the client still connects to the server's address (RFC 2428
-     * §3), which is diverted as with announce = server.
+     * §3), which is diverted as with announce = server. A client that ignores the 227 address (curl's
+     * default) connects to the server's address too, and is diverted likewise.
      */
     @Nested
     @Order(2)
@@ -415,6 +416,8 @@ class TransparentModeIT {
             return Stream.of(
                     Arguments.of(SERVER_V4, new Curl(), FtpMode.PASV, Op.RETR),
                     Arguments.of(SERVER_V4, new Lftp(), FtpMode.PASV, Op.STOR),
+                    Arguments.of(SERVER_V4, Curl.ignoringPasvAddress(), FtpMode.PASV, Op.RETR),
+                    Arguments.of(SERVER_V4, Curl.ignoringPasvAddress(), FtpMode.PASV, Op.STOR),
                     Arguments.of(SERVER_V4, new Curl(), FtpMode.EPSV, Op.RETR),
                     Arguments.of(SERVER_V6, new Curl(), FtpMode.EPSV, Op.RETR),
                     Arguments.of(SERVER_V6, new Lftp(), FtpMode.EPSV, Op.STOR),

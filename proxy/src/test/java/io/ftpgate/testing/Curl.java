@@ -7,14 +7,35 @@ import java.util.List;
 /**
  * curl as FTP client. Passive: {@code --ftp-pasv}, {@code --disable-epsv} for PASV; active:
  * {@code -P <own address>} sends EPRT, {@code --disable-eprt} forces PORT. The address in a 227
- * reply is used as announced ({@code --no-ftp-skip-pasv-ip}), so a wrong rewrite shows. The
- * control dialogue ({@code -v}) is on stderr.
+ * reply is used as announced ({@code --no-ftp-skip-pasv-ip}), so a wrong rewrite shows, unless
+ * the instance is {@link #ignoringPasvAddress()}: curl's own default, which connects to the control
+ * connection's address whatever the 227 says. The control dialogue ({@code -v}) is on stderr.
  */
 public final class Curl implements FtpClientTool {
 
+    private final boolean usePasvAddress;
+
+    public Curl() {
+        this(true);
+    }
+
+    private Curl(boolean usePasvAddress) {
+        this.usePasvAddress = usePasvAddress;
+    }
+
+    /** curl as installed: in PASV it ignores the 227 address ({@code --ftp-skip-pasv-ip}). */
+    public static Curl ignoringPasvAddress() {
+        return new Curl(false);
+    }
+
     @Override
     public String name() {
-        return "curl";
+        return usePasvAddress ? "curl" : "curl-skip-pasv-ip";
+    }
+
+    @Override
+    public String toString() {
+        return name();
     }
 
     @Override
@@ -86,10 +107,12 @@ public final class Curl implements FtpClientTool {
         };
     }
 
-    private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, List<String> what) {
+    private ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, List<String> what) {
         // -v: the control dialogue goes to stderr, so a test can read the 227/229 the client saw.
         List<String> argv = new ArrayList<>(List.of("curl", "-sS", "-v", "--max-time", "20", "--connect-timeout", "5"));
-        argv.addAll(modeArguments(endpoint, mode));
+        modeArguments(endpoint, mode).stream()
+                .map(a -> !usePasvAddress && a.equals("--no-ftp-skip-pasv-ip") ? "--ftp-skip-pasv-ip" : a)
+                .forEach(argv::add);
         argv.addAll(what);
         return topology.exec(topology.client, argv.toArray(String[]::new));
     }
