@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -72,6 +73,10 @@ public final class Gateway implements AutoCloseable {
         this.settings = settings;
         this.transport = Transport.detect();
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Two of ProcessorMetrics' meters break Prometheus' naming rules (promtool check metrics:
+        // process_cpu_time_ns_total, system_cpu_count); process_cpu_usage and system_cpu_usage stay.
+        meterRegistry.config().meterFilter(MeterFilter.deny(
+                id -> id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
         new JvmMemoryMetrics().bindTo(meterRegistry);
         new JvmGcMetrics().bindTo(meterRegistry);
         new JvmThreadMetrics().bindTo(meterRegistry);
