@@ -138,20 +138,54 @@ class SystemdDeploymentIT {
         assertThat(curl(url(listenEndpoints().get(0), UPSTREAM_FILE))).isEqualTo(UPSTREAM_TEXT);
     }
 
+    /**
+     * Stopped first: while the file is broken, the stop's ExecStopPost (which reads it) would fail
+     * too; that is said in README.md.
+     */
     @Test
     void aConfigurationErrorFailsTheUnitWithoutRestarting() throws IOException {
+        ok(machine.exec("systemctl", "stop", "ftpgate"));
         // A misspelt key, as an admin adapting the file might write it.
         Files.writeString(machine.root().resolve("etc/ftpgate/ftpgate.conf"), "ftpgate.control.max-sesions = 10\n",
                 StandardOpenOption.APPEND);
 
-        CommandRunner.Result restart = machine.exec("systemctl", "restart", "ftpgate");
+        CommandRunner.Result start = machine.exec("systemctl", "start", "ftpgate");
 
-        assertThat(restart.exitCode()).as("systemctl restart fails").isNotZero();
+        assertThat(start.exitCode()).as("systemctl start fails").isNotZero();
         // RestartPreventExitStatus=78: "failed", not "auto-restart" waiting for RestartSec.
         assertThat(properties("ActiveState", "SubState", "ExecMainStatus", "NRestarts"))
                 .containsEntry("ActiveState", "failed").containsEntry("SubState", "failed")
                 .containsEntry("ExecMainStatus", "78").containsEntry("NRestarts", "0");
         assertThat(journal()).contains("configuration error: /etc/ftpgate/ftpgate.conf", "max-sesions");
+        assertNoFtpgateFirewallObjects();
+    }
+
+    /**
+     * On a gateway whose iptables is iptables-legacy, the unit alone cannot start (no CAP_NET_RAW, no
+     * access to the lock); with the drop-in installed as its own comment says, it can.
+     */
+    @Test
+    void theIptablesLegacyDropInMakesItWorkWithIptablesLegacy() {
+        RootTools.requireRootAndTools("iptables-legacy", "ip6tables-legacy", "update-alternatives");
+        ok(machine.exec("systemctl", "stop", "ftpgate"));
+        for (String binary : List.of("iptables", "ip6tables")) {
+            ok(machine.exec("update-alternatives", "--set", binary, "/usr/sbin/" + binary + "-legacy"));
+        }
+        assertThat(machine.exec("systemctl", "start", "ftpgate").exitCode()).as("start without the drop-in").isNotZero();
+        assertThat(journal()).contains("can't open lock file /run/xtables.lock: Permission denied");
+
+        ok(machine.exec("sh", "-e", "-x", "-c", "cd " + RELEASE + "\n"
+                + "install -D -m 0644 systemd/iptables-legacy.conf /etc/systemd/system/ftpgate.service.d/iptables-legacy.conf\n"
+                + "systemctl daemon-reload && systemctl restart ftpgate\n"));
+
+        assertThat(property("ActiveState")).isEqualTo("active");
+        for (String iptables : List.of("iptables-legacy", "ip6tables-legacy")) {
+            assertThat(ok(machine.exec(iptables, "-w", "5", "-S")).stdout()).as(iptables)
+                    .contains("-N FTPGATE-IN", "-A INPUT -j FTPGATE-IN");
+        }
+        assertThat(curl(url(listenEndpoints().get(0), UPSTREAM_FILE))).isEqualTo(UPSTREAM_TEXT);
+        ok(machine.exec("systemctl", "stop", "ftpgate"));
+        assertThat(property("Result")).isEqualTo("success");
         assertNoFtpgateFirewallObjects();
     }
 
