@@ -42,7 +42,7 @@ import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
  * the commands of the README's fenced block run there, in order, unchanged (all but the build, which
  * Maven has done: the jar is {@code -Dftpgate.jar}). The example settings file is used as it is.
  * Then what the README says about running it: {@code systemctl reload}, {@code stop}, a crash, a
- * configuration error. On failure the machine's journal of the unit is attached.
+ * configuration error, the iptables-legacy drop-in. On failure the unit's status and journal are attached.
  */
 @Tag("netns")
 class SystemdDeploymentIT {
