@@ -78,6 +78,15 @@ public final class Main {
             }
         } catch (ConfigError e) {
             err.println("ftpgate: configuration error: " + e.getMessage());
+            if (o.cleanupFirewall) {
+                // ExecStopPost after a crash must not leave rules behind because the file broke meanwhile.
+                err.println("ftpgate: removing the firewall objects named by the built-in defaults instead");
+                try {
+                    return cleanupFirewall(SettingsLoader.load(Optional.empty(), ConfigFactory.empty()), out, err);
+                } catch (ConfigError defaults) {
+                    throw new IllegalStateException("the built-in settings are invalid", defaults);
+                }
+            }
             return EXIT_CONFIG;
         }
         if (o.checkConfig) {
@@ -108,15 +117,16 @@ public final class Main {
                 reload(gateway, o, log);
                 systemd.ifPresent(n -> n.ready(gateway.statusLine()));
             });
-            // READY=1 only now: every listener and the metrics endpoint are bound.
-            systemd.ifPresent(n -> n.ready(gateway.statusLine()));
-            ScheduledExecutorService watchdog = startWatchdog(systemd, gateway, log);
             // SIGTERM/SIGINT end the process normally (exit 0) after the drain; the hook covers any
-            // other way the JVM may go down. close() is idempotent.
+            // other way the JVM may go down. close() is idempotent. Both before READY=1: systemd may
+            // send SIGTERM as soon as it has READY, and the JVM's default handler would skip the drain.
             CountDownLatch stop = new CountDownLatch(1);
             onSignal("TERM", stop::countDown);
             onSignal("INT", stop::countDown);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(running, log), "ftpgate-shutdown"));
+            ScheduledExecutorService watchdog = startWatchdog(systemd, gateway, log);
+            // READY=1 only now: every listener and the metrics endpoint are bound.
+            systemd.ifPresent(n -> n.ready(gateway.statusLine()));
             stop.await();
             systemd.ifPresent(n -> {
                 n.stopping();
