@@ -387,8 +387,9 @@ public final class IptablesFirewall implements Firewall {
             for (String line : table) {
                 if (line.equals(chainLine)) {
                     exists = true;
-                } else if (line.startsWith(rulePrefix) && !TproxyRules.isInterceptLine(line)) {
-                    // Interception's accept rules are not leases: intercept() owns them.
+                } else if (line.startsWith(rulePrefix) && !TproxyRules.isInterceptLine(line)
+                        && !IpsetRules.isSetRule(line)) {
+                    // Interception's accept rules and the ipset backend's static rules are not leases.
                     ruleCount++;
                 } else if (line.equals(jumpLine)) {
                     jumpCount++;
