@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A batch not acknowledged within the timeout fails, and the process is killed (its state is
  * unknown); a process that died is replaced at the next batch, with a log line. Called from one
- * thread at a time (the firewall thread).
+ * thread at a time (the firewall thread). Not final so that tests can record batches instead.
  */
-final class IpsetChannel implements AutoCloseable {
+class IpsetChannel implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IpsetChannel.class);
     // Only kills overdue processes; a daemon thread, so it never keeps the JVM alive.
