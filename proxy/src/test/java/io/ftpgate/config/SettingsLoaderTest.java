@@ -126,6 +126,6 @@ class SettingsLoaderTest {
         Path example = Path.of("../config/ftpgate.conf");
         Settings s = SettingsLoader.load(Optional.of(example), ConfigFactory.empty());
         assertThat(s.listeners()).hasSize(1);
-        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPTABLES);
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPSET);
     }
 }
