@@ -167,8 +167,8 @@ public final class Main {
 
     /** Removes ftpgate's firewall objects (after a crash, or from a unit's ExecStopPost). */
     static int cleanupFirewall(Settings settings, PrintStream out, PrintStream err) {
-        // Backend none: what a crashed run left can only be iptables objects. The ipset backend
-        // removes its chains the same way, then its sets.
+        // Backends none and iptables: remove ftpgate's chains, jumps and interception (whatever a
+        // crashed run left lives there). Backend ipset: the same, then ftpgate's sets.
         Settings.Firewall f = settings.firewall();
         Settings.Backend backend = f.backend() == Settings.Backend.IPSET ? Settings.Backend.IPSET : Settings.Backend.IPTABLES;
         var firewall = Gateway.firewallFor(new Settings.Firewall(backend, f.chainPrefix(),

@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +50,8 @@ class IpsetChannel implements AutoCloseable {
     private OutputStream stdin;
     private BufferedReader stderr;
     private int sequence;
+    /** Why the last process was given up, for the log line when the next one starts; null if none was. */
+    private String lost;
 
     /**
      * @param argv the command line of the conversation, e.g. {@code [ipset, -exist, -]}
@@ -76,7 +79,12 @@ class IpsetChannel implements AutoCloseable {
         }
         text.append(rules.sentinel(batch)).append('\n');
         Process current = process;
-        ScheduledFuture<?> kill = WATCHDOG.schedule(current::destroyForcibly, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        // Set before the kill, so that the EOF the kill causes is never taken for a crash.
+        AtomicBoolean overdue = new AtomicBoolean();
+        ScheduledFuture<?> kill = WATCHDOG.schedule(() -> {
+            overdue.set(true);
+            current.destroyForcibly();
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         List<String> errors = new ArrayList<>();
         try {
             stdin.write(text.toString().getBytes(StandardCharsets.US_ASCII));
@@ -84,7 +92,7 @@ class IpsetChannel implements AutoCloseable {
             while (true) {
                 String line = stderr.readLine();
                 if (line == null) {
-                    throw ended(lines, errors, kill.isDone());
+                    throw ended(lines, errors, overdue.get());
                 }
                 int acknowledged = IpsetRules.acknowledged(line);
                 if (acknowledged == batch) {
@@ -98,7 +106,7 @@ class IpsetChannel implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw ended(lines, errors, kill.isDone());
+            throw ended(lines, errors, overdue.get());
         } finally {
             kill.cancel(false);
         }
@@ -132,7 +140,11 @@ class IpsetChannel implements AutoCloseable {
             return;
         }
         if (process != null) {
-            LOG.warn("ipset channel: the process ended ({}); starting a new one", describeExit(process));
+            lost = describeExit(process);
+        }
+        if (lost != null) {
+            LOG.warn("ipset channel: the process ended ({}); starting a new one", lost);
+            lost = null;
         }
         try {
             process = runner.startConversation(argv);
@@ -145,20 +157,25 @@ class IpsetChannel implements AutoCloseable {
         LOG.debug("ipset channel: started {} (pid {})", IptablesRules.commandLine(argv), process.pid());
     }
 
+    /** Gives the process up (the next batch starts a new one) and says why the batch failed. */
     private FirewallException ended(List<String> lines, List<String> errors, boolean killed) {
         Process dead = process;
-        String said = errors.isEmpty() ? "" : ": " + String.join("; ", errors);
-        if (killed) {
-            LOG.warn("ipset channel: no acknowledgement within {} ms; the process was killed", timeout.toMillis());
-            return new FirewallException("ipset did not acknowledge " + String.join("; ", lines) + " within "
-                    + timeout.toMillis() + " ms" + said);
-        }
+        process = null;
+        dead.destroyForcibly();
         try {
             dead.waitFor(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return new FirewallException("ipset ended (" + describeExit(dead) + ") before acknowledging "
+        String said = errors.isEmpty() ? "" : ": " + String.join("; ", errors);
+        if (killed) {
+            lost = "killed: no acknowledgement within " + timeout.toMillis() + " ms";
+            LOG.warn("ipset channel: no acknowledgement within {} ms; the process was killed", timeout.toMillis());
+            return new FirewallException("ipset did not acknowledge " + String.join("; ", lines) + " within "
+                    + timeout.toMillis() + " ms" + said);
+        }
+        lost = describeExit(dead);
+        return new FirewallException("ipset ended (" + lost + ") before acknowledging "
                 + String.join("; ", lines) + said);
     }
 

@@ -8,19 +8,19 @@ import io.ftpgate.firewall.DataLease.Direction;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import io.ftpgate.testing.RootTools;
-import java.io.BufferedReader;
+
 import java.io.IOException;
-import java.io.InputStreamReader;
+
 import java.net.InetAddress;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+
+
+
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
+
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -47,43 +47,25 @@ class IpsetFirewallIT {
     private static final String OTHER_GATEWAY_V6 = "2001:db8:1::9";
     private static final String CLIENT_V6 = "2001:db8:1::2";
     private static final String THIRD_V6 = "2001:db8:1::3";
-    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration TIMEOUT = VethNamespaces.TIMEOUT;
     private static final Duration LIFETIME = Duration.ofSeconds(60);
 
-    private final CommandRunner runner = new CommandRunner();
     private final IptablesRules chains = new IptablesRules("FTPGATE");
     private final IpsetRules sets = new IpsetRules(chains);
-    private final List<Process> processes = new ArrayList<>();
     private final List<IpsetFirewall> firewalls = new ArrayList<>();
+    private VethNamespaces namespaces;
     private String gateway;
-    private String client;
 
     @BeforeEach
     void createNamespaces() throws Exception {
         RootTools.requireRootAndTools("ip", "ipset", "iptables", "ip6tables", "iptables-save", "ip6tables-save");
-        String suffix = ProcessHandle.current().pid() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
-        gateway = "ftpgate-ipset-gw-" + suffix;
-        run("ip", "netns", "add", gateway);
-        client = "ftpgate-ipset-cl-" + suffix;
-        run("ip", "netns", "add", client);
-        run("ip", "-n", gateway, "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", client);
-        String[][] sides = {
-                {gateway, "v0", GATEWAY_V4, OTHER_GATEWAY_V4, GATEWAY_V6, OTHER_GATEWAY_V6},
-                {client, "v1", CLIENT_V4, THIRD_V4, CLIENT_V6, THIRD_V6}};
-        for (String[] side : sides) {
-            run("ip", "-n", side[0], "link", "set", "lo", "up");
-            for (String v4 : new String[] {side[2], side[3]}) {
-                run("ip", "-n", side[0], "addr", "add", v4 + "/24", "dev", side[1]);
-            }
-            for (String v6 : new String[] {side[4], side[5]}) {
-                run("ip", "-n", side[0], "-6", "addr", "add", v6 + "/64", "dev", side[1], "nodad");
-            }
-            run("ip", "-n", side[0], "link", "set", side[1], "up");
-        }
+        namespaces = VethNamespaces.create("ipset", List.of(GATEWAY_V4, OTHER_GATEWAY_V4, GATEWAY_V6, OTHER_GATEWAY_V6),
+                List.of(CLIENT_V4, THIRD_V4, CLIENT_V6, THIRD_V6));
+        gateway = namespaces.gateway;
     }
 
     @AfterEach
-    void deleteNamespaces() throws Exception {
+    void deleteNamespaces() {
         for (IpsetFirewall firewall : firewalls) {
             try {
                 firewall.stop();
@@ -91,14 +73,8 @@ class IpsetFirewallIT {
                 // the namespace goes anyway; this only ends the ipset process
             }
         }
-        for (Process process : processes) {
-            process.destroyForcibly();
-            process.waitFor(5, TimeUnit.SECONDS);
-        }
-        for (String ns : Arrays.asList(gateway, client)) {
-            if (ns != null) {
-                runner.run(List.of("ip", "netns", "del", ns), TIMEOUT);
-            }
+        if (namespaces != null) {
+            namespaces.close();
         }
     }
 
@@ -140,8 +116,8 @@ class IpsetFirewallIT {
         run(in(gateway, binary, List.of("-w", "5", "-P", "INPUT", "DROP")));
         IpsetFirewall firewall = firewall(flavour, false, LIFETIME);
         firewall.start();
-        listen(gateway, 40001);
-        listen(gateway, 40002);
+        namespaces.listen(40001);
+        namespaces.listen(40002);
         DataLease lease = new DataLease(21, Direction.INBOUND, ip(peer), ip(gatewayAddress), 40001);
 
         assertThat(connect(gatewayAddress, 40001, peer)).as("before apply").isFalse();
@@ -165,7 +141,7 @@ class IpsetFirewallIT {
         run(in(gateway, "iptables", List.of("-w", "5", "-P", "INPUT", "DROP")));
         IpsetFirewall firewall = firewall("iptables", false, Duration.ofSeconds(2));
         firewall.start();
-        listen(gateway, 40001);
+        namespaces.listen(40001);
         firewall.apply(new DataLease(22, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001));
         assertThat(connect(GATEWAY_V4, 40001, CLIENT_V4)).as("while the entry lives").isTrue();
 
@@ -234,7 +210,7 @@ class IpsetFirewallIT {
             revoke[i] = System.nanoTime() - t1;
         }
         System.out.printf("ipset in a netns, median of %d: apply %.3f ms, revoke %.3f ms%n", rounds,
-                median(apply), median(revoke));
+                VethNamespaces.medianMillis(apply), VethNamespaces.medianMillis(revoke));
     }
 
     // --- helpers ---
@@ -258,13 +234,11 @@ class IpsetFirewallIT {
     }
 
     private static List<String> binaries(String flavour) {
-        return List.of(flavour, flavour.replace("iptables", "ip6tables"));
+        return VethNamespaces.binaries(flavour);
     }
 
     private static void requireFlavour(String flavour) {
-        List<String> tools = new ArrayList<>(binaries(flavour));
-        tools.add(flavour + "-save");
-        RootTools.requireRootAndTools(tools.toArray(String[]::new));
+        VethNamespaces.requireFlavour(flavour);
     }
 
     private List<String> setNames() throws IOException {
@@ -283,49 +257,16 @@ class IpsetFirewallIT {
     }
 
     private static List<String> in(String ns, String binary, List<String> args) {
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, binary));
-        argv.addAll(args);
-        return argv;
-    }
-
-    private CommandRunner.Result run(String... argv) throws IOException {
-        return run(List.of(argv));
+        return VethNamespaces.in(ns, binary, args);
     }
 
     private CommandRunner.Result run(List<String> argv) throws IOException {
-        CommandRunner.Result result = runner.run(argv, TIMEOUT);
-        assertThat(result.ok()).as("%s: %s", IptablesRules.commandLine(argv), result.failure()).isTrue();
-        return result;
-    }
-
-    private void listen(String ns, int port) throws Exception {
-        Process listener = new ProcessBuilder(java(ns, "listen", Integer.toString(port)))
-                .redirectErrorStream(true).start();
-        processes.add(listener);
-        BufferedReader out = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("listener in %s", ns).isEqualTo("listening");
+        return namespaces.run(argv);
     }
 
     /** Whether the client namespace, from {@code from}, completes a handshake with the gateway's {@code host:port}. */
     private boolean connect(String host, int port, String from) throws Exception {
-        CommandRunner.Result result = runner.run(java(client, "connect", host, Integer.toString(port), "1500", from), TIMEOUT);
-        assertThat(result.exitCode()).as(result.stdout() + result.stderr()).isIn(0, 1);
-        return result.exitCode() == 0;
-    }
-
-    private static List<String> java(String ns, String... args) throws URISyntaxException {
-        String classes = Path.of(TcpProbeMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns,
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes, TcpProbeMain.class.getName()));
-        argv.addAll(List.of(args));
-        return argv;
-    }
-
-    private static double median(long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2] / 1_000_000.0;
+        return namespaces.connect(host, port, from);
     }
 
     private static InetAddress ip(String literal) throws IOException {
