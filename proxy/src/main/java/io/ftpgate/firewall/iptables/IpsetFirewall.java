@@ -5,7 +5,6 @@ import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,14 +41,11 @@ public final class IpsetFirewall implements Firewall {
     private final IptablesRules chains;
     private final IpsetRules rules;
     private final IpsetChannel channel;
-    private final List<String> commandPrefix;
     private final String iptables;
     private final String ip6tables;
     private final String ipset;
-    private final Duration commandTimeout;
     private final boolean guardOutput;
     private final long entrySeconds;
-    private final CommandRunner runner;
     private Interception spec;
 
     /**
@@ -71,19 +67,16 @@ public final class IpsetFirewall implements Firewall {
                 guardOutput, runner);
         this.chains = new IptablesRules(chainPrefix);
         this.rules = new IpsetRules(chains);
-        this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
         this.ipset = Objects.requireNonNull(ipset, "ipset");
-        this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
         this.guardOutput = guardOutput;
         if (entryLifetime.isNegative() || entryLifetime.isZero()) {
             throw new IllegalArgumentException("entry lifetime must be positive, not " + entryLifetime);
         }
         this.entrySeconds = (entryLifetime.toMillis() + 999) / 1000;
-        this.runner = Objects.requireNonNull(runner, "runner");
         this.channel = channel != null ? channel
-                : new IpsetChannel(argv(ipset, List.of("-exist", "-")), rules, commandTimeout, runner);
+                : new IpsetChannel(tables.argv(ipset, List.of("-exist", "-")), rules, commandTimeout, runner);
     }
 
     @Override
@@ -136,8 +129,8 @@ public final class IpsetFirewall implements Firewall {
     @Override
     public List<String> describeIntercept(Interception wanted) {
         List<String> lines = new ArrayList<>(tables.describeIntercept(wanted));
-        lines.add(IptablesRules.commandLine(argv(iptables, rules.appendDivertRule(false, wanted.mark()))));
-        lines.add(IptablesRules.commandLine(argv(ip6tables, rules.appendDivertRule(true, wanted.mark()))));
+        lines.add(IptablesRules.commandLine(tables.argv(iptables, rules.appendDivertRule(false, wanted.mark()))));
+        lines.add(IptablesRules.commandLine(tables.argv(ip6tables, rules.appendDivertRule(true, wanted.mark()))));
         return lines;
     }
 
@@ -272,13 +265,6 @@ public final class IpsetFirewall implements Firewall {
         return ipv6 ? ip6tables : iptables;
     }
 
-    private List<String> argv(String binary, List<String> args) {
-        List<String> argv = new ArrayList<>(commandPrefix);
-        argv.add(binary);
-        argv.addAll(args);
-        return argv;
-    }
-
     private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {
         CommandRunner.Result result = run(binary, args);
         if (!result.ok()) {
@@ -289,14 +275,6 @@ public final class IpsetFirewall implements Firewall {
     }
 
     private CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
-        List<String> argv = argv(binary, args);
-        try {
-            CommandRunner.Result result = runner.run(argv, commandTimeout);
-            LOG.debug("{} ({} ms, {})", IptablesRules.commandLine(argv), result.elapsed().toMillis(),
-                    result.ok() ? "ok" : result.failure());
-            return result;
-        } catch (IOException e) {
-            throw new FirewallException("cannot run " + IptablesRules.commandLine(argv) + ": " + e.getMessage(), e);
-        }
+        return tables.run(binary, args);
     }
 }
