@@ -7,6 +7,7 @@ import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.firewall.NoFirewall;
+import io.ftpgate.firewall.iptables.IpsetFirewall;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.MetricsEndpoint;
@@ -37,6 +38,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -138,7 +140,7 @@ public final class Gateway implements AutoCloseable {
 
     /** Starts a gateway; on failure nothing is left bound and the firewall objects are removed. */
     public static Gateway start(Settings settings) throws IOException, FirewallException, InterruptedException {
-        return new Gateway(settings, firewallFor(settings.firewall()));
+        return new Gateway(settings, firewallFor(settings));
     }
 
     /** Starts a gateway with the given firewall backend instead of the configured one (tests). */
@@ -146,11 +148,21 @@ public final class Gateway implements AutoCloseable {
         return new Gateway(settings, firewall);
     }
 
-    static Firewall firewallFor(Settings.Firewall f) {
+    static Firewall firewallFor(Settings settings) {
+        return firewallFor(settings.firewall(), settings.data().connectTimeout());
+    }
+
+    /**
+     * @param dataConnectTimeout how long a lease waits for its connection; an ipset entry lives
+     *     that long and {@link IpsetFirewall#ENTRY_MARGIN} more
+     */
+    static Firewall firewallFor(Settings.Firewall f, Duration dataConnectTimeout) {
         return switch (f.backend()) {
             case NONE -> new NoFirewall();
             case IPTABLES -> new IptablesFirewall(f.chainPrefix(), f.commandPrefix(), f.iptables(), f.ip6tables(),
                     f.commandTimeout(), f.guardOutput());
+            case IPSET -> new IpsetFirewall(f.chainPrefix(), f.commandPrefix(), f.iptables(), f.ip6tables(), f.ipset(),
+                    "ip", f.commandTimeout(), f.guardOutput(), dataConnectTimeout.plus(IpsetFirewall.ENTRY_MARGIN));
         };
     }
 

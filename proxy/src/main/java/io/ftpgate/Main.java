@@ -33,14 +33,14 @@ public final class Main {
 
               --config FILE          settings file (HOCON); defaults: reference.conf in the jar
               --check-config         read and check the settings, print them, exit (0 or 78)
-              --cleanup-firewall     remove every firewall rule, chain and jump ftpgate made, exit
+              --cleanup-firewall     remove every firewall rule, chain, jump and set ftpgate made, exit
               --print-firewall       print the interception rules and routes a transparent listener
                                      needs (for admins who install them themselves), exit
               --demo                 start an embedded FTP server and a gateway in front of it
                                      on 127.0.0.1:2121, firewall 'none'; try: curl ftp://127.0.0.1:2121/
               --listen ADDR:PORT     a listener address (repeatable; IPv6 as [ADDR]:PORT)
               --upstream HOST:PORT   the FTP server for the --listen addresses
-              --firewall BACKEND     iptables | none
+              --firewall BACKEND     iptables | ipset | none
               --version              print the version
               --help                 this text
 
@@ -97,7 +97,7 @@ public final class Main {
             return cleanupFirewall(settings, out, err);
         }
         if (o.printFirewall) {
-            var firewall = Gateway.firewallFor(settings.firewall());
+            var firewall = Gateway.firewallFor(settings);
             Gateway.interception(settings).ifPresentOrElse(
                     spec -> firewall.describeIntercept(spec).forEach(out::println),
                     () -> out.println("# no transparent listener: nothing to intercept"));
@@ -137,7 +137,7 @@ public final class Main {
             systemd.ifPresent(SystemdNotify::close);
             return EXIT_OK;
         } catch (FirewallException e) {
-            log.error("cannot set up the firewall: {} (the iptables backend needs root or CAP_NET_ADMIN)", e.getMessage());
+            log.error("cannot set up the firewall: {} (the iptables and ipset backends need root or CAP_NET_ADMIN)", e.getMessage());
             return EXIT_FAILED;
         } catch (IOException e) {
             log.error("cannot start: {}", e.getMessage());
@@ -177,10 +177,13 @@ public final class Main {
 
     /** Removes ftpgate's firewall objects (after a crash, or from a unit's ExecStopPost). */
     static int cleanupFirewall(Settings settings, PrintStream out, PrintStream err) {
-        // Whatever backend is configured now: what a crashed run left is iptables objects.
+        // Backends none and iptables: remove ftpgate's chains, jumps and interception (whatever a
+        // crashed run left lives there). Backend ipset: the same, then ftpgate's sets.
         Settings.Firewall f = settings.firewall();
-        var firewall = Gateway.firewallFor(new Settings.Firewall(Settings.Backend.IPTABLES, f.chainPrefix(),
-                f.guardOutput(), f.iptables(), f.ip6tables(), f.commandPrefix(), f.commandTimeout()));
+        Settings.Backend backend = f.backend() == Settings.Backend.IPSET ? Settings.Backend.IPSET : Settings.Backend.IPTABLES;
+        var firewall = Gateway.firewallFor(new Settings.Firewall(backend, f.chainPrefix(),
+                f.guardOutput(), f.iptables(), f.ip6tables(), f.ipset(), f.commandPrefix(), f.commandTimeout()),
+                settings.data().connectTimeout());
         try {
             firewall.stop();
             out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate (chain prefix "

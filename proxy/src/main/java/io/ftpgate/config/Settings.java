@@ -90,7 +90,7 @@ public record Settings(
             int writeBufferLow,
             int writeBufferHigh) {}
 
-    public enum Backend { IPTABLES, NONE }
+    public enum Backend { IPTABLES, IPSET, NONE }
 
     public record Firewall(
             Backend backend,
@@ -98,6 +98,7 @@ public record Settings(
             boolean guardOutput,
             String iptables,
             String ip6tables,
+            String ipset,
             List<String> commandPrefix,
             Duration commandTimeout) {
         public Firewall {

@@ -237,7 +237,7 @@ public final class SettingsLoader {
         try {
             b = Settings.Backend.valueOf(backend);
         } catch (IllegalArgumentException e) {
-            throw error(c, "firewall.backend", "must be one of: iptables, none");
+            throw error(c, "firewall.backend", "must be one of: iptables, ipset, none");
         }
         String prefix = c.getString("firewall.chain-prefix");
         if (!prefix.matches("[A-Za-z][A-Za-z0-9_-]{0,20}")) {
@@ -249,6 +249,7 @@ public final class SettingsLoader {
                 get(c, "firewall.guard-output", c::getBoolean),
                 nonEmpty(c, "firewall.iptables"),
                 nonEmpty(c, "firewall.ip6tables"),
+                nonEmpty(c, "firewall.ipset"),
                 c.getStringList("firewall.command-prefix"),
                 positive(c, "firewall.command-timeout"));
     }

@@ -33,19 +33,24 @@ import io.ftpgate.testing.VsftpdServer;
  *   iptables -A FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
  *   iptables -A FORWARD -i to-cli -p tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT</pre>
  *   <li>{@code ftpgate}: the gateway routes nothing, INPUT policy DROP, ftpgate (the shaded jar,
- *       explicit listener, iptables backend) relays.
+ *       explicit listener, iptables backend) relays;
+ *   <li>{@code ftpgate-ipset}: the same with {@code firewall.backend = ipset}.
  * </ul>
  * A setup that cannot be built here (e.g. no FTP helper in this kernel) is kept with the reason.
  */
 final class BenchSetup implements AutoCloseable {
 
     enum Kind {
-        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate");
+        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_IPSET("ftpgate-ipset");
 
         final String label;
 
         Kind(String label) {
             this.label = label;
+        }
+
+        boolean isFtpgate() {
+            return this == FTPGATE || this == FTPGATE_IPSET;
         }
     }
 
@@ -74,13 +79,13 @@ final class BenchSetup implements AutoCloseable {
         this.topology = topology;
         this.server = server;
         this.daemon = daemon;
-        this.endpoint = kind == Kind.FTPGATE ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
+        this.endpoint = kind.isFtpgate() ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
         this.unavailable = unavailable;
     }
 
     /** Builds the setup with a {@code retrBytes} file to download; nothing is left behind on failure. */
     static BenchSetup start(Kind kind, BenchOptions options) {
-        Topology topology = Topology.create(kind == Kind.FTPGATE ? Topology.Kind.GATEWAY : Topology.Kind.ROUTER);
+        Topology topology = Topology.create(kind.isFtpgate() ? Topology.Kind.GATEWAY : Topology.Kind.ROUTER);
         try {
             // Session-rate runs open tens of thousands of connections; reuse TIME_WAIT ports for new ones.
             topology.exec(topology.client, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
@@ -97,7 +102,8 @@ final class BenchSetup implements AutoCloseable {
             switch (kind) {
                 case DIRECT -> { }
                 case CONNTRACK_HELPER -> unavailable = installHelper(topology);
-                case FTPGATE -> daemon = startFtpGate(topology, options);
+                case FTPGATE -> daemon = startFtpGate(topology, options, "iptables");
+                case FTPGATE_IPSET -> daemon = startFtpGate(topology, options, "ipset");
             }
             BenchSetup setup = new BenchSetup(kind, topology, server, daemon, unavailable);
             if (unavailable == null) {
@@ -139,10 +145,11 @@ final class BenchSetup implements AutoCloseable {
      * idle sessions, and a listener in front of {@link IdleFtpServer}. The JVM raises its open-files
      * limit to the hard limit by itself; {@link #maxIdleSessions()} says how far that goes.
      */
-    private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options) {
+    private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options, String backend) {
         topology.exec(topology.gateway, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(IDLE_LISTENER.port()),
                 "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
         String config = String.join("\n",
+                "  firewall.backend = " + backend,
                 "  control.max-sessions = " + (options.idleSessions() + 1_000),
                 "  listeners.idle { listen = [\"" + IDLE_LISTENER.authority() + "\"], upstream = \""
                         + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }");
@@ -223,23 +230,29 @@ final class BenchSetup implements AutoCloseable {
                 errors, firstError);
     }
 
-    /** Lease open+close rate of the iptables backend at one level of live leases. */
-    record LeaseFigures(int live, double perSecond, double applyP50Millis, double revokeP50Millis) {
+    /** Lease open+close rate of one backend at one level of live leases. */
+    record LeaseFigures(String backend, int live, int ops, double perSecond, double applyP50Millis, double applyP99Millis,
+                        double revokeP50Millis, double revokeP99Millis) {
     }
 
     private static final Pattern LEASE_RESULT = Pattern.compile(
-            "RESULT live=(\\d+) ops=\\d+ per_second=([\\d.]+) apply_p50_ms=([\\d.]+) revoke_p50_ms=([\\d.]+)");
+            "RESULT backend=(\\S+) live=(\\d+) ops=(\\d+) per_second=([\\d.]+) apply_p50_ms=([\\d.]+)"
+                    + " apply_p99_ms=([\\d.]+) revoke_p50_ms=([\\d.]+) revoke_p99_ms=([\\d.]+)");
 
-    /** Runs {@link LeaseChurn} in the gateway namespace (next to ftpgate's own chains, which it leaves alone). */
-    List<LeaseFigures> leaseChurn(List<Integer> levels, int ops) {
+    /**
+     * Runs {@link LeaseChurn} for {@code backend} ({@code iptables} or {@code ipset}) in the gateway
+     * namespace (next to ftpgate's own chains and sets, which it leaves alone).
+     */
+    List<LeaseFigures> leaseChurn(String backend, List<Integer> levels, int ops) {
         String joined = String.join(",", levels.stream().map(String::valueOf).toList());
         ExecResult result = topology.exec(topology.gateway, Duration.ofMinutes(5), Topology.JAVA, "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), LeaseChurn.class.getName(), joined, String.valueOf(ops));
+                "-cp", System.getProperty("java.class.path"), LeaseChurn.class.getName(), backend, joined, String.valueOf(ops));
         List<LeaseFigures> figures = new ArrayList<>();
         Matcher m = LEASE_RESULT.matcher(result.stdout());
         while (m.find()) {
-            figures.add(new LeaseFigures(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)),
-                    Double.parseDouble(m.group(3)), Double.parseDouble(m.group(4))));
+            figures.add(new LeaseFigures(m.group(1), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)),
+                    Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)), Double.parseDouble(m.group(6)),
+                    Double.parseDouble(m.group(7)), Double.parseDouble(m.group(8))));
         }
         if (!result.ok() || figures.size() != levels.size()) {
             throw new BenchFailure(result.describe());

@@ -15,7 +15,7 @@ import java.util.Locale;
 import io.ftpgate.testing.FtpMode;
 
 /**
- * The benchmark: {@code direct}, {@code conntrack-helper} and {@code ftpgate} (see {@link
+ * The benchmark: {@code direct}, {@code conntrack-helper}, {@code ftpgate} and {@code ftpgate-ipset} (see {@link
  * BenchSetup}) built side by side and measured in interleaved rounds — RETR and STOR in PASV, EPSV
  * and PORT with curl, complete sessions per second with one and with sixteen clients ({@link
  * SessionLoad}) — then ftpgate's memory with idle sessions ({@link IdleSessionMemory}). Prints the
@@ -27,6 +27,9 @@ import io.ftpgate.testing.FtpMode;
  * {@code mvn -B -Pbench verify} (see the README, section Benchmarks).
  */
 public final class Benchmark {
+
+    /** The ipset backend is measured with this many times more leases per level: it is that much faster. */
+    static final int IPSET_OPS_FACTOR = 40;
 
     private Benchmark() {
     }
@@ -94,7 +97,10 @@ public final class Benchmark {
                 ftpgate.daemon.assertAlive();
                 log("lease open+close rate with " + options.liveLeases() + " live leases");
                 try {
-                    leases = ftpgate.leaseChurn(options.liveLeases(), options.leaseOps());
+                    List<BenchSetup.LeaseFigures> all = new ArrayList<>(
+                            ftpgate.leaseChurn("iptables", options.liveLeases(), options.leaseOps()));
+                    all.addAll(ftpgate.leaseChurn("ipset", options.liveLeases(), options.leaseOps() * IPSET_OPS_FACTOR));
+                    leases = all;
                 } catch (RuntimeException e) {
                     leaseFailure = e.getMessage();
                 }
@@ -180,7 +186,8 @@ public final class Benchmark {
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
-                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`\n");
+                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`, `ftpgate-ipset` the same with"
+                + " the ipset backend\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
         out.append(table.markdown());
@@ -200,15 +207,18 @@ public final class Benchmark {
 
     private static String leaseReport(BenchOptions options, List<BenchSetup.LeaseFigures> leases, String failure) {
         StringBuilder out = new StringBuilder();
-        out.append("\nLease open+close rate of the iptables backend (`IptablesFirewall` in the gateway namespace, ")
-                .append(options.leaseOps()).append(" leases applied and revoked one after the other at each level):\n\n");
+        out.append("\nLease open+close rate of the firewall backends (`IptablesFirewall`, `IpsetFirewall` in the gateway")
+                .append(" namespace, chains and sets of their own filled to each level, then ")
+                .append(options.leaseOps()).append(" (iptables) or ").append(options.leaseOps() * IPSET_OPS_FACTOR)
+                .append(" (ipset) leases applied and revoked one after the other at each level):\n\n");
         if (failure != null) {
             return out.append("- not measured: ").append(failure.strip().replaceAll("\\s+", " ")).append('\n').toString();
         }
-        out.append("| live leases | open+close per s | apply p50 ms | revoke p50 ms |\n|---:|---:|---:|---:|\n");
+        out.append("| backend | live leases | open+close per s | apply p50 ms | apply p99 ms | revoke p50 ms | revoke p99 ms |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (BenchSetup.LeaseFigures f : leases) {
-            out.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f |%n", f.live(), f.perSecond(),
-                    f.applyP50Millis(), f.revokeP50Millis()));
+            out.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.3f | %.3f | %.3f | %.3f |%n", f.backend(), f.live(),
+                    f.perSecond(), f.applyP50Millis(), f.applyP99Millis(), f.revokeP50Millis(), f.revokeP99Millis()));
         }
         return out.toString();
     }

@@ -13,19 +13,24 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.Firewall;
+import io.ftpgate.firewall.iptables.IpsetFirewall;
+import io.ftpgate.firewall.iptables.IpsetRules;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
 import io.ftpgate.firewall.iptables.IptablesRules;
 
 /**
- * Lease open+close rate of the iptables backend, run as its own JVM in the gateway namespace:
- * {@link IptablesFirewall} with chains of its own ({@code BENCH-IN}), filled to each level of live
- * leases (in bulk with {@code iptables-restore --noflush}, in ftpgate's exact rule format), then
- * {@code ops} leases applied and revoked one after the other, as ftpgate's single lease thread
- * does. Prints one line per level:
- * {@code RESULT live=N ops=M per_second=R apply_p50_ms=A revoke_p50_ms=B}. Removes its chains at
- * the end.
+ * Lease open+close rate of one firewall backend, run as its own JVM in the gateway namespace:
+ * {@link IptablesFirewall} or {@link IpsetFirewall} with chains (and sets) of its own
+ * ({@code BENCH-IN}, {@code BENCH-in4}), filled to each level of live leases in bulk, in the
+ * backend's exact format ({@code iptables-restore --noflush}, or {@code ipset restore} with a
+ * 600 s timeout), then {@code ops} leases applied and revoked one after the other, as ftpgate's
+ * single lease thread does (after one unrecorded pass of {@code ops}, for the JIT). Prints one line per level:
+ * {@code RESULT backend=B live=N ops=M per_second=R apply_p50_ms=A apply_p99_ms=P revoke_p50_ms=C revoke_p99_ms=Q}.
+ * Removes its chains and sets at the end.
  *
- * <p>Arguments: comma-separated live-lease levels (ascending), ops per level.
+ * <p>Arguments: backend ({@code iptables} or {@code ipset}), comma-separated live-lease levels
+ * (ascending), ops per level.
  */
 public final class LeaseChurn {
 
@@ -35,18 +40,32 @@ public final class LeaseChurn {
     }
 
     public static void main(String[] args) throws Exception {
-        int[] levels = Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray();
-        int ops = Integer.parseInt(args[1]);
+        String backend = args[0];
+        int[] levels = Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray();
+        int ops = Integer.parseInt(args[2]);
         InetAddress client = InetAddress.getByName("198.51.100.2");
         InetAddress gateway = InetAddress.getByName("198.51.100.1");
-        IptablesFirewall firewall = new IptablesFirewall(CHAIN_PREFIX, List.of(), "iptables", "ip6tables",
-                Duration.ofSeconds(30), false);
+        boolean ipset = backend.equals("ipset");
+        Firewall firewall = ipset
+                ? new IpsetFirewall(CHAIN_PREFIX, List.of(), "iptables", "ip6tables", "ipset", "ip",
+                        Duration.ofSeconds(30), false, Duration.ofSeconds(600))
+                : new IptablesFirewall(CHAIN_PREFIX, List.of(), "iptables", "ip6tables", Duration.ofSeconds(30), false);
         IptablesRules rules = new IptablesRules(CHAIN_PREFIX);
         firewall.start();
         try {
+            // One unrecorded pass first, so that the first level does not pay for class loading and the JIT.
+            for (int i = 0; i < ops; i++) {
+                DataLease lease = new DataLease(i, DataLease.Direction.INBOUND, client, gateway, 40_000 + i % 1_000);
+                firewall.apply(lease);
+                firewall.revoke(lease);
+            }
             int live = 0;
             for (int level : levels) {
-                fill(rules, client, gateway, live, level);
+                if (ipset) {
+                    fillSet(new IpsetRules(rules), client, gateway, live, level);
+                } else {
+                    fillChain(rules, client, gateway, live, level);
+                }
                 live = level;
                 List<Double> apply = new ArrayList<>();
                 List<Double> revoke = new ArrayList<>();
@@ -62,8 +81,10 @@ public final class LeaseChurn {
                     revoke.add((t2 - t1) / 1e6);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf(Locale.ROOT, "RESULT live=%d ops=%d per_second=%.2f apply_p50_ms=%.2f revoke_p50_ms=%.2f%n",
-                        level, ops, ops / seconds, median(apply), median(revoke));
+                System.out.printf(Locale.ROOT, "RESULT backend=%s live=%d ops=%d per_second=%.2f apply_p50_ms=%.3f"
+                                + " apply_p99_ms=%.3f revoke_p50_ms=%.3f revoke_p99_ms=%.3f%n",
+                        backend, level, ops, ops / seconds, percentile(apply, 50), percentile(apply, 99),
+                        percentile(revoke, 50), percentile(revoke, 99));
                 System.out.flush();
             }
         } finally {
@@ -72,15 +93,14 @@ public final class LeaseChurn {
     }
 
     /** Adds leases {@code from..to-1} in one iptables-restore call, ports outside the measured ones. */
-    private static void fill(IptablesRules rules, InetAddress client, InetAddress gateway, int from, int to)
+    private static void fillChain(IptablesRules rules, InetAddress client, InetAddress gateway, int from, int to)
             throws IOException, InterruptedException {
         if (to <= from) {
             return;
         }
         StringBuilder input = new StringBuilder("*filter\n");
         for (int i = from; i < to; i++) {
-            DataLease lease = new DataLease(1_000_000 + i, DataLease.Direction.INBOUND, client, gateway, 10_000 + i % 20_000);
-            List<String> argv = new ArrayList<>(rules.appendLease(lease));
+            List<String> argv = new ArrayList<>(rules.appendLease(filler(client, gateway, i)));
             argv.subList(0, 2).clear(); // "-w 5": iptables-restore takes no lock-wait option per line
             for (String word : argv) {
                 input.append(word.contains(" ") ? "\"" + word + "\"" : word).append(' ');
@@ -88,19 +108,46 @@ public final class LeaseChurn {
             input.append('\n');
         }
         input.append("COMMIT\n");
-        Process restore = new ProcessBuilder("iptables-restore", "--noflush").redirectErrorStream(true).start();
+        feed(List.of("iptables-restore", "--noflush"), input.toString());
+    }
+
+    /** Adds leases {@code from..to-1} as set entries in one ipset restore call. */
+    private static void fillSet(IpsetRules rules, InetAddress client, InetAddress gateway, int from, int to)
+            throws IOException, InterruptedException {
+        if (to <= from) {
+            return;
+        }
+        StringBuilder input = new StringBuilder();
+        for (int i = from; i < to; i++) {
+            rules.addLines(filler(client, gateway, i), 600).forEach(line -> input.append(line).append('\n'));
+        }
+        feed(List.of("ipset", "-exist", "restore"), input.toString());
+    }
+
+    /** Filler lease number {@code i}: a port outside the measured 40000-40999 (up to 20,000 distinct). */
+    private static DataLease filler(InetAddress client, InetAddress gateway, int i) {
+        return new DataLease(1_000_000 + i, DataLease.Direction.INBOUND, client, gateway, 10_000 + i % 20_000);
+    }
+
+    private static void feed(List<String> argv, String input) throws IOException, InterruptedException {
+        Process restore = new ProcessBuilder(argv).redirectErrorStream(true).start();
         try (OutputStream stdin = restore.getOutputStream()) {
-            stdin.write(input.toString().getBytes(StandardCharsets.US_ASCII));
+            stdin.write(input.getBytes(StandardCharsets.US_ASCII));
         }
         String output = new String(restore.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!restore.waitFor(60, TimeUnit.SECONDS) || restore.exitValue() != 0) {
-            throw new IOException("iptables-restore failed: " + output);
+            throw new IOException(String.join(" ", argv) + " failed: " + output);
         }
     }
 
-    private static double median(List<Double> values) {
+    /** The value below which {@code p} percent of the values lie (nearest rank). */
+    private static double percentile(List<Double> values, int p) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
-        return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, rank - 1));
     }
 }

@@ -54,6 +54,17 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void theIpsetBackendAndItsBinary() throws Exception {
+        Settings s = load("""
+                ftpgate.firewall { backend = ipset, ipset = "/usr/sbin/ipset", command-prefix = ["ip", "netns", "exec", "gw"] }
+                """);
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPSET);
+        assertThat(s.firewall().ipset()).isEqualTo("/usr/sbin/ipset");
+        assertThat(s.firewall().commandPrefix()).containsExactly("ip", "netns", "exec", "gw");
+        assertThat(SettingsLoader.load(Optional.empty(), ConfigFactory.empty()).firewall().ipset()).isEqualTo("ipset");
+    }
+
+    @Test
     void commandLineOverridesTheFile() throws Exception {
         Path f = dir.resolve("x.conf");
         Files.writeString(f, "ftpgate.firewall.backend = iptables\n");
@@ -68,7 +79,8 @@ class SettingsLoaderTest {
             "ftpgate.control.max-line-length = 10|ftpgate.control.max-line-length: 10 is not in",
             "ftpgate.control.idle-timeout = 0s|ftpgate.control.idle-timeout: must be a positive duration",
             "ftpgate.control.idle-timeout = soon|ftpgate.control.idle-timeout",
-            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, none",
+            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, none",
+            "ftpgate.firewall.ipset = \"\"|ftpgate.firewall.ipset",
             "ftpgate.data.advertised-address = gateway.example|ftpgate.data.advertised-address",
             "ftpgate.dta.port-range = \"1-2\"|unknown key ftpgate.dta.port-range",
             "ftpgate.listeners.x { listen = [\"host:21\"], upstream = \"a:21\" }|must be an IP address",
@@ -114,6 +126,6 @@ class SettingsLoaderTest {
         Path example = Path.of("../config/ftpgate.conf");
         Settings s = SettingsLoader.load(Optional.of(example), ConfigFactory.empty());
         assertThat(s.listeners()).hasSize(1);
-        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPTABLES);
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPSET);
     }
 }

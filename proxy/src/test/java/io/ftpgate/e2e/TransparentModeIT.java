@@ -487,4 +487,72 @@ class TransparentModeIT {
             transferSeenFrom("keep-active", endpoint, tool, mode, op, client);
         }
     }
+
+    /**
+     * The ipset backend: a diversion is two set entries (FTPGATE-divert4/6 and FTPGATE-in4/6),
+     * matched by one static MARK rule in the mangle DIVERT chain and one ACCEPT rule in FTPGATE-IN.
+     */
+    @Nested
+    @Order(5)
+    class IpsetBackend extends DaemonRun {
+
+        IpsetBackend() {
+            super(settings("firewall.backend = ipset"));
+        }
+
+        static Stream<Arguments> cases() {
+            return Stream.of(
+                    Arguments.of(SERVER_V4, new Curl(), FtpMode.PASV, Op.RETR),
+                    Arguments.of(SERVER_V4, new Lftp(), FtpMode.EPSV, Op.STOR),
+                    Arguments.of(SERVER_V4, new Curl(), FtpMode.PORT, Op.LIST),
+                    Arguments.of(SERVER_V6, new Curl(), FtpMode.EPSV, Op.RETR),
+                    Arguments.of(SERVER_V6, new Lftp(), FtpMode.EPRT, Op.STOR));
+        }
+
+        @ParameterizedTest(name = "{0}: {1} {3} in {2}")
+        @MethodSource("cases")
+        void transfer(FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op) {
+            TransparentModeIT.this.transfer("ipset", endpoint, tool, mode, op);
+        }
+
+        @Test
+        void pendingPassiveConnectionIsDivertedForTheClientOnly() {
+            try (ProbeSession probe = ProbeSession.open(topology, SERVER_V4)) {
+                String reply = probe.command("EPSV");
+                assertThat(reply).startsWith("229");
+                int port = ProbeSession.announcedPort(reply);
+                String element = Topology.CLIENT_V4 + ",tcp:" + port + "," + Topology.SERVER_V4;
+                assertThat(rules.setEntries()).as("set entries while the data connection is pending")
+                        .map(entry -> entry.replaceFirst(" timeout \\d+$", ""))
+                        .containsExactlyInAnyOrder("add FTPGATE-divert4 " + element, "add FTPGATE-in4 " + element);
+                assertThat(rules.leaseRulesAnywhere()).as("no per-lease rule").allMatch(l -> l.startsWith("add "));
+                assertThat(probe.connect(Topology.THIRD_V4, Topology.SERVER_V4, port)).as("a third host").startsWith("FAILED");
+                assertThat(probe.connect(Topology.CLIENT_V4, Topology.SERVER_V4, port)).as("the client").isEqualTo("CONNECTED");
+                rules.awaitNoLeasesAnywhere();
+            }
+        }
+    }
+
+    /** The ipset backend with the server connecting to the client's address (a diversion to the client's address). */
+    @Nested
+    @Order(6)
+    class IpsetPreserveClientAddressServerLegActive extends DaemonRun {
+
+        IpsetPreserveClientAddressServerLegActive() {
+            super(settings("firewall.backend = ipset", "transparent.preserve-client-address = true",
+                    "data.active-to-passive = false"));
+        }
+
+        static Stream<Arguments> cases() {
+            return Stream.of(
+                    Arguments.of(SERVER_V4, new Curl(), FtpMode.PORT, Op.RETR, Topology.CLIENT_V4),
+                    Arguments.of(SERVER_V6, new Lftp(), FtpMode.EPRT, Op.STOR, Topology.CLIENT_V6));
+        }
+
+        @ParameterizedTest(name = "{0}: {1} {3} in {2}")
+        @MethodSource("cases")
+        void serverConnectsToTheClientsAddress(FtpEndpoint endpoint, FtpClientTool tool, FtpMode mode, Op op, String client) {
+            transferSeenFrom("ipset-keep-active", endpoint, tool, mode, op, client);
+        }
+    }
 }

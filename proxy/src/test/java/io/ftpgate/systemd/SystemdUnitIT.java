@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code systemd/ftpgate.service} as systemd reads it, alone and with the drop-in
- * {@code systemd/iptables-legacy.conf}: {@code systemd-analyze verify} finds nothing to say, and the
+ * {@code systemd/ftpgate.service} as systemd reads it, alone and with each drop-in
+ * ({@code systemd/iptables-legacy.conf}, {@code systemd/ipset.conf}): {@code systemd-analyze verify} finds nothing to say, and the
  * offline security review ({@code systemd-analyze security --offline=yes}) rates its overall
  * exposure at 2.0 or lower. Neither needs a running systemd: both read the unit file given, and the
  * drop-ins of the {@code ftpgate.service.d} directory next to it.
@@ -29,14 +29,16 @@ class SystemdUnitIT {
     private static final double MAX_EXPOSURE = 2.0;
     private static final Pattern EXPOSURE = Pattern.compile("Overall exposure level for \\S+: (\\d+\\.\\d+)");
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** The unit alone, without a drop-in. */
+    private static final String NONE = "none";
 
     private final CommandRunner runner = new CommandRunner();
 
-    @ParameterizedTest(name = "legacy drop-in: {0}")
-    @ValueSource(booleans = {false, true})
-    void verifyPrintsNothing(boolean legacyDropIn, @TempDir Path dir) throws IOException {
+    @ParameterizedTest(name = "drop-in: {0}")
+    @ValueSource(strings = {NONE, "iptables-legacy.conf", "ipset.conf"})
+    void verifyPrintsNothing(String dropIn, @TempDir Path dir) throws IOException {
         RootTools.requireRootAndTools("systemd-analyze");
-        Path unit = install(dir, legacyDropIn);
+        Path unit = install(dir, dropIn);
 
         CommandRunner.Result result = runner.run(List.of("systemd-analyze", "verify", unit.toString()), TIMEOUT);
 
@@ -44,11 +46,11 @@ class SystemdUnitIT {
         assertThat(result.stdout() + result.stderr()).isEmpty();
     }
 
-    @ParameterizedTest(name = "legacy drop-in: {0}")
-    @ValueSource(booleans = {false, true})
-    void overallExposureIsAtMostTwo(boolean legacyDropIn, @TempDir Path dir) throws IOException {
+    @ParameterizedTest(name = "drop-in: {0}")
+    @ValueSource(strings = {NONE, "iptables-legacy.conf", "ipset.conf"})
+    void overallExposureIsAtMostTwo(String dropIn, @TempDir Path dir) throws IOException {
         RootTools.requireRootAndTools("systemd-analyze");
-        Path unit = install(dir, legacyDropIn);
+        Path unit = install(dir, dropIn);
 
         CommandRunner.Result result = runner.run(
                 List.of("systemd-analyze", "security", "--offline=yes", "--no-pager", unit.toString()), TIMEOUT);
@@ -58,7 +60,7 @@ class SystemdUnitIT {
         assertThat(m.find()).as("an 'Overall exposure level' line in:%n%s", result.stdout()).isTrue();
         double exposure = Double.parseDouble(m.group(1));
         System.out.printf("systemd-analyze security --offline=yes ftpgate.service%s: overall exposure %s%n",
-                legacyDropIn ? " + iptables-legacy.conf" : "", exposure);
+                dropIn.equals(NONE) ? "" : " + " + dropIn, exposure);
         assertThat(exposure).as(result.stdout()).isLessThanOrEqualTo(MAX_EXPOSURE);
     }
 
@@ -66,7 +68,7 @@ class SystemdUnitIT {
      * A copy of the unit (and the drop-in) in dir. verify checks that every Exec*= binary exists:
      * the copy points at this JVM and this kill; the rest of its text is the unit's, unchanged.
      */
-    private static Path install(Path dir, boolean legacyDropIn) throws IOException {
+    private static Path install(Path dir, String dropIn) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String kill = List.of("/bin/kill", "/usr/bin/kill").stream().filter(p -> Files.isExecutable(Path.of(p)))
                 .findFirst().orElseThrow(() -> new AssertionError("no kill in /bin or /usr/bin"));
@@ -75,9 +77,9 @@ class SystemdUnitIT {
                 .replace("/bin/kill ", kill + " ");
         Path unit = dir.resolve("ftpgate.service");
         Files.writeString(unit, text);
-        if (legacyDropIn) {
+        if (!dropIn.equals(NONE)) {
             Path dropIns = Files.createDirectory(dir.resolve("ftpgate.service.d"));
-            Files.copy(SYSTEMD.resolve("iptables-legacy.conf"), dropIns.resolve("iptables-legacy.conf"));
+            Files.copy(SYSTEMD.resolve(dropIn), dropIns.resolve(dropIn));
         }
         return unit;
     }

@@ -53,8 +53,30 @@ public final class FtpGateDaemon {
      * ({@code User=}, {@code AmbientCapabilities=}); iptables inherits them.
      */
     public static FtpGateDaemon startUnprivileged(Topology topology) {
+        return startUnprivileged(topology, "", List.of());
+    }
+
+    /**
+     * {@link #startUnprivileged(Topology)} with {@code extraConfig} (HOCON lines inside
+     * {@code ftpgate { }}) and further capabilities, e.g. {@code net_raw} (as a drop-in adds them).
+     */
+    public static FtpGateDaemon startUnprivileged(Topology topology, String extraConfig, List<String> extraCaps) {
+        String caps = "net_admin,+net_bind_service" + extraCaps.stream().map(c -> ",+" + c).reduce("", String::concat);
         return start(topology, List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                "--inh-caps=-all,+net_admin,+net_bind_service", "--ambient-caps=+net_admin,+net_bind_service"));
+                "--inh-caps=-all,+" + caps, "--ambient-caps=+" + caps),
+                writeConfig(topology, config(extraConfig)), true);
+    }
+
+    /**
+     * Runs the jar as {@link #startUnprivileged(Topology, String, List)} would, expecting it to fail
+     * at start, and returns its exit code and output.
+     */
+    public static ExecResult runUnprivileged(Topology topology, String extraConfig, List<String> extraCaps) {
+        String caps = "net_admin,+net_bind_service" + extraCaps.stream().map(c -> ",+" + c).reduce("", String::concat);
+        Path file = writeConfig(topology, config(extraConfig));
+        return topology.exec(topology.gateway, Duration.ofSeconds(60), "setpriv", "--reuid=65534", "--regid=65534",
+                "--clear-groups", "--inh-caps=-all,+" + caps, "--ambient-caps=+" + caps,
+                Topology.JAVA, "-XX:TieredStopAtLevel=1", "-jar", jar(), "--config", file.toString());
     }
 
     private static FtpGateDaemon start(Topology topology, List<String> launcher) {

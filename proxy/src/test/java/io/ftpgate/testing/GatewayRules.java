@@ -7,7 +7,11 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Reads the gateway namespace's firewall as ftpgate left it, for both IP families. */
+/**
+ * Reads the gateway namespace's firewall as ftpgate left it, for both IP families, whichever
+ * backend made it: a lease is a rule tagged {@code ftpgate session N} (iptables backend) or an
+ * entry of one of ftpgate's sets, as {@code ipset save} prints it (ipset backend).
+ */
 public final class GatewayRules {
 
     public static final String CHAIN = "FTPGATE-IN";
@@ -18,12 +22,36 @@ public final class GatewayRules {
         this.topology = topology;
     }
 
-    /** The {@code -A} lines of ftpgate's chain in iptables and ip6tables; none if the chain is missing. */
+    /** Prefix of ftpgate's set names (the chain prefix and a dash). */
+    public static final String SET_PREFIX = "FTPGATE-";
+    /** The comment of the ipset backend's static rules (they match the sets; no lease of their own). */
+    private static final String SET_RULE_COMMENT = "--comment \"ftpgate lease set\"";
+
+    /**
+     * The {@code -A} lines of ftpgate's chain in iptables and ip6tables (none if the chain is
+     * missing), except the ipset backend's static rules, then the entries of ftpgate's sets.
+     */
     public List<String> leases() {
-        return Stream.of("iptables", "ip6tables")
+        List<String> rules = Stream.of("iptables", "ip6tables")
                 .flatMap(tool -> topology.exec(topology.gateway, tool, "-w", "-S", CHAIN).stdout().lines())
-                .filter(line -> line.startsWith("-A "))
+                .filter(line -> line.startsWith("-A ") && !line.contains(SET_RULE_COMMENT))
                 .toList();
+        return Stream.concat(rules.stream(), setEntries().stream()).toList();
+    }
+
+    /**
+     * The entries of ftpgate's sets as {@code ipset save} prints them, e.g. {@code add
+     * FTPGATE-in4 198.51.100.2,tcp:40001,198.51.100.1 timeout 2}; none where ipset is not installed.
+     */
+    public List<String> setEntries() {
+        ExecResult saved = topology.exec(topology.gateway, "sh", "-c", "command -v ipset >/dev/null || exit 0; ipset save");
+        return saved.orThrow().stdout().lines().filter(line -> line.startsWith("add " + SET_PREFIX)).toList();
+    }
+
+    /** The names of ftpgate's sets that exist now. */
+    public List<String> sets() {
+        ExecResult names = topology.exec(topology.gateway, "sh", "-c", "command -v ipset >/dev/null || exit 0; ipset list -name");
+        return names.orThrow().stdout().lines().filter(line -> line.startsWith(SET_PREFIX)).toList();
     }
 
     /** Waits up to 5 s for the chain to be empty: a lease is revoked asynchronously after its connection arrives. */
@@ -37,7 +65,8 @@ public final class GatewayRules {
      * comment {@code ftpgate session N}. For a diverted lease that is a filter and a mangle rule.
      */
     public List<String> leaseRulesAnywhere() {
-        return saved().lines().filter(line -> line.startsWith("-A ") && line.contains("ftpgate session")).toList();
+        List<String> rules = saved().lines().filter(line -> line.startsWith("-A ") && line.contains("ftpgate session")).toList();
+        return Stream.concat(rules.stream(), setEntries().stream()).toList();
     }
 
     /** Waits up to 5 s until no lease rule is left in any table (filter and mangle), both families. */
@@ -64,6 +93,7 @@ public final class GatewayRules {
         List<String> left = new java.util.ArrayList<>();
         saved().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("ftpgate"))
                 .forEach(l -> left.add("firewall: " + l));
+        sets().forEach(set -> left.add("ipset: " + set));
         String table = String.valueOf(routingTable);
         for (String family : List.of("-4", "-6")) {
             topology.exec(topology.gateway, "ip", family, "rule", "show").orThrow().stdout().lines()

@@ -26,9 +26,12 @@ public final class Testbed implements AutoCloseable {
         this.rules = new GatewayRules(topology);
     }
 
-    /** What every testbed runs: namespaces and addresses, sysctl, socket checks, the server, the gateway's firewall. */
+    /**
+     * What every testbed runs: namespaces and addresses, sysctl, socket checks, the server, the
+     * gateway's firewall (both backends: iptables, and ipset for the ipset backend's tests).
+     */
     private static final List<String> BASE_TOOLS = List.of("ip", "sysctl", "ss", "sh", "vsftpd",
-            "iptables", "ip6tables", "iptables-save", "ip6tables-save");
+            "iptables", "ip6tables", "iptables-save", "ip6tables-save", "ipset");
 
     /**
      * Checks root, the base tools and {@code clientTools} (skip or, in CI, fail), then builds

@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * helper threads so a large output can never fill a pipe and deadlock the child. A process still
  * running at its timeout is killed and reported as a failure.
  *
+ * <p>{@link #startConversation} starts a long-lived process instead ({@code ipset -}), whose
+ * caller writes commands to its stdin and reads answers from its stderr (see {@link IpsetChannel}).
+ *
  * <p>Not final so that tests can substitute a scripted runner.
  */
 public class CommandRunner {
@@ -99,6 +102,20 @@ public class CommandRunner {
         Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
         return new Result(argv, finished ? process.exitValue() : Result.KILLED,
                 collect(stdout), collect(stderr), elapsed, !finished);
+    }
+
+    /**
+     * Starts a long-lived process that reads commands on stdin and answers on stderr; its stdout is
+     * discarded (a prompt or listing written there can never fill a pipe). The caller owns the
+     * process: it writes, reads, and destroys it.
+     *
+     * @throws IOException if the program cannot be started
+     */
+    public Process startConversation(List<String> argv) throws IOException {
+        if (argv.isEmpty()) {
+            throw new IllegalArgumentException("empty command");
+        }
+        return new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     private static CompletableFuture<String> drain(InputStream stream) {

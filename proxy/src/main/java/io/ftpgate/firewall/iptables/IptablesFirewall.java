@@ -326,7 +326,8 @@ public final class IptablesFirewall implements Firewall {
         return family == Family.IPV4 ? iptables : ip6tables;
     }
 
-    private List<String> argv(String binary, List<String> args) {
+    /** The full command line: prefix, binary, arguments (also for the ipset backend's commands). */
+    List<String> argv(String binary, List<String> args) {
         List<String> argv = new ArrayList<>(commandPrefix);
         argv.add(binary);
         argv.addAll(args);
@@ -345,7 +346,8 @@ public final class IptablesFirewall implements Firewall {
         return run(binary(family), args);
     }
 
-    private CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
+    /** Runs prefix + binary + arguments with the timeout, logged at DEBUG (also for the ipset backend's commands). */
+    CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
         List<String> argv = argv(binary, args);
         CommandRunner.Result result;
         try {
@@ -387,8 +389,9 @@ public final class IptablesFirewall implements Firewall {
             for (String line : table) {
                 if (line.equals(chainLine)) {
                     exists = true;
-                } else if (line.startsWith(rulePrefix) && !TproxyRules.isInterceptLine(line)) {
-                    // Interception's accept rules are not leases: intercept() owns them.
+                } else if (line.startsWith(rulePrefix) && !TproxyRules.isInterceptLine(line)
+                        && !IpsetRules.isSetRule(line)) {
+                    // Interception's accept rules and the ipset backend's static rules are not leases.
                     ruleCount++;
                 } else if (line.equals(jumpLine)) {
                     jumpCount++;

@@ -92,7 +92,9 @@ final class TproxyInterception {
 
     /** Flushes the DIVERT chain's rules (leases of an earlier run); returns how many there were. */
     int purgeDiverts(String iptables, List<String> mangle) throws FirewallException {
-        int orphans = TproxyPlan.rulesOf(mangle, tproxy.divertChain()).size();
+        // The ipset backend's static rule is no lease; it is added again after a flush.
+        int orphans = (int) TproxyPlan.rulesOf(mangle, tproxy.divertChain()).stream()
+                .filter(line -> !IpsetRules.isSetRule(line)).count();
         if (orphans > 0) {
             LOG.info("{}: removing {} orphaned rule(s) from {} left by an earlier run",
                     iptables, orphans, tproxy.divertChain());

@@ -1,5 +1,5 @@
 /**
- * The iptables/ip6tables backend. {@link io.ftpgate.firewall.iptables.IptablesRules} builds every
+ * The iptables/ip6tables backend and the ipset backend. {@link io.ftpgate.firewall.iptables.IptablesRules} builds every
  * argument list purely (its Javadoc and a golden test show the exact lines: one {@code -A} rule
  * per lease in ftpgate's own {@code <prefix>-IN}/{@code <prefix>-OUT} chains, jumped to once from
  * INPUT/OUTPUT); {@link io.ftpgate.firewall.iptables.TproxyRules} does the same for transparent
@@ -8,7 +8,12 @@
  * {@link io.ftpgate.firewall.iptables.TproxyPlan} picks the ones a host still lacks;
  * {@link io.ftpgate.firewall.iptables.IptablesFirewall} decides what to run and when, with
  * {@link io.ftpgate.firewall.iptables.TproxyInterception} for the interception part;
+ * {@link io.ftpgate.firewall.iptables.IpsetFirewall} keeps leases as entries of kernel sets
+ * instead ({@link io.ftpgate.firewall.iptables.IpsetRules} shows the sets, lines and static rules),
+ * driving the iptables backend for chains and interception, and sends every change through one
+ * acknowledged {@code ipset} process ({@link io.ftpgate.firewall.iptables.IpsetChannel});
  * {@link io.ftpgate.firewall.iptables.CommandRunner} is the only class in ftpgate that starts
- * a process (no shell, output captured, killed at its timeout). Imports {@code firewall} and SLF4J.
+ * a process (no shell, output captured, killed at its timeout; or one long-lived conversation).
+ * Imports {@code firewall} and SLF4J.
  */
 package io.ftpgate.firewall.iptables;

@@ -6,19 +6,19 @@ import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.DataLease.Direction;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import io.ftpgate.testing.RootTools;
-import java.io.BufferedReader;
+
 import java.io.IOException;
-import java.io.InputStreamReader;
+
 import java.net.InetAddress;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+
+
+
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
+
+
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -39,42 +39,23 @@ class IptablesFirewallIT {
     private static final String CLIENT_V4 = "198.51.100.2";
     private static final String GATEWAY_V6 = "2001:db8:1::1";
     private static final String CLIENT_V6 = "2001:db8:1::2";
-    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration TIMEOUT = VethNamespaces.TIMEOUT;
 
-    private final CommandRunner runner = new CommandRunner();
     private final IptablesRules rules = new IptablesRules("FTPGATE");
-    private final List<Process> processes = new ArrayList<>();
+    private VethNamespaces namespaces;
     private String gateway;
-    private String client;
 
     @BeforeEach
     void createNamespaces() throws Exception {
         RootTools.requireRootAndTools("ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save");
-        String suffix = ProcessHandle.current().pid() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
-        gateway = "ftpgate-fw-gw-" + suffix;
-        run("ip", "netns", "add", gateway);
-        client = "ftpgate-fw-cl-" + suffix;
-        run("ip", "netns", "add", client);
-        // Created inside the namespaces: no interface ever appears in the root namespace.
-        run("ip", "-n", gateway, "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", client);
-        for (String[] side : new String[][] {{gateway, "v0", GATEWAY_V4, GATEWAY_V6}, {client, "v1", CLIENT_V4, CLIENT_V6}}) {
-            run("ip", "-n", side[0], "link", "set", "lo", "up");
-            run("ip", "-n", side[0], "addr", "add", side[2] + "/24", "dev", side[1]);
-            run("ip", "-n", side[0], "-6", "addr", "add", side[3] + "/64", "dev", side[1], "nodad");
-            run("ip", "-n", side[0], "link", "set", side[1], "up");
-        }
+        namespaces = VethNamespaces.create("fw", List.of(GATEWAY_V4, GATEWAY_V6), List.of(CLIENT_V4, CLIENT_V6));
+        gateway = namespaces.gateway;
     }
 
     @AfterEach
-    void deleteNamespaces() throws Exception {
-        for (Process process : processes) {
-            process.destroyForcibly();
-            process.waitFor(5, TimeUnit.SECONDS);
-        }
-        for (String ns : Arrays.asList(gateway, client)) {
-            if (ns != null) {
-                runner.run(List.of("ip", "netns", "del", ns), TIMEOUT);
-            }
+    void deleteNamespaces() {
+        if (namespaces != null) {
+            namespaces.close();
         }
     }
 
@@ -170,16 +151,16 @@ class IptablesFirewallIT {
         run(in(gateway, binary, List.of("-w", "5", "-P", "INPUT", "DROP")));
         IptablesFirewall firewall = firewall("iptables", false);
         firewall.start();
-        listen(gateway, 40001);
-        listen(gateway, 40002);
+        namespaces.listen(40001);
+        namespaces.listen(40002);
         DataLease lease = new DataLease(21, Direction.INBOUND, ip(v6 ? CLIENT_V6 : CLIENT_V4), ip(gatewayAddress), 40001);
 
-        assertThat(connect(client, gatewayAddress, 40001)).as("before apply").isFalse();
+        assertThat(connect(gatewayAddress, 40001)).as("before apply").isFalse();
         firewall.apply(lease);
-        assertThat(connect(client, gatewayAddress, 40001)).as("after apply").isTrue();
-        assertThat(connect(client, gatewayAddress, 40002)).as("another port after apply").isFalse();
+        assertThat(connect(gatewayAddress, 40001)).as("after apply").isTrue();
+        assertThat(connect(gatewayAddress, 40002)).as("another port after apply").isFalse();
         firewall.revoke(lease);
-        assertThat(connect(client, gatewayAddress, 40001)).as("new connection after revoke").isFalse();
+        assertThat(connect(gatewayAddress, 40001)).as("new connection after revoke").isFalse();
     }
 
     @Test
@@ -206,7 +187,7 @@ class IptablesFirewallIT {
         System.out.printf("iptables (%s) in a netns, median of %d: apply %.2f ms, revoke %.2f ms"
                         + " (of which 'ip netns exec NS true' alone: %.2f ms)%n",
                 run(in(gateway, "iptables", List.of("-V"))).stdout().strip(), rounds,
-                median(apply), median(revoke), median(bare));
+                VethNamespaces.medianMillis(apply), VethNamespaces.medianMillis(revoke), VethNamespaces.medianMillis(bare));
     }
 
     // --- helpers ---
@@ -218,13 +199,11 @@ class IptablesFirewallIT {
     }
 
     private static List<String> binaries(String flavour) {
-        return List.of(flavour, flavour.replace("iptables", "ip6tables"));
+        return VethNamespaces.binaries(flavour);
     }
 
     private static void requireFlavour(String flavour) {
-        List<String> tools = new ArrayList<>(binaries(flavour));
-        tools.add(flavour + "-save");
-        RootTools.requireRootAndTools(tools.toArray(String[]::new));
+        VethNamespaces.requireFlavour(flavour);
     }
 
     private List<String> list(String binary) throws IOException {
@@ -236,50 +215,19 @@ class IptablesFirewallIT {
     }
 
     private static List<String> in(String ns, String binary, List<String> args) {
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, binary));
-        argv.addAll(args);
-        return argv;
+        return VethNamespaces.in(ns, binary, args);
     }
 
     private CommandRunner.Result run(String... argv) throws IOException {
-        return run(List.of(argv));
+        return namespaces.run(argv);
     }
 
     private CommandRunner.Result run(List<String> argv) throws IOException {
-        CommandRunner.Result result = runner.run(argv, TIMEOUT);
-        assertThat(result.ok()).as("%s: %s", IptablesRules.commandLine(argv), result.failure()).isTrue();
-        return result;
+        return namespaces.run(argv);
     }
 
-    private void listen(String ns, int port) throws Exception {
-        Process listener = new ProcessBuilder(java(ns, "listen", Integer.toString(port)))
-                .redirectErrorStream(true).start();
-        processes.add(listener);
-        BufferedReader out = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("listener in %s", ns).isEqualTo("listening");
-    }
-
-    private boolean connect(String ns, String host, int port) throws Exception {
-        CommandRunner.Result result = runner.run(java(ns, "connect", host, Integer.toString(port), "1500"), TIMEOUT);
-        assertThat(result.exitCode()).as(result.stdout() + result.stderr()).isIn(0, 1);
-        return result.exitCode() == 0;
-    }
-
-    private static List<String> java(String ns, String... args) throws URISyntaxException {
-        String classes = Path.of(TcpProbeMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns,
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes, TcpProbeMain.class.getName()));
-        argv.addAll(List.of(args));
-        return argv;
-    }
-
-    private static double median(long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        double middle = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-        return middle / 1_000_000.0;
+    private boolean connect(String host, int port) throws Exception {
+        return namespaces.connect(host, port, null);
     }
 
     private static InetAddress ip(String literal) throws IOException {

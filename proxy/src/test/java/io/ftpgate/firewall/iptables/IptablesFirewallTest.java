@@ -522,11 +522,17 @@ class IptablesFirewallTest {
         final List<List<String>> calls = new ArrayList<>();
         private final Map<String, String> listings = new HashMap<>();
         private final Map<String, Result> failures = new HashMap<>();
+        private final Map<String, String> outputs = new HashMap<>();
         private final List<String> missing = new ArrayList<>();
 
         /** What {@code -S} lists: key {@code iptables}, {@code ip6tables mangle}, or {@code -4 rule} for {@code ip -4 rule show}. */
         void listing(String binary, String text) {
             listings.put(binary, text);
+        }
+
+        /** What a command containing {@code commandPart} prints on stdout (e.g. {@code ipset list -name}). */
+        void output(String commandPart, String stdout) {
+            outputs.put(commandPart, stdout);
         }
 
         void fail(String commandPart, int exitCode, String stderr) {
@@ -567,6 +573,11 @@ class IptablesFirewallTest {
                 }
             }
             String stdout = "";
+            for (Map.Entry<String, String> output : outputs.entrySet()) {
+                if (line.contains(output.getKey())) {
+                    stdout = output.getValue();
+                }
+            }
             if (argv.contains("-w") && argv.get(argv.size() - 1).equals("-S")) {
                 String binary = argv.get(argv.indexOf("-w") - 1);
                 stdout = listings.getOrDefault(argv.contains("mangle") ? binary + " mangle" : binary, "");

@@ -12,7 +12,8 @@ import java.net.Socket;
  *
  * <pre>
  * listen PORT                      accept and close connections forever; prints "listening" when ready
- * connect HOST PORT TIMEOUT_MS     exit 0 if the TCP handshake completes in time, else 1
+ * connect HOST PORT TIMEOUT_MS [FROM]  exit 0 if the TCP handshake completes in time, else 1;
+ *                                  FROM: the local address to connect from
  * </pre>
  */
 public final class TcpProbeMain {
@@ -23,7 +24,8 @@ public final class TcpProbeMain {
     public static void main(String[] args) throws IOException {
         switch (args[0]) {
             case "listen" -> listen(Integer.parseInt(args[1]));
-            case "connect" -> System.exit(connect(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3])));
+            case "connect" -> System.exit(connect(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                    args.length > 4 ? args[4] : null));
             default -> throw new IllegalArgumentException("usage: listen PORT | connect HOST PORT TIMEOUT_MS");
         }
     }
@@ -42,8 +44,11 @@ public final class TcpProbeMain {
         }
     }
 
-    private static int connect(String host, int port, int timeoutMillis) {
+    private static int connect(String host, int port, int timeoutMillis, String from) {
         try (Socket socket = new Socket()) {
+            if (from != null) {
+                socket.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
+            }
             socket.connect(new InetSocketAddress(InetAddress.getByName(host), port), timeoutMillis);
             System.out.println("connected");
             return 0;
