@@ -86,11 +86,12 @@ class SystemdDeploymentIT {
     void enableNowServesFtpThenReloadAndStopAreClean() {
         // Type=notify: enable --now returned after READY=1, when the listeners were bound.
         assertThat(property("ActiveState")).isEqualTo("active");
-        // User=ftpgate with exactly CAP_NET_ADMIN and CAP_NET_BIND_SERVICE (bits 12 and 10), no way to more.
+        // User=ftpgate with exactly CAP_NET_ADMIN, CAP_NET_BIND_SERVICE and, from the ipset drop-in the
+        // README installs for the example's backend, CAP_NET_RAW (bits 12, 10, 13); no way to more.
         String status = ok(machine.exec("cat", "/proc/" + property("MainPID") + "/status")).stdout();
         String uid = ok(machine.exec("id", "-u", "ftpgate")).stdout().strip();
         assertThat(status.lines()).contains("Uid:\t" + String.join("\t", uid, uid, uid, uid),
-                "CapEff:\t0000000000001400", "CapBnd:\t0000000000001400", "NoNewPrivs:\t1");
+                "CapEff:\t0000000000003400", "CapBnd:\t0000000000003400", "NoNewPrivs:\t1");
         for (String iptables : List.of("iptables", "ip6tables")) {
             assertThat(ok(machine.exec(iptables, "-w", "5", "-S")).stdout()).as(iptables)
                     .contains("-N FTPGATE-IN", "-A INPUT -j FTPGATE-IN");
@@ -118,7 +119,7 @@ class SystemdDeploymentIT {
         ok(machine.exec("systemctl", "stop", "ftpgate"));
         assertThat(properties("ActiveState", "Result")).containsEntry("ActiveState", "inactive")
                 .containsEntry("Result", "success");
-        assertThat(journal()).contains("ftpgate stopped", "removed the iptables firewall objects of ftpgate");
+        assertThat(journal()).contains("ftpgate stopped", "removed the ipset firewall objects of ftpgate");
         assertNoFtpgateFirewallObjects();
     }
 
@@ -134,7 +135,7 @@ class SystemdDeploymentIT {
         String journal = journal();
         assertThat(journal).contains("status=9/KILL");
         assertThat(journal.substring(journal.indexOf("status=9/KILL")))
-                .contains("removed the iptables firewall objects of ftpgate", "ftpgate ready");
+                .contains("removed the ipset firewall objects of ftpgate", "ftpgate ready");
         assertThat(curl(url(listenEndpoints().get(0), UPSTREAM_FILE))).isEqualTo(UPSTREAM_TEXT);
     }
 
