@@ -36,6 +36,7 @@ public final class LeaseExecutor implements AutoCloseable {
     private final ExecutorService thread;
     // Written only on the firewall thread, read from any thread (activeLeases()).
     private final Set<DataLease> active = ConcurrentHashMap.newKeySet();
+    private final Set<ForwardLease> activeForward = ConcurrentHashMap.newKeySet();
 
     public LeaseExecutor(Firewall firewall) {
         this.firewall = Objects.requireNonNull(firewall, "firewall");
@@ -77,6 +78,43 @@ public final class LeaseExecutor implements AutoCloseable {
         });
     }
 
+    /** Prepares the backend's kernel path ({@link Firewall#prepareForwarding}) and waits for it. */
+    public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        await(submit(() -> {
+            firewall.prepareForwarding(firstPort, lastPort);
+            return null;
+        }));
+    }
+
+    /** Lets the kernel forward the lease's one connection; applying an active lease again does nothing. */
+    public CompletableFuture<Void> applyForward(ForwardLease lease) {
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> {
+            if (activeForward.contains(lease)) {
+                return null;
+            }
+            firewall.applyForward(lease);
+            activeForward.add(lease);
+            return null;
+        });
+    }
+
+    /** Removes the forwarded lease's rules; the backend is asked even if the lease is not known. */
+    public CompletableFuture<Void> revokeForward(ForwardLease lease) {
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> {
+            firewall.revokeForward(lease);
+            activeForward.remove(lease);
+            return null;
+        });
+    }
+
+    /** Whether the forwarded lease's connection has been made. */
+    public CompletableFuture<Boolean> forwardConnected(ForwardLease lease) {
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> firewall.forwardConnected(lease));
+    }
+
     /**
      * Revokes every active lease of the session, all of them even if one fails.
      *
@@ -100,6 +138,22 @@ public final class LeaseExecutor implements AutoCloseable {
                     }
                 }
             }
+            for (ForwardLease lease : List.copyOf(activeForward)) {
+                if (lease.sessionId() != sessionId) {
+                    continue;
+                }
+                try {
+                    firewall.revokeForward(lease);
+                    activeForward.remove(lease);
+                    revoked++;
+                } catch (FirewallException | RuntimeException e) {
+                    if (failure == null) {
+                        failure = new FirewallException(lease + ": revoke failed: " + e.getMessage(), e);
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
+            }
             if (failure != null) {
                 throw failure;
             }
@@ -109,7 +163,7 @@ public final class LeaseExecutor implements AutoCloseable {
 
     /** How many leases are applied and not yet revoked. */
     public int activeLeases() {
-        return active.size();
+        return active.size() + activeForward.size();
     }
 
     /**
@@ -146,6 +200,14 @@ public final class LeaseExecutor implements AutoCloseable {
                     LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
                 }
                 active.remove(lease);
+            }
+            for (ForwardLease lease : List.copyOf(activeForward)) {
+                try {
+                    firewall.revokeForward(lease);
+                } catch (FirewallException | RuntimeException e) {
+                    LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
+                }
+                activeForward.remove(lease);
             }
             firewall.stop();
             return null;

@@ -1,7 +1,9 @@
 package io.ftpgate.session;
 
 import io.ftpgate.data.DataListener;
+import io.ftpgate.config.Settings;
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.policy.Addresses;
 import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.Reason;
@@ -16,6 +18,8 @@ import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the gateway does with each client command: most are forwarded as they are; the
@@ -31,6 +35,7 @@ import java.util.function.Predicate;
  * </ul>
  */
 final class DataNegotiation {
+    private static final Logger log = LoggerFactory.getLogger(DataNegotiation.class);
     private final ControlSession s;
     private boolean epsvAll;
     /** Whether the server understood EPSV; null until tried. */
@@ -116,13 +121,31 @@ final class DataNegotiation {
             InetAddress local = extended ? s.extendedPassiveLocal() : s.clientLegLocal();
             boolean transparent = extended ? s.extendedPassiveTransparent() : s.clientLegTransparent();
             InetAddress client = s.clientAddress();
-            listen(t, local, transparent, client, t.clientListenerEvents(), port -> {
+            InetSocketAddress kernel = kernelTarget(mode, client, local, target);
+            listen(t, local, transparent, client, t.clientListenerEvents(), kernel, port -> {
                 int p = port;
                 s.deliver(mode == DataMode.PASV
                         ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), p).toPassiveReplyText())
                         : FtpReply.of(229, ExtendedAddress.extendedPassiveReplyText(p)));
             }, ex);
         });
+    }
+
+    /**
+     * The server's passive address if the kernel is to forward this data connection
+     * ({@code data.path = kernel} and nothing to convert), else null (relayed, with a DEBUG line
+     * saying why when the kernel path was asked for).
+     */
+    private InetSocketAddress kernelTarget(DataMode mode, InetAddress client, InetAddress local, InetSocketAddress target) {
+        if (s.settings().data().path() != Settings.DataPath.KERNEL) {
+            return null;
+        }
+        String why = KernelPath.whyRelayed(s, client, local, target);
+        if (why != null) {
+            log.debug("session {}: {} data connection relayed, not forwarded by the kernel: {}", s.id(), mode, why);
+            return null;
+        }
+        return target;
     }
 
     private InetAddress announcedAddress() {
@@ -132,9 +155,14 @@ final class DataNegotiation {
     /**
      * Binds a data listener on {@code local} for {@code peer}, opens the firewall for it, then calls
      * {@code announce} with the port and completes {@code ex}. Any failure answers 425 instead.
+     *
+     * <p>With a {@code kernel} target the firewall forwards the peer's connection to it instead
+     * (the kernel path); the bound listener then only reserves the port, so no relayed data
+     * connection can get it meanwhile. If the kernel path's rules cannot be added, the connection
+     * is relayed.
      */
     private void listen(DataTransfer t, InetAddress local, boolean transparent, InetAddress peer,
-                        DataListener.Events events, Consumer<Integer> announce, Exchange ex) {
+                        DataListener.Events events, InetSocketAddress kernel, Consumer<Integer> announce, Exchange ex) {
         Predicate<InetAddress> expected = a -> DataPolicy.isExpectedPeer(peer, a);
         DataListener.bind(s.loop(), s.services().transport(), local, transparent, s.services().ports(), expected, events)
                 .addListener(f -> {
@@ -150,24 +178,62 @@ final class DataNegotiation {
                         ex.complete();
                         return;
                     }
-                    DataLease lease = new DataLease(s.id(), DataLease.Direction.INBOUND, peer, local, listener.port(),
-                            transparent);
-                    LeaseHandle[] h = new LeaseHandle[1];
-                    h[0] = s.applyLease(lease, err -> {
-                        if (err != null) {
-                            t.fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
-                            s.refuse(Reason.FIREWALL_FAILED);
-                        } else if (t.isEnded()) {
-                            h[0].revoke();
-                        } else {
-                            // The rule is in place: only now may the port be announced.
-                            announce.accept(listener.port());
-                            t.startDeadline();
-                        }
-                        ex.complete();
-                    });
-                    t.listening(listener, h[0]);
+                    if (kernel != null) {
+                        forward(t, listener, peer, local, kernel, transparent, announce, ex);
+                    } else {
+                        openRelay(t, listener, peer, local, transparent, announce, ex);
+                    }
                 });
+    }
+
+    /** Opens the firewall for the relayed connection to {@code listener}, then announces its port. */
+    private void openRelay(DataTransfer t, DataListener listener, InetAddress peer, InetAddress local, boolean transparent,
+                           Consumer<Integer> announce, Exchange ex) {
+        DataLease lease = new DataLease(s.id(), DataLease.Direction.INBOUND, peer, local, listener.port(), transparent);
+        LeaseHandle[] h = new LeaseHandle[1];
+        h[0] = s.applyLease(lease, err -> {
+            if (err != null) {
+                t.fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
+                s.refuse(Reason.FIREWALL_FAILED);
+            } else if (t.isEnded()) {
+                h[0].revoke();
+            } else {
+                // The rule is in place: only now may the port be announced.
+                announce.accept(listener.port());
+                t.startDeadline();
+            }
+            ex.complete();
+        });
+        t.listening(listener, h[0]);
+    }
+
+    /**
+     * The kernel path: the firewall forwards the peer's one connection to the listener's port on to
+     * the server, source-translated to the gateway's address towards the server.
+     */
+    private void forward(DataTransfer t, DataListener listener, InetAddress peer, InetAddress local,
+                         InetSocketAddress server, boolean transparent, Consumer<Integer> announce, Exchange ex) {
+        ForwardLease lease = new ForwardLease(s.id(), peer, local, listener.port(),
+                Addresses.unmap(server.getAddress()), server.getPort(), s.serverLocalAddress());
+        LeaseHandle[] h = new LeaseHandle[1];
+        h[0] = s.applyForwardLease(lease, err -> {
+            if (err != null) {
+                log.warn("session {}: kernel path unavailable, relaying: {}", s.id(), LeaseHandle.rootMessage(err));
+                openRelay(t, listener, peer, local, transparent, announce, ex);
+                return;
+            }
+            if (t.isEnded()) {
+                h[0].revoke();
+            } else {
+                // The rules are in place: only now may the port be announced.
+                t.kernel(lease);
+                log.debug("session {}: {}", s.id(), lease);
+                announce.accept(listener.port());
+                t.startDeadline();
+            }
+            ex.complete();
+        });
+        t.listening(listener, h[0]);
     }
 
     /** Continues once the server's passive address is known; must complete the exchange. */
@@ -304,7 +370,7 @@ final class DataNegotiation {
             }
         };
         s.forwardLocal(setup);
-        listen(t, local, s.serverLegTransparent(), server, t.serverListenerEvents(), port -> {
+        listen(t, local, s.serverLegTransparent(), server, t.serverListenerEvents(), null, port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())
                     : FtpCommand.of("EPRT", new ExtendedAddress(local, port).toEprtArgument());

@@ -3,6 +3,7 @@ package io.ftpgate.firewall.iptables;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import java.io.IOException;
@@ -29,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * {@code TPROXY} rule in the DIVERT chain, applied all or nothing. {@link #stop()} also removes the
  * interception: the spec it was given, or, in a fresh process, what the listed chains name.
  *
+ * <p>{@link #prepareForwarding} sets up the kernel path, {@link #applyForward} adds the four rules
+ * of a {@link ForwardLease} (the exact lines are in {@link ForwardRules}); {@link #start()} and
+ * {@link #stop()} remove the kernel path's chains with whatever they hold.
+ *
  * <p>Every command runs as {@code commandPrefix + binary + arguments} (a prefix such as
  * {@code ip netns exec NS} lets tests work inside a network namespace), and is logged at DEBUG with
  * its duration. Like every {@link Firewall}, it is called from one thread at a time.
@@ -51,6 +56,7 @@ public final class IptablesFirewall implements Firewall {
     private final IptablesRules rules;
     private final TproxyRules tproxy;
     private final TproxyInterception interception;
+    private final ForwardPath forward;
     private final List<String> commandPrefix;
     private final String iptables;
     private final String ip6tables;
@@ -58,6 +64,8 @@ public final class IptablesFirewall implements Firewall {
     private final boolean guardOutput;
     private final CommandRunner runner;
     private boolean ipv6Enabled;
+    private boolean forwardV4;
+    private boolean forwardV6;
 
     /**
      * @param chainPrefix names ftpgate's chains, e.g. {@code FTPGATE} for {@code FTPGATE-IN}
@@ -86,7 +94,7 @@ public final class IptablesFirewall implements Firewall {
     IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             String ip, Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
         this.rules = new IptablesRules(chainPrefix);
-        this.interception = new TproxyInterception(rules, ip, new TproxyInterception.Commands() {
+        TproxyInterception.Commands commands = new TproxyInterception.Commands() {
             @Override
             public CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
                 return IptablesFirewall.this.run(binary, args);
@@ -96,8 +104,10 @@ public final class IptablesFirewall implements Firewall {
             public List<String> argv(String binary, List<String> args) {
                 return IptablesFirewall.this.argv(binary, args);
             }
-        });
+        };
+        this.interception = new TproxyInterception(rules, ip, commands);
         this.tproxy = interception.rules();
+        this.forward = new ForwardPath(rules, commands);
         this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
@@ -123,7 +133,10 @@ public final class IptablesFirewall implements Firewall {
     public int start() throws FirewallException {
         int orphans = prepare(Family.IPV4, listTable(Family.IPV4));
         orphans += interception.purgeDiverts(iptables, listMangle(Family.IPV4));
+        orphans += forward.purge(iptables);
         ipv6Enabled = false;
+        forwardV4 = false;
+        forwardV6 = false;
         List<String> ipv6Table;
         List<String> ipv6Mangle;
         try {
@@ -135,6 +148,7 @@ public final class IptablesFirewall implements Firewall {
         }
         orphans += prepare(Family.IPV6, ipv6Table);
         orphans += interception.purgeDiverts(ip6tables, ipv6Mangle);
+        orphans += forward.purge(ip6tables);
         ipv6Enabled = true;
         if (interception.spec() != null) {
             // start() after intercept(): the flush of orphans may have taken the accept rules.
@@ -156,6 +170,49 @@ public final class IptablesFirewall implements Firewall {
     @Override
     public List<String> describeIntercept(Interception spec) {
         return interception.describe(spec, iptables, ip6tables);
+    }
+
+    /**
+     * Prepares the kernel path for IPv4 and, unless ip6tables was unusable at start, IPv6 (an IPv6
+     * failure, e.g. no IPv6 NAT in this kernel, is logged and leaves IPv6 leases to fail).
+     */
+    @Override
+    public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        forward.prepare(iptables, firstPort, lastPort);
+        forwardV4 = true;
+        if (!ipv6Enabled) {
+            LOG.warn("IPv6 kernel path disabled: ip6tables was unusable at start");
+            return;
+        }
+        try {
+            forward.prepare(ip6tables, firstPort, lastPort);
+            forwardV6 = true;
+        } catch (FirewallException e) {
+            LOG.warn("IPv6 kernel path disabled: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void applyForward(ForwardLease lease) throws FirewallException {
+        forward.apply(forwardBinary(lease), lease);
+    }
+
+    @Override
+    public void revokeForward(ForwardLease lease) throws FirewallException {
+        forward.revoke(forwardBinary(lease), lease);
+    }
+
+    @Override
+    public boolean forwardConnected(ForwardLease lease) throws FirewallException {
+        return forward.connected(forwardBinary(lease), lease);
+    }
+
+    private String forwardBinary(ForwardLease lease) throws FirewallException {
+        if (lease.isIpv6() ? !forwardV6 : !forwardV4) {
+            throw new FirewallException(lease + ": the " + (lease.isIpv6() ? "IPv6" : "IPv4")
+                    + " kernel path is not prepared");
+        }
+        return lease.isIpv6() ? ip6tables : iptables;
     }
 
     @Override
@@ -233,6 +290,9 @@ public final class IptablesFirewall implements Firewall {
     @Override
     public void stop() throws FirewallException {
         removeAll(Family.IPV4, listTable(Family.IPV4));
+        forward.purge(iptables);
+        forwardV4 = false;
+        forwardV6 = false;
         interception.remove(false, iptables);
         List<String> ipv6Table;
         try {
@@ -246,6 +306,7 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         removeAll(Family.IPV6, ipv6Table);
+        forward.purge(ip6tables);
         interception.remove(true, ip6tables);
         ipv6Enabled = false;
         interception.forget();

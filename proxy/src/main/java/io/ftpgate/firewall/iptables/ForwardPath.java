@@ -1,0 +1,161 @@
+package io.ftpgate.firewall.iptables;
+
+import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.ForwardLease;
+import io.ftpgate.firewall.iptables.ForwardRules.Chain;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The iptables backend's kernel path: creates the chains and the static rule {@link ForwardRules}
+ * describes, adds and removes the four rules of each {@link ForwardLease} (all or nothing), reads
+ * whether a lease's connection was made, and removes everything again: at {@link #purge} (start,
+ * stop, {@code --cleanup-firewall}), whatever an earlier run left. Called only by
+ * {@link IptablesFirewall}, on its one thread, once per address family (the binary).
+ */
+final class ForwardPath {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardPath.class);
+    private static final Pattern COUNTERS = Pattern.compile(" -c (\\d+) (\\d+)");
+
+    private final ForwardRules rules;
+    private final TproxyInterception.Commands commands;
+
+    ForwardPath(IptablesRules rules, TproxyInterception.Commands commands) {
+        this.rules = new ForwardRules(rules);
+        this.commands = Objects.requireNonNull(commands, "commands");
+    }
+
+    ForwardRules rules() {
+        return rules;
+    }
+
+    /**
+     * Creates the three chains and their jumps (after removing any of an earlier run) and adds the
+     * static rule for data ports {@code first..last}.
+     */
+    void prepare(String binary, int first, int last) throws FirewallException {
+        purge(binary);
+        for (Chain c : Chain.values()) {
+            mustRun(binary, rules.newChain(c));
+            mustRun(binary, rules.insertJump(c));
+        }
+        mustRun(binary, rules.appendStatic(first, last));
+    }
+
+    /**
+     * Removes the jumps, rules and chains of the kernel path, if any.
+     *
+     * @return how many lease rules were in them (orphans of an earlier run)
+     */
+    int purge(String binary) throws FirewallException {
+        int orphans = 0;
+        for (String table : List.of("nat", "filter")) {
+            CommandRunner.Result listed = commands.run(binary, rules.listTable(table, false));
+            if (!listed.ok()) {
+                // No nat table here (module missing): nothing of ours can be in it.
+                LOG.debug("{} -t {} unusable, nothing of the kernel path to remove: {}", binary, table, listed.failure());
+                continue;
+            }
+            List<String> lines = TproxyInterception.lines(listed);
+            for (Chain c : Chain.values()) {
+                if (!c.table.equals(table)) {
+                    continue;
+                }
+                for (String line : lines) {
+                    if (line.equals(rules.jumpLine(c))) {
+                        mustRun(binary, rules.deleteJump(c));
+                    } else if (line.startsWith(rules.ruleLinePrefix(c)) && line.contains("\"ftpgate session ")) {
+                        orphans++;
+                    }
+                }
+                if (lines.contains(rules.chainLine(c))) {
+                    mustRun(binary, rules.flushChain(c));
+                    mustRun(binary, rules.deleteChain(c));
+                }
+            }
+        }
+        // Four rules make one lease.
+        int leases = (orphans + 3) / 4;
+        if (leases > 0) {
+            LOG.info("{}: removed {} kernel-path lease rule(s) left by an earlier run", binary, orphans);
+        }
+        return leases;
+    }
+
+    /** Adds the lease's rules; if one fails, those added are removed again. */
+    void apply(String binary, ForwardLease lease) throws FirewallException {
+        List<List<String>> add = rules.append(lease);
+        for (int i = 0; i < add.size(); i++) {
+            CommandRunner.Result result = commands.run(binary, add.get(i));
+            if (!result.ok()) {
+                FirewallException e = failed(binary, result);
+                // All or nothing: the rules already added go (in reverse order).
+                List<List<String>> undo = rules.delete(lease).subList(add.size() - i, add.size());
+                for (List<String> args : undo) {
+                    try {
+                        commands.run(binary, args);
+                    } catch (FirewallException u) {
+                        e.addSuppressed(u);
+                    }
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Removes the lease's rules, the translation first; a rule already gone is fine. */
+    void revoke(String binary, ForwardLease lease) throws FirewallException {
+        FirewallException failure = null;
+        for (List<String> args : rules.delete(lease)) {
+            CommandRunner.Result result = commands.run(binary, args);
+            if (result.ok() || isMissingRule(result)) {
+                continue;
+            }
+            if (failure == null) {
+                failure = failed(binary, result);
+            } else {
+                failure.addSuppressed(failed(binary, result));
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Whether the lease's translation rule has matched a packet: its connection was made. */
+    boolean connected(String binary, ForwardLease lease) throws FirewallException {
+        String name = "--name " + rules.listName(lease) + " ";
+        for (String line : TproxyInterception.lines(mustRun(binary, rules.listTable("nat", true)))) {
+            if (line.startsWith(rules.ruleLinePrefix(Chain.DNAT)) && line.contains(name) && line.contains("-j DNAT")) {
+                Matcher m = COUNTERS.matcher(line);
+                return m.find() && Long.parseLong(m.group(1)) > 0;
+            }
+        }
+        return false;
+    }
+
+    private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {
+        CommandRunner.Result result = commands.run(binary, args);
+        if (!result.ok()) {
+            throw failed(binary, result);
+        }
+        return result;
+    }
+
+    private static FirewallException failed(String binary, CommandRunner.Result result) {
+        return new FirewallException(binary + " command failed: " + IptablesRules.commandLine(result.argv())
+                + ": " + result.failure());
+    }
+
+    /** A {@code -D} of a rule that is not there (or of a chain already gone). */
+    private static boolean isMissingRule(CommandRunner.Result result) {
+        String err = result.stderr();
+        return !result.timedOut() && result.exitCode() == 1
+                && (err.contains("Bad rule") || err.contains("does a matching rule exist") || err.contains("No chain"));
+    }
+}
