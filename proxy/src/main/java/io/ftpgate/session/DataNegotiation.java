@@ -163,7 +163,9 @@ final class DataNegotiation {
      */
     private void listen(DataTransfer t, InetAddress local, boolean transparent, InetAddress peer,
                         DataListener.Events events, InetSocketAddress kernel, Consumer<Integer> announce, Exchange ex) {
-        Predicate<InetAddress> expected = a -> DataPolicy.isExpectedPeer(peer, a);
+        // On the kernel path the listener only reserves the port: the kernel sends the expected
+        // connection on before it could get here, so whatever does is refused.
+        Predicate<InetAddress> expected = a -> !t.isKernel() && DataPolicy.isExpectedPeer(peer, a);
         DataListener.bind(s.loop(), s.services().transport(), local, transparent, s.services().ports(), expected, events)
                 .addListener(f -> {
                     if (!f.isSuccess()) {
