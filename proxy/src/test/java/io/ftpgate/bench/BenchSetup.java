@@ -33,14 +33,17 @@ import io.ftpgate.testing.VsftpdServer;
  *   iptables -A FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
  *   iptables -A FORWARD -i to-cli -p tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT</pre>
  *   <li>{@code ftpgate}: the gateway routes nothing, INPUT policy DROP, ftpgate (the shaded jar,
- *       explicit listener, iptables backend) relays.
+ *       explicit listener, iptables backend) relays;
+ *   <li>{@code ftpgate-kernel}: the gateway routes with FORWARD policy DROP and no rule of its own
+ *       there, INPUT policy DROP, ftpgate with {@code data.path = kernel}: passive data connections
+ *       are forwarded by the kernel under ftpgate's per-connection NAT rules, the rest relayed.
  * </ul>
  * A setup that cannot be built here (e.g. no FTP helper in this kernel) is kept with the reason.
  */
 final class BenchSetup implements AutoCloseable {
 
     enum Kind {
-        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate");
+        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_KERNEL("ftpgate-kernel");
 
         final String label;
 
@@ -74,13 +77,18 @@ final class BenchSetup implements AutoCloseable {
         this.topology = topology;
         this.server = server;
         this.daemon = daemon;
-        this.endpoint = kind == Kind.FTPGATE ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
+        this.endpoint = kind == Kind.FTPGATE || kind == Kind.FTPGATE_KERNEL
+                ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
         this.unavailable = unavailable;
     }
 
     /** Builds the setup with a {@code retrBytes} file to download; nothing is left behind on failure. */
     static BenchSetup start(Kind kind, BenchOptions options) {
-        Topology topology = Topology.create(kind == Kind.FTPGATE ? Topology.Kind.GATEWAY : Topology.Kind.ROUTER);
+        Topology topology = Topology.create(switch (kind) {
+            case FTPGATE -> Topology.Kind.GATEWAY;
+            case FTPGATE_KERNEL -> Topology.Kind.FORWARDING_GATEWAY;
+            case DIRECT, CONNTRACK_HELPER -> Topology.Kind.ROUTER;
+        });
         try {
             // Session-rate runs open tens of thousands of connections; reuse TIME_WAIT ports for new ones.
             topology.exec(topology.client, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
@@ -97,7 +105,8 @@ final class BenchSetup implements AutoCloseable {
             switch (kind) {
                 case DIRECT -> { }
                 case CONNTRACK_HELPER -> unavailable = installHelper(topology);
-                case FTPGATE -> daemon = startFtpGate(topology, options);
+                case FTPGATE -> daemon = startFtpGate(topology, options, "");
+                case FTPGATE_KERNEL -> daemon = startFtpGate(topology, options, "  data.path = kernel");
             }
             BenchSetup setup = new BenchSetup(kind, topology, server, daemon, unavailable);
             if (unavailable == null) {
@@ -139,13 +148,14 @@ final class BenchSetup implements AutoCloseable {
      * idle sessions, and a listener in front of {@link IdleFtpServer}. The JVM raises its open-files
      * limit to the hard limit by itself; {@link #maxIdleSessions()} says how far that goes.
      */
-    private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options) {
+    private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options, String extra) {
         topology.exec(topology.gateway, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(IDLE_LISTENER.port()),
                 "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
         String config = String.join("\n",
                 "  control.max-sessions = " + (options.idleSessions() + 1_000),
                 "  listeners.idle { listen = [\"" + IDLE_LISTENER.authority() + "\"], upstream = \""
-                        + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }");
+                        + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }",
+                extra);
         return FtpGateDaemon.start(topology, List.of(Topology.JAVA, "-Xmx512m"), config);
     }
 

@@ -180,7 +180,9 @@ public final class Benchmark {
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
-                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`\n");
+                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`; `ftpgate-kernel` is the same with"
+                + " `data.path = kernel` on a gateway that routes with FORWARD DROP (passive data connections forwarded by"
+                + " the kernel under ftpgate's per-connection NAT rules, PORT relayed)\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
         out.append(table.markdown());
