@@ -132,15 +132,16 @@ final class DataNegotiation {
     }
 
     /**
-     * The server's passive address if the kernel is to forward this data connection
+     * {@code target} (the server's passive address, or the client's active one) if the kernel is to
+     * forward the data connection from {@code from} to the gateway's {@code local} address to it
      * ({@code data.path = kernel} and nothing to convert), else null (relayed, with a DEBUG line
      * saying why when the kernel path was asked for).
      */
-    private InetSocketAddress kernelTarget(DataMode mode, InetAddress client, InetAddress local, InetSocketAddress target) {
+    private InetSocketAddress kernelTarget(DataMode mode, InetAddress from, InetAddress local, InetSocketAddress target) {
         if (s.settings().data().path() != Settings.DataPath.KERNEL) {
             return null;
         }
-        String why = KernelPath.whyRelayed(s, client, local, target);
+        String why = KernelPath.whyRelayed(s, from, local, target);
         if (why != null) {
             log.debug("session {}: {} data connection relayed, not forwarded by the kernel: {}", s.id(), mode, why);
             return null;
@@ -211,12 +212,16 @@ final class DataNegotiation {
 
     /**
      * The kernel path: the firewall forwards the peer's one connection to the listener's port on to
-     * the server, source-translated to the gateway's address towards the server.
+     * {@code server} (for an active client: the client's address), source-translated to the
+     * gateway's address on that leg.
      */
     private void forward(DataTransfer t, DataListener listener, InetAddress peer, InetAddress local,
                          InetSocketAddress server, boolean transparent, Consumer<Integer> announce, Exchange ex) {
+        // The source towards the target is the gateway's own address on the target's leg.
+        boolean towardsServer = t.clientTarget() == null;
         ForwardLease lease = new ForwardLease(s.id(), peer, local, listener.port(),
-                Addresses.unmap(server.getAddress()), server.getPort(), s.serverLocalAddress());
+                Addresses.unmap(server.getAddress()), server.getPort(),
+                towardsServer ? s.serverLocalAddress() : s.clientLegLocal());
         LeaseHandle[] h = new LeaseHandle[1];
         h[0] = s.applyForwardLease(lease, err -> {
             if (err != null) {
@@ -372,7 +377,8 @@ final class DataNegotiation {
             }
         };
         s.forwardLocal(setup);
-        listen(t, local, s.serverLegTransparent(), server, t.serverListenerEvents(), null, port -> {
+        InetSocketAddress kernel = kernelTarget(t.mode, server, local, t.clientTarget());
+        listen(t, local, s.serverLegTransparent(), server, t.serverListenerEvents(), kernel, port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())
                     : FtpCommand.of("EPRT", new ExtendedAddress(local, port).toEprtArgument());

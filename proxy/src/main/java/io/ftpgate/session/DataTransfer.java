@@ -72,6 +72,11 @@ final class DataTransfer {
         this.clientTarget = target;
     }
 
+    /** The client's PORT/EPRT address, or null (passive client). */
+    InetSocketAddress clientTarget() {
+        return clientTarget;
+    }
+
     /** The gateway will connect to the server's passive address. */
     void serverTarget(InetSocketAddress target) {
         this.serverTarget = target;
@@ -215,7 +220,7 @@ final class DataTransfer {
 
     /** The server answered the transfer command with 1xx: it is about to use the data connection. */
     void transferStarting() {
-        if (clientTarget != null && !clientConnecting && !ended) {
+        if (clientTarget != null && !clientConnecting && !ended && kernelLease == null) {
             clientConnecting = true;
             connectClient();
         }

@@ -9,10 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Whether a client's passive data connection can be forwarded by the kernel instead of relayed
+ * Whether a data connection can be forwarded by the kernel instead of relayed
  * ({@code data.path = kernel}): only where nothing needs converting, i.e. the client's PASV/EPSV
- * meets a passive server of the same address family, the listener is not transparent, the
- * firewall prepared the kernel path at start, and the gateway routes that family.
+ * meets a passive server, or its PORT/EPRT an active one ({@code data.active-to-passive = false}),
+ * of the same address family; the listener is not transparent, neither end is the gateway itself,
+ * the firewall prepared the kernel path at start, and the gateway routes that family.
  */
 final class KernelPath {
 
@@ -23,21 +24,27 @@ final class KernelPath {
     }
 
     /**
-     * Why the connection from {@code client} to the gateway's {@code local} address, bound for
-     * {@code server}, must be relayed; null if the kernel can forward it.
+     * Why the data connection from {@code from} to the gateway's {@code local} address, to be sent
+     * on to {@code target}, must be relayed; null if the kernel can forward it.
      */
-    static String whyRelayed(ControlSession s, InetAddress client, InetAddress local, InetSocketAddress server) {
+    static String whyRelayed(ControlSession s, InetAddress from, InetAddress local, InetSocketAddress target) {
         if (!s.services().kernelPathReady()) {
             return "the firewall backend's kernel path is not available (see the log at start)";
         }
         if (s.mode() == Settings.Mode.TRANSPARENT) {
             return "transparent listeners relay";
         }
-        InetAddress serverAddress = Addresses.unmap(server.getAddress());
-        if (Addresses.isIpv4(client) != Addresses.isIpv4(serverAddress) || Addresses.isIpv4(local) != Addresses.isIpv4(client)) {
+        InetAddress to = Addresses.unmap(target.getAddress());
+        if (Addresses.isIpv4(from) != Addresses.isIpv4(to) || Addresses.isIpv4(local) != Addresses.isIpv4(from)) {
             return "client and server differ in address family";
         }
-        Path sysctl = Addresses.isIpv4(client) ? IPV4_FORWARDING : IPV6_FORWARDING;
+        for (InetAddress end : new InetAddress[] {from, to}) {
+            if (end.isLoopbackAddress() || s.services().ownAddresses().contains(end)) {
+                // Its packets never cross PREROUTING, where the translation is.
+                return end.getHostAddress() + " is the gateway itself";
+            }
+        }
+        Path sysctl = Addresses.isIpv4(from) ? IPV4_FORWARDING : IPV6_FORWARDING;
         if (!forwarding(sysctl)) {
             return sysctl + " is not 1: the gateway does not route";
         }

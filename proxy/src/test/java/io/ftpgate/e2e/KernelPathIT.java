@@ -41,8 +41,9 @@ import static org.awaitility.Awaitility.await;
  * never pass ftpgate (its relayed-bytes counter stays at zero, the transfer log line says
  * {@code path=kernel}, and the byte counter of ftpgate's static FORWARD rule grows by the file).
  * A lease admits exactly one connection; the deadline removes unused rules; a connection made
- * goes on after its rules are gone; a mixed-family session is relayed; stop and a restart after
- * {@code kill -9} leave nothing behind.
+ * goes on after its rules are gone; a mixed-family session is relayed; PORT/EPRT kept active
+ * towards the server are forwarded too; stop and a restart after {@code kill -9} leave nothing
+ * behind.
  */
 @Tag("netns")
 class KernelPathIT {
@@ -175,10 +176,7 @@ class KernelPathIT {
         }
 
         private double metric(String series) {
-            String text = testbed.topology.exec(testbed.topology.gateway, "curl", "-sS", "http://127.0.0.1:9121/metrics").orThrow().stdout();
-            String prefix = series.contains("{") ? series.substring(0, series.length() - 1) : series;
-            return text.lines().filter(l -> l.startsWith(prefix)).map(l -> l.substring(l.lastIndexOf(' ') + 1))
-                    .mapToDouble(Double::parseDouble).sum();
+            return KernelPathIT.metric(testbed, series);
         }
 
         private long staticRuleBytes(boolean ipv6) {
@@ -188,6 +186,77 @@ class KernelPathIT {
             assertThat(m.find()).as("ftpgate's static FORWARD rule in:\n%s", listed).isTrue();
             return Long.parseLong(m.group(1));
         }
+    }
+
+    /**
+     * {@code data.active-to-passive = false}: a client's PORT/EPRT stays active towards the server,
+     * and the kernel forwards the server's connection to the client.
+     */
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    @Timeout(60)
+    class Active {
+        private Testbed testbed;
+        private TransferChecks checks;
+
+        @BeforeAll
+        void setUp() {
+            testbed = Testbed.start(Topology.Kind.FORWARDING_GATEWAY,
+                    FtpGateDaemon.config("  data.path = kernel\n  data.active-to-passive = false"), false, "curl", "lftp");
+            checks = new TransferChecks(testbed.topology, testbed.server);
+        }
+
+        @AfterAll
+        void tearDown() {
+            Testbed.close(testbed);
+        }
+
+        @AfterEach
+        void noLeaseRuleLeftAndGatewayAlive() {
+            testbed.rules.awaitNoLeasesAnywhere();
+            testbed.gateway.assertAlive();
+        }
+
+        static Stream<Arguments> cases() {
+            List<Arguments> cases = new ArrayList<>();
+            for (FtpEndpoint endpoint : List.of(FtpGateDaemon.V4, FtpGateDaemon.V6)) {
+                for (FtpClientTool tool : List.of(new Curl(), new Lftp())) {
+                    for (FtpMode mode : List.of(FtpMode.PORT, FtpMode.EPRT)) {
+                        if (tool.supports(mode, endpoint.ipv6())) {
+                            for (Op op : Op.values()) {
+                                cases.add(Arguments.of(endpoint.ipv6() ? "IPv6" : "IPv4", tool, mode, op, endpoint));
+                            }
+                        }
+                    }
+                }
+            }
+            return cases.stream();
+        }
+
+        @ParameterizedTest(name = "{0}: {1} {3} in {2}")
+        @MethodSource("cases")
+        void activeTransferIsForwardedByTheKernel(String family, FtpClientTool tool, FtpMode mode, Op op, FtpEndpoint endpoint) {
+            String tag = "kernel-active-" + tool.name() + "-" + family + "-" + mode;
+            double relayedBefore = metric(testbed, "ftpgate_relayed_bytes_total");
+            double kernelBefore = metric(testbed, "ftpgate_data_paths_total{path=\"kernel\"}");
+            switch (op) {
+                case LIST -> checks.list(tool, endpoint, mode);
+                case RETR -> checks.retrieve(tool, endpoint, mode, tag);
+                case STOR -> checks.store(tool, endpoint, mode, tag);
+            }
+            await("the data connection counted").atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(metric(testbed, "ftpgate_data_paths_total{path=\"kernel\"}") - kernelBefore)
+                            .as("data connections forwarded by the kernel").isEqualTo(1));
+            assertThat(metric(testbed, "ftpgate_relayed_bytes_total") - relayedBefore).as("bytes relayed by ftpgate").isZero();
+        }
+    }
+
+    /** The sum of the series' values on ftpgate's metrics endpoint (0 if absent). */
+    static double metric(Testbed testbed, String series) {
+        String text = testbed.topology.exec(testbed.topology.gateway, "curl", "-sS", "http://127.0.0.1:9121/metrics").orThrow().stdout();
+        String prefix = series.contains("{") ? series.substring(0, series.length() - 1) : series;
+        return text.lines().filter(l -> l.startsWith(prefix)).map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                .mapToDouble(Double::parseDouble).sum();
     }
 
     static Stream<Arguments> passiveProbes() {

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The iptables backend's kernel path: creates the chains and the static rule {@link ForwardRules}
- * describes, adds and removes the four rules of each {@link ForwardLease} (all or nothing), reads
+ * describes, adds and removes the four rules of each {@link ForwardLease} (one
+ * {@code iptables-restore} each way; all or nothing), reads
  * whether a lease's connection was made, and removes everything again: at {@link #purge} (start,
  * stop, {@code --cleanup-firewall}), whatever an earlier run left. Called only by
  * {@link IptablesFirewall}, on its one thread, once per address family (the binary).
@@ -39,7 +40,7 @@ final class ForwardPath {
      * static rule for data ports {@code first..last}.
      */
     void prepare(String binary, int first, int last) throws FirewallException {
-        purge(binary);
+        purge(binary, null);
         for (Chain c : Chain.values()) {
             mustRun(binary, rules.newChain(c));
             mustRun(binary, rules.insertJump(c));
@@ -50,18 +51,24 @@ final class ForwardPath {
     /**
      * Removes the jumps, rules and chains of the kernel path, if any.
      *
+     * @param filterTable what {@code -S} lists of the filter table now, or null to list it here
      * @return how many lease rules were in them (orphans of an earlier run)
      */
-    int purge(String binary) throws FirewallException {
+    int purge(String binary, List<String> filterTable) throws FirewallException {
         int orphans = 0;
         for (String table : List.of("nat", "filter")) {
-            CommandRunner.Result listed = commands.run(binary, rules.listTable(table, false));
-            if (!listed.ok()) {
-                // No nat table here (module missing): nothing of ours can be in it.
-                LOG.debug("{} -t {} unusable, nothing of the kernel path to remove: {}", binary, table, listed.failure());
-                continue;
+            List<String> lines;
+            if (table.equals("filter") && filterTable != null) {
+                lines = filterTable;
+            } else {
+                CommandRunner.Result listed = commands.run(binary, rules.listTable(table, false));
+                if (!listed.ok()) {
+                    // No nat table here (module missing): nothing of ours can be in it.
+                    LOG.debug("{} -t {} unusable, nothing of the kernel path to remove: {}", binary, table, listed.failure());
+                    continue;
+                }
+                lines = TproxyInterception.lines(listed);
             }
-            List<String> lines = TproxyInterception.lines(listed);
             for (Chain c : Chain.values()) {
                 if (!c.table.equals(table)) {
                     continue;
@@ -87,29 +94,38 @@ final class ForwardPath {
         return leases;
     }
 
-    /** Adds the lease's rules; if one fails, those added are removed again. */
+    /**
+     * Adds the lease's rules with one {@code iptables-restore}; if it fails (one table's part may
+     * have gone in), whatever of the lease is there is removed again.
+     */
     void apply(String binary, ForwardLease lease) throws FirewallException {
-        List<List<String>> add = rules.append(lease);
-        for (int i = 0; i < add.size(); i++) {
-            CommandRunner.Result result = commands.run(binary, add.get(i));
-            if (!result.ok()) {
-                FirewallException e = failed(binary, result);
-                // All or nothing: the rules already added go (in reverse order).
-                List<List<String>> undo = rules.delete(lease).subList(add.size() - i, add.size());
-                for (List<String> args : undo) {
-                    try {
-                        commands.run(binary, args);
-                    } catch (FirewallException u) {
-                        e.addSuppressed(u);
-                    }
-                }
-                throw e;
-            }
+        CommandRunner.Result result = commands.run(restore(binary), ForwardRules.restoreArguments(),
+                ForwardRules.restoreInput(rules.append(lease)));
+        if (result.ok()) {
+            return;
+        }
+        FirewallException e = failed(restore(binary), result);
+        try {
+            deleteOneByOne(binary, lease);
+        } catch (FirewallException undo) {
+            e.addSuppressed(undo);
+        }
+        throw e;
+    }
+
+    /**
+     * Removes the lease's rules, the translation first, with one {@code iptables-restore}; if that
+     * fails (a rule already gone fails its table's part), one by one, a rule already gone being fine.
+     */
+    void revoke(String binary, ForwardLease lease) throws FirewallException {
+        CommandRunner.Result result = commands.run(restore(binary), ForwardRules.restoreArguments(),
+                ForwardRules.restoreInput(rules.delete(lease)));
+        if (!result.ok()) {
+            deleteOneByOne(binary, lease);
         }
     }
 
-    /** Removes the lease's rules, the translation first; a rule already gone is fine. */
-    void revoke(String binary, ForwardLease lease) throws FirewallException {
+    private void deleteOneByOne(String binary, ForwardLease lease) throws FirewallException {
         FirewallException failure = null;
         for (List<String> args : rules.delete(lease)) {
             CommandRunner.Result result = commands.run(binary, args);
@@ -125,6 +141,11 @@ final class ForwardPath {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /** The restore binary of the family's binary: {@code iptables-restore}, {@code ip6tables-legacy-restore}. */
+    private static String restore(String binary) {
+        return binary + "-restore";
     }
 
     /** Whether the lease's translation rule has matched a packet: its connection was made. */

@@ -41,7 +41,8 @@ import java.util.Objects;
  * range and that were destination-translated (in practice: by the rules above), with no packet
  * mark to share with other software; RELATED carries ICMP errors of those connections (path MTU).
  * IPv6 (ip6tables) is the same with {@code /128} and {@code --to-destination [2001:db8:2::2]:30000}.
- * Each call passes {@code -w 5}; revoke is the same rule with {@code -D}.
+ * Each call passes {@code -w 5}; revoke is the same rule with {@code -D}. A lease's four rules
+ * are added, and removed, by one {@code iptables-restore -w 5 --noflush} each ({@link #restoreInput}).
  */
 public final class ForwardRules {
 
@@ -80,6 +81,29 @@ public final class ForwardRules {
     /** The lease's rules in the order they are deleted: the translation first. */
     public List<List<String>> delete(ForwardLease lease) {
         return List.of(dnatRule("-D", lease), oneShotRule("-D", lease), snatRule("-D", lease), forwardRule("-D", lease));
+    }
+
+    /**
+     * The commands as one {@code iptables-restore --noflush} batch: per table, in the order the
+     * tables first appear, {@code *TABLE}, the commands' arguments after {@code -w 5 -t TABLE},
+     * {@code COMMIT}. A table's part is applied all or nothing (not the whole batch).
+     */
+    public static String restoreInput(List<List<String>> commands) {
+        java.util.Map<String, StringBuilder> tables = new java.util.LinkedHashMap<>();
+        for (List<String> command : commands) {
+            // Every builder here starts with -w 5 -t TABLE.
+            String table = command.get(3);
+            tables.computeIfAbsent(table, t -> new StringBuilder()).append(IptablesRules.commandLine(command.subList(4, command.size())))
+                    .append('\n');
+        }
+        StringBuilder batch = new StringBuilder();
+        tables.forEach((table, lines) -> batch.append('*').append(table).append('\n').append(lines).append("COMMIT\n"));
+        return batch.toString();
+    }
+
+    /** The arguments of {@code iptables-restore} for such a batch: wait for the lock, keep every other rule. */
+    public static List<String> restoreArguments() {
+        return List.of("-w", IptablesRules.LOCK_WAIT_SECONDS, "--noflush");
     }
 
     /** The static rule for established flows of forwarded connections to ports {@code first..last}. */
@@ -138,39 +162,39 @@ public final class ForwardRules {
     }
 
     private List<String> oneShotRule(String op, ForwardLease lease) {
-        List<String> args = clientToGateway(op, lease);
+        List<String> args = toGateway(op, lease);
         args.addAll(List.of("-m", "recent", "--rcheck", "--name", listName(lease), "--rsource"));
         return finish(Chain.DNAT, args, lease, "-j", "RETURN");
     }
 
     private List<String> dnatRule(String op, ForwardLease lease) {
-        List<String> args = clientToGateway(op, lease);
+        List<String> args = toGateway(op, lease);
         args.addAll(List.of("-m", "recent", "--set", "--name", listName(lease), "--rsource"));
-        String server = IptablesRules.address(lease.server());
-        String to = (lease.isIpv6() ? "[" + server + "]" : server) + ":" + lease.serverPort();
+        String target = IptablesRules.address(lease.to());
+        String to = (lease.isIpv6() ? "[" + target + "]" : target) + ":" + lease.toPort();
         return finish(Chain.DNAT, args, lease, "-j", "DNAT", "--to-destination", to);
     }
 
     private List<String> snatRule(String op, ForwardLease lease) {
-        List<String> args = clientToServer(op, Chain.SNAT, lease, "DNAT");
+        List<String> args = toTarget(op, Chain.SNAT, lease, "DNAT");
         return finish(Chain.SNAT, args, lease, "-j", "SNAT", "--to-source", IptablesRules.address(lease.source()));
     }
 
     private List<String> forwardRule(String op, ForwardLease lease) {
-        List<String> args = clientToServer(op, Chain.FWD, lease, "NEW");
+        List<String> args = toTarget(op, Chain.FWD, lease, "NEW");
         return finish(Chain.FWD, args, lease, "-j", "ACCEPT");
     }
 
-    private List<String> clientToGateway(String op, ForwardLease lease) {
+    private List<String> toGateway(String op, ForwardLease lease) {
         return new ArrayList<>(List.of(op, chain(Chain.DNAT),
-                "-s", host(lease.client()), "-d", host(lease.gateway()),
+                "-s", host(lease.from()), "-d", host(lease.gateway()),
                 "-p", "tcp", "-m", "tcp", "--dport", Integer.toString(lease.gatewayPort())));
     }
 
-    private List<String> clientToServer(String op, Chain c, ForwardLease lease, String ctstate) {
+    private List<String> toTarget(String op, Chain c, ForwardLease lease, String ctstate) {
         return new ArrayList<>(List.of(op, chain(c),
-                "-s", host(lease.client()), "-d", host(lease.server()),
-                "-p", "tcp", "-m", "tcp", "--dport", Integer.toString(lease.serverPort()),
+                "-s", host(lease.from()), "-d", host(lease.to()),
+                "-p", "tcp", "-m", "tcp", "--dport", Integer.toString(lease.toPort()),
                 "-m", "conntrack", "--ctstate", ctstate, "--ctorigdst", IptablesRules.address(lease.gateway()),
                 "--ctorigdstport", Integer.toString(lease.gatewayPort())));
     }

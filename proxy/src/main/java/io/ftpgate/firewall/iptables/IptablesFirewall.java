@@ -101,6 +101,11 @@ public final class IptablesFirewall implements Firewall {
             }
 
             @Override
+            public CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
+                return IptablesFirewall.this.run(binary, args, input);
+            }
+
+            @Override
             public List<String> argv(String binary, List<String> args) {
                 return IptablesFirewall.this.argv(binary, args);
             }
@@ -131,9 +136,10 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public int start() throws FirewallException {
-        int orphans = prepare(Family.IPV4, listTable(Family.IPV4));
+        List<String> ipv4Table = listTable(Family.IPV4);
+        int orphans = prepare(Family.IPV4, ipv4Table);
         orphans += interception.purgeDiverts(iptables, listMangle(Family.IPV4));
-        orphans += forward.purge(iptables);
+        orphans += forward.purge(iptables, ipv4Table);
         ipv6Enabled = false;
         forwardV4 = false;
         forwardV6 = false;
@@ -148,7 +154,7 @@ public final class IptablesFirewall implements Firewall {
         }
         orphans += prepare(Family.IPV6, ipv6Table);
         orphans += interception.purgeDiverts(ip6tables, ipv6Mangle);
-        orphans += forward.purge(ip6tables);
+        orphans += forward.purge(ip6tables, ipv6Table);
         ipv6Enabled = true;
         if (interception.spec() != null) {
             // start() after intercept(): the flush of orphans may have taken the accept rules.
@@ -289,8 +295,9 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public void stop() throws FirewallException {
-        removeAll(Family.IPV4, listTable(Family.IPV4));
-        forward.purge(iptables);
+        List<String> ipv4Table = listTable(Family.IPV4);
+        removeAll(Family.IPV4, ipv4Table);
+        forward.purge(iptables, ipv4Table);
         forwardV4 = false;
         forwardV6 = false;
         interception.remove(false, iptables);
@@ -306,7 +313,7 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         removeAll(Family.IPV6, ipv6Table);
-        forward.purge(ip6tables);
+        forward.purge(ip6tables, ipv6Table);
         interception.remove(true, ip6tables);
         ipv6Enabled = false;
         interception.forget();
@@ -407,14 +414,19 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
+        return run(binary, args, null);
+    }
+
+    private CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
         List<String> argv = argv(binary, args);
         CommandRunner.Result result;
         try {
-            result = runner.run(argv, commandTimeout);
+            result = input == null ? runner.run(argv, commandTimeout) : runner.run(argv, commandTimeout, input);
         } catch (IOException e) {
             throw new FirewallException("cannot run " + IptablesRules.commandLine(argv) + ": " + e.getMessage(), e);
         }
-        LOG.debug("{} ({} ms, {})", IptablesRules.commandLine(argv), result.elapsed().toMillis(),
+        LOG.debug("{}{} ({} ms, {})", IptablesRules.commandLine(argv),
+                input == null ? "" : " <<< " + input.strip().replace("\n", " \\n "), result.elapsed().toMillis(),
                 result.ok() ? "ok" : result.failure());
         return result;
     }

@@ -47,6 +47,31 @@ class ForwardRulesTest {
     }
 
     @Test
+    void aLeaseIsOneRestoreBatchEachWayTheFilterRuleInFirstAndOutLast() throws Exception {
+        ForwardLease lease = new ForwardLease(17, ip("198.51.100.2"), ip("198.51.100.1"), 40017,
+                ip("203.0.113.2"), 30000, ip("203.0.113.1"));
+        assertThat(ForwardRules.restoreArguments()).containsExactly("-w", "5", "--noflush");
+        assertThat(ForwardRules.restoreInput(rules.append(lease))).isEqualTo(String.join("\n",
+                "*filter",
+                "-A FTPGATE-FWD -s 198.51.100.2/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 30000 -m conntrack --ctstate NEW"
+                        + " --ctorigdst 198.51.100.1 --ctorigdstport 40017 -m comment --comment \"ftpgate session 17\" -j ACCEPT",
+                "COMMIT",
+                "*nat",
+                "-A FTPGATE-SNAT -s 198.51.100.2/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 30000 -m conntrack --ctstate DNAT"
+                        + " --ctorigdst 198.51.100.1 --ctorigdstport 40017 -m comment --comment \"ftpgate session 17\""
+                        + " -j SNAT --to-source 203.0.113.1",
+                "-A FTPGATE-DNAT -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40017 -m recent --rcheck"
+                        + " --name FTPGATE-17-40017 --rsource -m comment --comment \"ftpgate session 17\" -j RETURN",
+                "-A FTPGATE-DNAT -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40017 -m recent --set"
+                        + " --name FTPGATE-17-40017 --rsource -m comment --comment \"ftpgate session 17\""
+                        + " -j DNAT --to-destination 203.0.113.2:30000",
+                "COMMIT",
+                ""));
+        assertThat(ForwardRules.restoreInput(rules.delete(lease)))
+                .startsWith("*nat\n-D FTPGATE-DNAT ").contains("COMMIT\n*filter\n-D FTPGATE-FWD ").endsWith("COMMIT\n");
+    }
+
+    @Test
     void ipv6LeaseBracketsTheTranslatedAddress() throws Exception {
         ForwardLease lease = new ForwardLease(9, ip("2001:db8:1:0:0:0:0:2"), ip("2001:db8:1::1"), 40001,
                 ip("2001:db8:2::2"), 30001, ip("2001:db8:2::1"));
