@@ -32,7 +32,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -40,7 +42,7 @@ import static org.awaitility.Awaitility.await;
  * admin's in FORWARD: curl and lftp move files in PASV and EPSV, IPv4 and IPv6, and the bytes
  * never pass ftpgate (its relayed-bytes counter stays at zero, the transfer log line says
  * {@code path=kernel}, and the byte counter of ftpgate's static FORWARD rule grows by the file).
- * A lease admits exactly one connection; the deadline removes unused rules; a connection made
+ * conntrack shows the translated flow. A lease admits exactly one connection; the deadline removes unused rules; a connection made
  * goes on after its rules are gone; a mixed-family session is relayed; PORT/EPRT kept active
  * towards the server are forwarded too; stop and a restart after {@code kill -9} leave nothing
  * behind.
@@ -54,16 +56,21 @@ class KernelPathIT {
 
     enum Op { LIST, RETR, STOR }
 
-    @Nested
+    /** One testbed (routing gateway, vsftpd, ftpgate with {@code settings}) for a nested class's tests. */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     @Timeout(60)
-    class Running {
-        private Testbed testbed;
-        private TransferChecks checks;
+    abstract static class DaemonRun {
+        private final String settings;
+        Testbed testbed;
+        TransferChecks checks;
+
+        DaemonRun(String settings) {
+            this.settings = settings;
+        }
 
         @BeforeAll
         void setUp() {
-            testbed = Testbed.start(Topology.Kind.FORWARDING_GATEWAY, SETTINGS, false, "curl", "lftp");
+            testbed = Testbed.start(Topology.Kind.FORWARDING_GATEWAY, settings, false, "curl", "lftp", "conntrack");
             checks = new TransferChecks(testbed.topology, testbed.server);
         }
 
@@ -78,20 +85,45 @@ class KernelPathIT {
             testbed.gateway.assertAlive();
         }
 
-        static Stream<Arguments> cases() {
-            List<Arguments> cases = new ArrayList<>();
-            for (FtpEndpoint endpoint : List.of(FtpGateDaemon.V4, FtpGateDaemon.V6)) {
-                for (FtpClientTool tool : List.of(new Curl(), new Lftp())) {
-                    for (FtpMode mode : List.of(FtpMode.PASV, FtpMode.EPSV)) {
-                        if (tool.supports(mode, endpoint.ipv6())) {
-                            for (Op op : Op.values()) {
-                                cases.add(Arguments.of(endpoint.ipv6() ? "IPv6" : "IPv4", tool, mode, op, endpoint));
-                            }
+        void transfer(FtpClientTool tool, FtpEndpoint endpoint, FtpMode mode, Op op, String tag) {
+            switch (op) {
+                case LIST -> checks.list(tool, endpoint, mode);
+                case RETR -> checks.retrieve(tool, endpoint, mode, tag);
+                case STOR -> checks.store(tool, endpoint, mode, tag);
+            }
+        }
+
+        double metric(String series) {
+            return KernelPathIT.metric(testbed, series);
+        }
+    }
+
+    /** Every op with curl and lftp in {@code modes}, IPv4 and IPv6: family name, tool, mode, op, endpoint. */
+    static Stream<Arguments> cases(List<FtpMode> modes) {
+        List<Arguments> cases = new ArrayList<>();
+        for (FtpEndpoint endpoint : List.of(FtpGateDaemon.V4, FtpGateDaemon.V6)) {
+            for (FtpClientTool tool : List.of(new Curl(), new Lftp())) {
+                for (FtpMode mode : modes) {
+                    if (tool.supports(mode, endpoint.ipv6())) {
+                        for (Op op : Op.values()) {
+                            cases.add(Arguments.of(endpoint.ipv6() ? "IPv6" : "IPv4", tool, mode, op, endpoint));
                         }
                     }
                 }
             }
-            return cases.stream();
+        }
+        return cases.stream();
+    }
+
+    @Nested
+    class Passive extends DaemonRun {
+
+        Passive() {
+            super(SETTINGS);
+        }
+
+        static Stream<Arguments> cases() {
+            return KernelPathIT.cases(List.of(FtpMode.PASV, FtpMode.EPSV));
         }
 
         @ParameterizedTest(name = "{0}: {1} {3} in {2}")
@@ -100,11 +132,7 @@ class KernelPathIT {
             String tag = "kernel-" + tool.name() + "-" + family + "-" + mode;
             long forwardedBefore = staticRuleBytes(endpoint.ipv6());
             double relayedBefore = metric("ftpgate_relayed_bytes_total");
-            switch (op) {
-                case LIST -> checks.list(tool, endpoint, mode);
-                case RETR -> checks.retrieve(tool, endpoint, mode, tag);
-                case STOR -> checks.store(tool, endpoint, mode, tag);
-            }
+            transfer(tool, endpoint, mode, op, tag);
             String verb = switch (op) {
                 case LIST -> "LIST";
                 case RETR -> "RETR";
@@ -130,6 +158,14 @@ class KernelPathIT {
                 assertThat(testbed.rules.leaseRulesAnywhere()).as("the lease's rules (FORWARD, SNAT, one-shot, DNAT)").hasSize(4);
                 assertThat(probe.connect(third, endpoint.host(), port)).as("a third host").startsWith("FAILED");
                 assertThat(probe.open(client, endpoint.host(), port)).as("the client's first connection").isEqualTo("CONNECTED");
+                // conntrack: sent to the gateway's port, answered by the server to the gateway's server-side address.
+                String flows = testbed.topology.exec(testbed.topology.gateway, "conntrack", "-L", "-p", "tcp",
+                        "--orig-dst", endpoint.host(), "--orig-port-dst", String.valueOf(port)).orThrow().stdout();
+                String server = endpoint.ipv6() ? Topology.SERVER_V6 : Topology.SERVER_V4;
+                String gatewayServerSide = endpoint.ipv6() ? Topology.GATEWAY_SERVER_SIDE_V6 : Topology.GATEWAY_SERVER_SIDE_V4;
+                assertThat(flows.lines().toList()).as("conntrack's flows to port %d", port).singleElement(as(STRING))
+                        .contains("src=" + client + " dst=" + endpoint.host(), "dport=" + port,
+                                "src=" + server + " dst=" + gatewayServerSide);
                 assertThat(probe.connect(client, endpoint.host(), port)).as("the client's second connection to port %d", port)
                         .startsWith("FAILED").contains("timed out");
                 assertThat(probe.retrieve(VsftpdServer.BIG)).as("RETR over the first connection")
@@ -175,10 +211,6 @@ class KernelPathIT {
             assertThat(metric("ftpgate_relayed_bytes_total")).as("bytes relayed").isGreaterThan(0);
         }
 
-        private double metric(String series) {
-            return KernelPathIT.metric(testbed, series);
-        }
-
         private long staticRuleBytes(boolean ipv6) {
             String listed = testbed.topology.exec(testbed.topology.gateway, ipv6 ? "ip6tables" : "iptables", "-w", "-S", "FTPGATE-FWD", "-v")
                     .orThrow().stdout();
@@ -193,61 +225,27 @@ class KernelPathIT {
      * and the kernel forwards the server's connection to the client.
      */
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @Timeout(60)
-    class Active {
-        private Testbed testbed;
-        private TransferChecks checks;
+    class Active extends DaemonRun {
 
-        @BeforeAll
-        void setUp() {
-            testbed = Testbed.start(Topology.Kind.FORWARDING_GATEWAY,
-                    FtpGateDaemon.config("  data.path = kernel\n  data.active-to-passive = false"), false, "curl", "lftp");
-            checks = new TransferChecks(testbed.topology, testbed.server);
-        }
-
-        @AfterAll
-        void tearDown() {
-            Testbed.close(testbed);
-        }
-
-        @AfterEach
-        void noLeaseRuleLeftAndGatewayAlive() {
-            testbed.rules.awaitNoLeasesAnywhere();
-            testbed.gateway.assertAlive();
+        Active() {
+            super(FtpGateDaemon.config("  data.path = kernel\n  data.active-to-passive = false"));
         }
 
         static Stream<Arguments> cases() {
-            List<Arguments> cases = new ArrayList<>();
-            for (FtpEndpoint endpoint : List.of(FtpGateDaemon.V4, FtpGateDaemon.V6)) {
-                for (FtpClientTool tool : List.of(new Curl(), new Lftp())) {
-                    for (FtpMode mode : List.of(FtpMode.PORT, FtpMode.EPRT)) {
-                        if (tool.supports(mode, endpoint.ipv6())) {
-                            for (Op op : Op.values()) {
-                                cases.add(Arguments.of(endpoint.ipv6() ? "IPv6" : "IPv4", tool, mode, op, endpoint));
-                            }
-                        }
-                    }
-                }
-            }
-            return cases.stream();
+            return KernelPathIT.cases(List.of(FtpMode.PORT, FtpMode.EPRT));
         }
 
         @ParameterizedTest(name = "{0}: {1} {3} in {2}")
         @MethodSource("cases")
         void activeTransferIsForwardedByTheKernel(String family, FtpClientTool tool, FtpMode mode, Op op, FtpEndpoint endpoint) {
             String tag = "kernel-active-" + tool.name() + "-" + family + "-" + mode;
-            double relayedBefore = metric(testbed, "ftpgate_relayed_bytes_total");
-            double kernelBefore = metric(testbed, "ftpgate_data_paths_total{path=\"kernel\"}");
-            switch (op) {
-                case LIST -> checks.list(tool, endpoint, mode);
-                case RETR -> checks.retrieve(tool, endpoint, mode, tag);
-                case STOR -> checks.store(tool, endpoint, mode, tag);
-            }
+            double relayedBefore = metric("ftpgate_relayed_bytes_total");
+            double kernelBefore = metric("ftpgate_data_paths_total{path=\"kernel\"}");
+            transfer(tool, endpoint, mode, op, tag);
             await("the data connection counted").atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(metric(testbed, "ftpgate_data_paths_total{path=\"kernel\"}") - kernelBefore)
+                    assertThat(metric("ftpgate_data_paths_total{path=\"kernel\"}") - kernelBefore)
                             .as("data connections forwarded by the kernel").isEqualTo(1));
-            assertThat(metric(testbed, "ftpgate_relayed_bytes_total") - relayedBefore).as("bytes relayed by ftpgate").isZero();
+            assertThat(metric("ftpgate_relayed_bytes_total") - relayedBefore).as("bytes relayed by ftpgate").isZero();
         }
     }
 
