@@ -25,10 +25,41 @@ final class ForwardPath {
 
     private final ForwardRules rules;
     private final TproxyInterception.Commands commands;
+    private final String iptables;
+    private final String ip6tables;
+    private boolean preparedV4;
+    private boolean preparedV6;
 
-    ForwardPath(IptablesRules rules, TproxyInterception.Commands commands) {
+    ForwardPath(IptablesRules rules, TproxyInterception.Commands commands, String iptables, String ip6tables) {
         this.rules = new ForwardRules(rules);
         this.commands = Objects.requireNonNull(commands, "commands");
+        this.iptables = Objects.requireNonNull(iptables, "iptables");
+        this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
+    }
+
+    /**
+     * Prepares IPv4 and, with {@code ipv6}, IPv6 (an IPv6 failure, e.g. no IPv6 NAT in this
+     * kernel, is logged and leaves IPv6 leases to fail).
+     */
+    void prepare(int first, int last, boolean ipv6) throws FirewallException {
+        prepare(iptables, first, last);
+        preparedV4 = true;
+        if (!ipv6) {
+            LOG.warn("IPv6 kernel path disabled: ip6tables was unusable at start");
+            return;
+        }
+        try {
+            prepare(ip6tables, first, last);
+            preparedV6 = true;
+        } catch (FirewallException e) {
+            LOG.warn("IPv6 kernel path disabled: {}", e.getMessage());
+        }
+    }
+
+    /** Forgets what was prepared (the chains are gone: start, stop). */
+    void forget() {
+        preparedV4 = false;
+        preparedV6 = false;
     }
 
     ForwardRules rules() {
@@ -39,7 +70,7 @@ final class ForwardPath {
      * Creates the three chains and their jumps (after removing any of an earlier run) and adds the
      * static rule for data ports {@code first..last}.
      */
-    void prepare(String binary, int first, int last) throws FirewallException {
+    private void prepare(String binary, int first, int last) throws FirewallException {
         purge(binary, null);
         for (Chain c : Chain.values()) {
             mustRun(binary, rules.newChain(c));
@@ -98,7 +129,8 @@ final class ForwardPath {
      * Adds the lease's rules with one {@code iptables-restore}; if it fails (one table's part may
      * have gone in), whatever of the lease is there is removed again.
      */
-    void apply(String binary, ForwardLease lease) throws FirewallException {
+    void apply(ForwardLease lease) throws FirewallException {
+        String binary = binaryFor(lease);
         CommandRunner.Result result = commands.run(restore(binary), ForwardRules.restoreArguments(),
                 ForwardRules.restoreInput(rules.append(lease)));
         if (result.ok()) {
@@ -117,7 +149,8 @@ final class ForwardPath {
      * Removes the lease's rules, the translation first, with one {@code iptables-restore}; if that
      * fails (a rule already gone fails its table's part), one by one, a rule already gone being fine.
      */
-    void revoke(String binary, ForwardLease lease) throws FirewallException {
+    void revoke(ForwardLease lease) throws FirewallException {
+        String binary = binaryFor(lease);
         CommandRunner.Result result = commands.run(restore(binary), ForwardRules.restoreArguments(),
                 ForwardRules.restoreInput(rules.delete(lease)));
         if (!result.ok()) {
@@ -149,7 +182,8 @@ final class ForwardPath {
     }
 
     /** Whether the lease's translation rule has matched a packet: its connection was made. */
-    boolean connected(String binary, ForwardLease lease) throws FirewallException {
+    boolean connected(ForwardLease lease) throws FirewallException {
+        String binary = binaryFor(lease);
         String name = "--name " + rules.listName(lease) + " ";
         for (String line : TproxyInterception.lines(mustRun(binary, rules.listTable("nat", true)))) {
             if (line.startsWith(rules.ruleLinePrefix(Chain.DNAT)) && line.contains(name) && line.contains("-j DNAT")) {
@@ -158,6 +192,14 @@ final class ForwardPath {
             }
         }
         return false;
+    }
+
+    private String binaryFor(ForwardLease lease) throws FirewallException {
+        if (lease.isIpv6() ? !preparedV6 : !preparedV4) {
+            throw new FirewallException(lease + ": the " + (lease.isIpv6() ? "IPv6" : "IPv4")
+                    + " kernel path is not prepared");
+        }
+        return lease.isIpv6() ? ip6tables : iptables;
     }
 
     private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {

@@ -64,8 +64,6 @@ public final class IptablesFirewall implements Firewall {
     private final boolean guardOutput;
     private final CommandRunner runner;
     private boolean ipv6Enabled;
-    private boolean forwardV4;
-    private boolean forwardV6;
 
     /**
      * @param chainPrefix names ftpgate's chains, e.g. {@code FTPGATE} for {@code FTPGATE-IN}
@@ -112,10 +110,10 @@ public final class IptablesFirewall implements Firewall {
         };
         this.interception = new TproxyInterception(rules, ip, commands);
         this.tproxy = interception.rules();
-        this.forward = new ForwardPath(rules, commands);
         this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
+        this.forward = new ForwardPath(rules, commands, iptables, ip6tables);
         this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
         if (commandTimeout.isNegative() || commandTimeout.isZero()) {
             throw new IllegalArgumentException("command timeout must be positive, not " + commandTimeout);
@@ -141,8 +139,7 @@ public final class IptablesFirewall implements Firewall {
         orphans += interception.purgeDiverts(iptables, listMangle(Family.IPV4));
         orphans += forward.purge(iptables, ipv4Table);
         ipv6Enabled = false;
-        forwardV4 = false;
-        forwardV6 = false;
+        forward.forget();
         List<String> ipv6Table;
         List<String> ipv6Mangle;
         try {
@@ -178,47 +175,25 @@ public final class IptablesFirewall implements Firewall {
         return interception.describe(spec, iptables, ip6tables);
     }
 
-    /**
-     * Prepares the kernel path for IPv4 and, unless ip6tables was unusable at start, IPv6 (an IPv6
-     * failure, e.g. no IPv6 NAT in this kernel, is logged and leaves IPv6 leases to fail).
-     */
+    /** Prepares the kernel path for IPv4 and, unless ip6tables was unusable at start, IPv6. */
     @Override
     public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
-        forward.prepare(iptables, firstPort, lastPort);
-        forwardV4 = true;
-        if (!ipv6Enabled) {
-            LOG.warn("IPv6 kernel path disabled: ip6tables was unusable at start");
-            return;
-        }
-        try {
-            forward.prepare(ip6tables, firstPort, lastPort);
-            forwardV6 = true;
-        } catch (FirewallException e) {
-            LOG.warn("IPv6 kernel path disabled: {}", e.getMessage());
-        }
+        forward.prepare(firstPort, lastPort, ipv6Enabled);
     }
 
     @Override
     public void applyForward(ForwardLease lease) throws FirewallException {
-        forward.apply(forwardBinary(lease), lease);
+        forward.apply(lease);
     }
 
     @Override
     public void revokeForward(ForwardLease lease) throws FirewallException {
-        forward.revoke(forwardBinary(lease), lease);
+        forward.revoke(lease);
     }
 
     @Override
     public boolean forwardConnected(ForwardLease lease) throws FirewallException {
-        return forward.connected(forwardBinary(lease), lease);
-    }
-
-    private String forwardBinary(ForwardLease lease) throws FirewallException {
-        if (lease.isIpv6() ? !forwardV6 : !forwardV4) {
-            throw new FirewallException(lease + ": the " + (lease.isIpv6() ? "IPv6" : "IPv4")
-                    + " kernel path is not prepared");
-        }
-        return lease.isIpv6() ? ip6tables : iptables;
+        return forward.connected(lease);
     }
 
     @Override
@@ -298,8 +273,7 @@ public final class IptablesFirewall implements Firewall {
         List<String> ipv4Table = listTable(Family.IPV4);
         removeAll(Family.IPV4, ipv4Table);
         forward.purge(iptables, ipv4Table);
-        forwardV4 = false;
-        forwardV6 = false;
+        forward.forget();
         interception.remove(false, iptables);
         List<String> ipv6Table;
         try {
