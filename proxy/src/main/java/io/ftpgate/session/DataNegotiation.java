@@ -19,7 +19,8 @@ import java.util.Optional;
  * <ul>
  *   <li>PASV/EPSV: the gateway asks the server for a passive port (EPSV, or PASV where the server
  *       has no EPSV), listens on a port of its own for the client, opens the firewall for exactly
- *       the client's address, and only then answers in the client's dialect.</li>
+ *       the client's address (on the kernel path: forwards exactly that connection to the server,
+ *       see {@link DataPortOpener}), and only then answers in the client's dialect.</li>
  *   <li>PORT/EPRT: checked (RFC 2577 bounce and privileged-port rules); by default turned into
  *       passive mode towards the server (the gateway connects to both), or kept active.</li>
  *   <li>EPSV ALL (RFC 2428 §4) is answered by the gateway; LPRT/LPSV and AUTH are refused.</li>
