@@ -12,6 +12,7 @@ import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.MetricsEndpoint;
 import io.ftpgate.metrics.MicrometerMetrics;
 import io.ftpgate.session.ClientLegInitializer;
+import io.ftpgate.session.KernelPath;
 import io.ftpgate.session.SessionRegistry;
 import io.ftpgate.session.SessionServices;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -167,8 +168,11 @@ public final class Gateway implements AutoCloseable {
                     e.getMessage());
             return false;
         }
-        log.info("data path: kernel for passive data connections that need no conversion (ports {}), relay otherwise",
+        log.info("data path: kernel for data connections that need no conversion (ports {}), relay otherwise",
                 range);
+        for (java.nio.file.Path off : KernelPath.forwardingOff()) {
+            log.warn("data.path = kernel, but {} is not 1: data connections of that family are relayed until it is", off);
+        }
         return true;
     }
 

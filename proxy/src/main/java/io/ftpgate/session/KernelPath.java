@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Whether a data connection can be forwarded by the kernel instead of relayed
@@ -15,7 +17,7 @@ import java.nio.file.Path;
  * of the same address family; the listener is not transparent, neither end is the gateway itself,
  * the firewall prepared the kernel path at start, and the gateway routes that family.
  */
-final class KernelPath {
+public final class KernelPath {
 
     private static final Path IPV4_FORWARDING = Path.of("/proc/sys/net/ipv4/ip_forward");
     private static final Path IPV6_FORWARDING = Path.of("/proc/sys/net/ipv6/conf/all/forwarding");
@@ -49,6 +51,11 @@ final class KernelPath {
             return sysctl + " is not 1: the gateway does not route";
         }
         return null;
+    }
+
+    /** The forwarding switches that are not 1 now (IPv4, IPv6): those families are relayed. */
+    public static List<Path> forwardingOff() {
+        return Stream.of(IPV4_FORWARDING, IPV6_FORWARDING).filter(p -> !forwarding(p)).toList();
     }
 
     private static boolean forwarding(Path sysctl) {

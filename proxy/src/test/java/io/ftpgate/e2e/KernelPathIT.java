@@ -44,8 +44,8 @@ import static org.awaitility.Awaitility.await;
  * {@code path=kernel}, and the byte counter of ftpgate's static FORWARD rule grows by the file).
  * conntrack shows the translated flow. A lease admits exactly one connection; the deadline removes unused rules; a connection made
  * goes on after its rules are gone; a mixed-family session is relayed; PORT/EPRT kept active
- * towards the server are forwarded too; stop and a restart after {@code kill -9} leave nothing
- * behind.
+ * towards the server are forwarded too; a gateway that does not route relays (and says so);
+ * stop and a restart after {@code kill -9} leave nothing behind.
  */
 @Tag("netns")
 class KernelPathIT {
@@ -262,6 +262,21 @@ class KernelPathIT {
                 Arguments.of("IPv4 PASV", FtpGateDaemon.V4, "PASV", Topology.CLIENT_V4, Topology.THIRD_V4),
                 Arguments.of("IPv4 EPSV", FtpGateDaemon.V4, "EPSV", Topology.CLIENT_V4, Topology.THIRD_V4),
                 Arguments.of("IPv6 EPSV", FtpGateDaemon.V6, "EPSV", Topology.CLIENT_V6, Topology.THIRD_V6));
+    }
+
+    /** On a gateway that does not route, {@code data.path = kernel} says so at start and relays. */
+    @Test
+    @Timeout(60)
+    void aGatewayThatDoesNotRouteRelays() {
+        try (Testbed testbed = Testbed.start(Topology.Kind.GATEWAY, SETTINGS, false, "curl")) {
+            assertThat(testbed.gateway.log()).as("the log at start")
+                    .contains("data.path = kernel, but /proc/sys/net/ipv4/ip_forward is not 1")
+                    .contains("data.path = kernel, but /proc/sys/net/ipv6/conf/all/forwarding is not 1");
+            new TransferChecks(testbed.topology, testbed.server).retrieve(new Curl(), FtpGateDaemon.V4, FtpMode.EPSV, "not-routing");
+            await("the data connection counted").atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(metric(testbed, "ftpgate_data_paths_total{path=\"relay\"}")).as("relayed data connections").isEqualTo(1));
+            assertThat(metric(testbed, "ftpgate_data_paths_total{path=\"kernel\"}")).as("kernel-path data connections").isZero();
+        }
     }
 
     /** SIGTERM with a lease pending, and a restart after SIGKILL: nothing of ftpgate's stays. */
