@@ -1,5 +1,6 @@
 package io.ftpgate.session;
 
+import io.ftpgate.config.Settings;
 import io.ftpgate.data.DataListener;
 import io.ftpgate.data.DataRelay;
 import io.ftpgate.firewall.DataLease;
@@ -30,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * that let exactly those connections in, the deadline, and the relay. Single use: it ends when
  * the relay ends, when it fails, or when the session cancels it.
  *
- * <p>On the kernel path ({@link #kernel}) there is no relay: the kernel forwards the one client
- * connection to the server's passive port, so the gateway never sees it. The transfer then ends
+ * <p>On the kernel path ({@link #kernel}) there is no relay: the kernel forwards the one data
+ * connection past the gateway (the client's to the server's passive port, or, with the server leg
+ * kept active, the server's to the client's PORT address). The transfer then ends
  * with the server's final reply to the transfer command; at the deadline, the lease's rules go
  * either way, and the transfer fails only if no connection was made.
  */
@@ -372,8 +374,7 @@ final class DataTransfer {
         relay.close();
         GatewayMetrics m = session.metrics();
         m.dataConnectionEnded(mode, outcome);
-        m.dataPathChosen(kernelLease != null ? io.ftpgate.config.Settings.DataPath.KERNEL
-                : io.ftpgate.config.Settings.DataPath.RELAY);
+        m.dataPathChosen(kernelLease != null ? Settings.DataPath.KERNEL : Settings.DataPath.RELAY);
         if (command != null) {
             m.transferEnded(kind(), mode, outcome, elapsedNanos(),
                     kernelLease != null ? -1 : relay.uploaded() + relay.downloaded());
