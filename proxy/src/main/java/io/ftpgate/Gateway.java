@@ -13,6 +13,7 @@ import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.MetricsEndpoint;
 import io.ftpgate.metrics.MicrometerMetrics;
 import io.ftpgate.session.ClientLegInitializer;
+import io.ftpgate.session.KernelPath;
 import io.ftpgate.session.SessionRegistry;
 import io.ftpgate.session.SessionServices;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -111,7 +112,9 @@ public final class Gateway implements AutoCloseable {
                 log.info("firewall: intercepting tcp ports {} to the transparent listener on port {}",
                         interception.get().ports(), interception.get().onPort());
             }
-            SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses());
+            boolean kernelPath = prepareKernelPath(settings);
+            SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses(),
+                    kernelPath);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             for (Settings.Listener l : settings.listeners()) {
@@ -164,6 +167,30 @@ public final class Gateway implements AutoCloseable {
             case IPSET -> new IpsetFirewall(f.chainPrefix(), f.commandPrefix(), f.iptables(), f.ip6tables(), f.ipset(),
                     "ip", f.commandTimeout(), f.guardOutput(), dataConnectTimeout.plus(IpsetFirewall.ENTRY_MARGIN));
         };
+    }
+
+    /**
+     * With {@code data.path = kernel}, prepares the firewall's kernel path; if the backend cannot,
+     * says so once and every data connection is relayed.
+     */
+    private boolean prepareKernelPath(Settings s) {
+        if (s.data().path() != Settings.DataPath.KERNEL) {
+            return false;
+        }
+        Settings.PortRange range = s.data().portRange();
+        try {
+            leases.prepareForwarding(range.first(), range.last());
+        } catch (FirewallException e) {
+            log.warn("data.path = kernel, but the kernel path is unavailable, so data connections are relayed: {}",
+                    e.getMessage());
+            return false;
+        }
+        log.info("data path: kernel for data connections that need no conversion (ports {}), relay otherwise",
+                range);
+        for (java.nio.file.Path off : KernelPath.forwardingOff()) {
+            log.warn("data.path = kernel, but {} is not 1: data connections of that family are relayed until it is", off);
+        }
+        return true;
     }
 
     /** One bound listener address and the initializer that routes its new sessions. */
@@ -244,6 +271,10 @@ public final class Gateway implements AutoCloseable {
         if (!next.transparent().equals(settings.transparent()) || hasTransparent(next) != hasTransparent(settings)
                 || !interception(next).equals(interception(settings))) {
             throw new IOException("transparent settings changed: restart ftpgate to apply them");
+        }
+        if (next.data().path() != settings.data().path()
+                || (next.data().path() == Settings.DataPath.KERNEL && !next.data().portRange().equals(settings.data().portRange()))) {
+            throw new IOException("data.path or, with the kernel path, data.port-range changed: restart ftpgate to apply it");
         }
         if (!next.metrics().equals(settings.metrics())) {
             throw new IOException("metrics settings changed: restart ftpgate to apply them");

@@ -88,7 +88,16 @@ public record Settings(
             boolean activeToPassive,
             boolean trustPassiveAddress,
             int writeBufferLow,
-            int writeBufferHigh) {}
+            int writeBufferHigh,
+            DataPath path) {}
+
+    /** How the bytes of a data connection cross the gateway. */
+    public enum DataPath {
+        /** Through ftpgate (two sockets, a relay); works for every mode. */
+        RELAY,
+        /** Forwarded by the kernel (NAT rules per connection) where no conversion is needed; else relayed. */
+        KERNEL
+    }
 
     public enum Backend { IPTABLES, IPSET, NONE }
 

@@ -220,6 +220,12 @@ public final class SettingsLoader {
         if (low > high) {
             throw error(c, "data.write-buffer-low", "must not exceed data.write-buffer-high");
         }
+        Settings.DataPath path;
+        try {
+            path = Settings.DataPath.valueOf(c.getString("data.path").trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw error(c, "data.path", "must be relay or kernel");
+        }
         return new Settings.Data(
                 parse(c, "data.port-range", c.getString("data.port-range"), Settings.PortRange::parse),
                 positive(c, "data.connect-timeout"),
@@ -228,7 +234,8 @@ public final class SettingsLoader {
                 get(c, "data.active-to-passive", c::getBoolean),
                 get(c, "data.trust-passive-address", c::getBoolean),
                 low,
-                high);
+                high,
+                path);
     }
 
     private static Settings.Firewall firewall(Config c) throws ConfigError {

@@ -34,6 +34,36 @@ public interface Firewall {
         throw new FirewallException("the " + name() + " firewall backend cannot intercept connections");
     }
 
+    /**
+     * Prepares the kernel path (see {@link ForwardLease}) for data ports {@code firstPort} to
+     * {@code lastPort}: ftpgate's own NAT and forwarding chains, and the one static rule that lets
+     * the established flows of forwarded data connections through. Removed by {@link #stop()}.
+     */
+    default void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        throw new FirewallException("the " + name() + " firewall backend has no kernel path");
+    }
+
+    /**
+     * Lets exactly the lease's one connection be forwarded by the kernel; in effect when this
+     * returns. Call {@link #prepareForwarding} first.
+     */
+    default void applyForward(ForwardLease lease) throws FirewallException {
+        throw new FirewallException("the " + name() + " firewall backend has no kernel path");
+    }
+
+    /**
+     * Removes what {@link #applyForward} added; a connection already made goes on (its state is
+     * the kernel's). Removing a missing lease is not an error.
+     */
+    default void revokeForward(ForwardLease lease) throws FirewallException {
+        throw new FirewallException("the " + name() + " firewall backend has no kernel path");
+    }
+
+    /** Whether the lease's connection has been made (its rules matched a connection). */
+    default boolean forwardConnected(ForwardLease lease) throws FirewallException {
+        throw new FirewallException("the " + name() + " firewall backend has no kernel path");
+    }
+
     /** The exact commands {@link #intercept} runs, one per line, for admins who manage rules themselves. */
     default java.util.List<String> describeIntercept(Interception spec) {
         return java.util.List.of("# the " + name() + " backend installs nothing");

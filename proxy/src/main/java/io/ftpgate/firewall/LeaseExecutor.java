@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,11 +35,13 @@ public final class LeaseExecutor implements AutoCloseable {
 
     private final Firewall firewall;
     private final ExecutorService thread;
-    // Written only on the firewall thread, read from any thread (activeLeases()).
-    private final Set<DataLease> active = ConcurrentHashMap.newKeySet();
+    private final Live<DataLease> leases;
+    private final Live<ForwardLease> forwards;
 
     public LeaseExecutor(Firewall firewall) {
         this.firewall = Objects.requireNonNull(firewall, "firewall");
+        this.leases = new Live<>(firewall::apply, firewall::revoke, DataLease::sessionId);
+        this.forwards = new Live<>(firewall::applyForward, firewall::revokeForward, ForwardLease::sessionId);
         this.thread = Executors.newSingleThreadExecutor(task -> {
             Thread t = new Thread(task, THREAD_NAME);
             t.setDaemon(true);
@@ -56,25 +59,36 @@ public final class LeaseExecutor implements AutoCloseable {
      * the backend again, so a rule is never added twice.
      */
     public CompletableFuture<Void> apply(DataLease lease) {
-        Objects.requireNonNull(lease, "lease");
-        return submit(() -> {
-            if (active.contains(lease)) {
-                return null;
-            }
-            firewall.apply(lease);
-            active.add(lease);
-            return null;
-        });
+        return leases.apply(lease);
     }
 
     /** Removes the lease; the backend is asked even if the lease is not known to be active. */
     public CompletableFuture<Void> revoke(DataLease lease) {
-        Objects.requireNonNull(lease, "lease");
-        return submit(() -> {
-            firewall.revoke(lease);
-            active.remove(lease);
+        return leases.revoke(lease);
+    }
+
+    /** Prepares the backend's kernel path ({@link Firewall#prepareForwarding}) and waits for it. */
+    public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        await(submit(() -> {
+            firewall.prepareForwarding(firstPort, lastPort);
             return null;
-        });
+        }));
+    }
+
+    /** Lets the kernel forward the lease's one connection; like {@link #apply(DataLease)}. */
+    public CompletableFuture<Void> applyForward(ForwardLease lease) {
+        return forwards.apply(lease);
+    }
+
+    /** Removes the forwarded lease's rules; like {@link #revoke(DataLease)}. */
+    public CompletableFuture<Void> revokeForward(ForwardLease lease) {
+        return forwards.revoke(lease);
+    }
+
+    /** Whether the forwarded lease's connection has been made. */
+    public CompletableFuture<Boolean> forwardConnected(ForwardLease lease) {
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> firewall.forwardConnected(lease));
     }
 
     /**
@@ -85,22 +99,11 @@ public final class LeaseExecutor implements AutoCloseable {
      */
     public CompletableFuture<Integer> revokeSession(long sessionId) {
         return submit(() -> {
-            int revoked = 0;
-            FirewallException failure = null;
-            for (DataLease lease : leasesOf(sessionId)) {
-                try {
-                    firewall.revoke(lease);
-                    active.remove(lease);
-                    revoked++;
-                } catch (FirewallException | RuntimeException e) {
-                    if (failure == null) {
-                        failure = new FirewallException(lease + ": revoke failed: " + e.getMessage(), e);
-                    } else {
-                        failure.addSuppressed(e);
-                    }
-                }
-            }
-            if (failure != null) {
+            List<Throwable> failures = new ArrayList<>();
+            int revoked = leases.revokeSession(sessionId, failures) + forwards.revokeSession(sessionId, failures);
+            if (!failures.isEmpty()) {
+                FirewallException failure = (FirewallException) failures.get(0);
+                failures.subList(1, failures.size()).forEach(failure::addSuppressed);
                 throw failure;
             }
             return revoked;
@@ -109,7 +112,7 @@ public final class LeaseExecutor implements AutoCloseable {
 
     /** How many leases are applied and not yet revoked. */
     public int activeLeases() {
-        return active.size();
+        return leases.active.size() + forwards.active.size();
     }
 
     /**
@@ -139,14 +142,8 @@ public final class LeaseExecutor implements AutoCloseable {
      */
     public void stop() throws FirewallException {
         await(submit(() -> {
-            for (DataLease lease : List.copyOf(active)) {
-                try {
-                    firewall.revoke(lease);
-                } catch (FirewallException | RuntimeException e) {
-                    LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
-                }
-                active.remove(lease);
-            }
+            leases.revokeAllAtStop();
+            forwards.revokeAllAtStop();
             firewall.stop();
             return null;
         }));
@@ -167,14 +164,74 @@ public final class LeaseExecutor implements AutoCloseable {
         }
     }
 
-    private List<DataLease> leasesOf(long sessionId) {
-        List<DataLease> leases = new ArrayList<>();
-        for (DataLease lease : active) {
-            if (lease.sessionId() == sessionId) {
-                leases.add(lease);
+    /** The active leases of one kind, and how the backend adds and removes one. */
+    private final class Live<L> {
+        // Written only on the firewall thread, read from any thread (activeLeases()).
+        final Set<L> active = ConcurrentHashMap.newKeySet();
+        private final LeaseCall<L> add;
+        private final LeaseCall<L> remove;
+        private final ToLongFunction<L> sessionOf;
+
+        Live(LeaseCall<L> add, LeaseCall<L> remove, ToLongFunction<L> sessionOf) {
+            this.add = add;
+            this.remove = remove;
+            this.sessionOf = sessionOf;
+        }
+
+        CompletableFuture<Void> apply(L lease) {
+            Objects.requireNonNull(lease, "lease");
+            return submit(() -> {
+                if (!active.contains(lease)) {
+                    add.run(lease);
+                    active.add(lease);
+                }
+                return null;
+            });
+        }
+
+        CompletableFuture<Void> revoke(L lease) {
+            Objects.requireNonNull(lease, "lease");
+            return submit(() -> {
+                remove.run(lease);
+                active.remove(lease);
+                return null;
+            });
+        }
+
+        /** On the firewall thread: revokes the session's leases, adding each failure to {@code failures}. */
+        int revokeSession(long sessionId, List<Throwable> failures) {
+            int revoked = 0;
+            for (L lease : List.copyOf(active)) {
+                if (sessionOf.applyAsLong(lease) != sessionId) {
+                    continue;
+                }
+                try {
+                    remove.run(lease);
+                    active.remove(lease);
+                    revoked++;
+                } catch (FirewallException | RuntimeException e) {
+                    failures.add(failures.isEmpty() ? new FirewallException(lease + ": revoke failed: " + e.getMessage(), e) : e);
+                }
+            }
+            return revoked;
+        }
+
+        /** On the firewall thread: revokes every lease; a failure is logged (the backend's stop removes it). */
+        void revokeAllAtStop() {
+            for (L lease : List.copyOf(active)) {
+                try {
+                    remove.run(lease);
+                } catch (FirewallException | RuntimeException e) {
+                    LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
+                }
+                active.remove(lease);
             }
         }
-        return leases;
+    }
+
+    @FunctionalInterface
+    private interface LeaseCall<L> {
+        void run(L lease) throws FirewallException;
     }
 
     private <T> CompletableFuture<T> submit(FirewallCall<T> call) {

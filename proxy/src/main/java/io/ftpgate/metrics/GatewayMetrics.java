@@ -30,8 +30,14 @@ public interface GatewayMetrics {
 
     void bytesRelayed(Direction direction, long bytes);
 
-    /** A transfer command's data connection ended ({@code mode}: the client's dialect). */
+    /**
+     * A transfer command's data connection ended ({@code mode}: the client's dialect); {@code bytes}
+     * is negative when unknown (the kernel forwarded them).
+     */
     void transferEnded(TransferKind kind, Enum<?> mode, Outcome outcome, long durationNanos, long bytes);
+
+    /** A data connection ended that was set up on {@code path} (relay or kernel). */
+    void dataPathChosen(Enum<?> path);
 
     /** A command from a client; {@code verb} is a standard verb upper-case, or "OTHER". */
     void command(String verb);
@@ -71,6 +77,7 @@ public interface GatewayMetrics {
         @Override public void dataConnectionEnded(Enum<?> mode, Outcome outcome) {}
         @Override public void bytesRelayed(Direction direction, long bytes) {}
         @Override public void transferEnded(TransferKind kind, Enum<?> mode, Outcome outcome, long durationNanos, long bytes) {}
+        @Override public void dataPathChosen(Enum<?> path) {}
         @Override public void command(String verb) {}
         @Override public void reply(int code) {}
         @Override public void login(String listener, boolean success) {}

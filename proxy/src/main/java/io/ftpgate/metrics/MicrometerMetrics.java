@@ -92,8 +92,16 @@ public final class MicrometerMetrics implements GatewayMetrics {
                 .tag("kind", tag(kind)).tag("mode", tag(mode)).tag("outcome", tag(outcome)).register(registry).increment();
         Timer.builder("ftpgate.transfer.duration").description("Time from a transfer command to the end of its data connection")
                 .tag("kind", tag(kind)).tag("mode", tag(mode)).register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
-        DistributionSummary.builder("ftpgate.transfer.size").baseUnit("bytes").description("Bytes moved by one transfer")
-                .tag("kind", tag(kind)).register(registry).record(bytes);
+        if (bytes >= 0) {
+            DistributionSummary.builder("ftpgate.transfer.size").baseUnit("bytes").description("Bytes moved by one transfer")
+                    .tag("kind", tag(kind)).register(registry).record(bytes);
+        }
+    }
+
+    @Override
+    public void dataPathChosen(Enum<?> path) {
+        Counter.builder("ftpgate.data.paths").description("Data connections that ended, by path: relay or kernel (forwarded by the kernel)")
+                .tag("path", tag(path)).register(registry).increment();
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.ftpgate.session;
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.GatewayMetrics.Outcome;
 import io.ftpgate.policy.Addresses;
@@ -455,7 +456,11 @@ public final class ControlSession {
      * not read "226 complete" while bytes are still in the gateway).
      */
     void transferReply(DataTransfer t, FtpReply reply) {
-        if (!t.isEnded() && reply.isPositiveCompletion()) {
+        if (!t.isEnded() && t.isKernel()) {
+            // The kernel moved the bytes: nothing of them is in the gateway to wait for.
+            t.kernelFinished(reply);
+            deliver(reply);
+        } else if (!t.isEnded() && reply.isPositiveCompletion()) {
             holding = true;
             held.add(reply);
         } else if (!t.isEnded()) {
@@ -517,10 +522,13 @@ public final class ControlSession {
         }
         if (t.command() != null) {
             // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
-            log.info("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} {}{}",
+            // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
+            log.info("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} path={} {}{}",
                     id, clientAddress().getHostAddress(), server == null ? "-" : serverAddress().getHostAddress(),
                     t.kind().name().toLowerCase(), t.command().verb(), LogText.escape(t.command().argument()),
-                    uploaded + downloaded, String.format("%.3f", t.elapsedNanos() / 1e9), t.mode.name().toLowerCase(),
+                    t.isKernel() ? "unknown" : String.valueOf(uploaded + downloaded),
+                    String.format("%.3f", t.elapsedNanos() / 1e9), t.mode.name().toLowerCase(),
+                    t.isKernel() ? "kernel" : "relay",
                     outcome.name().toLowerCase(), t.failure() == null ? "" : " reason=" + t.failure().tag());
         } else {
             log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
@@ -547,6 +555,11 @@ public final class ControlSession {
         return LeaseHandle.apply(lease, services.leases(), metrics(), loop, done);
     }
 
+    LeaseHandle applyForwardLease(ForwardLease lease, Consumer<Throwable> done) {
+        hadLeases = true;
+        return LeaseHandle.applyForward(lease, services.leases(), metrics(), loop, done);
+    }
+
     /** An address as admins write it: 2001:db8::2 and [2001:db8::2]:21, not Java's long forms. */
     static String text(java.net.SocketAddress a) {
         return a instanceof InetSocketAddress i && i.getAddress() != null
@@ -558,6 +571,10 @@ public final class ControlSession {
 
     public long id() {
         return id;
+    }
+
+    Settings.Mode mode() {
+        return mode;
     }
 
     EventLoop loop() {

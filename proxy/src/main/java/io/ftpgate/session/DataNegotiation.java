@@ -1,9 +1,6 @@
 package io.ftpgate.session;
 
-import io.ftpgate.data.DataListener;
-import io.ftpgate.firewall.DataLease;
 import io.ftpgate.policy.Addresses;
-import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.Reason;
 import io.ftpgate.protocol.ExtendedAddress;
 import io.ftpgate.protocol.FtpCommand;
@@ -16,8 +13,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * What the gateway does with each client command: most are forwarded as they are; the
@@ -26,7 +21,8 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>PASV/EPSV: the gateway asks the server for a passive port (EPSV, or PASV where the server
  *       has no EPSV), listens on a port of its own for the client, opens the firewall for exactly
- *       the client's address, and only then answers in the client's dialect.</li>
+ *       the client's address (on the kernel path: forwards exactly that connection to the server,
+ *       see {@link DataPortOpener}), and only then answers in the client's dialect.</li>
  *   <li>PORT/EPRT: checked (RFC 2577 bounce and privileged-port rules); by default turned into
  *       passive mode towards the server (the gateway connects to both), or kept active.</li>
  *   <li>EPSV ALL (RFC 2428 §4) is answered by the gateway; LPRT/LPSV and AUTH are refused.</li>
@@ -34,12 +30,14 @@ import java.util.function.Predicate;
  */
 final class DataNegotiation {
     private final ControlSession s;
+    private final DataPortOpener opener;
     private boolean epsvAll;
     /** Whether the server understood EPSV; null until tried. */
     private Boolean serverHasEpsv;
 
     DataNegotiation(ControlSession session) {
         this.s = session;
+        this.opener = new DataPortOpener(session);
     }
 
     void handle(FtpCommand c) {
@@ -118,10 +116,11 @@ final class DataNegotiation {
             InetAddress local = extended ? s.extendedPassiveLocal() : s.clientLegLocal();
             boolean transparent = extended ? s.extendedPassiveTransparent() : s.clientLegTransparent();
             InetAddress client = s.clientAddress();
+            InetSocketAddress kernel = opener.kernelTarget(mode, client, local, target);
             // Transparent with announce = gateway: a client that ignores the 227 address (curl's
             // default, FileZilla for unroutable ones) connects to the server's address instead.
             InetAddress alsoDiverted = extended ? null : s.clientLegAlsoDiverted();
-            listen(t, local, transparent, alsoDiverted, client, t.clientListenerEvents(), port -> {
+            opener.open(t, local, transparent, alsoDiverted, client, t.clientListenerEvents(), kernel, port -> {
                 int p = port;
                 s.deliver(mode == DataMode.PASV
                         ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), p).toPassiveReplyText())
@@ -132,72 +131,6 @@ final class DataNegotiation {
 
     private InetAddress announcedAddress() {
         return s.settings().data().advertisedAddress().map(Addresses::unmap).orElse(s.clientLegLocal());
-    }
-
-    /**
-     * Binds a data listener on {@code local} for {@code peer}, opens the firewall for it, then calls
-     * {@code announce} with the port and completes {@code ex}. Any failure answers 425 instead.
-     * With {@code alsoDiverted}, the listener takes the connection on either address: on
-     * {@code local} as announced, or diverted (TPROXY) from {@code alsoDiverted}, the address the
-     * peer's control connection reached; the listener then binds the wildcard address, transparently.
-     */
-    private void listen(DataTransfer t, InetAddress local, boolean transparent, InetAddress alsoDiverted,
-                        InetAddress peer, DataListener.Events events, Consumer<Integer> announce, Exchange ex) {
-        Predicate<InetAddress> expected = a -> DataPolicy.isExpectedPeer(peer, a);
-        InetAddress bindAddress = alsoDiverted == null ? local : Addresses.anyOfFamily(local);
-        boolean bindTransparent = transparent || alsoDiverted != null;
-        DataListener.bind(s.loop(), s.services().transport(), bindAddress, bindTransparent, s.services().ports(),
-                        expected, events)
-                .addListener(f -> {
-                    if (!f.isSuccess()) {
-                        t.fail(Reason.NO_PORT, LeaseHandle.rootMessage(f.cause()));
-                        s.refuse(Reason.NO_PORT);
-                        ex.complete();
-                        return;
-                    }
-                    DataListener listener = (DataListener) f.getNow();
-                    if (t.isEnded()) {
-                        listener.close();
-                        ex.complete();
-                        return;
-                    }
-                    List<DataLease> leases = new ArrayList<>();
-                    leases.add(new DataLease(s.id(), DataLease.Direction.INBOUND, peer, local, listener.port(),
-                            transparent));
-                    if (alsoDiverted != null) {
-                        leases.add(new DataLease(s.id(), DataLease.Direction.INBOUND, peer, alsoDiverted,
-                                listener.port(), true));
-                    }
-                    t.listening(listener, null);
-                    applyLeases(t, leases, 0, () -> {
-                        // Every rule is in place: only now may the port be announced.
-                        announce.accept(listener.port());
-                        t.startDeadline();
-                    }, ex);
-                });
-    }
-
-    /** Applies {@code leases} from {@code next} on, one after the other, then runs {@code then}. */
-    private void applyLeases(DataTransfer t, List<DataLease> leases, int next, Runnable then, Exchange ex) {
-        if (next == leases.size()) {
-            then.run();
-            ex.complete();
-            return;
-        }
-        LeaseHandle[] h = new LeaseHandle[1];
-        h[0] = s.applyLease(leases.get(next), err -> {
-            if (err != null) {
-                t.fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
-                s.refuse(Reason.FIREWALL_FAILED);
-                ex.complete();
-            } else if (t.isEnded()) {
-                h[0].revoke();
-                ex.complete();
-            } else {
-                applyLeases(t, leases, next + 1, then, ex);
-            }
-        });
-        t.lease(h[0]);
     }
 
     /** Continues once the server's passive address is known; must complete the exchange. */
@@ -334,7 +267,8 @@ final class DataNegotiation {
             }
         };
         s.forwardLocal(setup);
-        listen(t, local, s.serverLegTransparent(), null, server, t.serverListenerEvents(), port -> {
+        InetSocketAddress kernel = opener.kernelTarget(t.mode, server, local, t.clientTarget());
+        opener.open(t, local, s.serverLegTransparent(), null, server, t.serverListenerEvents(), kernel, port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())
                     : FtpCommand.of("EPRT", new ExtendedAddress(local, port).toEprtArgument());

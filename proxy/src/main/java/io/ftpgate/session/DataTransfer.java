@@ -1,12 +1,15 @@
 package io.ftpgate.session;
 
+import io.ftpgate.config.Settings;
 import io.ftpgate.data.DataListener;
 import io.ftpgate.data.DataRelay;
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.GatewayMetrics.Outcome;
 import io.ftpgate.policy.Reason;
 import io.ftpgate.protocol.FtpCommand;
+import io.ftpgate.protocol.FtpReply;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -27,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * gateway connects to the server's passive port, or listens for the server), the firewall leases
  * that let exactly those connections in, the deadline, and the relay. Single use: it ends when
  * the relay ends, when it fails, or when the session cancels it.
+ *
+ * <p>On the kernel path ({@link #kernel}) there is no relay: the kernel forwards the one data
+ * connection past the gateway (the client's to the server's passive port, or, with the server leg
+ * kept active, the server's to the client's PORT address). The transfer then ends
+ * with the server's final reply to the transfer command; at the deadline, the lease's rules go
+ * either way, and the transfer fails only if no connection was made.
  */
 final class DataTransfer {
     private static final Logger log = LoggerFactory.getLogger(DataTransfer.class);
@@ -49,6 +58,8 @@ final class DataTransfer {
     private FtpCommand command;
     private long commandNanos;
     private String failureDetail;
+    /** Non-null on the kernel path: the lease whose rules forward the connection. */
+    private ForwardLease kernelLease;
 
     DataTransfer(ControlSession session, DataMode mode) {
         this.session = session;
@@ -61,6 +72,11 @@ final class DataTransfer {
     /** The gateway will connect to the client's PORT/EPRT address once the server sends 1xx. */
     void clientTarget(InetSocketAddress target) {
         this.clientTarget = target;
+    }
+
+    /** The client's PORT/EPRT address, or null (passive client). */
+    InetSocketAddress clientTarget() {
+        return clientTarget;
     }
 
     /** The gateway will connect to the server's passive address. */
@@ -78,6 +94,26 @@ final class DataTransfer {
         listeners.add(listener);
         if (lease != null) {
             leases.add(lease);
+        }
+    }
+
+    /** The kernel forwards this data connection (its rules are in place); nothing is relayed. */
+    void kernel(ForwardLease lease) {
+        kernelLease = lease;
+    }
+
+    /** Whether the kernel forwards this data connection. */
+    boolean isKernel() {
+        return kernelLease != null;
+    }
+
+    /**
+     * Kernel path: the server's final reply to the transfer command ends the transfer (the bytes
+     * went through the kernel, so there is nothing to wait for).
+     */
+    void kernelFinished(FtpReply reply) {
+        if (!ended) {
+            end(reply.isPositiveCompletion() ? Outcome.COMPLETED : Outcome.CANCELLED);
         }
     }
 
@@ -122,10 +158,31 @@ final class DataTransfer {
     void startDeadline() {
         long ms = session.settings().data().connectTimeout().toMillis();
         deadline = session.loop().schedule(() -> {
-            if (!ended && !relay.isLinked()) {
+            if (!ended && kernelLease != null) {
+                kernelDeadline(ms);
+            } else if (!ended && !relay.isLinked()) {
                 fail(Reason.DEADLINE, "no data connection within " + ms + " ms");
             }
         }, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The kernel path's deadline: the lease ends now. Its connection, if made, goes on (conntrack
+     * carries it); if none was made, the transfer fails as a relayed one would.
+     */
+    private void kernelDeadline(long ms) {
+        session.services().leases().forwardConnected(kernelLease).whenComplete((connected, err) -> session.loop().execute(() -> {
+            if (ended) {
+                return;
+            }
+            if (err == null && connected) {
+                log.debug("session {}: kernel-path data connection made; its rules are removed, it goes on", session.id());
+                leases.forEach(LeaseHandle::revoke);
+            } else {
+                fail(Reason.DEADLINE, "no data connection within " + ms + " ms"
+                        + (err == null ? "" : " (" + LeaseHandle.rootMessage(err) + ")"));
+            }
+        }));
     }
 
     // ---- transfer ---------------------------------------------------------------------------
@@ -170,7 +227,7 @@ final class DataTransfer {
 
     /** The server answered the transfer command with 1xx: it is about to use the data connection. */
     void transferStarting() {
-        if (clientTarget != null && !clientConnecting && !ended) {
+        if (clientTarget != null && !clientConnecting && !ended && kernelLease == null) {
             clientConnecting = true;
             connectClient();
         }
@@ -207,7 +264,7 @@ final class DataTransfer {
     // ---- internals --------------------------------------------------------------------------
 
     private void maybeConnectServer() {
-        if (serverTarget == null || serverConnecting || ended) {
+        if (serverTarget == null || serverConnecting || ended || kernelLease != null) {
             return;
         }
         // Connect when the client is there (PASV) or the command went out (PORT converted).
@@ -322,8 +379,10 @@ final class DataTransfer {
         relay.close();
         GatewayMetrics m = session.metrics();
         m.dataConnectionEnded(mode, outcome);
+        m.dataPathChosen(kernelLease != null ? Settings.DataPath.KERNEL : Settings.DataPath.RELAY);
         if (command != null) {
-            m.transferEnded(kind(), mode, outcome, elapsedNanos(), relay.uploaded() + relay.downloaded());
+            m.transferEnded(kind(), mode, outcome, elapsedNanos(),
+                    kernelLease != null ? -1 : relay.uploaded() + relay.downloaded());
         }
         if (relay.uploaded() > 0) {
             m.bytesRelayed(GatewayMetrics.Direction.UPLOAD, relay.uploaded());

@@ -1,12 +1,14 @@
 package io.ftpgate.session;
 
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.GatewayMetrics.FirewallOp;
 import io.netty.channel.EventLoop;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,18 +22,19 @@ final class LeaseHandle {
 
     private enum State { APPLYING, ACTIVE, REVOKED }
 
-    private final DataLease lease;
-    private final LeaseExecutor executor;
+    private final long sessionId;
+    /** What the lease allows, for log lines. */
+    private final String what;
+    private final Supplier<CompletableFuture<Void>> revoker;
     private final GatewayMetrics metrics;
-    private final EventLoop loop;
     private State state = State.APPLYING;
     private boolean revokeWanted;
 
-    private LeaseHandle(DataLease lease, LeaseExecutor executor, GatewayMetrics metrics, EventLoop loop) {
-        this.lease = lease;
-        this.executor = executor;
+    private LeaseHandle(long sessionId, String what, Supplier<CompletableFuture<Void>> revoker, GatewayMetrics metrics) {
+        this.sessionId = sessionId;
+        this.what = what;
+        this.revoker = revoker;
         this.metrics = metrics;
-        this.loop = loop;
     }
 
     /**
@@ -40,19 +43,31 @@ final class LeaseHandle {
      */
     static LeaseHandle apply(DataLease lease, LeaseExecutor executor, GatewayMetrics metrics, EventLoop loop,
                              Consumer<Throwable> done) {
-        LeaseHandle h = new LeaseHandle(lease, executor, metrics, loop);
+        LeaseHandle h = new LeaseHandle(lease.sessionId(), lease.toString(), () -> executor.revoke(lease), metrics);
+        h.start(executor.apply(lease), loop, done);
+        return h;
+    }
+
+    /** Like {@link #apply}, for a connection the kernel forwards (the kernel path). */
+    static LeaseHandle applyForward(ForwardLease lease, LeaseExecutor executor, GatewayMetrics metrics, EventLoop loop,
+                                    Consumer<Throwable> done) {
+        LeaseHandle h = new LeaseHandle(lease.sessionId(), lease.toString(), () -> executor.revokeForward(lease), metrics);
+        h.start(executor.applyForward(lease), loop, done);
+        return h;
+    }
+
+    private void start(CompletableFuture<Void> f, EventLoop loop, Consumer<Throwable> done) {
+        LeaseHandle h = this;
         long start = System.nanoTime();
-        CompletableFuture<Void> f = executor.apply(lease);
         f.whenComplete((ok, err) -> {
             metrics.firewallOperation(FirewallOp.APPLY, System.nanoTime() - start, err == null);
             loop.execute(() -> h.applied(err, done));
         });
-        return h;
     }
 
     private void applied(Throwable err, Consumer<Throwable> done) {
         if (err != null) {
-            log.warn("session {}: firewall could not open {}: {}", lease.sessionId(), lease, rootMessage(err));
+            log.warn("session {}: firewall could not open {}: {}", sessionId, what, rootMessage(err));
             state = State.REVOKED;
         } else {
             state = State.ACTIVE;
@@ -72,16 +87,12 @@ final class LeaseHandle {
         }
         state = State.REVOKED;
         long start = System.nanoTime();
-        executor.revoke(lease).whenComplete((ok, err) -> {
+        revoker.get().whenComplete((ok, err) -> {
             metrics.firewallOperation(FirewallOp.REVOKE, System.nanoTime() - start, err == null);
             if (err != null) {
-                log.error("session {}: firewall could not remove {}: {}", lease.sessionId(), lease, rootMessage(err));
+                log.error("session {}: firewall could not remove {}: {}", sessionId, what, rootMessage(err));
             }
         });
-    }
-
-    DataLease lease() {
-        return lease;
     }
 
     static String rootMessage(Throwable t) {

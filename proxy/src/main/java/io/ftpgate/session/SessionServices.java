@@ -20,16 +20,21 @@ public record SessionServices(
         PortAllocator ports,
         SessionRegistry registry,
         DestinationPolicy destinations,
-        Set<InetAddress> ownAddresses) {
+        Set<InetAddress> ownAddresses,
+        boolean kernelPathReady) {
 
-    /** @param ownAddresses the gateway's own addresses (never a destination) */
+    /**
+     * @param ownAddresses the gateway's own addresses (never a destination)
+     * @param kernelPathReady whether the firewall's kernel path was prepared at start
+     */
     public static SessionServices create(Settings settings, Transport transport, LeaseExecutor leases,
-                                         GatewayMetrics metrics, SessionRegistry registry, Set<InetAddress> ownAddresses) {
+                                         GatewayMetrics metrics, SessionRegistry registry, Set<InetAddress> ownAddresses,
+                                         boolean kernelPathReady) {
         Settings.PortRange range = settings.data().portRange();
         return new SessionServices(settings, transport, leases, metrics,
                 new DataPolicy(settings.data().trustPassiveAddress()),
                 new PortAllocator(range.first(), range.last()), registry,
-                new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses));
+                new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses), kernelPathReady);
     }
 
     /** The same services with new settings (reload); the port allocator is kept if its range is. */
@@ -37,6 +42,6 @@ public record SessionServices(
         Settings.PortRange range = next.data().portRange();
         PortAllocator p = range.equals(settings.data().portRange()) ? ports : new PortAllocator(range.first(), range.last());
         return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p,
-                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses);
+                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady);
     }
 }

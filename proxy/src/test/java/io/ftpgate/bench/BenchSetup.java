@@ -35,13 +35,17 @@ import io.ftpgate.testing.VsftpdServer;
  *   <li>{@code ftpgate}: the gateway routes nothing, INPUT policy DROP, ftpgate (the shaded jar,
  *       explicit listener, iptables backend) relays;
  *   <li>{@code ftpgate-ipset}: the same with {@code firewall.backend = ipset}.
+ *   <li>{@code ftpgate-kernel}: the gateway routes with FORWARD policy DROP and no rule of its own
+ *       there, INPUT policy DROP, ftpgate with {@code data.path = kernel}: passive data connections
+ *       are forwarded by the kernel under ftpgate's per-connection NAT rules, the rest relayed.
  * </ul>
  * A setup that cannot be built here (e.g. no FTP helper in this kernel) is kept with the reason.
  */
 final class BenchSetup implements AutoCloseable {
 
     enum Kind {
-        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_IPSET("ftpgate-ipset");
+        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_IPSET("ftpgate-ipset"),
+        FTPGATE_KERNEL("ftpgate-kernel");
 
         final String label;
 
@@ -50,7 +54,7 @@ final class BenchSetup implements AutoCloseable {
         }
 
         boolean isFtpgate() {
-            return this == FTPGATE || this == FTPGATE_IPSET;
+            return this == FTPGATE || this == FTPGATE_IPSET || this == FTPGATE_KERNEL;
         }
     }
 
@@ -85,7 +89,11 @@ final class BenchSetup implements AutoCloseable {
 
     /** Builds the setup with a {@code retrBytes} file to download; nothing is left behind on failure. */
     static BenchSetup start(Kind kind, BenchOptions options) {
-        Topology topology = Topology.create(kind.isFtpgate() ? Topology.Kind.GATEWAY : Topology.Kind.ROUTER);
+        Topology topology = Topology.create(switch (kind) {
+            case FTPGATE, FTPGATE_IPSET -> Topology.Kind.GATEWAY;
+            case FTPGATE_KERNEL -> Topology.Kind.FORWARDING_GATEWAY;
+            case DIRECT, CONNTRACK_HELPER -> Topology.Kind.ROUTER;
+        });
         try {
             // Session-rate runs open tens of thousands of connections; reuse TIME_WAIT ports for new ones.
             topology.exec(topology.client, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
@@ -102,8 +110,9 @@ final class BenchSetup implements AutoCloseable {
             switch (kind) {
                 case DIRECT -> { }
                 case CONNTRACK_HELPER -> unavailable = installHelper(topology);
-                case FTPGATE -> daemon = startFtpGate(topology, options, "iptables");
-                case FTPGATE_IPSET -> daemon = startFtpGate(topology, options, "ipset");
+                case FTPGATE -> daemon = startFtpGate(topology, options, "iptables", "");
+                case FTPGATE_IPSET -> daemon = startFtpGate(topology, options, "ipset", "");
+                case FTPGATE_KERNEL -> daemon = startFtpGate(topology, options, "iptables", "  data.path = kernel");
             }
             BenchSetup setup = new BenchSetup(kind, topology, server, daemon, unavailable);
             if (unavailable == null) {
@@ -145,14 +154,15 @@ final class BenchSetup implements AutoCloseable {
      * idle sessions, and a listener in front of {@link IdleFtpServer}. The JVM raises its open-files
      * limit to the hard limit by itself; {@link #maxIdleSessions()} says how far that goes.
      */
-    private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options, String backend) {
+    private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options, String backend, String extra) {
         topology.exec(topology.gateway, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(IDLE_LISTENER.port()),
                 "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
         String config = String.join("\n",
                 "  firewall.backend = " + backend,
                 "  control.max-sessions = " + (options.idleSessions() + 1_000),
                 "  listeners.idle { listen = [\"" + IDLE_LISTENER.authority() + "\"], upstream = \""
-                        + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }");
+                        + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }",
+                extra);
         return FtpGateDaemon.start(topology, List.of(Topology.JAVA, "-Xmx512m"), config);
     }
 

@@ -82,7 +82,10 @@ public final class Benchmark {
             }
             BenchSetup ftpgate = setups.stream().filter(s -> s.kind == BenchSetup.Kind.FTPGATE && s.unavailable == null)
                     .findFirst().orElse(null);
-            if (ftpgate != null) {
+            if (options.transfersOnly()) {
+                idleFailure = "only transfers were measured (--transfers)";
+                leaseFailure = idleFailure;
+            } else if (ftpgate != null) {
                 int sessions = Math.min(options.idleSessions(), BenchSetup.maxIdleSessions());
                 if (sessions < options.idleSessions()) {
                     table.note("idle sessions capped at " + sessions + " instead of " + options.idleSessions()
@@ -140,7 +143,7 @@ public final class Benchmark {
                 record(table, setup, Figure.store(mode), () -> setup.storeMiBps(mode, upload));
             }
         }
-        for (int concurrency : new int[] {1, options.concurrency()}) {
+        for (int concurrency : options.transfersOnly() ? new int[0] : new int[] {1, options.concurrency()}) {
             for (BenchSetup setup : order) {
                 BenchSetup.SessionFigures figures;
                 try {
@@ -180,14 +183,19 @@ public final class Benchmark {
                 .append(start.truncatedTo(ChronoUnit.SECONDS)).append('\n').append('\n');
         out.append(machine);
         out.append(String.format(Locale.ROOT,
-                "- run: %d round(s)%s, RETR %s, STOR %s, session runs of %d s, %d idle sessions; took %d s%n",
+                "- run: %d round(s)%s, RETR %s, STOR %s, %s; took %d s%n",
                 options.rounds(), options.warmUp() ? " after one warm-up round" : "", size(options.retrBytes()),
-                size(options.storBytes()), options.sessionSeconds(), options.idleSessions(), took.toSeconds()));
+                size(options.storBytes()), options.transfersOnly() ? "transfers only (--transfers)"
+                        : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
+                                options.idleSessions()),
+                took.toSeconds()));
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
                 + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`, `ftpgate-ipset` the same with"
-                + " the ipset backend\n");
+                + " the ipset backend; `ftpgate-kernel` is `ftpgate` with"
+                + " `data.path = kernel` on a gateway that routes with FORWARD DROP (passive data connections forwarded by"
+                + " the kernel under ftpgate's per-connection NAT rules, PORT relayed)\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
         out.append(table.markdown());

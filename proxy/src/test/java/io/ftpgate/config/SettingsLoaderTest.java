@@ -31,6 +31,7 @@ class SettingsLoaderTest {
         assertThat(s.data().portRange()).isEqualTo(new Settings.PortRange(40000, 40999));
         assertThat(s.data().activeToPassive()).isTrue();
         assertThat(s.data().trustPassiveAddress()).isFalse();
+        assertThat(s.data().path()).isEqualTo(Settings.DataPath.RELAY);
         assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NONE);
         assertThat(s.firewall().chainPrefix()).isEqualTo("FTPGATE");
         assertThat(s.control().idleTimeout()).isEqualTo(Duration.ofMinutes(15));
@@ -96,10 +97,17 @@ class SettingsLoaderTest {
             "ftpgate.destinations.allow = [\"10.0.0.0/33\"]|prefix length must be 0..32",
             "ftpgate.destinations.allow = [\"example.net/8\"]|is not ADDRESS/PREFIX",
             "ftpgate.transparent.announce = both|must be server or gateway",
+            "ftpgate.data.path = splice|ftpgate.conf: 1: ftpgate.data.path: must be relay or kernel",
             "ftpgate.transparent.routing-table = 255|is not in 1..252",
     })
     void errorsNameFileLineAndKey(String hocon, String expected) {
         assertThatThrownBy(() -> load(hocon)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void theKernelPathIsChosenByDataPath() throws Exception {
+        assertThat(load("ftpgate.data.path = kernel").data().path()).isEqualTo(Settings.DataPath.KERNEL);
+        assertThat(load("ftpgate.data.path = RELAY").data().path()).isEqualTo(Settings.DataPath.RELAY);
     }
 
     @Test

@@ -18,6 +18,10 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@code CMD <ftp command>} — sends it, prints {@code REPLY <last reply line>};
  *   <li>{@code CONNECT <bind address> <host> <port>} — opens a TCP connection from that local
  *       address with a 2 s timeout, prints {@code CONNECTED} or {@code FAILED <why>};
+ *   <li>{@code OPEN <bind address> <host> <port>} — like CONNECT, but keeps the connection open
+ *       for the next RETR;
+ *   <li>{@code RETR <file>} — sends RETR, reads the opened data connection to its end, prints
+ *       {@code RETRIEVED <bytes> <sha-256 hex> <last line of the final reply>};
  *   <li>{@code QUIT} — closes the session and exits.
  * </ul>
  */
@@ -28,6 +32,7 @@ public final class ControlProbe {
 
     public static void main(String[] args) throws IOException {
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        Socket data = null;
         try (Socket control = new Socket()) {
             control.bind(new InetSocketAddress(args[2], 0));
             control.connect(new InetSocketAddress(args[0], Integer.parseInt(args[1])), 5_000);
@@ -48,6 +53,18 @@ public final class ControlProbe {
                 } else if (line.startsWith("CONNECT ")) {
                     String[] words = line.split(" ");
                     System.out.println(connect(words[1], words[2], Integer.parseInt(words[3])));
+                } else if (line.startsWith("OPEN ")) {
+                    String[] words = line.split(" ");
+                    data = new Socket();
+                    try {
+                        data.bind(new InetSocketAddress(words[1], 0));
+                        data.connect(new InetSocketAddress(words[2], Integer.parseInt(words[3])), 2_000);
+                        System.out.println("CONNECTED");
+                    } catch (IOException e) {
+                        System.out.println("FAILED " + e);
+                    }
+                } else if (line.startsWith("RETR ")) {
+                    System.out.println(retrieve(out, in, data, line));
                 } else if (line.equals("QUIT")) {
                     send(out, in, "QUIT");
                     return;
@@ -79,6 +96,34 @@ public final class ControlProbe {
             }
         }
         return line == null ? "EOF" : line;
+    }
+
+    /** RETR over the data connection opened before: 1xx, the bytes to EOF, the final reply. */
+    private static String retrieve(Writer out, BufferedReader in, Socket data, String command) throws IOException {
+        if (data == null) {
+            return "FAILED no data connection opened";
+        }
+        String first = send(out, in, command);
+        if (!first.startsWith("1")) {
+            data.close();
+            return "FAILED " + first;
+        }
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long bytes = 0;
+        try (var stream = data.getInputStream()) {
+            byte[] buffer = new byte[65536];
+            for (int n; (n = stream.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, n);
+                bytes += n;
+            }
+        }
+        data.close();
+        return "RETRIEVED " + bytes + " " + java.util.HexFormat.of().formatHex(sha.digest()) + " " + readReply(in);
     }
 
     private static String connect(String bind, String host, int port) {

@@ -62,6 +62,21 @@ public final class ProbeSession implements AutoCloseable {
         return readLine();
     }
 
+    /** Opens a data connection like {@link #connect} and keeps it for {@link #retrieve}. */
+    public String open(String bind, String host, int port) {
+        in.println("OPEN " + bind + " " + host + " " + port);
+        return readLine();
+    }
+
+    /**
+     * RETR over the connection {@link #open} made: {@code RETRIEVED <bytes> <sha-256> <final reply>}
+     * or {@code FAILED ...}.
+     */
+    public String retrieve(String file) {
+        in.println("RETR " + file);
+        return readLine();
+    }
+
     /** The data port announced by a 227 or 229 reply. */
     public static int announcedPort(String reply) {
         Matcher epsv = EPSV_PORT.matcher(reply);

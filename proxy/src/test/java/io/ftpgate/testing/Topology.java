@@ -34,7 +34,10 @@ import java.util.regex.Pattern;
  * connection crosses it unless ftpgate intercepts it and carries it itself; its INPUT chain is that
  * of {@link Kind#GATEWAY} without the listener ports: a diverted connection keeps its original
  * destination (the server's address and port), and admitting exactly those is the business of the
- * rules ftpgate installs with its interception, not of the admin.
+ * rules ftpgate installs with its interception, not of the admin. {@link Kind#FORWARDING_GATEWAY}
+ * is the place of ftpgate's kernel path: it routes, its INPUT chain is that of
+ * {@link Kind#GATEWAY}, and its FORWARD chain drops everything, ESTABLISHED packets included, so
+ * whatever crosses it was let through by ftpgate's own rules.
  *
  * <p>{@link #addSecondServer()} adds a fourth namespace, a second FTP server host at
  * {@link #SECOND_SERVER_V4} / {@link #SECOND_SERVER_V6}, on its own link from the gateway (host
@@ -46,7 +49,7 @@ import java.util.regex.Pattern;
  */
 public final class Topology implements AutoCloseable {
 
-    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY }
+    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY }
 
     public static final String CLIENT_V4 = "198.51.100.2";
     public static final String CLIENT_V6 = "2001:db8:1::2";

@@ -80,13 +80,33 @@ public class CommandRunner {
      * @throws IOException if the program cannot be started (e.g. it does not exist)
      */
     public Result run(List<String> argv, Duration timeout) throws IOException {
+        return run(argv, timeout, null);
+    }
+
+    /**
+     * Runs the command with {@code input} (small: a few kilobytes at most, e.g. an
+     * {@code iptables-restore} batch) as its standard input, then closed, and waits for it.
+     */
+    public Result run(List<String> argv, Duration timeout, String input) throws IOException {
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("empty command");
         }
         long started = System.nanoTime();
-        Process process = new ProcessBuilder(argv).redirectInput(NO_INPUT).start();
+        ProcessBuilder builder = new ProcessBuilder(argv);
+        if (input == null) {
+            builder.redirectInput(NO_INPUT);
+        }
+        Process process = builder.start();
         CompletableFuture<String> stdout = drain(process.getInputStream());
         CompletableFuture<String> stderr = drain(process.getErrorStream());
+        if (input != null) {
+            // Both outputs are drained already, so the child can never block us here.
+            try (var stdin = process.getOutputStream()) {
+                stdin.write(input.getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                // The child exited early without reading: its exit code and stderr say why.
+            }
+        }
         boolean finished;
         try {
             finished = process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);

@@ -3,6 +3,7 @@ package io.ftpgate.firewall.iptables;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import java.io.IOException;
@@ -29,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * {@code TPROXY} rule in the DIVERT chain, applied all or nothing. {@link #stop()} also removes the
  * interception: the spec it was given, or, in a fresh process, what the listed chains name.
  *
+ * <p>{@link #prepareForwarding} sets up the kernel path, {@link #applyForward} adds the four rules
+ * of a {@link ForwardLease} (the exact lines are in {@link ForwardRules}); {@link #start()} and
+ * {@link #stop()} remove the kernel path's chains with whatever they hold.
+ *
  * <p>Every command runs as {@code commandPrefix + binary + arguments} (a prefix such as
  * {@code ip netns exec NS} lets tests work inside a network namespace), and is logged at DEBUG with
  * its duration. Like every {@link Firewall}, it is called from one thread at a time.
@@ -51,6 +56,7 @@ public final class IptablesFirewall implements Firewall {
     private final IptablesRules rules;
     private final TproxyRules tproxy;
     private final TproxyInterception interception;
+    private final ForwardPath forward;
     private final List<String> commandPrefix;
     private final String iptables;
     private final String ip6tables;
@@ -86,21 +92,28 @@ public final class IptablesFirewall implements Firewall {
     IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             String ip, Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
         this.rules = new IptablesRules(chainPrefix);
-        this.interception = new TproxyInterception(rules, ip, new TproxyInterception.Commands() {
+        TproxyInterception.Commands commands = new TproxyInterception.Commands() {
             @Override
             public CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
                 return IptablesFirewall.this.run(binary, args);
             }
 
             @Override
+            public CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
+                return IptablesFirewall.this.run(binary, args, input);
+            }
+
+            @Override
             public List<String> argv(String binary, List<String> args) {
                 return IptablesFirewall.this.argv(binary, args);
             }
-        });
+        };
+        this.interception = new TproxyInterception(rules, ip, commands);
         this.tproxy = interception.rules();
         this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
+        this.forward = new ForwardPath(rules, commands, iptables, ip6tables);
         this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
         if (commandTimeout.isNegative() || commandTimeout.isZero()) {
             throw new IllegalArgumentException("command timeout must be positive, not " + commandTimeout);
@@ -121,9 +134,12 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public int start() throws FirewallException {
-        int orphans = prepare(Family.IPV4, listTable(Family.IPV4));
+        List<String> ipv4Table = listTable(Family.IPV4);
+        int orphans = prepare(Family.IPV4, ipv4Table);
         orphans += interception.purgeDiverts(iptables, listMangle(Family.IPV4));
+        orphans += forward.purge(iptables, ipv4Table);
         ipv6Enabled = false;
+        forward.forget();
         List<String> ipv6Table;
         List<String> ipv6Mangle;
         try {
@@ -135,6 +151,7 @@ public final class IptablesFirewall implements Firewall {
         }
         orphans += prepare(Family.IPV6, ipv6Table);
         orphans += interception.purgeDiverts(ip6tables, ipv6Mangle);
+        orphans += forward.purge(ip6tables, ipv6Table);
         ipv6Enabled = true;
         if (interception.spec() != null) {
             // start() after intercept(): the flush of orphans may have taken the accept rules.
@@ -156,6 +173,27 @@ public final class IptablesFirewall implements Firewall {
     @Override
     public List<String> describeIntercept(Interception spec) {
         return interception.describe(spec, iptables, ip6tables);
+    }
+
+    /** Prepares the kernel path for IPv4 and, unless ip6tables was unusable at start, IPv6. */
+    @Override
+    public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        forward.prepare(firstPort, lastPort, ipv6Enabled);
+    }
+
+    @Override
+    public void applyForward(ForwardLease lease) throws FirewallException {
+        forward.apply(lease);
+    }
+
+    @Override
+    public void revokeForward(ForwardLease lease) throws FirewallException {
+        forward.revoke(lease);
+    }
+
+    @Override
+    public boolean forwardConnected(ForwardLease lease) throws FirewallException {
+        return forward.connected(lease);
     }
 
     @Override
@@ -232,7 +270,10 @@ public final class IptablesFirewall implements Firewall {
 
     @Override
     public void stop() throws FirewallException {
-        removeAll(Family.IPV4, listTable(Family.IPV4));
+        List<String> ipv4Table = listTable(Family.IPV4);
+        removeAll(Family.IPV4, ipv4Table);
+        forward.purge(iptables, ipv4Table);
+        forward.forget();
         interception.remove(false, iptables);
         List<String> ipv6Table;
         try {
@@ -246,6 +287,7 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         removeAll(Family.IPV6, ipv6Table);
+        forward.purge(ip6tables, ipv6Table);
         interception.remove(true, ip6tables);
         ipv6Enabled = false;
         interception.forget();
@@ -348,14 +390,19 @@ public final class IptablesFirewall implements Firewall {
 
     /** Runs prefix + binary + arguments with the timeout, logged at DEBUG (also for the ipset backend's commands). */
     CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
+        return run(binary, args, null);
+    }
+
+    private CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
         List<String> argv = argv(binary, args);
         CommandRunner.Result result;
         try {
-            result = runner.run(argv, commandTimeout);
+            result = input == null ? runner.run(argv, commandTimeout) : runner.run(argv, commandTimeout, input);
         } catch (IOException e) {
             throw new FirewallException("cannot run " + IptablesRules.commandLine(argv) + ": " + e.getMessage(), e);
         }
-        LOG.debug("{} ({} ms, {})", IptablesRules.commandLine(argv), result.elapsed().toMillis(),
+        LOG.debug("{}{} ({} ms, {})", IptablesRules.commandLine(argv),
+                input == null ? "" : " <<< " + input.strip().replace("\n", " \\n "), result.elapsed().toMillis(),
                 result.ok() ? "ok" : result.failure());
         return result;
     }

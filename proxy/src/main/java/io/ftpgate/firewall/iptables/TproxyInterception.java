@@ -24,6 +24,9 @@ final class TproxyInterception {
     interface Commands {
         CommandRunner.Result run(String binary, List<String> args) throws FirewallException;
 
+        /** Runs with {@code input} on standard input (an {@code iptables-restore} batch). */
+        CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException;
+
         /** The full command line, prefix included. */
         List<String> argv(String binary, List<String> args);
     }

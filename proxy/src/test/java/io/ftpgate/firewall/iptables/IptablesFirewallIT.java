@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.DataLease.Direction;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import io.ftpgate.testing.RootTools;
 
@@ -16,6 +17,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 
 
+import java.util.ArrayList;
 import java.util.List;
 
 
@@ -163,6 +165,58 @@ class IptablesFirewallIT {
         assertThat(connect(gatewayAddress, 40001)).as("new connection after revoke").isFalse();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"iptables", "iptables-legacy"})
+    void kernelPathRulesAreListedAsDocumentedAndRemovedByRevokeAndStop(String flavour) throws Exception {
+        requireFlavour(flavour);
+        IptablesFirewall firewall = firewall(flavour, false);
+        firewall.start();
+        firewall.prepareForwarding(40000, 40999);
+        ForwardLease v4 = new ForwardLease(17, ip(CLIENT_V4), ip(GATEWAY_V4), 40017, ip("203.0.113.2"), 30000,
+                ip("203.0.113.1"));
+        ForwardLease v6 = new ForwardLease(18, ip(CLIENT_V6), ip(GATEWAY_V6), 40018, ip("2001:db8:2::2"), 30000,
+                ip("2001:db8:2::1"));
+        String iptables = binaries(flavour).get(0);
+        String ip6tables = binaries(flavour).get(1);
+
+        firewall.applyForward(v4);
+        firewall.applyForward(v6);
+        // The ForwardRules Javadoc and the README show these lines.
+        assertThat(listTable(iptables, "nat")).contains(
+                "-A PREROUTING -j FTPGATE-DNAT",
+                "-A POSTROUTING -j FTPGATE-SNAT",
+                "-A FTPGATE-DNAT -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40017 -m recent --rcheck"
+                        + " --name FTPGATE-17-40017 --mask 255.255.255.255 --rsource -m comment --comment \"ftpgate session 17\" -j RETURN",
+                "-A FTPGATE-DNAT -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40017 -m recent --set"
+                        + " --name FTPGATE-17-40017 --mask 255.255.255.255 --rsource -m comment --comment \"ftpgate session 17\""
+                        + " -j DNAT --to-destination 203.0.113.2:30000",
+                "-A FTPGATE-SNAT -s 198.51.100.2/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 30000 -m conntrack --ctstate DNAT"
+                        + " --ctorigdst 198.51.100.1 --ctorigdstport 40017 -m comment --comment \"ftpgate session 17\""
+                        + " -j SNAT --to-source 203.0.113.1");
+        assertThat(listTable(iptables, "filter")).contains(
+                "-A FORWARD -j FTPGATE-FWD",
+                "-A FTPGATE-FWD -m conntrack --ctstate RELATED,ESTABLISHED -m conntrack --ctstate DNAT --ctproto 6"
+                        + " --ctorigdstport 40000:40999 -m comment --comment \"ftpgate kernel path\" -j ACCEPT",
+                "-A FTPGATE-FWD -s 198.51.100.2/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 30000 -m conntrack --ctstate NEW"
+                        + " --ctorigdst 198.51.100.1 --ctorigdstport 40017 -m comment --comment \"ftpgate session 17\" -j ACCEPT");
+        assertThat(leaseLines(ip6tables)).as("the IPv6 lease's rules").hasSize(4)
+                .anyMatch(l -> l.endsWith("-j DNAT --to-destination [2001:db8:2::2]:30000"));
+        assertThat(firewall.forwardConnected(v4)).as("connected before any connection").isFalse();
+
+        firewall.revokeForward(v4);
+        firewall.revokeForward(v4); // already gone: not an error
+        assertThat(leaseLines(iptables)).as("IPv4 lease rules after revoke").isEmpty();
+        assertThat(leaseLines(ip6tables)).as("the IPv6 lease is untouched").hasSize(4);
+
+        assertThat(firewall(flavour, false).start()).as("orphans a second start finds").isEqualTo(1);
+        assertThat(leaseLines(ip6tables)).as("IPv6 lease rules after the second start").isEmpty();
+        firewall.prepareForwarding(40000, 40999);
+        firewall.stop();
+        for (String save : List.of(flavour + "-save", flavour.replace("iptables", "ip6tables") + "-save")) {
+            assertThat(run(in(gateway, save, List.of())).stdout()).doesNotContainIgnoringCase("FTPGATE");
+        }
+    }
+
     @Test
     void measureApplyAndRevoke() throws Exception {
         IptablesFirewall firewall = firewall("iptables", false);
@@ -208,6 +262,17 @@ class IptablesFirewallIT {
 
     private List<String> list(String binary) throws IOException {
         return run(in(gateway, binary, List.of("-w", "5", "-S"))).stdout().lines().toList();
+    }
+
+    private List<String> listTable(String binary, String table) throws IOException {
+        return run(in(gateway, binary, List.of("-w", "5", "-t", table, "-S"))).stdout().lines().toList();
+    }
+
+    /** Every lease rule of the kernel path (nat and filter) listed by {@code binary}. */
+    private List<String> leaseLines(String binary) throws IOException {
+        List<String> lines = new ArrayList<>(listTable(binary, "nat"));
+        lines.addAll(listTable(binary, "filter"));
+        return lines.stream().filter(l -> l.contains("ftpgate session")).toList();
     }
 
     private List<String> listChain(String binary, Hook hook) throws IOException {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.DataLease.Direction;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -36,10 +37,12 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -N FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -t mangle -S",
+                "ip netns exec ns iptables -w 5 -t nat -S",
                 "ip netns exec ns ip6tables -w 5 -S",
                 "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -N FTPGATE-IN",
-                "ip netns exec ns ip6tables -w 5 -I INPUT 1 -j FTPGATE-IN");
+                "ip netns exec ns ip6tables -w 5 -I INPUT 1 -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -t nat -S");
     }
 
     @Test
@@ -74,11 +77,13 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -S",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -t mangle -S",
+                "ip netns exec ns iptables -w 5 -t nat -S",
                 "ip netns exec ns ip6tables -w 5 -S",
                 "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
-                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN");
+                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -t nat -S");
     }
 
     @Test
@@ -98,6 +103,7 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -F FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -t mangle -S",
+                "ip netns exec ns iptables -w 5 -t nat -S",
                 "ip netns exec ns ip6tables -w 5 -S");
     }
 
@@ -222,6 +228,7 @@ class IptablesFirewallTest {
                 "ip netns exec ns iptables -w 5 -D INPUT -j FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -t nat -S",
                 "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
                 "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
@@ -230,6 +237,7 @@ class IptablesFirewallTest {
                 "ip netns exec ns ip6tables -w 5 -D OUTPUT -j FTPGATE-OUT",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-OUT",
                 "ip netns exec ns ip6tables -w 5 -X FTPGATE-OUT",
+                "ip netns exec ns ip6tables -w 5 -t nat -S",
                 "ip netns exec ns ip6tables -w 5 -t mangle -S");
 
         runner.listing("iptables", "-P INPUT ACCEPT\n");
@@ -237,7 +245,9 @@ class IptablesFirewallTest {
         runner.calls.clear();
         firewall.stop();
         assertThat(runner.lines()).containsExactly("ip netns exec ns iptables -w 5 -S",
+                "ip netns exec ns iptables -w 5 -t nat -S",
                 "ip netns exec ns iptables -w 5 -t mangle -S", "ip netns exec ns ip6tables -w 5 -S",
+                "ip netns exec ns ip6tables -w 5 -t nat -S",
                 "ip netns exec ns ip6tables -w 5 -t mangle -S");
     }
 
@@ -250,6 +260,34 @@ class IptablesFirewallTest {
     }
 
     // --- interception ---
+
+    @Test
+    void aForwardLeaseIsOneRestoreBatchAndAFailedOneIsUndoneRuleByRule() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        firewall.prepareForwarding(40000, 40999);
+        ForwardLease lease = new ForwardLease(17, InetAddress.getByName("198.51.100.2"), InetAddress.getByName("198.51.100.1"),
+                40017, InetAddress.getByName("203.0.113.2"), 30000, InetAddress.getByName("203.0.113.1"));
+        ForwardRules forward = new ForwardRules(new IptablesRules("FTPGATE"));
+
+        runner.calls.clear();
+        firewall.applyForward(lease);
+        assertThat(runner.lines()).containsExactly(P + "iptables-restore -w 5 --noflush");
+        assertThat(runner.inputs).containsExactly(ForwardRules.restoreInput(forward.append(lease)));
+
+        runner.calls.clear();
+        runner.fail("iptables-restore", 1, "iptables-restore: line 5 failed\n");
+        assertThatThrownBy(() -> firewall.applyForward(lease)).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("line 5 failed");
+        List<String> undo = new ArrayList<>(List.of(P + "iptables-restore -w 5 --noflush"));
+        forward.delete(lease).forEach(args -> undo.add(P + "iptables " + IptablesRules.commandLine(args)));
+        assertThat(runner.lines()).as("the batch, then every rule of the lease deleted one by one").containsExactlyElementsOf(undo);
+
+        runner.calls.clear();
+        firewall.revokeForward(lease);
+        assertThat(runner.lines()).as("a failed delete batch (a rule already gone) is retried rule by rule")
+                .containsExactlyElementsOf(undo);
+    }
 
     private static final Interception SPEC = new Interception(0x1, 100, List.of(), List.of(), List.of(21), 2121);
     private static final String P = "ip netns exec ns ";
@@ -477,8 +515,9 @@ class IptablesFirewallTest {
         runner.calls.clear();
         runner.fail("route del", 2, "RTNETLINK answers: No such process\n");
         firewall.stop();
-        assertThat(runner.lines()).containsExactly(P + "iptables -w 5 -S", P + "iptables -w 5 -t mangle -S",
-                P + "ip6tables -w 5 -S", P + "ip6tables -w 5 -t mangle -S");
+        assertThat(runner.lines()).containsExactly(P + "iptables -w 5 -S", P + "iptables -w 5 -t nat -S",
+                P + "iptables -w 5 -t mangle -S", P + "ip6tables -w 5 -S", P + "ip6tables -w 5 -t nat -S",
+                P + "ip6tables -w 5 -t mangle -S");
     }
 
     @Test
@@ -555,6 +594,15 @@ class IptablesFirewallTest {
 
         List<String> lines() {
             return calls.stream().map(IptablesRules::commandLine).toList();
+        }
+
+        /** What each command with standard input was given, in order. */
+        final List<String> inputs = new ArrayList<>();
+
+        @Override
+        public Result run(List<String> argv, Duration timeout, String input) throws IOException {
+            inputs.add(input);
+            return run(argv, timeout);
         }
 
         @Override
