@@ -88,7 +88,16 @@ public record Settings(
             boolean activeToPassive,
             boolean trustPassiveAddress,
             int writeBufferLow,
-            int writeBufferHigh) {}
+            int writeBufferHigh,
+            Relay relay) {}
+
+    /** How a plain data connection's bytes are moved between its two legs. */
+    public enum Relay {
+        /** In the kernel with splice(2) through a pipe (epoll transport); copying where that is not possible. */
+        SPLICE,
+        /** Through the gateway's own buffers. */
+        COPY
+    }
 
     public enum Backend { IPTABLES, NONE }
 

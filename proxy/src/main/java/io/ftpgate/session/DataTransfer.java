@@ -1,5 +1,6 @@
 package io.ftpgate.session;
 
+import io.ftpgate.config.Settings;
 import io.ftpgate.data.DataListener;
 import io.ftpgate.data.DataRelay;
 import io.ftpgate.firewall.DataLease;
@@ -53,7 +54,10 @@ final class DataTransfer {
     DataTransfer(ControlSession session, DataMode mode) {
         this.session = session;
         this.mode = mode;
-        this.relay = new DataRelay(session.settings().data().idleTimeout(), this::relayFinished);
+        // Splice where the transport can (plain connections; a TLS relay will need the copying one).
+        boolean splice = session.settings().data().relay() == Settings.Relay.SPLICE
+                && session.services().transport().canSplice();
+        this.relay = new DataRelay(session.settings().data().idleTimeout(), splice, this::relayFinished);
     }
 
     // ---- negotiation ------------------------------------------------------------------------
