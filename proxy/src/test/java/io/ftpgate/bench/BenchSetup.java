@@ -33,19 +33,25 @@ import io.ftpgate.testing.VsftpdServer;
  *   iptables -A FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
  *   iptables -A FORWARD -i to-cli -p tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT</pre>
  *   <li>{@code ftpgate}: the gateway routes nothing, INPUT policy DROP, ftpgate (the shaded jar,
- *       explicit listener, iptables backend) relays.
+ *       explicit listener, iptables backend) relays, splicing data connections ({@code data.relay
+ *       = splice}; the setup is not measured if ftpgate says it copies);
+ *   <li>{@code ftpgate-copy}: the same with {@code data.relay = copy}.
  * </ul>
  * A setup that cannot be built here (e.g. no FTP helper in this kernel) is kept with the reason.
  */
 final class BenchSetup implements AutoCloseable {
 
     enum Kind {
-        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate");
+        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_COPY("ftpgate-copy");
 
         final String label;
 
         Kind(String label) {
             this.label = label;
+        }
+
+        boolean isFtpGate() {
+            return this == FTPGATE || this == FTPGATE_COPY;
         }
     }
 
@@ -74,13 +80,13 @@ final class BenchSetup implements AutoCloseable {
         this.topology = topology;
         this.server = server;
         this.daemon = daemon;
-        this.endpoint = kind == Kind.FTPGATE ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
+        this.endpoint = kind.isFtpGate() ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
         this.unavailable = unavailable;
     }
 
     /** Builds the setup with a {@code retrBytes} file to download; nothing is left behind on failure. */
     static BenchSetup start(Kind kind, BenchOptions options) {
-        Topology topology = Topology.create(kind == Kind.FTPGATE ? Topology.Kind.GATEWAY : Topology.Kind.ROUTER);
+        Topology topology = Topology.create(kind.isFtpGate() ? Topology.Kind.GATEWAY : Topology.Kind.ROUTER);
         try {
             // Session-rate runs open tens of thousands of connections; reuse TIME_WAIT ports for new ones.
             topology.exec(topology.client, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
@@ -97,7 +103,15 @@ final class BenchSetup implements AutoCloseable {
             switch (kind) {
                 case DIRECT -> { }
                 case CONNTRACK_HELPER -> unavailable = installHelper(topology);
-                case FTPGATE -> daemon = startFtpGate(topology, options);
+                case FTPGATE -> {
+                    daemon = startFtpGate(topology, options);
+                    if (!daemon.log().contains("data relay splice")) {
+                        unavailable = "ftpgate does not splice here (its log: "
+                                + daemon.log().lines().filter(l -> l.contains("relay")).toList() + ")";
+                    }
+                }
+                case FTPGATE_COPY -> daemon = FtpGateDaemon.start(topology, List.of(Topology.JAVA, "-Xmx512m"),
+                        "  data.relay = copy");
             }
             BenchSetup setup = new BenchSetup(kind, topology, server, daemon, unavailable);
             if (unavailable == null) {
@@ -143,6 +157,7 @@ final class BenchSetup implements AutoCloseable {
         topology.exec(topology.gateway, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(IDLE_LISTENER.port()),
                 "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
         String config = String.join("\n",
+                "  data.relay = splice",
                 "  control.max-sessions = " + (options.idleSessions() + 1_000),
                 "  listeners.idle { listen = [\"" + IDLE_LISTENER.authority() + "\"], upstream = \""
                         + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }");

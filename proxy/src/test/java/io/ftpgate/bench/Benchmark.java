@@ -79,7 +79,10 @@ public final class Benchmark {
             }
             BenchSetup ftpgate = setups.stream().filter(s -> s.kind == BenchSetup.Kind.FTPGATE && s.unavailable == null)
                     .findFirst().orElse(null);
-            if (ftpgate != null) {
+            if (options.transfersOnly()) {
+                idleFailure = "--transfers: not measured";
+                leaseFailure = idleFailure;
+            } else if (ftpgate != null) {
                 int sessions = Math.min(options.idleSessions(), BenchSetup.maxIdleSessions());
                 if (sessions < options.idleSessions()) {
                     table.note("idle sessions capped at " + sessions + " instead of " + options.idleSessions()
@@ -134,7 +137,7 @@ public final class Benchmark {
                 record(table, setup, Figure.store(mode), () -> setup.storeMiBps(mode, upload));
             }
         }
-        for (int concurrency : new int[] {1, options.concurrency()}) {
+        for (int concurrency : options.transfersOnly() ? new int[0] : new int[] {1, options.concurrency()}) {
             for (BenchSetup setup : order) {
                 BenchSetup.SessionFigures figures;
                 try {
@@ -180,7 +183,9 @@ public final class Benchmark {
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
-                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`\n");
+                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`, splicing data connections"
+                + " (`data.relay = splice`), `ftpgate-copy` the same with `data.relay = copy`"
+                + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
         out.append(table.markdown());

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -55,6 +56,12 @@ class GatewayTransferIT {
     void setUp() {
         testbed = Testbed.start(Topology.Kind.GATEWAY, "curl", "lftp");
         checks = new TransferChecks(testbed.topology, testbed.server);
+    }
+
+    /** Every transfer here goes through the spliced relay (the default, with the epoll transport). */
+    @Test
+    void dataConnectionsAreSpliced() {
+        assertThat(testbed.gateway.log()).contains("data relay splice");
     }
 
     @AfterAll
