@@ -2,6 +2,7 @@ package io.ftpgate.data;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -38,6 +39,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DataRelay {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DataRelay.class);
+    /** Reads of a copied leg grow to 1 MiB (Netty's default stops at 64 KiB): fewer system calls per byte. */
+    private static final AdaptiveRecvByteBufAllocator COPY_READS =
+            new AdaptiveRecvByteBufAllocator(4 * 1024, 64 * 1024, 1024 * 1024);
 
     /** Called on the event loop. */
     public interface Events {
@@ -228,6 +232,7 @@ public final class DataRelay {
             } else if (splice != null) {
                 splice.start(this::spliceFailed);
             } else {
+                channel.config().setRecvByteBufAllocator(COPY_READS);
                 channel.config().setAutoRead(peer.channel.isWritable());
             }
         }

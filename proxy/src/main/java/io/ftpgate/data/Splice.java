@@ -34,7 +34,13 @@ import java.util.function.Consumer;
  * </ul>
  */
 final class Splice {
-    /** Linux's default pipe capacity: more per splice call would not fit. */
+    /**
+     * The most one read event splices in. A pipe holds 16 buffers, each one page fragment of the
+     * socket's data (a fragment of up to 32 KiB on loopback), so more than 64 KiB often fits; the
+     * kernel takes what fits and the rest waits for the next event.
+     */
+    private static final int SPLICE_MAX = 1024 * 1024;
+    /** What one read of the tail asks for. */
     private static final int CHUNK = 64 * 1024;
 
     private final AbstractEpollStreamChannel from;
@@ -49,7 +55,7 @@ final class Splice {
     /** Starts splicing; {@code failed} is told of a read or write error (not of a close). */
     void start(Consumer<Throwable> failed) {
         from.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        from.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(CHUNK));
+        from.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(SPLICE_MAX));
         from.spliceTo(to, Integer.MAX_VALUE).addListener(f -> {
             if (!f.isSuccess() && !(f.cause() instanceof ClosedChannelException)) {
                 failed.accept(f.cause());
