@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -228,7 +229,7 @@ public final class DataRelay {
             if (wasReset) {
                 resetClose(peer.channel);
             } else if (inputDone) {
-                closeAfterFlush(peer.channel);
+                peer.closeAfterFlush();
             } else if (splice != null) {
                 splice.start(this::spliceFailed);
             } else {
@@ -245,27 +246,32 @@ public final class DataRelay {
         }
 
         /** A write to this leg failed: its peer went away with a reset (a later close says no more). */
-        final io.netty.channel.ChannelFutureListener writeFailed = f -> {
+        final ChannelFutureListener writeFailed = f -> {
             if (!f.isSuccess() && !(f.cause() instanceof ClosedChannelException)) {
+                log.debug("{} leg: write failed: {}", name(), f.cause().toString());
                 wasReset = true;
             }
         };
 
-        /** Flushes what was written to {@code ch}, spliced data included, then closes it. */
-        private void closeAfterFlush(Channel ch) {
-            if (ch.isActive()) {
-                ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                    peer.count();
-                    ch.close();
+        String name() {
+            return fromClient ? "client" : "server";
+        }
+
+        /** Flushes what was written to this leg, spliced chunks included, then closes it. */
+        void closeAfterFlush() {
+            if (channel.isActive()) {
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                    count();
+                    channel.close();
                 });
             } else {
-                ch.close();
+                channel.close();
             }
         }
 
         /** Reading or writing a spliced leg failed (a reset, mostly): both legs end with a reset. */
         private void spliceFailed(Throwable cause) {
-            log.debug("{} splice failed: {}", fromClient ? "client" : "server", cause.toString());
+            log.debug("{} splice failed: {}", name(), cause.toString());
             count();
             peer.count();
             wasReset = true;
@@ -287,6 +293,11 @@ public final class DataRelay {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (splice != null) {
+                // A read event of a spliced leg: keep the kernel's count current, so that it is
+                // right however the leg ends (Netty can close it without telling this handler first).
+                splice.count();
+            }
             if (peer != null) {
                 peer.channel.flush();
             }
@@ -303,13 +314,14 @@ public final class DataRelay {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            log.debug("{} leg closed {} (held {}, linked {})", fromClient ? "client" : "server", channel, held.size(), peer != null);
+            log.debug("{} leg closed {} (held {}, linked {}, reset {}, spliced {})", fromClient ? "client" : "server", channel,
+                    held.size(), peer != null, wasReset, splice != null);
             inputDone = true;
             if (peer != null && wasReset) {
                 peer.releaseHeld();
                 resetClose(peer.channel);
             } else if (peer != null) {
-                closeAfterFlush(peer.channel);
+                peer.closeAfterFlush();
             }
         }
 
@@ -323,19 +335,19 @@ public final class DataRelay {
                 }
                 lastProgress = progress;
             } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset) {
-                // The peer closed its side: after the rest of its bytes, this leg is done.
-                channel.eventLoop().execute(() -> {
-                    if (!wasReset && channel.isOpen()) {
-                        try {
-                            copied += splice.drainTail(peer.channel);
-                        } catch (IOException e) {
-                            spliceFailed(e);
-                            return;
-                        }
-                        peer.channel.flush();
-                        channel.close();
-                    }
-                });
+                // The peer closed its side. Read the rest now: Netty may close the channel right
+                // after this event (when its input was already shut down by a reset, say).
+                try {
+                    long tail = splice.drainTail(peer.channel);
+                    log.debug("{} leg: end of stream, {} bytes read after it", name(), tail);
+                    copied += tail;
+                } catch (IOException e) {
+                    spliceFailed(e);
+                    return;
+                }
+                peer.channel.flush();
+                // Not from inside the channel's read loop, which is where this event comes from.
+                channel.eventLoop().execute(channel::close);
             } else {
                 ctx.fireUserEventTriggered(evt);
             }
@@ -345,6 +357,7 @@ public final class DataRelay {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // A reset from one peer ends the transfer, and is passed on as a reset (see resetClose);
             // the session reports the outcome.
+            log.debug("{} leg failed: {}", name(), cause.toString());
             count();
             wasReset = true;
             ctx.close();

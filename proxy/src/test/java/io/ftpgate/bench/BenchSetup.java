@@ -268,6 +268,15 @@ final class BenchSetup implements AutoCloseable {
     }
 
     /** A measurement that did not produce a figure; the message says what the tool printed. */
+    /** ftpgate's last warnings (a failed transfer says why there); empty for the other setups. */
+    String gatewayComplaints() {
+        if (daemon == null) {
+            return "";
+        }
+        List<String> warnings = daemon.log().lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList();
+        return warnings.isEmpty() ? "" : "; ftpgate's last warning: " + warnings.get(warnings.size() - 1);
+    }
+
     static final class BenchFailure extends RuntimeException {
         BenchFailure(String message) {
             super(message);
