@@ -6,7 +6,7 @@ import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -190,7 +190,7 @@ public final class DataRelay {
         }
     }
 
-    private final class End extends ChannelInboundHandlerAdapter {
+    private final class End extends ChannelDuplexHandler {
         final Channel channel;
         final boolean fromClient;
         final ArrayDeque<Object> held = new ArrayDeque<>();
@@ -350,6 +350,19 @@ public final class DataRelay {
                 channel.eventLoop().execute(channel::close);
             } else {
                 ctx.fireUserEventTriggered(evt);
+            }
+        }
+
+        /**
+         * Netty's splice turns reading back on for the source leg when one of its chunks has been
+         * written out, which can be after that leg was closed (a slow reader still draining the
+         * pipe). Watching a closed descriptor fails (epoll_ctl ENOENT, seen as an error on the
+         * leg) and its number may already be another socket's: a closed leg reads no more.
+         */
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            if (ctx.channel().isOpen()) {
+                ctx.read();
             }
         }
 

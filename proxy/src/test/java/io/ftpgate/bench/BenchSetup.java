@@ -274,7 +274,7 @@ final class BenchSetup implements AutoCloseable {
             return "";
         }
         List<String> warnings = daemon.log().lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList();
-        return warnings.isEmpty() ? "" : "; ftpgate's last warning: " + warnings.get(warnings.size() - 1);
+        return warnings.isEmpty() ? "" : " (ftpgate's last warning: " + warnings.get(warnings.size() - 1) + ")";
     }
 
     static final class BenchFailure extends RuntimeException {

@@ -166,7 +166,7 @@ public final class Benchmark {
         try {
             table.add(setup.kind, figure, measurement.run());
         } catch (BenchSetup.BenchFailure e) {
-            table.note(setup.kind.label + " " + figure.label + " failed: " + e.getMessage() + setup.gatewayComplaints());
+            table.note(setup.kind.label + " " + figure.label + " failed" + setup.gatewayComplaints() + ": " + e.getMessage());
         }
     }
 
