@@ -331,7 +331,7 @@ public final class DataRelay {
                 // Spliced bytes pass no handler, so the idle handler sees none: ask the kernel.
                 long progress = splice == null ? -1 : splicedProgress();
                 if (splice == null || progress == lastProgress) {
-                    close();
+                    DataRelay.this.close();
                 }
                 lastProgress = progress;
             } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset) {
