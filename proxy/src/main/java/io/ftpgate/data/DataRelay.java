@@ -10,6 +10,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -334,7 +335,7 @@ public final class DataRelay {
                     DataRelay.this.close();
                 }
                 lastProgress = progress;
-            } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset) {
+            } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset && peer.channel.isOpen()) {
                 // The peer closed its side. Read the rest now: Netty may close the channel right
                 // after this event (when its input was already shut down by a reset, say).
                 try {
@@ -355,13 +356,16 @@ public final class DataRelay {
 
         /**
          * Netty's splice turns reading back on for the source leg when one of its chunks has been
-         * written out, which can be after that leg was closed (a slow reader still draining the
-         * pipe). Watching a closed descriptor fails (epoll_ctl ENOENT, seen as an error on the
-         * leg) and its number may already be another socket's: a closed leg reads no more.
+         * written out, which can be after that leg's input ended or the leg was closed. By then
+         * Netty 4.2.18 may have removed the descriptor from epoll (its interest set went empty)
+         * while still believing it registered, so asking for reads fails (epoll_ctl ENOENT, seen
+         * as an error on the leg); a closed descriptor's number may even be another socket's. A leg
+         * whose input ended has nothing left to read: it reads no more.
          */
         @Override
         public void read(ChannelHandlerContext ctx) {
-            if (ctx.channel().isOpen()) {
+            Channel ch = ctx.channel();
+            if (ch.isOpen() && !(ch instanceof DuplexChannel d && d.isInputShutdown())) {
                 ctx.read();
             }
         }
