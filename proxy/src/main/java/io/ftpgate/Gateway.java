@@ -134,9 +134,14 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         metricsEndpoint = endpoint;
-        log.info("ftpgate ready: {} listener(s) on {}, firewall {}, transport {}, metrics {}",
+        if (settings.data().relay() == Settings.Relay.SPLICE && !transport.canSplice()) {
+            log.warn("data.relay = splice needs the native epoll transport, which is not available here: "
+                    + "data connections are relayed by copying");
+        }
+        log.info("ftpgate ready: {} listener(s) on {}, firewall {}, transport {}, data relay {}, metrics {}",
                 settings.listeners().size(), boundAddresses().stream().map(NetUtil::toSocketAddressString).toList(),
                 firewall.name(), transport.name(),
+                settings.data().relay() == Settings.Relay.SPLICE && transport.canSplice() ? "splice" : "copy",
                 endpoint == null ? "off" : "http://" + new Endpoint(endpoint.address().getAddress().getHostAddress(),
                         endpoint.address().getPort()) + settings.metrics().path());
     }

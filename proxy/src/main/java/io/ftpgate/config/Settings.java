@@ -89,7 +89,16 @@ public record Settings(
             boolean trustPassiveAddress,
             int writeBufferLow,
             int writeBufferHigh,
-            DataPath path) {}
+            DataPath path,
+            Relay relay) {}
+
+    /** How a plain data connection's bytes are moved between its two legs. */
+    public enum Relay {
+        /** In the kernel with splice(2) through a pipe (epoll transport); copying where that is not possible. */
+        SPLICE,
+        /** Through the gateway's own buffers. */
+        COPY
+    }
 
     /** How the bytes of a data connection cross the gateway. */
     public enum DataPath {

@@ -235,7 +235,17 @@ public final class SettingsLoader {
                 get(c, "data.trust-passive-address", c::getBoolean),
                 low,
                 high,
-                path);
+                path,
+                relay(c));
+    }
+
+    private static Settings.Relay relay(Config c) throws ConfigError {
+        String relay = c.getString("data.relay").trim().toUpperCase(Locale.ROOT);
+        try {
+            return Settings.Relay.valueOf(relay);
+        } catch (IllegalArgumentException e) {
+            throw error(c, "data.relay", "must be one of: splice, copy");
+        }
     }
 
     private static Settings.Firewall firewall(Config c) throws ConfigError {

@@ -2,50 +2,72 @@ package io.ftpgate.data;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Copies bytes between the client's and the server's data connection of one transfer.
+ * Moves bytes between the client's and the server's data connection of one transfer.
  *
  * <p>Each leg is {@linkplain #attach attached} as soon as it exists, so nothing it receives before
  * the other leg is there can be lost (it is held, and reading stops). Once {@linkplain #link both
- * are there}, bytes flow with back-pressure: when one side's outbound buffer passes its high
- * water mark the other side stops reading until it drains. Stream mode (RFC 959 §3.4.1) ends a
- * file by closing the connection, so when one leg closes, everything it sent is flushed to the
- * other leg before that one is closed too. The relay is {@linkplain Events#finished finished}
- * when both legs have been linked and are closed; a transfer whose second leg never comes is
- * ended by its owner (deadline, cancel), not here.
+ * are there}, bytes flow one of two ways:
+ * <ul>
+ *   <li><b>splice</b> (both legs epoll channels on one event loop, {@code splice} asked for): the
+ *       kernel moves them from one socket through a pipe into the other ({@link Splice}); the JVM
+ *       never sees them;
+ *   <li><b>copy</b>: through ByteBufs, with back-pressure: when one side's outbound buffer passes
+ *       its high water mark the other side stops reading until it drains.
+ * </ul>
+ * Stream mode (RFC 959 §3.4.1) ends a file by closing the connection, so when one leg closes,
+ * everything it sent is flushed to the other leg before that one is closed too; a leg that ends
+ * with a reset is passed on as a reset. The relay is {@linkplain Events#finished finished} when
+ * both legs have been linked and are closed; a transfer whose second leg never comes is ended by
+ * its owner (deadline, cancel), not here.
  */
 public final class DataRelay {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DataRelay.class);
+    /** Reads of a copied leg grow to 1 MiB (Netty's default stops at 64 KiB): fewer system calls per byte. */
+    private static final AdaptiveRecvByteBufAllocator COPY_READS =
+            new AdaptiveRecvByteBufAllocator(4 * 1024, 64 * 1024, 1024 * 1024);
 
     /** Called on the event loop. */
     public interface Events {
-        /** Both legs are closed; byte counts are what was written onward. */
+        /** Both legs are closed; byte counts are what was relayed in each direction. */
         void finished(long uploaded, long downloaded);
     }
 
     private final Events events;
     private final Duration idleTimeout;
+    private final boolean splice;
     private End client;
     private End server;
     private int open;
     private boolean finished;
-    private long uploaded;
-    private long downloaded;
 
+    /** A copying relay. */
     public DataRelay(Duration idleTimeout, Events events) {
+        this(idleTimeout, false, events);
+    }
+
+    /** @param splice splice the legs where both are epoll channels, copy otherwise */
+    public DataRelay(Duration idleTimeout, boolean splice, Events events) {
         this.idleTimeout = idleTimeout;
+        this.splice = splice;
         this.events = events;
     }
 
@@ -65,28 +87,41 @@ public final class DataRelay {
         return client != null && server != null;
     }
 
+    /** Whether the legs are spliced (the kernel moves the bytes); false before they are linked. */
+    public boolean isSpliced() {
+        return client != null && client.splice != null;
+    }
+
     /** Whether a leg ended with a reset (or another error) rather than a clean close. */
     public boolean wasReset() {
         return client != null && client.wasReset || server != null && server.wasReset;
     }
 
+    /**
+     * Bytes relayed from the client to the server. Spliced, it is what the gateway received from
+     * the client (the kernel's count); copied, what it wrote on to the server.
+     */
     public long uploaded() {
-        return uploaded;
+        return client == null ? 0 : client.bytes();
     }
 
+    /** Bytes relayed from the server to the client (see {@link #uploaded()}). */
     public long downloaded() {
-        return downloaded;
+        return server == null ? 0 : server.bytes();
     }
 
     /** Closes both legs now (abort, session end); {@link Events#finished} follows. */
     public void close() {
-        if (client != null) {
-            client.releaseHeld();
-            client.channel.close();
+        for (End end : new End[] {client, server}) {
+            if (end != null) {
+                end.count();
+            }
         }
-        if (server != null) {
-            server.releaseHeld();
-            server.channel.close();
+        for (End end : new End[] {client, server}) {
+            if (end != null) {
+                end.releaseHeld();
+                end.channel.close();
+            }
         }
     }
 
@@ -96,7 +131,7 @@ public final class DataRelay {
         open++;
         ch.pipeline().addLast(new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
         ch.pipeline().addLast(end);
-        ch.closeFuture().addListener(f -> legClosed());
+        ch.closeFuture().addListener(f -> legClosed(end));
         if (!ch.isActive()) {
             end.inputDone = true;
         }
@@ -111,20 +146,38 @@ public final class DataRelay {
         }
         client.peer = server;
         server.peer = client;
+        boolean spliced = splice && client.channel.isActive() && server.channel.isActive()
+                && client.channel instanceof AbstractEpollStreamChannel
+                && server.channel instanceof AbstractEpollStreamChannel
+                && client.channel.eventLoop() == server.channel.eventLoop();
+        if (spliced) {
+            client.splice = new Splice(client.channel, server.channel);
+            server.splice = new Splice(server.channel, client.channel);
+            client.lastProgress = server.lastProgress = splicedProgress();
+        }
         client.start();
         server.start();
         if (open == 0 && !finished) {
             finished = true;
-            events.finished(uploaded, downloaded);
+            events.finished(uploaded(), downloaded());
         }
     }
 
-    private void legClosed() {
+    private void legClosed(End end) {
+        // A spliced leg that closes must stop the other leg splicing into it at once (Splice#fence).
+        if (end.peer != null && end.peer.splice != null) {
+            end.peer.splice.fence();
+        }
         // A leg that closes before the other exists keeps what it sent for that other leg.
         if (--open == 0 && !finished && isLinked()) {
             finished = true;
-            events.finished(uploaded, downloaded);
+            events.finished(uploaded(), downloaded());
         }
+    }
+
+    /** The kernel's count of bytes moved on both spliced legs: activity the pipeline cannot see. */
+    private long splicedProgress() {
+        return client.splice.progress() + server.splice.progress();
     }
 
     /**
@@ -138,25 +191,34 @@ public final class DataRelay {
         }
     }
 
-    private static void closeAfterFlush(Channel ch) {
-        if (ch.isActive()) {
-            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ch.close();
-        }
-    }
-
-    private final class End extends ChannelInboundHandlerAdapter {
+    private final class End extends ChannelDuplexHandler {
         final Channel channel;
         final boolean fromClient;
         final ArrayDeque<Object> held = new ArrayDeque<>();
         End peer;
+        /** Set when the legs are spliced. */
+        Splice splice;
+        /** Bytes written on to the peer through the pipeline (held bytes, copy mode). */
+        long copied;
         boolean inputDone;
         boolean wasReset;
+        /** {@link #splicedProgress()} at this leg's last idle event. */
+        long lastProgress = -1;
 
         End(Channel channel, boolean fromClient) {
             this.channel = channel;
             this.fromClient = fromClient;
+        }
+
+        long bytes() {
+            return splice == null ? copied : Math.max(copied, splice.received());
+        }
+
+        /** Takes the kernel's count of a spliced leg while its socket is still open. */
+        void count() {
+            if (splice != null) {
+                splice.count();
+            }
         }
 
         void start() {
@@ -168,21 +230,54 @@ public final class DataRelay {
             if (wasReset) {
                 resetClose(peer.channel);
             } else if (inputDone) {
-                closeAfterFlush(peer.channel);
+                peer.closeAfterFlush();
+            } else if (splice != null) {
+                splice.start(this::spliceFailed);
             } else {
+                channel.config().setRecvByteBufAllocator(COPY_READS);
                 channel.config().setAutoRead(peer.channel.isWritable());
             }
         }
 
         private void forward(Object msg) {
             if (msg instanceof ByteBuf buf) {
-                if (fromClient) {
-                    uploaded += buf.readableBytes();
-                } else {
-                    downloaded += buf.readableBytes();
-                }
+                copied += buf.readableBytes();
             }
-            peer.channel.write(msg);
+            peer.channel.write(msg).addListener(peer.writeFailed);
+        }
+
+        /** A write to this leg failed: its peer went away with a reset (a later close says no more). */
+        final ChannelFutureListener writeFailed = f -> {
+            if (!f.isSuccess() && !(f.cause() instanceof ClosedChannelException)) {
+                log.debug("{} leg: write failed: {}", name(), f.cause().toString());
+                wasReset = true;
+            }
+        };
+
+        String name() {
+            return fromClient ? "client" : "server";
+        }
+
+        /** Flushes what was written to this leg, spliced chunks included, then closes it. */
+        void closeAfterFlush() {
+            if (channel.isActive()) {
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                    count();
+                    channel.close();
+                });
+            } else {
+                channel.close();
+            }
+        }
+
+        /** Reading or writing a spliced leg failed (a reset, mostly): both legs end with a reset. */
+        private void spliceFailed(Throwable cause) {
+            log.debug("{} splice failed: {}", name(), cause.toString());
+            count();
+            peer.count();
+            wasReset = true;
+            // Not from inside the channel's read loop, which is where this is called from.
+            channel.eventLoop().execute(() -> resetClose(channel));
         }
 
         @Override
@@ -199,6 +294,11 @@ public final class DataRelay {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (splice != null) {
+                // A read event of a spliced leg: keep the kernel's count current, so that it is
+                // right however the leg ends (Netty can close it without telling this handler first).
+                splice.count();
+            }
             if (peer != null) {
                 peer.channel.flush();
             }
@@ -206,7 +306,8 @@ public final class DataRelay {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (peer != null && peer.channel.isOpen()) {
+            // Spliced legs are held back by the pipe between them (see Splice), not by water marks.
+            if (peer != null && peer.splice == null && peer.channel.isOpen()) {
                 peer.channel.config().setAutoRead(ctx.channel().isWritable());
             }
             ctx.fireChannelWritabilityChanged();
@@ -214,22 +315,58 @@ public final class DataRelay {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            log.debug("{} leg closed {} (held {}, linked {})", fromClient ? "client" : "server", channel, held.size(), peer != null);
+            log.debug("{} leg closed {} (held {}, linked {}, reset {}, spliced {})", fromClient ? "client" : "server", channel,
+                    held.size(), peer != null, wasReset, splice != null);
             inputDone = true;
             if (peer != null && wasReset) {
                 peer.releaseHeld();
                 resetClose(peer.channel);
             } else if (peer != null) {
-                closeAfterFlush(peer.channel);
+                peer.closeAfterFlush();
             }
         }
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent) {
-                close();
+                // Spliced bytes pass no handler, so the idle handler sees none: ask the kernel.
+                long progress = splice == null ? -1 : splicedProgress();
+                if (splice == null || progress == lastProgress) {
+                    DataRelay.this.close();
+                }
+                lastProgress = progress;
+            } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset && peer.channel.isOpen()) {
+                // The peer closed its side. Read the rest now: Netty may close the channel right
+                // after this event (when its input was already shut down by a reset, say).
+                try {
+                    long tail = splice.drainTail(peer.channel);
+                    log.debug("{} leg: end of stream, {} bytes read after it", name(), tail);
+                    copied += tail;
+                } catch (IOException e) {
+                    spliceFailed(e);
+                    return;
+                }
+                peer.channel.flush();
+                // Not from inside the channel's read loop, which is where this event comes from.
+                channel.eventLoop().execute(channel::close);
             } else {
                 ctx.fireUserEventTriggered(evt);
+            }
+        }
+
+        /**
+         * Netty's splice turns reading back on for the source leg when one of its chunks has been
+         * written out, which can be after that leg's input ended or the leg was closed. By then
+         * Netty 4.2.18 may have removed the descriptor from epoll (its interest set went empty)
+         * while still believing it registered, so asking for reads fails (epoll_ctl ENOENT, seen
+         * as an error on the leg); a closed descriptor's number may even be another socket's. A leg
+         * whose input ended has nothing left to read: it reads no more.
+         */
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            if (ch.isOpen() && !(ch instanceof DuplexChannel d && d.isInputShutdown())) {
+                ctx.read();
             }
         }
 
@@ -237,6 +374,8 @@ public final class DataRelay {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // A reset from one peer ends the transfer, and is passed on as a reset (see resetClose);
             // the session reports the outcome.
+            log.debug("{} leg failed: {}", name(), cause.toString());
+            count();
             wasReset = true;
             ctx.close();
         }

@@ -25,6 +25,14 @@ public record Transport(
         return nio();
     }
 
+    /**
+     * Whether plain data connections can be spliced (epoll channels, {@code splice(2)}): the
+     * epoll transport is in use.
+     */
+    public boolean canSplice() {
+        return socketChannel == EpollSocketChannel.class;
+    }
+
     public static Transport nio() {
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
     }

@@ -64,7 +64,10 @@ final class DataTransfer {
     DataTransfer(ControlSession session, DataMode mode) {
         this.session = session;
         this.mode = mode;
-        this.relay = new DataRelay(session.settings().data().idleTimeout(), this::relayFinished);
+        // Splice where the transport can (plain connections; a TLS relay will need the copying one).
+        boolean splice = session.settings().data().relay() == Settings.Relay.SPLICE
+                && session.services().transport().canSplice();
+        this.relay = new DataRelay(session.settings().data().idleTimeout(), splice, this::relayFinished);
     }
 
     // ---- negotiation ------------------------------------------------------------------------

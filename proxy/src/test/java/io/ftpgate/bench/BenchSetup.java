@@ -33,8 +33,10 @@ import io.ftpgate.testing.VsftpdServer;
  *   iptables -A FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT
  *   iptables -A FORWARD -i to-cli -p tcp --dport 21 -m conntrack --ctstate NEW -j ACCEPT</pre>
  *   <li>{@code ftpgate}: the gateway routes nothing, INPUT policy DROP, ftpgate (the shaded jar,
- *       explicit listener, iptables backend) relays;
- *   <li>{@code ftpgate-ipset}: the same with {@code firewall.backend = ipset}.
+ *       explicit listener, iptables backend) relays, splicing data connections ({@code data.relay
+ *       = splice}; the setup is not measured if ftpgate says it copies);
+ *   <li>{@code ftpgate-copy}: the same with {@code data.relay = copy}.
+ *   <li>{@code ftpgate-ipset}: {@code ftpgate} with {@code firewall.backend = ipset}.
  *   <li>{@code ftpgate-kernel}: the gateway routes with FORWARD policy DROP and no rule of its own
  *       there, INPUT policy DROP, ftpgate with {@code data.path = kernel}: passive data connections
  *       are forwarded by the kernel under ftpgate's per-connection NAT rules, the rest relayed.
@@ -44,8 +46,8 @@ import io.ftpgate.testing.VsftpdServer;
 final class BenchSetup implements AutoCloseable {
 
     enum Kind {
-        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_IPSET("ftpgate-ipset"),
-        FTPGATE_KERNEL("ftpgate-kernel");
+        DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_COPY("ftpgate-copy"),
+        FTPGATE_IPSET("ftpgate-ipset"), FTPGATE_KERNEL("ftpgate-kernel");
 
         final String label;
 
@@ -54,7 +56,7 @@ final class BenchSetup implements AutoCloseable {
         }
 
         boolean isFtpgate() {
-            return this == FTPGATE || this == FTPGATE_IPSET || this == FTPGATE_KERNEL;
+            return this != DIRECT && this != CONNTRACK_HELPER;
         }
     }
 
@@ -90,7 +92,7 @@ final class BenchSetup implements AutoCloseable {
     /** Builds the setup with a {@code retrBytes} file to download; nothing is left behind on failure. */
     static BenchSetup start(Kind kind, BenchOptions options) {
         Topology topology = Topology.create(switch (kind) {
-            case FTPGATE, FTPGATE_IPSET -> Topology.Kind.GATEWAY;
+            case FTPGATE, FTPGATE_COPY, FTPGATE_IPSET -> Topology.Kind.GATEWAY;
             case FTPGATE_KERNEL -> Topology.Kind.FORWARDING_GATEWAY;
             case DIRECT, CONNTRACK_HELPER -> Topology.Kind.ROUTER;
         });
@@ -110,7 +112,14 @@ final class BenchSetup implements AutoCloseable {
             switch (kind) {
                 case DIRECT -> { }
                 case CONNTRACK_HELPER -> unavailable = installHelper(topology);
-                case FTPGATE -> daemon = startFtpGate(topology, options, "iptables", "");
+                case FTPGATE -> {
+                    daemon = startFtpGate(topology, options, "iptables", "");
+                    if (!daemon.log().contains("data relay splice")) {
+                        unavailable = "ftpgate does not splice here (its log: "
+                                + daemon.log().lines().filter(l -> l.contains("relay")).toList() + ")";
+                    }
+                }
+                case FTPGATE_COPY -> daemon = startFtpGate(topology, options, "iptables", "  data.relay = copy");
                 case FTPGATE_IPSET -> daemon = startFtpGate(topology, options, "ipset", "");
                 case FTPGATE_KERNEL -> daemon = startFtpGate(topology, options, "iptables", "  data.path = kernel");
             }
@@ -159,6 +168,7 @@ final class BenchSetup implements AutoCloseable {
                 "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
         String config = String.join("\n",
                 "  firewall.backend = " + backend,
+                "  data.relay = splice",
                 "  control.max-sessions = " + (options.idleSessions() + 1_000),
                 "  listeners.idle { listen = [\"" + IDLE_LISTENER.authority() + "\"], upstream = \""
                         + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }",
@@ -276,6 +286,15 @@ final class BenchSetup implements AutoCloseable {
     }
 
     /** A measurement that did not produce a figure; the message says what the tool printed. */
+    /** ftpgate's last warnings (a failed transfer says why there); empty for the other setups. */
+    String gatewayComplaints() {
+        if (daemon == null) {
+            return "";
+        }
+        List<String> warnings = daemon.log().lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList();
+        return warnings.isEmpty() ? "" : " (ftpgate's last warning: " + warnings.get(warnings.size() - 1) + ")";
+    }
+
     static final class BenchFailure extends RuntimeException {
         BenchFailure(String message) {
             super(message);

@@ -172,7 +172,7 @@ public final class Benchmark {
         try {
             table.add(setup.kind, figure, measurement.run());
         } catch (BenchSetup.BenchFailure e) {
-            table.note(setup.kind.label + " " + figure.label + " failed: " + e.getMessage());
+            table.note(setup.kind.label + " " + figure.label + " failed" + setup.gatewayComplaints() + ": " + e.getMessage());
         }
     }
 
@@ -192,10 +192,12 @@ public final class Benchmark {
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
-                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`, `ftpgate-ipset` the same with"
-                + " the ipset backend; `ftpgate-kernel` is `ftpgate` with"
+                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`, splicing data connections"
+                + " (`data.relay = splice`); `ftpgate-copy` the same with `data.relay = copy`, `ftpgate-ipset` the same"
+                + " with the ipset backend; `ftpgate-kernel` is `ftpgate` with"
                 + " `data.path = kernel` on a gateway that routes with FORWARD DROP (passive data connections forwarded by"
-                + " the kernel under ftpgate's per-connection NAT rules, PORT relayed)\n");
+                + " the kernel under ftpgate's per-connection NAT rules, PORT relayed)"
+                + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
         out.append(table.markdown());

@@ -32,6 +32,7 @@ class SettingsLoaderTest {
         assertThat(s.data().activeToPassive()).isTrue();
         assertThat(s.data().trustPassiveAddress()).isFalse();
         assertThat(s.data().path()).isEqualTo(Settings.DataPath.RELAY);
+        assertThat(s.data().relay()).isEqualTo(Settings.Relay.COPY);
         assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NONE);
         assertThat(s.firewall().chainPrefix()).isEqualTo("FTPGATE");
         assertThat(s.control().idleTimeout()).isEqualTo(Duration.ofMinutes(15));
@@ -73,6 +74,12 @@ class SettingsLoaderTest {
         assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NONE);
     }
 
+    @Test
+    void theCopyingRelayCanBeChosen() throws Exception {
+        assertThat(load("ftpgate.data.relay = copy\n").data().relay()).isEqualTo(Settings.Relay.COPY);
+        assertThat(load("ftpgate.data.relay = Splice\n").data().relay()).isEqualTo(Settings.Relay.SPLICE);
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "ftpgate.data.port-range = \"80-90\"|ftpgate.conf: 1: ftpgate.data.port-range",
@@ -83,6 +90,7 @@ class SettingsLoaderTest {
             "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, none",
             "ftpgate.firewall.ipset = \"\"|ftpgate.firewall.ipset",
             "ftpgate.data.advertised-address = gateway.example|ftpgate.data.advertised-address",
+            "ftpgate.data.relay = zero-copy|ftpgate.conf: 1: ftpgate.data.relay: must be one of: splice, copy",
             "ftpgate.dta.port-range = \"1-2\"|unknown key ftpgate.dta.port-range",
             "ftpgate.listeners.x { listen = [\"host:21\"], upstream = \"a:21\" }|must be an IP address",
             "ftpgate.listeners.x { listen = [\"1.2.3.4:21\"] }|needs both listen and upstream",

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -57,9 +58,18 @@ class GatewayTransferIT {
         checks = new TransferChecks(testbed.topology, testbed.server);
     }
 
-    /** The gateway under test: ftpgate with the iptables backend ({@link GatewayTransferIpsetIT}: ipset). */
+    /**
+     * The gateway under test: ftpgate with the iptables backend ({@link GatewayTransferIpsetIT}:
+     * ipset), relaying with splice (the other end-to-end tests relay by copying, the default).
+     */
     Testbed startTestbed() {
-        return Testbed.start(Topology.Kind.GATEWAY, "curl", "lftp");
+        return Testbed.start(Topology.Kind.GATEWAY, FtpGateDaemon.config("  data.relay = splice"), false, "curl", "lftp");
+    }
+
+    /** Every transfer here goes through the spliced relay (epoll transport). */
+    @Test
+    void dataConnectionsAreSpliced() {
+        assertThat(testbed.gateway.log()).contains("data relay splice");
     }
 
     @AfterAll
