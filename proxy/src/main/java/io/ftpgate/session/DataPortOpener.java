@@ -82,6 +82,8 @@ final class DataPortOpener {
                         ex.complete();
                         return;
                     }
+                    // Registered once: closed with the transfer, whichever path opens it.
+                    t.listening(listener);
                     if (kernel != null) {
                         forward(t, listener, peer, local, kernel, transparent, announce, ex);
                     } else {
@@ -102,7 +104,6 @@ final class DataPortOpener {
         if (alsoDiverted != null) {
             leases.add(new DataLease(s.id(), DataLease.Direction.INBOUND, peer, alsoDiverted, listener.port(), true));
         }
-        t.listening(listener, null);
         applyLeases(t, leases, 0, () -> {
             // Every rule is in place: only now may the port be announced.
             announce.accept(listener.port());
@@ -163,6 +164,6 @@ final class DataPortOpener {
             }
             ex.complete();
         });
-        t.listening(listener, h[0]);
+        t.lease(h[0]);
     }
 }

@@ -93,11 +93,8 @@ final class DataTransfer {
     }
 
     /** A listener for the client (PASV/EPSV) or the server (active server leg) is bound. */
-    void listening(DataListener listener, LeaseHandle lease) {
+    void listening(DataListener listener) {
         listeners.add(listener);
-        if (lease != null) {
-            leases.add(lease);
-        }
     }
 
     /** The kernel forwards this data connection (its rules are in place); nothing is relayed. */
