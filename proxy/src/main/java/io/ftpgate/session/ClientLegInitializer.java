@@ -55,12 +55,13 @@ public final class ClientLegInitializer extends ChannelInitializer<Channel> {
         SessionServices services = r.services();
         Settings.Control c = services.settings().control();
         ControlSession session = new ControlSession(ch, listener, mode, r.upstream(), services);
-        ch.pipeline().addLast(
-                new IdleStateHandler(c.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
-                new FtpLineDecoder(c.maxLineLength(), true),
-                new FtpCommandDecoder(),
-                FtpMessageEncoder.INSTANCE,
-                new ClientLegHandler(session));
+        // Named, so that TLS (before "frame") and other stages can be placed by name.
+        ch.pipeline()
+                .addLast(PipelineNames.IDLE, new IdleStateHandler(c.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), true))
+                .addLast(PipelineNames.DECODE, new FtpCommandDecoder())
+                .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
+                .addLast(PipelineNames.SESSION, new ClientLegHandler(session));
     }
 
     /** The client leg: commands to the session. */

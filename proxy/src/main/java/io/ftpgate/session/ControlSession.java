@@ -9,6 +9,8 @@ import io.ftpgate.metrics.GatewayMetrics.Outcome;
 import io.ftpgate.policy.Addresses;
 import io.ftpgate.policy.Reason;
 import io.ftpgate.protocol.FtpCommand;
+import io.ftpgate.protocol.FtpParseException;
+import io.ftpgate.protocol.ForwardLogin;
 import io.ftpgate.protocol.FtpReply;
 import io.ftpgate.protocol.LogText;
 import io.ftpgate.protocol.Verbs;
@@ -22,7 +24,6 @@ import io.netty.channel.EventLoop;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One client's FTP control session through the gateway. Commands are handled strictly one at a
  * time (pipelined ones wait in {@link #inbox}): each is forwarded, answered locally, or rewritten
- * (the data-connection commands, see {@link DataNegotiation}), and the next waits until the client
+ * (see {@link CommandRouter}), and the next waits until the client
  * has its answer, so replies always reach the client in command order. ABOR alone is sent at once
  * (RFC 959 §4.1.3: it may arrive during a transfer). Every way out goes through {@link #end}.
  */
@@ -46,24 +47,24 @@ public final class ControlSession {
     private final SessionServices services;
     private final Channel client;
     private final EventLoop loop;
-    private final DataNegotiation negotiation;
+    private final CommandRouter router;
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
-    private final ArrayDeque<FtpReply> held = new ArrayDeque<>();
+    private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
     private final long startNanos = System.nanoTime();
     private Channel server;
     private State state = State.CONNECTING;
     private DataTransfer transfer;
     /** The latest negotiation, if it failed before its transfer command: the next one says why. */
     private DataTransfer failedTransfer;
-    private boolean holding;
     private boolean hadLeases;
     private boolean quitSent;
     /** The code of the last reply written to the client. */
     private int lastCode;
     /** Forward mode: the user name to log in with once the named server has greeted. */
     private String forwardUser;
-    private InetSocketAddress serverTarget;
+    /** Set once the server's control connection is up. */
+    private LegAddresses legs;
 
     ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services) {
         this.id = services.registry().nextId();
@@ -73,7 +74,7 @@ public final class ControlSession {
         this.upstream = upstream;
         this.services = services;
         this.loop = client.eventLoop();
-        this.negotiation = new DataNegotiation(this);
+        this.router = new CommandRouter(this);
     }
 
     // ---- life cycle -------------------------------------------------------------------------
@@ -127,7 +128,6 @@ public final class ControlSession {
     }
 
     private void connectUpstream(InetSocketAddress target) {
-        serverTarget = target;
         state = State.CONNECTING;
         log.info("session {} [{}] {} connected, opening {}", id, listener, text(client.remoteAddress()), text(target));
         long t0 = System.nanoTime();
@@ -148,6 +148,9 @@ public final class ControlSession {
                 return;
             }
             server = ((io.netty.channel.ChannelFuture) f).channel();
+            legs = LegAddresses.of(mode, settings().transparent(), (InetSocketAddress) client.remoteAddress(),
+                    (InetSocketAddress) client.localAddress(), (InetSocketAddress) server.remoteAddress(),
+                    (InetSocketAddress) server.localAddress());
             state = State.GREETING;
             client.config().setAutoRead(true);
         });
@@ -160,21 +163,16 @@ public final class ControlSession {
     private void awaitingUser(FtpCommand c) {
         switch (c.verb()) {
             case "USER" -> {
-                String arg = c.argument().trim();
-                int at = arg.lastIndexOf('@');
+                ForwardLogin login;
                 Endpoint dest;
                 try {
-                    if (at <= 0 || at == arg.length() - 1) {
-                        throw new IllegalArgumentException("no @host");
-                    }
-                    String host = arg.substring(at + 1);
-                    boolean hasPort = host.startsWith("[") ? host.contains("]:") : host.contains(":");
-                    dest = Endpoint.parse(hasPort ? host : host + ":21");
-                } catch (IllegalArgumentException e) {
+                    login = ForwardLogin.parse(c.argument());
+                    dest = Endpoint.parse(login.endpointText());
+                } catch (FtpParseException | IllegalArgumentException e) {
                     refuse(Reason.NO_DESTINATION);
                     return;
                 }
-                forwardUser = arg.substring(0, at);
+                forwardUser = login.user();
                 resolveAndConnect(dest);
             }
             case "QUIT" -> {
@@ -239,9 +237,7 @@ public final class ControlSession {
         if (transfer != null) {
             transfer.cancel("session ended");
         }
-        holding = false;
-        held.forEach(this::write);
-        held.clear();
+        replies.release(null);
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         if (server != null) {
             server.close();
@@ -275,7 +271,7 @@ public final class ControlSession {
             metrics().command(Verbs.isKnown(cmd.verb()) ? cmd.verb() : "OTHER");
             quitSent |= cmd.is("QUIT");
             if (cmd.is("ABOR") && !awaiting.isEmpty()) {
-                negotiation.abort(cmd);
+                router.abort(cmd);
                 return;
             }
             inbox.add(cmd);
@@ -322,7 +318,7 @@ public final class ControlSession {
             } else if (state == State.AWAIT_USER) {
                 awaitingUser((FtpCommand) next);
             } else {
-                negotiation.handle((FtpCommand) next);
+                router.handle((FtpCommand) next);
             }
         }
         if ((state == State.READY || state == State.AWAIT_USER) && inbox.size() < settings().control().maxPipelinedCommands() / 2
@@ -434,12 +430,11 @@ public final class ControlSession {
 
     /** Sends a reply to the client, after the replies held for a running transfer. */
     void deliver(FtpReply reply) {
-        if (holding) {
-            held.add(reply);
-        } else {
-            write(reply);
-            client.flush();
-        }
+        replies.deliver(reply);
+    }
+
+    private void flushClient() {
+        client.flush();
     }
 
     private void write(FtpReply reply) {
@@ -461,8 +456,7 @@ public final class ControlSession {
             t.kernelFinished(reply);
             deliver(reply);
         } else if (!t.isEnded() && reply.isPositiveCompletion()) {
-            holding = true;
-            held.add(reply);
+            replies.holdFrom(reply);
         } else if (!t.isEnded()) {
             t.cancel("server answered " + reply.code());
             deliver(reply);
@@ -524,7 +518,7 @@ public final class ControlSession {
             // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
             // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
             log.info("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} path={} {}{}",
-                    id, clientAddress().getHostAddress(), server == null ? "-" : serverAddress().getHostAddress(),
+                    id, clientAddress().getHostAddress(), legs == null ? "-" : legs.server().getHostAddress(),
                     t.kind().name().toLowerCase(), t.command().verb(), LogText.escape(t.command().argument()),
                     t.isKernel() ? "unknown" : String.valueOf(uploaded + downloaded),
                     String.format("%.3f", t.elapsedNanos() / 1e9), t.mode.name().toLowerCase(),
@@ -533,21 +527,8 @@ public final class ControlSession {
         } else {
             log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
         }
-        if (holding) {
-            holding = false;
-            FtpReply first = held.peek();
-            if (t.failure() != null && first != null && first.isPositiveCompletion()) {
-                // The server finished, but the client's leg failed: the client must not see success.
-                held.poll();
-                held.addFirst(failureReply(t));
-            }
-            Iterator<FtpReply> it = held.iterator();
-            while (it.hasNext()) {
-                FtpReply r = it.next();
-                it.remove();
-                deliver(r);
-            }
-        }
+        // The server finished, but if the client's leg failed, the client must not see success.
+        replies.release(t.failure() == null ? null : failureReply(t));
     }
 
     LeaseHandle applyLease(DataLease lease, Consumer<Throwable> done) {
@@ -594,74 +575,13 @@ public final class ControlSession {
     }
 
 
+    /** The client's address (known from the start). */
     InetAddress clientAddress() {
         return Addresses.unmap(((InetSocketAddress) client.remoteAddress()).getAddress());
     }
 
-    InetAddress clientLocalAddress() {
-        return Addresses.unmap(((InetSocketAddress) client.localAddress()).getAddress());
-    }
-
-    InetAddress serverAddress() {
-        return Addresses.unmap(((InetSocketAddress) server.remoteAddress()).getAddress());
-    }
-
-    InetAddress serverLocalAddress() {
-        return Addresses.unmap(((InetSocketAddress) server.localAddress()).getAddress());
-    }
-
-    /** Whether data connections on the client leg use the server's address (transparent, announce server). */
-    boolean clientLegTransparent() {
-        return mode == Settings.Mode.TRANSPARENT && settings().transparent().announceServerAddress();
-    }
-
-    /**
-     * The address the gateway listens on and connects from on the client leg: the one the client
-     * reached (in transparent mode the server's, with announce = server), or, with announce =
-     * gateway, the gateway's own address towards the client.
-     */
-    InetAddress clientLegLocal() {
-        if (mode == Settings.Mode.TRANSPARENT && !settings().transparent().announceServerAddress()) {
-            return LocalRoutes.sourceAddressTowards(clientAddress());
-        }
-        return clientLocalAddress();
-    }
-
-    /**
-     * With announce = gateway in transparent mode, the server's address as the client sees it: a
-     * client that ignores the address of a 227 reply (curl by default) connects there, so that
-     * connection is diverted to the gateway as well. Null otherwise.
-     */
-    InetAddress clientLegAlsoDiverted() {
-        return mode == Settings.Mode.TRANSPARENT && !settings().transparent().announceServerAddress()
-                ? clientLocalAddress() : null;
-    }
-
-    /**
-     * Where the gateway listens for an EPSV data connection, and whether transparently. A 229 reply
-     * names no address: the client connects to the address it reached with its control connection
-     * (RFC 2428 §3), in transparent mode the server's whatever {@code transparent.announce} says.
-     */
-    InetAddress extendedPassiveLocal() {
-        return clientLocalAddress();
-    }
-
-    boolean extendedPassiveTransparent() {
-        return mode == Settings.Mode.TRANSPARENT;
-    }
-
-    /** Whether the server leg uses the client's address (preserve-client-address). */
-    boolean serverLegTransparent() {
-        return mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress();
-    }
-
-    /** The address the gateway listens on and connects from on the server leg. */
-    InetAddress serverLegLocal() {
-        return serverLegTransparent() ? clientAddress() : serverLocalAddress();
-    }
-
-
-    static boolean isTransfer(FtpCommand c) {
-        return Verbs.isTransfer(c.verb());
+    /** The addresses of both legs; null until the server's control connection is up. */
+    LegAddresses legs() {
+        return legs;
     }
 }

@@ -15,8 +15,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What the gateway does with each client command: most are forwarded as they are; the
- * data-connection commands are rewritten so that both data legs end at the gateway.
+ * The data-connection commands, rewritten so that both data legs end at the gateway.
  *
  * <ul>
  *   <li>PASV/EPSV: the gateway asks the server for a passive port (EPSV, or PASV where the server
@@ -25,7 +24,7 @@ import java.util.Optional;
  *       see {@link DataPortOpener}), and only then answers in the client's dialect.</li>
  *   <li>PORT/EPRT: checked (RFC 2577 bounce and privileged-port rules); by default turned into
  *       passive mode towards the server (the gateway connects to both), or kept active.</li>
- *   <li>EPSV ALL (RFC 2428 §4) is answered by the gateway; LPRT/LPSV and AUTH are refused.</li>
+ *   <li>EPSV ALL (RFC 2428 §4) is answered by the gateway.</li>
  * </ul>
  */
 final class DataNegotiation {
@@ -40,39 +39,20 @@ final class DataNegotiation {
         this.opener = new DataPortOpener(session);
     }
 
+    /** PASV, EPSV, PORT, EPRT or a transfer command; see the class comment. */
     void handle(FtpCommand c) {
         switch (c.verb()) {
             case "PASV" -> passive(c, DataMode.PASV);
             case "EPSV" -> epsv(c);
             case "PORT" -> active(c, DataMode.PORT);
             case "EPRT" -> active(c, DataMode.EPRT);
-            case "LPRT", "LPSV" -> s.refuse(Reason.LONG_ADDRESS);
-            case "AUTH" -> s.refuse(Reason.TLS_UNSUPPORTED);
-            case "ABOR" -> abort(c);
-            case "REIN" -> {
-                epsvAll = false;
-                s.transfer(null);
-                s.forward(c, new Passthrough(s));
-            }
-            case "FEAT" -> s.forward(c, new FeatFilter(s));
-            case "USER", "PASS" -> s.forward(c, new Passthrough(s, true));
-            default -> {
-                if (ControlSession.isTransfer(c)) {
-                    transferCommand(c);
-                } else {
-                    s.forward(c, new Passthrough(s));
-                }
-            }
+            default -> transferCommand(c);
         }
     }
 
-    /** ABOR while something is outstanding: sent at once; an unused negotiation is dropped. */
-    void abort(FtpCommand c) {
-        DataTransfer t = s.transfer();
-        if (t != null && !t.isSpent()) {
-            t.cancel("ABOR");
-        }
-        s.forward(c, new Passthrough(s));
+    /** REIN: the session starts over, EPSV ALL included. */
+    void reset() {
+        epsvAll = false;
     }
 
     // ---- passive (client side) --------------------------------------------------------------
@@ -84,7 +64,7 @@ final class DataNegotiation {
             s.deliver(FtpReply.of(200, "EPSV ALL command successful"));
             return;
         }
-        boolean v4 = Addresses.isIpv4(s.clientLegLocal());
+        boolean v4 = Addresses.isIpv4(s.legs().clientLegLocal());
         String own = v4 ? "1" : "2";
         if (!arg.isEmpty() && !arg.equals(own)) {
             if (arg.equals("1") || arg.equals("2")) {
@@ -113,13 +93,13 @@ final class DataNegotiation {
         askServerPassive(t, (target, ex) -> {
             t.serverTarget(target);
             boolean extended = mode == DataMode.EPSV;
-            InetAddress local = extended ? s.extendedPassiveLocal() : s.clientLegLocal();
-            boolean transparent = extended ? s.extendedPassiveTransparent() : s.clientLegTransparent();
+            InetAddress local = extended ? s.legs().extendedPassiveLocal() : s.legs().clientLegLocal();
+            boolean transparent = extended ? s.legs().extendedPassiveTransparent() : s.legs().clientLegTransparent();
             InetAddress client = s.clientAddress();
             InetSocketAddress kernel = opener.kernelTarget(mode, client, local, target);
             // Transparent with announce = gateway: a client that ignores the 227 address (curl's
             // default, FileZilla for unroutable ones) connects to the server's address instead.
-            InetAddress alsoDiverted = extended ? null : s.clientLegAlsoDiverted();
+            InetAddress alsoDiverted = extended ? null : s.legs().clientLegAlsoDiverted();
             opener.open(t, local, transparent, alsoDiverted, client, t.clientListenerEvents(), kernel, port -> {
                 int p = port;
                 s.deliver(mode == DataMode.PASV
@@ -130,7 +110,7 @@ final class DataNegotiation {
     }
 
     private InetAddress announcedAddress() {
-        return s.settings().data().advertisedAddress().map(Addresses::unmap).orElse(s.clientLegLocal());
+        return s.settings().data().advertisedAddress().map(Addresses::unmap).orElse(s.legs().clientLegLocal());
     }
 
     /** Continues once the server's passive address is known; must complete the exchange. */
@@ -144,7 +124,7 @@ final class DataNegotiation {
      * client as the server said it.
      */
     private void askServerPassive(DataTransfer t, PassiveTarget then) {
-        boolean v4 = Addresses.isIpv4(s.serverAddress());
+        boolean v4 = Addresses.isIpv4(s.legs().server());
         boolean useEpsv = !v4 || !Boolean.FALSE.equals(serverHasEpsv);
         s.forward(FtpCommand.of(useEpsv ? "EPSV" : "PASV", ""), new Exchange() {
             boolean triedEpsv = useEpsv;
@@ -174,10 +154,10 @@ final class DataNegotiation {
                 try {
                     if (r.code() == 229) {
                         serverHasEpsv = true;
-                        target = new InetSocketAddress(s.serverAddress(), ExtendedAddress.parseExtendedPassiveReply(r.text()));
+                        target = new InetSocketAddress(s.legs().server(), ExtendedAddress.parseExtendedPassiveReply(r.text()));
                     } else {
                         HostPort hp = HostPort.parsePassiveReply(r.text());
-                        target = s.services().policy().passiveTarget(s.serverAddress(), hp.address(), hp.port());
+                        target = s.services().policy().passiveTarget(s.legs().server(), hp.address(), hp.port());
                     }
                 } catch (FtpParseException e) {
                     t.fail(Reason.BAD_PASSIVE_REPLY, r.lines().get(0));
@@ -232,6 +212,7 @@ final class DataNegotiation {
         if (s.settings().data().activeToPassive()) {
             askServerPassive(t, (serverTarget, ex) -> {
                 t.serverTarget(serverTarget);
+                t.announced();
                 s.deliver(ok);
                 ex.complete();
             });
@@ -242,8 +223,8 @@ final class DataNegotiation {
 
     /** Keeps the server leg active: the gateway listens and sends PORT/EPRT of its own. */
     private void activeServerLeg(DataTransfer t, FtpReply ok) {
-        InetAddress local = s.serverLegLocal();
-        InetAddress server = s.serverAddress();
+        InetAddress local = s.legs().serverLegLocal();
+        InetAddress server = s.legs().server();
         Exchange ex = new Exchange() {
             @Override
             void onReply(FtpReply r) {
@@ -251,6 +232,7 @@ final class DataNegotiation {
                     return;
                 }
                 if (r.isPositiveCompletion()) {
+                    t.announced();
                     s.deliver(ok);
                 } else {
                     t.cancel("server refused " + r.code());
@@ -268,7 +250,7 @@ final class DataNegotiation {
         };
         s.forwardLocal(setup);
         InetSocketAddress kernel = opener.kernelTarget(t.mode, server, local, t.clientTarget());
-        opener.open(t, local, s.serverLegTransparent(), null, server, t.serverListenerEvents(), kernel, port -> {
+        opener.open(t, local, s.legs().serverLegTransparent(), null, server, t.serverListenerEvents(), kernel, port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())
                     : FtpCommand.of("EPRT", new ExtendedAddress(local, port).toEprtArgument());

@@ -145,7 +145,7 @@ final class DataPortOpener {
         boolean towardsServer = t.clientTarget() == null;
         ForwardLease lease = new ForwardLease(s.id(), peer, local, listener.port(),
                 Addresses.unmap(server.getAddress()), server.getPort(),
-                towardsServer ? s.serverLocalAddress() : s.clientLegLocal());
+                towardsServer ? s.legs().serverLocal() : s.legs().clientLegLocal());
         LeaseHandle[] h = new LeaseHandle[1];
         h[0] = s.applyForwardLease(lease, err -> {
             if (err != null) {

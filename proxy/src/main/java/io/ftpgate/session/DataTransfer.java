@@ -40,6 +40,26 @@ import org.slf4j.LoggerFactory;
 final class DataTransfer {
     private static final Logger log = LoggerFactory.getLogger(DataTransfer.class);
 
+    /**
+     * Where the data connection stands. Moves forward only: {@code NEGOTIATING} (the server is asked,
+     * ports and leases are being opened) → {@code ANNOUNCED} (the client has its 200/227/229; the
+     * connection waits for a transfer command) → {@code IN_USE} (the transfer command went to the
+     * server) → {@code ENDED} (relay finished, failed or cancelled). Any phase may jump to ENDED.
+     */
+    enum Phase { NEGOTIATING, ANNOUNCED, IN_USE, ENDED }
+
+    /** The two data legs. */
+    enum Leg {
+        CLIENT, SERVER;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** One leg: none yet, the gateway is connecting it, or it is attached to the relay. */
+    enum LegState { NONE, CONNECTING, ATTACHED }
+
     private final ControlSession session;
     final DataMode mode;
     private final DataRelay relay;
@@ -48,12 +68,9 @@ final class DataTransfer {
     private InetSocketAddress clientTarget;
     private InetSocketAddress serverTarget;
     private ScheduledFuture<?> deadline;
-    private boolean clientConnecting;
-    private boolean serverConnecting;
-    private boolean commandSent;
-    private boolean clientAttached;
-    private boolean serverAttached;
-    private boolean ended;
+    private Phase phase = Phase.NEGOTIATING;
+    private LegState clientLeg = LegState.NONE;
+    private LegState serverLeg = LegState.NONE;
     private Reason failure;
     private FtpCommand command;
     private long commandNanos;
@@ -112,55 +129,70 @@ final class DataTransfer {
      * went through the kernel, so there is nothing to wait for).
      */
     void kernelFinished(FtpReply reply) {
-        if (!ended) {
+        if (phase != Phase.ENDED) {
             end(reply.isPositiveCompletion() ? Outcome.COMPLETED : Outcome.CANCELLED);
         }
     }
 
     DataListener.Events clientListenerEvents() {
-        return listenerEvents(true);
+        return listenerEvents(Leg.CLIENT);
     }
 
     DataListener.Events serverListenerEvents() {
-        return listenerEvents(false);
+        return listenerEvents(Leg.SERVER);
     }
 
     /** The expected peer connected to the gateway's listener on one leg: its lease is spent. */
-    private DataListener.Events listenerEvents(boolean clientLeg) {
+    private DataListener.Events listenerEvents(Leg leg) {
         return new DataListener.Events() {
             @Override
             public void accepted(Channel ch) {
                 revokeListenerLeases();
-                if (ended) {
+                if (phase == Phase.ENDED) {
                     ch.close();
                     return;
                 }
                 configure(ch);
-                if (clientLeg) {
-                    clientAttached = true;
-                    relay.attachClient(ch);
+                attach(leg, ch);
+                if (leg == Leg.CLIENT) {
                     maybeConnectServer();
-                } else {
-                    serverAttached = true;
-                    relay.attachServer(ch);
                 }
-                maybeStopDeadline();
             }
 
             @Override
             public void refused(InetSocketAddress from) {
-                session.refusedDataConnection(from, clientLeg ? "client" : "server");
+                session.refusedDataConnection(from, leg.label());
             }
         };
     }
 
+    /** A leg exists (accepted or connected): the relay takes it over. */
+    private void attach(Leg leg, Channel ch) {
+        if (leg == Leg.CLIENT) {
+            clientLeg = LegState.ATTACHED;
+            relay.attachClient(ch);
+        } else {
+            serverLeg = LegState.ATTACHED;
+            relay.attachServer(ch);
+        }
+        maybeStopDeadline();
+    }
+
+    /** The client has been told where to connect (or that its PORT was accepted). */
+    void announced() {
+        if (phase == Phase.NEGOTIATING) {
+            phase = Phase.ANNOUNCED;
+        }
+    }
+
     /** Starts the deadline for the announced connection(s). */
     void startDeadline() {
+        announced();
         long ms = session.settings().data().connectTimeout().toMillis();
         deadline = session.loop().schedule(() -> {
-            if (!ended && kernelLease != null) {
+            if (phase != Phase.ENDED && kernelLease != null) {
                 kernelDeadline(ms);
-            } else if (!ended && !relay.isLinked()) {
+            } else if (phase != Phase.ENDED && !relay.isLinked()) {
                 fail(Reason.DEADLINE, "no data connection within " + ms + " ms");
             }
         }, ms, TimeUnit.MILLISECONDS);
@@ -172,7 +204,7 @@ final class DataTransfer {
      */
     private void kernelDeadline(long ms) {
         session.services().leases().forwardConnected(kernelLease).whenComplete((connected, err) -> session.loop().execute(() -> {
-            if (ended) {
+            if (phase == Phase.ENDED) {
                 return;
             }
             if (err == null && connected) {
@@ -187,22 +219,29 @@ final class DataTransfer {
 
     // ---- transfer ---------------------------------------------------------------------------
 
+    /** Whether a transfer command used this connection, or it ended: it cannot serve another. */
     boolean isSpent() {
-        return commandSent || ended;
+        return phase == Phase.IN_USE || phase == Phase.ENDED;
     }
 
     /** Whether the transfer command was forwarded to the server. */
     boolean isCommandSent() {
-        return commandSent;
+        return command != null;
     }
 
     boolean isEnded() {
-        return ended;
+        return phase == Phase.ENDED;
+    }
+
+    Phase phase() {
+        return phase;
     }
 
     /** The transfer command was forwarded to the server. */
     void commandSent(FtpCommand c) {
-        commandSent = true;
+        if (phase != Phase.ENDED) {
+            phase = Phase.IN_USE;
+        }
         command = c;
         commandNanos = System.nanoTime();
         maybeConnectServer();
@@ -227,8 +266,8 @@ final class DataTransfer {
 
     /** The server answered the transfer command with 1xx: it is about to use the data connection. */
     void transferStarting() {
-        if (clientTarget != null && !clientConnecting && !ended && kernelLease == null) {
-            clientConnecting = true;
+        if (clientTarget != null && clientLeg == LegState.NONE && phase != Phase.ENDED && kernelLease == null) {
+            clientLeg = LegState.CONNECTING;
             connectClient();
         }
     }
@@ -244,14 +283,14 @@ final class DataTransfer {
 
     /** Ends the transfer now: closes listeners and legs, removes the leases. Idempotent. */
     void cancel(String why) {
-        if (!ended) {
+        if (phase != Phase.ENDED) {
             log.debug("session {}: data connection cancelled: {}", session.id(), why);
             end(Outcome.CANCELLED);
         }
     }
 
     void fail(Reason reason, String detail) {
-        if (ended) {
+        if (phase == Phase.ENDED) {
             return;
         }
         failure = reason;
@@ -264,47 +303,36 @@ final class DataTransfer {
     // ---- internals --------------------------------------------------------------------------
 
     private void maybeConnectServer() {
-        if (serverTarget == null || serverConnecting || ended || kernelLease != null) {
+        if (serverTarget == null || serverLeg != LegState.NONE || phase == Phase.ENDED || kernelLease != null) {
             return;
         }
         // Connect when the client is there (PASV) or the command went out (PORT converted).
-        if (clientAttached || commandSent) {
-            serverConnecting = true;
-            connect(serverTarget, ch -> {
-                serverAttached = true;
-                relay.attachServer(ch);
-                maybeStopDeadline();
-            }, "server");
+        if (clientLeg == LegState.ATTACHED || phase == Phase.IN_USE) {
+            serverLeg = LegState.CONNECTING;
+            connect(serverTarget, Leg.SERVER);
         }
     }
 
     private void connectClient() {
-        InetAddress local = session.clientLegLocal();
+        InetAddress local = session.legs().clientLegLocal();
         if (session.settings().firewall().guardOutput()) {
             DataLease lease = new DataLease(session.id(), DataLease.Direction.OUTBOUND,
-                    clientTarget.getAddress(), local, clientTarget.getPort(), session.clientLegTransparent());
+                    clientTarget.getAddress(), local, clientTarget.getPort(), session.legs().clientLegTransparent());
             LeaseHandle[] h = new LeaseHandle[1];
             h[0] = session.applyLease(lease, err -> {
                 if (err != null) {
                     fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
-                } else if (!ended) {
-                    connect(clientTarget, this::clientConnected, "client");
+                } else if (phase != Phase.ENDED) {
+                    connect(clientTarget, Leg.CLIENT);
                 }
             });
             leases.add(h[0]);
         } else {
-            connect(clientTarget, this::clientConnected, "client");
+            connect(clientTarget, Leg.CLIENT);
         }
     }
 
-    private void clientConnected(Channel ch) {
-        clientAttached = true;
-        relay.attachClient(ch);
-        // The connection exists; conntrack carries it from here, so the outbound lease goes.
-        leases.forEach(LeaseHandle::revoke);
-    }
-
-    private void connect(InetSocketAddress target, java.util.function.Consumer<Channel> then, String leg) {
+    private void connect(InetSocketAddress target, Leg leg) {
         Bootstrap b = new Bootstrap()
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())
@@ -313,27 +341,32 @@ final class DataTransfer {
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
                 .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
-        boolean clientLeg = leg.equals("client");
-        if (clientLeg) {
-            b.localAddress(new InetSocketAddress(session.clientLegLocal(), 0));
-        } else if (session.serverLegTransparent()) {
-            b.localAddress(new InetSocketAddress(session.serverLegLocal(), 0));
+        boolean toClient = leg == Leg.CLIENT;
+        if (toClient) {
+            b.localAddress(new InetSocketAddress(session.legs().clientLegLocal(), 0));
+        } else if (session.legs().serverLegTransparent()) {
+            b.localAddress(new InetSocketAddress(session.legs().serverLegLocal(), 0));
         }
-        if (clientLeg ? session.clientLegTransparent() : session.serverLegTransparent()) {
+        if (toClient ? session.legs().clientLegTransparent() : session.legs().serverLegTransparent()) {
             // The source is not one of the gateway's addresses (the server's or the client's).
             b.option(io.netty.channel.epoll.EpollChannelOption.IP_TRANSPARENT, true);
         }
         ChannelFuture f = b.connect(target);
         f.addListener(done -> {
             if (!done.isSuccess()) {
-                fail(Reason.CONNECT_FAILED, "connect to " + leg + " " + target + ": " + LeaseHandle.rootMessage(done.cause()));
+                fail(Reason.CONNECT_FAILED, "connect to " + leg.label() + " " + target + ": "
+                        + LeaseHandle.rootMessage(done.cause()));
                 return;
             }
-            if (ended) {
+            if (phase == Phase.ENDED) {
                 f.channel().close();
                 return;
             }
-            then.accept(f.channel());
+            attach(leg, f.channel());
+            if (toClient) {
+                // The connection exists; conntrack carries it from here, so the outbound lease goes.
+                leases.forEach(LeaseHandle::revoke);
+            }
         });
     }
 
@@ -347,8 +380,8 @@ final class DataTransfer {
     }
 
     private void maybeStopDeadline() {
-        boolean clientReady = clientAttached || clientTarget != null;
-        boolean serverReady = serverAttached || serverTarget != null;
+        boolean clientReady = clientLeg == LegState.ATTACHED || clientTarget != null;
+        boolean serverReady = serverLeg == LegState.ATTACHED || serverTarget != null;
         if (clientReady && serverReady && deadline != null) {
             deadline.cancel(false);
         }
@@ -367,10 +400,10 @@ final class DataTransfer {
     }
 
     private void end(Outcome outcome) {
-        if (ended) {
+        if (phase == Phase.ENDED) {
             return;
         }
-        ended = true;
+        phase = Phase.ENDED;
         if (deadline != null) {
             deadline.cancel(false);
         }

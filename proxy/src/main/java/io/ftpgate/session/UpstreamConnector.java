@@ -38,11 +38,11 @@ final class UpstreamConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(
-                                new FtpLineDecoder(c.maxLineLength(), false),
-                                new FtpReplyDecoder(c.maxReplyLines()),
-                                FtpMessageEncoder.INSTANCE,
-                                new ServerLegHandler(session));
+                        ch.pipeline()
+                                .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), false))
+                                .addLast(PipelineNames.DECODE, new FtpReplyDecoder(c.maxReplyLines()))
+                                .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
+                                .addLast(PipelineNames.SESSION, new ServerLegHandler(session));
                     }
                 })
                 .connect(upstream);

@@ -1,0 +1,19 @@
+package io.ftpgate.session;
+
+/**
+ * The names of the control legs' pipeline entries, in pipeline order. Stages added later (TLS goes
+ * before {@link #FRAME}) are placed by these names rather than by position.
+ */
+final class PipelineNames {
+    /** Client leg only: the control connection's idle timer. */
+    static final String IDLE = "idle";
+    /** Line framing: Telnet NVT, CRLF, length limit. */
+    static final String FRAME = "frame";
+    /** Commands (client leg) or replies (server leg) from lines. */
+    static final String DECODE = "decode";
+    static final String ENCODE = "encode";
+    /** The adapter that hands messages to the {@link ControlSession}. */
+    static final String SESSION = "session";
+
+    private PipelineNames() {}
+}
