@@ -78,7 +78,16 @@ public record Settings(
             Duration idleTimeout,
             Duration upstreamConnectTimeout,
             int maxSessions,
-            int maxPipelinedCommands) {}
+            int maxPipelinedCommands,
+            ReplyViolations unexpectedReplies) {}
+
+    /** What a session does with a server reply that no outstanding command asked for. */
+    public enum ReplyViolations {
+        /** end the session with 421 (Cisco ASA "inspect ftp strict") */
+        CLOSE,
+        /** drop the reply, log and count it, and go on */
+        DROP
+    }
 
     public record Data(
             PortRange portRange,

@@ -81,7 +81,8 @@ public final class SettingsLoader {
                         positive(c, "control.idle-timeout"),
                         positive(c, "control.upstream-connect-timeout"),
                         intIn(c, "control.max-sessions", 1, 1_000_000),
-                        intIn(c, "control.max-pipelined-commands", 1, 10_000)),
+                        intIn(c, "control.max-pipelined-commands", 1, 10_000),
+                        enumOf(c, "control.unexpected-replies", Settings.ReplyViolations.class)),
                 data(c),
                 firewall(c),
                 metrics(c),
@@ -237,6 +238,20 @@ public final class SettingsLoader {
                 high,
                 path,
                 relay(c));
+    }
+
+    /** An enum value written in lower case with dashes; the error lists the choices. */
+    private static <E extends Enum<E>> E enumOf(Config c, String key, Class<E> type) throws ConfigError {
+        String text = c.getString(key).trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        try {
+            return Enum.valueOf(type, text);
+        } catch (IllegalArgumentException e) {
+            StringBuilder choices = new StringBuilder();
+            for (E v : type.getEnumConstants()) {
+                choices.append(choices.length() == 0 ? "" : ", ").append(v.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            }
+            throw error(c, key, "must be one of: " + choices);
+        }
     }
 
     private static Settings.Relay relay(Config c) throws ConfigError {

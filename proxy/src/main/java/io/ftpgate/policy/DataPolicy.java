@@ -47,6 +47,15 @@ public final class DataPolicy {
         return new InetSocketAddress(host, port);
     }
 
+    /**
+     * Whether the gateway may connect to a server's passive address (227 or 229, either family):
+     * never to a port below 1024 (RFC 2577 §3, as OpenBSD's ftp-proxy), where a hostile server would
+     * point the gateway at another service (ssh on 22, smtp on 25) with the gateway's address.
+     */
+    public static Optional<Reason> checkPassiveTarget(InetSocketAddress target) {
+        return target.getPort() < FIRST_UNPRIVILEGED_PORT ? Optional.of(Reason.PRIVILEGED_PASSIVE_PORT) : Optional.empty();
+    }
+
     /** Whether a connection to a data listener comes from the negotiated peer. */
     public static boolean isExpectedPeer(InetAddress expected, InetAddress actual) {
         return Addresses.same(expected, actual);

@@ -42,7 +42,13 @@ public enum Reason {
     /** The server a forward-mode client named could not be resolved. */
     UNKNOWN_HOST(530, "Unknown FTP server host: %s"),
     /** The server's passive reply could not be understood. */
-    BAD_PASSIVE_REPLY(425, "Can't open data connection: the server's passive reply was invalid");
+    BAD_PASSIVE_REPLY(425, "Can't open data connection: the server's passive reply was invalid"),
+    /** The server's passive reply named a port below 1024 (RFC 2577 §3; OpenBSD ftp-proxy). */
+    PRIVILEGED_PASSIVE_PORT(425, "Can't open data connection: the server offered a privileged port (%s)"),
+    /** The server sent a reply while no command was outstanding (RFC 959 §5.4). */
+    UNSOLICITED_REPLY(421, "Service not available: the FTP server sent a reply that was not asked for (%s)"),
+    /** The server's reply code cannot answer the outstanding command (227 to USER, 150 to NOOP...). */
+    UNEXPECTED_REPLY(421, "Service not available: the FTP server sent %s");
 
     private final int replyCode;
     private final String text;

@@ -57,39 +57,43 @@ public record ExtendedAddress(InetAddress address, int port) {
     }
 
     /**
-     * Finds the port in a 229 reply text, RFC 2428 §3: {@code (<d><d><d>port<d>)} anywhere in the
-     * text, the four delimiters the same printable character.
+     * The port of a 229 reply text, in exactly RFC 2428 §3's form: one {@code (<d><d><d>port<d>)}
+     * in the text, the four delimiters the same printable character (ASCII 33..126, not a digit),
+     * the port a decimal number of 1..65535 without leading zeros. Anything else, a second
+     * parenthesised group, leading zeros ({@code (|||0000022|)}), spaces, is refused: a server that
+     * means a port has no reason to write it any other way, and each looser reading is a way to slip
+     * a port past a check.
      */
     public static int parseExtendedPassiveReply(String replyText) throws FtpParseException {
         Objects.requireNonNull(replyText, "replyText");
-        FtpParseException firstError = null;
-        for (int open = replyText.indexOf('('); open >= 0; open = replyText.indexOf('(', open + 1)) {
-            int close = replyText.indexOf(')', open);
-            if (close < 0) {
-                break;
-            }
-            String inner = replyText.substring(open + 1, close);
-            if (inner.length() < 5) {
-                continue;
-            }
-            char d = inner.charAt(0);
-            if (d < 33 || d > 126 || HostPort.isDigit(d) || inner.charAt(1) != d || inner.charAt(2) != d
-                    || inner.charAt(inner.length() - 1) != d) {
-                continue;
-            }
-            try {
-                return parsePort(inner.substring(3, inner.length() - 1), replyText);
-            } catch (FtpParseException e) {
-                if (firstError == null) {
-                    firstError = e;
-                }
-            }
+        int open = replyText.indexOf('(');
+        int close = open < 0 ? -1 : replyText.indexOf(')', open);
+        if (open < 0 || close < 0) {
+            throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD,
+                    "no (|||port|) in the extended passive reply: " + LogText.escape(replyText));
         }
-        if (firstError != null) {
-            throw firstError;
+        if (replyText.indexOf('(', open + 1) >= 0 || replyText.indexOf(')', close + 1) >= 0
+                || replyText.lastIndexOf(')', open) >= 0) {
+            throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD,
+                    "more than one parenthesised group in the extended passive reply: " + LogText.escape(replyText));
         }
-        throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD,
-                "no (|||port|) in the extended passive reply: " + LogText.escape(replyText));
+        String inner = replyText.substring(open + 1, close);
+        if (inner.length() < 5) {
+            throw new FtpParseException(FtpParseException.Kind.MISSING_FIELD,
+                    "no (|||port|) in the extended passive reply: " + LogText.escape(replyText));
+        }
+        char d = inner.charAt(0);
+        if (d < 33 || d > 126 || HostPort.isDigit(d) || inner.charAt(1) != d || inner.charAt(2) != d
+                || inner.charAt(inner.length() - 1) != d) {
+            throw new FtpParseException(FtpParseException.Kind.BAD_DELIMITER,
+                    "the extended passive reply's delimiters are not (<d><d><d>port<d>): " + LogText.escape(replyText));
+        }
+        String port = inner.substring(3, inner.length() - 1);
+        if (port.length() > 1 && port.charAt(0) == '0') {
+            throw new FtpParseException(FtpParseException.Kind.BAD_NUMBER,
+                    "port with leading zeros: " + LogText.escape(port));
+        }
+        return parsePort(port, replyText);
     }
 
     /** The text of a 229 reply, RFC 2428 §3. */

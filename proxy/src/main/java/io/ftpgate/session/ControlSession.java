@@ -8,6 +8,7 @@ import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.GatewayMetrics.Outcome;
 import io.ftpgate.policy.Addresses;
 import io.ftpgate.policy.Reason;
+import io.ftpgate.policy.ReplyPolicy;
 import io.ftpgate.protocol.FtpCommand;
 import io.ftpgate.protocol.FtpParseException;
 import io.ftpgate.protocol.ForwardLogin;
@@ -346,6 +347,21 @@ public final class ControlSession {
     }
 
     private void serverReply(FtpReply reply) {
+        Exchange head = null;
+        if (state != State.GREETING) {
+            for (Exchange e : awaiting) {
+                if (e.wantsReplies()) {
+                    head = e;
+                    break;
+                }
+            }
+        }
+        String verb = head == null ? null : head.verb();
+        var violation = state == State.GREETING ? ReplyPolicy.checkGreeting(reply) : ReplyPolicy.check(verb, reply);
+        if (violation.isPresent()) {
+            unexpectedReply(violation.get(), reply, state == State.GREETING ? "the greeting" : verb);
+            return;
+        }
         if (state == State.GREETING && forwardUser != null) {
             // Forward mode: the client had the gateway's greeting; now log in as the client asked.
             if (!reply.isFinal()) {
@@ -371,20 +387,32 @@ public final class ControlSession {
             }
             return;
         }
-        Exchange head = null;
-        for (Exchange e : awaiting) {
-            if (e.wantsReplies()) {
-                head = e;
-                break;
-            }
-        }
         if (head == null) {
-            // Unsolicited (e.g. 421 before the server closes): pass it on.
+            // A 421 before the server closes: pass it on.
             deliver(reply);
             return;
         }
         head.reply(reply);
         exchangeCompleted();
+    }
+
+    /**
+     * A reply that must not be relayed (see {@link ReplyPolicy}): logged and counted, then dropped
+     * or, by default, the session ends with a 421 that says why.
+     */
+    private void unexpectedReply(Reason reason, FtpReply reply, String answering) {
+        String code = Integer.toString(reply.code());
+        metrics().refused(reason);
+        boolean close = settings().control().unexpectedReplies() == Settings.ReplyViolations.CLOSE;
+        log.warn("session {}: the server sent {} {} ({}); not relayed{}", id, reply.lines().get(0).length() > 200
+                        ? LogText.escape(reply.lines().get(0).substring(0, 200)) + "..." : LogText.escape(reply.lines().get(0)),
+                answering == null ? "while no command was outstanding" : "in answer to " + answering,
+                reason.tag(), close ? ", closing the session" : ", dropped");
+        if (close) {
+            deliver(FtpReply.of(421, reason == Reason.UNSOLICITED_REPLY ? reason.text(code)
+                    : reason.text(code + (answering == null ? "" : " in answer to " + answering))));
+            end("unexpected reply from server: " + reason.tag());
+        }
     }
 
     /** Drops completed exchanges from the front and continues with the inbox. */
@@ -411,7 +439,7 @@ public final class ControlSession {
 
     /** Sends {@code command} to the server, with {@code exchange} taking its replies. */
     void forward(FtpCommand command, Exchange exchange) {
-        exchange.bind(this);
+        exchange.bind(this, command.verb());
         awaiting.add(exchange);
         sendToServer(command);
     }

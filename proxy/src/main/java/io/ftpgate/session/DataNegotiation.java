@@ -1,6 +1,7 @@
 package io.ftpgate.session;
 
 import io.ftpgate.policy.Addresses;
+import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.Reason;
 import io.ftpgate.protocol.ExtendedAddress;
 import io.ftpgate.protocol.FtpCommand;
@@ -160,8 +161,16 @@ final class DataNegotiation {
                         target = s.services().policy().passiveTarget(s.legs().server(), hp.address(), hp.port());
                     }
                 } catch (FtpParseException e) {
-                    t.fail(Reason.BAD_PASSIVE_REPLY, r.lines().get(0));
+                    t.fail(Reason.BAD_PASSIVE_REPLY, r.lines().get(0) + ": " + e.getMessage());
                     s.refuse(Reason.BAD_PASSIVE_REPLY);
+                    complete();
+                    return;
+                }
+                Optional<Reason> refusal = DataPolicy.checkPassiveTarget(target);
+                if (refusal.isPresent()) {
+                    // No connection, no lease: the client learns why, the log names the port.
+                    t.fail(refusal.get(), r.lines().get(0));
+                    s.deliver(FtpReply.of(refusal.get().replyCode(), refusal.get().text(target.getPort())));
                     complete();
                     return;
                 }

@@ -13,15 +13,23 @@ abstract class Exchange {
     private boolean finalReceived;
     private boolean complete;
     private ControlSession session;
+    /** The verb of the command the server is answering (upper case); null for local work. */
+    private String verb;
 
-    final void bind(ControlSession session) {
+    final void bind(ControlSession session, String verb) {
         this.session = session;
+        this.verb = verb;
     }
 
     /** For local work that must hold the queue but sends nothing to the server. */
     final void bindLocal(ControlSession session) {
         this.session = session;
         this.finalReceived = true;
+    }
+
+    /** The verb of the command whose replies this exchange takes; null for local work. */
+    final String verb() {
+        return verb;
     }
 
     final boolean wantsReplies() {
@@ -43,6 +51,7 @@ abstract class Exchange {
     /** Sends a follow-up command to the server within this exchange (e.g. PASV after EPSV failed). */
     final void resend(io.ftpgate.protocol.FtpCommand command) {
         finalReceived = false;
+        verb = command.verb();
         session.sendToServer(command);
     }
 

@@ -280,4 +280,62 @@ class HostileServerTest {
         assertThat(gw.firewall.applied()).as("no port opened for a broken reply").isEmpty();
         gw.awaitNoSessionsNorLeases();
     }
+
+    /**
+     * RFC 2577 §3 / OpenBSD ftp-proxy: a passive reply naming a port below 1024 (ssh, smtp...) is
+     * refused whichever reply and family carries it: no connection to it, no lease, a 425 that says
+     * why, a counted reason. The gateway asks for EPSV first, so the 229 path matters most.
+     */
+    @ParameterizedTest(name = "{0} over {1}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = ';', value = {
+            "229 Entering Extended Passive Mode (|||%d|); 127.0.0.1",
+            "229 Entering Extended Passive Mode (|||%d|); ::1",
+            "227 Entering Passive Mode (127,0,0,1,%s); 127.0.0.1",
+    })
+    void passiveReplyNamingAPrivilegedPortIsRefused(String reply, String family) throws Exception {
+        ServerSocket trap = null;
+        int port = 22;
+        try {
+            try {
+                trap = new ServerSocket(0, 1, InetAddress.getByName(family));
+                trap.close();
+                // As root, a real listener on a privileged port shows that nothing connects to it.
+                trap = new ServerSocket(1000 + (int) (Math.random() * 23), 1, InetAddress.getByName(family));
+                trap.setSoTimeout(300);
+                port = trap.getLocalPort();
+            } catch (java.io.IOException notRoot) {
+                trap = null;
+            }
+            String text = reply.startsWith("227") ? String.format(reply, port / 256 + "," + port % 256) : String.format(reply, port);
+            try (ScriptedFtpServer s = new ScriptedFtpServer(family)) {
+                if (text.startsWith("227")) {
+                    s.on("EPSV", (p, a) -> p.reply("502 no EPSV"));
+                    s.on("PASV", (p, a) -> p.reply(text));
+                } else {
+                    s.on("EPSV", (p, a) -> p.reply(text));
+                }
+                String listen = family.contains(":") ? "[::1]:0" : "127.0.0.1:0";
+                Map<String, Object> m = new HashMap<>(FAST);
+                try (GatewayUnderTest g = new GatewayUnderTest(listen, s.upstream(), m);
+                     RawFtpClient c = RawFtpClient.loggedIn(g.address())) {
+                    Reply r = c.command(family.contains(":") ? "EPSV" : "PASV");
+                    assertThat(r.code()).isEqualTo(425);
+                    assertThat(r.text()).contains("privileged port (" + port + ")");
+                    assertThat(c.command("NOOP").code()).as("the session goes on").isEqualTo(200);
+                    assertThat(g.firewall.applied()).as("no lease for a refused port").isEmpty();
+                    assertThat(g.refusedCount("privileged_passive_port")).isEqualTo(1.0);
+                }
+                if (trap != null) {
+                    final ServerSocket t = trap;
+                    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> t.accept().close()))
+                            .as("the gateway never connected to the privileged port")
+                            .isInstanceOf(java.net.SocketTimeoutException.class);
+                }
+            }
+        } finally {
+            if (trap != null) {
+                trap.close();
+            }
+        }
+    }
 }

@@ -124,8 +124,6 @@ class ExtendedAddressTest {
             "Entering Extended Passive Mode (|||6446|).",
             "EPSV ok (!!!6446!)",
             "(|||6446|)",
-            "Extended Passive (not this) mode (|||6446|) ok",
-            "(|||0|) then (|||6446|)",
     })
     void parsesExtendedPassiveReplies(String text) throws FtpParseException {
         assertThat(ExtendedAddress.parseExtendedPassiveReply(text)).isEqualTo(6446);
@@ -135,9 +133,17 @@ class ExtendedAddressTest {
     @CsvSource(delimiter = ';', quoteCharacter = '"', textBlock = """
             ""                                         ; MISSING_FIELD
             Entering Extended Passive Mode             ; MISSING_FIELD
-            Entering Extended Passive Mode (|||6446)   ; MISSING_FIELD
-            Entering Extended Passive Mode (||6446|)   ; MISSING_FIELD
-            Entering Extended Passive Mode (|!|6446|)  ; MISSING_FIELD
+            Entering Extended Passive Mode (|||6446)   ; BAD_DELIMITER
+            Entering Extended Passive Mode (||6446|)   ; BAD_DELIMITER
+            Entering Extended Passive Mode (|!|6446|)  ; BAD_DELIMITER
+            Entering Extended Passive Mode (1116441)   ; BAD_DELIMITER
+            Entering Extended Passive Mode (|||0000022|) ; BAD_NUMBER
+            Entering Extended Passive Mode (|||06446|) ; BAD_NUMBER
+            Entering Extended Passive Mode (||| 6446|) ; BAD_NUMBER
+            Entering Extended Passive Mode (|||22|) (|||6446|) ; MISSING_FIELD
+            Extended Passive (not this) mode (|||6446|) ok ; MISSING_FIELD
+            (|||0|) then (|||6446|)                    ; MISSING_FIELD
+            Entering Extended Passive Mode )(|||6446|) ; MISSING_FIELD
             Entering Extended Passive Mode (|||6446|   ; MISSING_FIELD
             Entering Extended Passive Mode (||||)      ; MISSING_FIELD
             Entering Extended Passive Mode (|||x|)     ; BAD_NUMBER

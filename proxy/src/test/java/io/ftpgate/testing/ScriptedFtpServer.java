@@ -38,7 +38,12 @@ public final class ScriptedFtpServer implements AutoCloseable {
     private final Thread acceptor;
 
     public ScriptedFtpServer() throws IOException {
-        listener = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        this("127.0.0.1");
+    }
+
+    /** A server on {@code bindAddress} (an IP literal, e.g. "::1"). */
+    public ScriptedFtpServer(String bindAddress) throws IOException {
+        listener = new ServerSocket(0, 50, InetAddress.getByName(bindAddress));
         on("", (p, a) -> p.reply("220 scripted server ready"));
         on("USER", (p, a) -> p.reply("331 password please"));
         on("PASS", (p, a) -> p.reply("230 logged in"));
@@ -84,7 +89,8 @@ public final class ScriptedFtpServer implements AutoCloseable {
     }
 
     public String upstream() {
-        return "127.0.0.1:" + port();
+        String host = listener.getInetAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
     }
 
     /** Command lines received so far, over all connections, as sent (without CRLF). */
