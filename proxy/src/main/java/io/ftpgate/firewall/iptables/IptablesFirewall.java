@@ -6,9 +6,7 @@ import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -57,12 +55,10 @@ public final class IptablesFirewall implements Firewall {
     private final TproxyRules tproxy;
     private final TproxyInterception interception;
     private final ForwardPath forward;
-    private final List<String> commandPrefix;
+    private final Commands commands;
     private final String iptables;
     private final String ip6tables;
-    private final Duration commandTimeout;
     private final boolean guardOutput;
-    private final CommandRunner runner;
     private boolean ipv6Enabled;
 
     /**
@@ -92,34 +88,13 @@ public final class IptablesFirewall implements Firewall {
     IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             String ip, Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
         this.rules = new IptablesRules(chainPrefix);
-        TproxyInterception.Commands commands = new TproxyInterception.Commands() {
-            @Override
-            public CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
-                return IptablesFirewall.this.run(binary, args);
-            }
-
-            @Override
-            public CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
-                return IptablesFirewall.this.run(binary, args, input);
-            }
-
-            @Override
-            public List<String> argv(String binary, List<String> args) {
-                return IptablesFirewall.this.argv(binary, args);
-            }
-        };
+        this.commands = new Commands(commandPrefix, commandTimeout, runner);
         this.interception = new TproxyInterception(rules, ip, commands);
         this.tproxy = interception.rules();
-        this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
         this.forward = new ForwardPath(rules, commands, iptables, ip6tables);
-        this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
-        if (commandTimeout.isNegative() || commandTimeout.isZero()) {
-            throw new IllegalArgumentException("command timeout must be positive, not " + commandTimeout);
-        }
         this.guardOutput = guardOutput;
-        this.runner = Objects.requireNonNull(runner, "runner");
     }
 
     @Override
@@ -261,7 +236,7 @@ public final class IptablesFirewall implements Firewall {
         if (result.ok()) {
             return null;
         }
-        if (isMissingRule(result)) {
+        if (Commands.isMissingRule(result)) {
             LOG.debug("{}: rule was already gone", lease);
             return null;
         }
@@ -353,11 +328,11 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private List<String> listTable(Family family) throws FirewallException {
-        return TproxyInterception.lines(mustRun(family, rules.listTable()));
+        return Commands.lines(mustRun(family, rules.listTable()));
     }
 
     private List<String> listMangle(Family family) throws FirewallException {
-        return TproxyInterception.lines(mustRun(family, tproxy.listMangle()));
+        return Commands.lines(mustRun(family, tproxy.listMangle()));
     }
 
     private static boolean isDivertedInbound(DataLease lease) {
@@ -368,55 +343,21 @@ public final class IptablesFirewall implements Firewall {
         return family == Family.IPV4 ? iptables : ip6tables;
     }
 
-    /** The full command line: prefix, binary, arguments (also for the ipset backend's commands). */
-    List<String> argv(String binary, List<String> args) {
-        List<String> argv = new ArrayList<>(commandPrefix);
-        argv.add(binary);
-        argv.addAll(args);
-        return argv;
+    /** How this backend runs commands (also the ipset backend's). */
+    Commands commands() {
+        return commands;
     }
 
     private CommandRunner.Result mustRun(Family family, List<String> args) throws FirewallException {
-        CommandRunner.Result result = run(family, args);
-        if (!result.ok()) {
-            throw failed(family, result);
-        }
-        return result;
+        return commands.mustRun(family.label + " firewall", binary(family), args);
     }
 
     private CommandRunner.Result run(Family family, List<String> args) throws FirewallException {
-        return run(binary(family), args);
-    }
-
-    /** Runs prefix + binary + arguments with the timeout, logged at DEBUG (also for the ipset backend's commands). */
-    CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
-        return run(binary, args, null);
-    }
-
-    private CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
-        List<String> argv = argv(binary, args);
-        CommandRunner.Result result;
-        try {
-            result = input == null ? runner.run(argv, commandTimeout) : runner.run(argv, commandTimeout, input);
-        } catch (IOException e) {
-            throw new FirewallException("cannot run " + IptablesRules.commandLine(argv) + ": " + e.getMessage(), e);
-        }
-        LOG.debug("{}{} ({} ms, {})", IptablesRules.commandLine(argv),
-                input == null ? "" : " <<< " + input.strip().replace("\n", " \\n "), result.elapsed().toMillis(),
-                result.ok() ? "ok" : result.failure());
-        return result;
+        return commands.run(binary(family), args);
     }
 
     private static FirewallException failed(Family family, CommandRunner.Result result) {
-        return new FirewallException(family.label + " firewall command failed: "
-                + IptablesRules.commandLine(result.argv()) + ": " + result.failure());
-    }
-
-    /** A {@code -D} of a rule that is not there: exit 1 and iptables' "Bad rule" text. */
-    private static boolean isMissingRule(CommandRunner.Result result) {
-        String err = result.stderr();
-        return !result.timedOut() && result.exitCode() == 1
-                && (err.contains("Bad rule") || err.contains("does a matching rule exist"));
+        return Commands.failed(family.label + " firewall", result);
     }
 
     private static Family familyOf(DataLease lease) {
