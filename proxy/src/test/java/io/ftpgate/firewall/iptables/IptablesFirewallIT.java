@@ -217,33 +217,6 @@ class IptablesFirewallIT {
         }
     }
 
-    @Test
-    void measureApplyAndRevoke() throws Exception {
-        IptablesFirewall firewall = firewall("iptables", false);
-        firewall.start();
-        int rounds = 50;
-        long[] apply = new long[rounds];
-        long[] revoke = new long[rounds];
-        long[] bare = new long[rounds];
-        for (int i = 0; i < rounds; i++) {
-            DataLease lease = new DataLease(i, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 41000 + i);
-            long t0 = System.nanoTime();
-            firewall.apply(lease);
-            long t1 = System.nanoTime();
-            firewall.revoke(lease);
-            long t2 = System.nanoTime();
-            run(List.of("ip", "netns", "exec", gateway, "true"));
-            long t3 = System.nanoTime();
-            apply[i] = t1 - t0;
-            revoke[i] = t2 - t1;
-            bare[i] = t3 - t2;
-        }
-        System.out.printf("iptables (%s) in a netns, median of %d: apply %.2f ms, revoke %.2f ms"
-                        + " (of which 'ip netns exec NS true' alone: %.2f ms)%n",
-                run(in(gateway, "iptables", List.of("-V"))).stdout().strip(), rounds,
-                VethNamespaces.medianMillis(apply), VethNamespaces.medianMillis(revoke), VethNamespaces.medianMillis(bare));
-    }
-
     // --- helpers ---
 
     private IptablesFirewall firewall(String flavour, boolean guardOutput) {
