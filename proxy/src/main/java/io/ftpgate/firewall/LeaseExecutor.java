@@ -25,7 +25,11 @@ import org.slf4j.LoggerFactory;
  * caller logs and counts it.
  *
  * <p>A lease whose revoke failed stays active: it may still be in the firewall, and {@link #stop()}
- * (or a later {@link #revokeSession}) tries again.
+ * (or a later {@link #revokeSession}) tries again. A lease whose apply failed in a way that may have
+ * left part of it in force ({@link FirewallException.Residue#POSSIBLE}: its backend could not undo a
+ * command that timed out) is kept as <em>doubtful</em>, so that the session's end
+ * ({@link #revokeLeftovers}) and {@link #stop()} remove it too; such an apply is logged at ERROR, and
+ * one the backend did undo at WARN, each counted ({@link LeaseFault}).
  */
 public final class LeaseExecutor implements AutoCloseable {
 
@@ -37,9 +41,17 @@ public final class LeaseExecutor implements AutoCloseable {
     private final ExecutorService thread;
     private final Live<DataLease> leases;
     private final Live<ForwardLease> forwards;
+    private final LeaseFault.Counter faults;
 
+    /** An executor that logs lease faults but counts them nowhere (tools, tests). */
     public LeaseExecutor(Firewall firewall) {
+        this(firewall, LeaseFault.Counter.NONE);
+    }
+
+    /** @param faults counts each {@link LeaseFault} (in the gateway: {@code GatewayMetrics::firewallLeaseFault}) */
+    public LeaseExecutor(Firewall firewall, LeaseFault.Counter faults) {
         this.firewall = Objects.requireNonNull(firewall, "firewall");
+        this.faults = Objects.requireNonNull(faults, "faults");
         this.leases = new Live<>(firewall::apply, firewall::revoke, DataLease::sessionId);
         this.forwards = new Live<>(firewall::applyForward, firewall::revokeForward, ForwardLease::sessionId);
         this.thread = Executors.newSingleThreadExecutor(task -> {
@@ -92,27 +104,82 @@ public final class LeaseExecutor implements AutoCloseable {
     }
 
     /**
-     * Revokes every active lease of the session, all of them even if one fails.
+     * Revokes every active (and doubtful) lease of the session, all of them even if one fails.
      *
      * @return how many were revoked; completes exceptionally if any revoke failed (the others are
      *     attached as suppressed exceptions)
      */
     public CompletableFuture<Integer> revokeSession(long sessionId) {
         return submit(() -> {
-            List<Throwable> failures = new ArrayList<>();
-            int revoked = leases.revokeSession(sessionId, failures) + forwards.revokeSession(sessionId, failures);
-            if (!failures.isEmpty()) {
-                FirewallException failure = (FirewallException) failures.get(0);
-                failures.subList(1, failures.size()).forEach(failure::addSuppressed);
-                throw failure;
+            Sweep sweep = sweep(sessionId);
+            if (!sweep.failures.isEmpty()) {
+                throw sweep.failure();
             }
-            return revoked;
+            return sweep.leaked + sweep.doubtful;
         });
     }
 
-    /** How many leases are applied and not yet revoked. */
+    /**
+     * The safety net at a session's end: revokes whatever of the session is still in the firewall,
+     * and logs and counts what it found, itself. By then every lease handle of the session has
+     * revoked its lease, so an active lease found here leaked (a bug: WARN,
+     * {@link LeaseFault#LEAKED}); a doubtful one is the remains of an apply that failed and could
+     * not be undone (INFO, {@link LeaseFault#DOUBTFUL_REMOVED}); a revoke that fails is logged at
+     * ERROR and counted ({@link LeaseFault#REVOKE_FAILED}), and {@link #stop()} tries again.
+     *
+     * @return completes, never exceptionally, with how many leases it found (leaked and doubtful)
+     */
+    public CompletableFuture<Integer> revokeLeftovers(long sessionId) {
+        return submit(() -> {
+            Sweep sweep = sweep(sessionId);
+            if (sweep.leaked > 0) {
+                LOG.warn("session {}: {} lease(s) still active at the session's end (a lease handle leaked); revoked now",
+                        sessionId, sweep.leaked);
+                faults.count(LeaseFault.LEAKED, LeaseFault.Cause.SESSION_END, sweep.leaked);
+            }
+            if (sweep.doubtful > 0) {
+                LOG.info("session {}: removed {} lease(s) whose apply had failed and could not be undone",
+                        sessionId, sweep.doubtful);
+                faults.count(LeaseFault.DOUBTFUL_REMOVED, LeaseFault.Cause.SESSION_END, sweep.doubtful);
+            }
+            if (!sweep.failures.isEmpty()) {
+                LOG.error("session {}: {} lease(s) could not be removed at the session's end (stop() tries again): {}",
+                        sessionId, sweep.failures.size(), sweep.failure().getMessage());
+                faults.count(LeaseFault.REVOKE_FAILED, LeaseFault.Cause.SESSION_END, sweep.failures.size());
+            }
+            return sweep.leaked + sweep.doubtful + sweep.failures.size();
+        }).exceptionally(closed -> {
+            // Only when the executor is closed: stop() has revoked everything already.
+            LOG.debug("session {}: no safety-net revoke: {}", sessionId, closed.getMessage());
+            return 0;
+        });
+    }
+
+    /** On the firewall thread: revokes the session's active and doubtful leases, of both kinds. */
+    private Sweep sweep(long sessionId) {
+        Sweep sweep = new Sweep();
+        leases.revokeSession(sessionId, sweep);
+        forwards.revokeSession(sessionId, sweep);
+        return sweep;
+    }
+
+    /** What a sweep of one session found: leaked (active) and doubtful leases revoked, and failures. */
+    private static final class Sweep {
+        int leaked;
+        int doubtful;
+        final List<Throwable> failures = new ArrayList<>();
+
+        FirewallException failure() {
+            FirewallException first = failures.get(0) instanceof FirewallException fe ? fe
+                    : new FirewallException(String.valueOf(failures.get(0)), failures.get(0));
+            failures.subList(1, failures.size()).forEach(first::addSuppressed);
+            return first;
+        }
+    }
+
+    /** How many leases are applied and not yet revoked, doubtful ones included (they may be in force). */
     public int activeLeases() {
-        return leases.active.size() + forwards.active.size();
+        return leases.size() + forwards.size();
     }
 
     /**
@@ -137,13 +204,16 @@ public final class LeaseExecutor implements AutoCloseable {
     }
 
     /**
-     * Revokes every active lease (a failure is logged, the backend's stop removes it anyway), then
+     * Revokes every active and doubtful lease (a failure is logged, the backend's stop removes it anyway), then
      * stops the backend, and waits for it.
      */
     public void stop() throws FirewallException {
         await(submit(() -> {
-            leases.revokeAllAtStop();
-            forwards.revokeAllAtStop();
+            int doubtful = leases.revokeAllAtStop() + forwards.revokeAllAtStop();
+            if (doubtful > 0) {
+                LOG.info("removed {} lease(s) at stop whose apply had failed and could not be undone", doubtful);
+                faults.count(LeaseFault.DOUBTFUL_REMOVED, LeaseFault.Cause.STOP, doubtful);
+            }
             firewall.stop();
             return null;
         }));
@@ -164,10 +234,12 @@ public final class LeaseExecutor implements AutoCloseable {
         }
     }
 
-    /** The active leases of one kind, and how the backend adds and removes one. */
+    /** The active and doubtful leases of one kind, and how the backend adds and removes one. */
     private final class Live<L> {
         // Written only on the firewall thread, read from any thread (activeLeases()).
         final Set<L> active = ConcurrentHashMap.newKeySet();
+        /** Leases whose apply failed and may have left something in force (Residue.POSSIBLE). */
+        final Set<L> doubtful = ConcurrentHashMap.newKeySet();
         private final LeaseCall<L> add;
         private final LeaseCall<L> remove;
         private final ToLongFunction<L> sessionOf;
@@ -178,13 +250,14 @@ public final class LeaseExecutor implements AutoCloseable {
             this.sessionOf = sessionOf;
         }
 
+        int size() {
+            return active.size() + doubtful.size();
+        }
+
         CompletableFuture<Void> apply(L lease) {
             Objects.requireNonNull(lease, "lease");
             return submit(() -> {
-                if (!active.contains(lease)) {
-                    add.run(lease);
-                    active.add(lease);
-                }
+                applyNow(lease);
                 return null;
             });
         }
@@ -192,41 +265,113 @@ public final class LeaseExecutor implements AutoCloseable {
         CompletableFuture<Void> revoke(L lease) {
             Objects.requireNonNull(lease, "lease");
             return submit(() -> {
-                remove.run(lease);
-                active.remove(lease);
+                revokeNow(lease);
                 return null;
             });
         }
 
-        /** On the firewall thread: revokes the session's leases, adding each failure to {@code failures}. */
-        int revokeSession(long sessionId, List<Throwable> failures) {
-            int revoked = 0;
-            for (L lease : List.copyOf(active)) {
-                if (sessionOf.applyAsLong(lease) != sessionId) {
-                    continue;
-                }
-                try {
-                    remove.run(lease);
-                    active.remove(lease);
-                    revoked++;
-                } catch (FirewallException | RuntimeException e) {
-                    failures.add(failures.isEmpty() ? new FirewallException(lease + ": revoke failed: " + e.getMessage(), e) : e);
-                }
+        /** On the firewall thread. */
+        void applyNow(L lease) throws FirewallException {
+            if (active.contains(lease)) {
+                return;
             }
-            return revoked;
+            if (doubtful.contains(lease)) {
+                // Its failed apply may have left it in: remove that first, so it is never in twice.
+                remove.run(lease);
+                doubtful.remove(lease);
+            }
+            try {
+                add.run(lease);
+            } catch (FirewallException e) {
+                failedApply(lease, e.residue(), e.timedOut(), e);
+                throw e;
+            } catch (RuntimeException e) {
+                // A backend bug: where it stopped is unknown, so the lease may be in force.
+                failedApply(lease, FirewallException.Residue.POSSIBLE, false, e);
+                throw e;
+            }
+            active.add(lease);
         }
 
-        /** On the firewall thread: revokes every lease; a failure is logged (the backend's stop removes it). */
-        void revokeAllAtStop() {
-            for (L lease : List.copyOf(active)) {
-                try {
-                    remove.run(lease);
-                } catch (FirewallException | RuntimeException e) {
-                    LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
+        /** On the firewall thread. */
+        void revokeNow(L lease) throws FirewallException {
+            remove.run(lease);
+            active.remove(lease);
+            doubtful.remove(lease);
+        }
+
+        /** Logs and counts an apply that failed after it may have changed something; keeps it if it may be in force. */
+        private void failedApply(L lease, FirewallException.Residue residue, boolean timedOut, Exception e) {
+            LeaseFault.Cause cause = timedOut ? LeaseFault.Cause.TIMEOUT : LeaseFault.Cause.ERROR;
+            String how = timedOut ? "timed out" : "failed";
+            switch (residue) {
+                case NONE -> { }
+                case UNDONE -> {
+                    LOG.warn("{}: apply {}; what it may have added was removed again: {}", lease, how, e.getMessage());
+                    faults.count(LeaseFault.COMPENSATED, cause, 1);
                 }
-                active.remove(lease);
+                case POSSIBLE -> {
+                    doubtful.add(lease);
+                    LOG.error("{}: apply {} and what it may have added could not be removed; kept as doubtful,"
+                            + " removed at the session's end or at stop: {}", lease, how, describe(e));
+                    faults.count(LeaseFault.UNCOMPENSATED, cause, 1);
+                }
             }
         }
+
+        /** On the firewall thread: revokes the session's active and doubtful leases into {@code sweep}. */
+        void revokeSession(long sessionId, Sweep sweep) {
+            for (Set<L> set : List.of(active, doubtful)) {
+                for (L lease : List.copyOf(set)) {
+                    if (sessionOf.applyAsLong(lease) != sessionId) {
+                        continue;
+                    }
+                    try {
+                        remove.run(lease);
+                        set.remove(lease);
+                        if (set == active) {
+                            sweep.leaked++;
+                        } else {
+                            sweep.doubtful++;
+                        }
+                    } catch (FirewallException | RuntimeException e) {
+                        sweep.failures.add(sweep.failures.isEmpty()
+                                ? new FirewallException(lease + ": revoke failed: " + e.getMessage(), e) : e);
+                    }
+                }
+            }
+        }
+
+        /**
+         * On the firewall thread: revokes every lease; a failure is logged (the backend's stop
+         * removes it); returns how many doubtful leases it removed.
+         */
+        int revokeAllAtStop() {
+            int doubtfulRemoved = 0;
+            for (Set<L> set : List.of(active, doubtful)) {
+                for (L lease : List.copyOf(set)) {
+                    try {
+                        remove.run(lease);
+                        if (set == doubtful) {
+                            doubtfulRemoved++;
+                        }
+                    } catch (FirewallException | RuntimeException e) {
+                        LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
+                    }
+                    set.remove(lease);
+                }
+            }
+            return doubtfulRemoved;
+        }
+    }
+
+    /** The message, and those of suppressed exceptions (a failed undo), for a log line. */
+    private static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable s : e.getSuppressed()) {
+            text.append("; then: ").append(s.getMessage());
+        }
+        return text.toString();
     }
 
     @FunctionalInterface

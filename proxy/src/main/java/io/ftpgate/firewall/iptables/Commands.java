@@ -84,10 +84,13 @@ final class Commands {
         return result;
     }
 
-    /** {@code LABEL command failed: COMMAND LINE: exit N: STDERR}, or its timeout. */
+    /**
+     * {@code LABEL command failed: COMMAND LINE: exit N: STDERR}, or its timeout (then
+     * {@link FirewallException#timedOut()}).
+     */
     static FirewallException failed(String label, CommandRunner.Result result) {
         return new FirewallException(label + " command failed: " + IptablesRules.commandLine(result.argv()) + ": "
-                + result.failure());
+                + result.failure(), null, FirewallException.Residue.NONE, result.timedOut());
     }
 
     /** A {@code -D} of a rule that is not there: exit 1 and iptables' "Bad rule" text. */

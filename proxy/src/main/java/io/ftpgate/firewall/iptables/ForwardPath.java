@@ -136,13 +136,13 @@ final class ForwardPath {
         if (result.ok()) {
             return;
         }
-        FirewallException e = failed(restore(binary), result);
+        FirewallException undo = null;
         try {
             deleteOneByOne(binary, lease);
-        } catch (FirewallException undo) {
-            e.addSuppressed(undo);
+        } catch (FirewallException e) {
+            undo = e;
         }
-        throw e;
+        throw FirewallException.compensated(failed(restore(binary), result), undo);
     }
 
     /**

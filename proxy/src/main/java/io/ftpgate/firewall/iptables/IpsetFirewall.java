@@ -146,12 +146,14 @@ public final class IpsetFirewall implements Firewall {
             channel.execute(rules.addLines(lease, entrySeconds));
         } catch (FirewallException e) {
             // All or nothing: a diverted lease is two entries; a lost acknowledgement may hide one.
+            FirewallException undo = null;
             try {
                 channel.execute(rules.deleteLines(lease));
-            } catch (FirewallException undo) {
-                e.addSuppressed(undo);
+            } catch (FirewallException undoFailure) {
+                undo = undoFailure;
             }
-            throw new FirewallException(lease + ": " + e.getMessage(), e);
+            throw FirewallException.compensated(new FirewallException(lease + ": " + e.getMessage(), e,
+                    FirewallException.Residue.NONE, e.timedOut()), undo);
         }
     }
 

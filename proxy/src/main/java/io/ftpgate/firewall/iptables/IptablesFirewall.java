@@ -181,20 +181,39 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         Family family = familyOf(lease);
-        mustRun(family, rules.appendLease(lease));
+        FirewallException filterFailure = attempt(family, rules.appendLease(lease));
+        if (filterFailure != null) {
+            if (!filterFailure.timedOut()) {
+                throw filterFailure; // iptables exits non-zero only when it committed nothing
+            }
+            // Killed at its timeout: the rule may be in all the same.
+            throw FirewallException.compensated(filterFailure, deleteRule(lease, family, rules.deleteLease(lease)));
+        }
         if (!isDivertedInbound(lease)) {
             return;
         }
-        try {
-            mustRun(family, tproxy.appendDivert(lease, spec.mark()));
-        } catch (FirewallException e) {
+        FirewallException divertFailure = attempt(family, tproxy.appendDivert(lease, spec.mark()));
+        if (divertFailure != null) {
             // All or nothing: without its TPROXY rule the filter rule must not stay either.
-            try {
-                mustRun(family, rules.deleteLease(lease));
-            } catch (FirewallException undo) {
-                e.addSuppressed(undo);
+            FirewallException undo = divertFailure.timedOut()
+                    ? deleteRule(lease, family, tproxy.deleteDivert(lease, spec.mark())) : null;
+            FirewallException undoFilter = deleteRule(lease, family, rules.deleteLease(lease));
+            if (undo == null) {
+                undo = undoFilter;
+            } else if (undoFilter != null) {
+                undo.addSuppressed(undoFilter);
             }
-            throw e;
+            throw FirewallException.compensated(divertFailure, undo);
+        }
+    }
+
+    /** Runs a command that changes something; returns null if it worked, else its failure. */
+    private FirewallException attempt(Family family, List<String> args) {
+        try {
+            CommandRunner.Result result = run(family, args);
+            return result.ok() ? null : failed(family, result);
+        } catch (FirewallException cannotStart) {
+            return cannotStart; // nothing ran, so nothing changed
         }
     }
 

@@ -172,12 +172,52 @@ class IptablesFirewallTest {
     }
 
     @Test
-    void aCommandThatTimesOutFails() throws Exception {
+    void anAddThatTimesOutIsUndoneForItMayHaveCommittedTheRule() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        runner.timeout("iptables -w 5 -A FTPGATE-IN");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e).hasMessageContaining("timed out");
+            assertThat(e.timedOut()).isTrue();
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE);
+        });
+        assertThat(runner.lines()).containsExactly(P + "iptables -w 5 -A FTPGATE-IN" + V4_RULE, P + "iptables -w 5 -D FTPGATE-IN" + V4_RULE);
+    }
+
+    @Test
+    void anUndoThatFindsNoRuleIsAnUndoAllTheSame() throws Exception {
         IptablesFirewall firewall = firewall(false);
         firewall.start();
         runner.timeout("iptables -w 5 -A FTPGATE-IN");
-        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOf(FirewallException.class)
-                .hasMessageContaining("timed out");
+        runner.fail("iptables -w 5 -D FTPGATE-IN", 1, BAD_RULE);
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class,
+                e -> assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE));
+    }
+
+    @Test
+    void anAddThatTimesOutAndCannotBeUndoneMayBeInForce() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.timeout("iptables -w 5 -A FTPGATE-IN");
+        runner.fail("iptables -w 5 -D FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.POSSIBLE);
+            assertThat(e.getSuppressed()).singleElement().asString().contains("-D FTPGATE-IN", "Resource temporarily");
+        });
+    }
+
+    @Test
+    void anAddThatFailsOutrightCommittedNothingAndIsNotUndone() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        runner.fail("iptables -w 5 -A FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.NONE);
+            assertThat(e.timedOut()).isFalse();
+        });
+        assertThat(runner.lines()).hasSize(1);
     }
 
     @Test
@@ -278,7 +318,8 @@ class IptablesFirewallTest {
         runner.calls.clear();
         runner.fail("iptables-restore", 1, "iptables-restore: line 5 failed\n");
         assertThatThrownBy(() -> firewall.applyForward(lease)).isInstanceOf(FirewallException.class)
-                .hasMessageContaining("line 5 failed");
+                .hasMessageContaining("line 5 failed")
+                .matches(e -> ((FirewallException) e).residue() == FirewallException.Residue.UNDONE, "undone");
         List<String> undo = new ArrayList<>(List.of(P + "iptables-restore -w 5 --noflush"));
         forward.delete(lease).forEach(args -> undo.add(P + "iptables " + IptablesRules.commandLine(args)));
         assertThat(runner.lines()).as("the batch, then every rule of the lease deleted one by one").containsExactlyElementsOf(undo);
@@ -450,6 +491,23 @@ class IptablesFirewallTest {
     }
 
     @Test
+    void aDivertRuleThatTimesOutIsUndoneWithTheFilterRule() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        runner.timeout("-A FTPGATE-DIVERT");
+        assertThatThrownBy(() -> firewall.apply(divertLease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.timedOut()).isTrue();
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE);
+        });
+        assertThat(runner.lines()).hasSize(4);
+        assertThat(runner.lines().get(2)).startsWith(P + "iptables -w 5 -t mangle -D FTPGATE-DIVERT -s 198.51.100.2/32");
+        assertThat(runner.lines().get(3)).startsWith(P + "iptables -w 5 -D FTPGATE-IN -s 198.51.100.2/32 -d 203.0.113.2/32");
+    }
+
+    @Test
     void revokingADivertLeaseTriesBothRulesAndReportsTheFailure() throws Exception {
         IptablesFirewall firewall = firewall(false);
         installedListings("");
@@ -536,6 +594,10 @@ class IptablesFirewallTest {
         firewall(false).stop();
         assertThat(runner.lines()).noneMatch(line -> line.contains(" ip -"));
     }
+
+    /** The rule of v4Lease() after -A or -D and the chain. */
+    private static final String V4_RULE = " -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001"
+            + " -m conntrack --ctstate NEW -m comment --comment \"ftpgate session 17\" -j ACCEPT";
 
     private static DataLease divertLease() throws IOException {
         return new DataLease(17, Direction.INBOUND, ip("198.51.100.2"), ip("203.0.113.2"), 40001, true);
