@@ -7,10 +7,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +15,12 @@ import org.slf4j.LoggerFactory;
  * Runs every call to one {@link Firewall} in submission order on one daemon thread named
  * {@code ftpgate-firewall}, so a blocking backend never stalls an event loop, and remembers which
  * leases are active (applied and not yet revoked).
+ *
+ * <p>Applies and revokes of {@link DataLease}s that queue up behind a slow command are made
+ * together, with one {@link Firewall#change} (for the iptables backend: one {@code iptables-restore}
+ * instead of one {@code iptables} process per change), so that under load a revoke waits for at
+ * most the batch before it, not for every change queued before it. Each change still succeeds or
+ * fails on its own.
  *
  * <p>Futures complete on the firewall thread; an event loop that needs the result posts it back to
  * itself. A failed call completes its future exceptionally with the {@link FirewallException}; the
@@ -37,8 +39,11 @@ public final class LeaseExecutor implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LeaseExecutor.class);
 
+    /** The most lease changes made together. */
+    static final int MAX_BATCH = 512;
+
     private final Firewall firewall;
-    private final ExecutorService thread;
+    private final FirewallThread thread;
     private final Live<DataLease> leases;
     private final Live<ForwardLease> forwards;
     private final LeaseFault.Counter faults;
@@ -54,11 +59,7 @@ public final class LeaseExecutor implements AutoCloseable {
         this.faults = Objects.requireNonNull(faults, "faults");
         this.leases = new Live<>(firewall::apply, firewall::revoke, DataLease::sessionId);
         this.forwards = new Live<>(firewall::applyForward, firewall::revokeForward, ForwardLease::sessionId);
-        this.thread = Executors.newSingleThreadExecutor(task -> {
-            Thread t = new Thread(task, THREAD_NAME);
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = new FirewallThread(THREAD_NAME, MAX_BATCH, this::change);
     }
 
     /** The backend's name, for logs and metrics. */
@@ -71,12 +72,86 @@ public final class LeaseExecutor implements AutoCloseable {
      * the backend again, so a rule is never added twice.
      */
     public CompletableFuture<Void> apply(DataLease lease) {
-        return leases.apply(lease);
+        return thread.submit(LeaseChange.apply(lease));
     }
 
     /** Removes the lease; the backend is asked even if the lease is not known to be active. */
     public CompletableFuture<Void> revoke(DataLease lease) {
-        return leases.revoke(lease);
+        return thread.submit(LeaseChange.revoke(lease));
+    }
+
+    /**
+     * On the firewall thread: makes a batch of lease changes (no lease twice) and completes each
+     * future. One change alone is an ordinary apply or revoke.
+     */
+    private void change(List<FirewallThread.Pending> batch) {
+        List<FirewallThread.Pending> together = new ArrayList<>(batch.size());
+        for (FirewallThread.Pending p : batch) {
+            LeaseChange c = p.change();
+            boolean alone = batch.size() == 1
+                    // Already in: nothing to do. Doubtful: removed first, which a batch does not do.
+                    || c.kind() == LeaseChange.Kind.APPLY && (leases.active.contains(c.lease()) || leases.doubtful.contains(c.lease()));
+            if (alone) {
+                complete(p, () -> {
+                    if (c.kind() == LeaseChange.Kind.APPLY) {
+                        leases.applyNow(c.lease());
+                    } else {
+                        leases.revokeNow(c.lease());
+                    }
+                    return null;
+                });
+            } else {
+                together.add(p);
+            }
+        }
+        if (together.isEmpty()) {
+            return;
+        }
+        List<FirewallException> results;
+        try {
+            results = firewall.change(together.stream().map(FirewallThread.Pending::change).toList());
+            if (results.size() != together.size()) {
+                throw new IllegalStateException(firewall.name() + " answered " + results.size() + " of "
+                        + together.size() + " changes");
+            }
+        } catch (RuntimeException e) {
+            // A backend bug: where it stopped is unknown, so every apply may be in force.
+            for (FirewallThread.Pending p : together) {
+                if (p.change().kind() == LeaseChange.Kind.APPLY) {
+                    leases.failedApply(p.change().lease(), FirewallException.Residue.POSSIBLE, false, e);
+                }
+                p.done().completeExceptionally(e);
+            }
+            return;
+        }
+        for (int i = 0; i < together.size(); i++) {
+            FirewallThread.Pending p = together.get(i);
+            DataLease lease = p.change().lease();
+            FirewallException failure = results.get(i);
+            boolean apply = p.change().kind() == LeaseChange.Kind.APPLY;
+            if (failure != null) {
+                if (apply) {
+                    leases.failedApply(lease, failure.residue(), failure.timedOut(), failure);
+                }
+                p.done().completeExceptionally(failure);
+            } else {
+                if (apply) {
+                    leases.active.add(lease);
+                } else {
+                    leases.active.remove(lease);
+                    leases.doubtful.remove(lease);
+                }
+                p.done().complete(null);
+            }
+        }
+    }
+
+    private static void complete(FirewallThread.Pending p, FirewallThread.Call<Void> call) {
+        try {
+            p.done().complete(call.run());
+        } catch (FirewallException | RuntimeException e) {
+            p.done().completeExceptionally(e);
+        }
     }
 
     /** Prepares the backend's kernel path ({@link Firewall#prepareForwarding}) and waits for it. */
@@ -219,19 +294,15 @@ public final class LeaseExecutor implements AutoCloseable {
         }));
     }
 
+    /** How many calls and lease changes wait to run (for tests). */
+    int queued() {
+        return thread.queued();
+    }
+
     /** Lets queued calls finish, then ends the thread; later calls fail. */
     @Override
     public void close() {
-        thread.shutdown();
-        try {
-            if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
-                LOG.warn("firewall thread still busy after 30 s; interrupting it");
-                thread.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            thread.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        thread.close();
     }
 
     /** The active and doubtful leases of one kind, and how the backend adds and removes one. */
@@ -301,7 +372,7 @@ public final class LeaseExecutor implements AutoCloseable {
         }
 
         /** Logs and counts an apply that failed after it may have changed something; keeps it if it may be in force. */
-        private void failedApply(L lease, FirewallException.Residue residue, boolean timedOut, Exception e) {
+        void failedApply(L lease, FirewallException.Residue residue, boolean timedOut, Exception e) {
             LeaseFault.Cause cause = timedOut ? LeaseFault.Cause.TIMEOUT : LeaseFault.Cause.ERROR;
             String how = timedOut ? "timed out" : "failed";
             switch (residue) {
@@ -379,20 +450,8 @@ public final class LeaseExecutor implements AutoCloseable {
         void run(L lease) throws FirewallException;
     }
 
-    private <T> CompletableFuture<T> submit(FirewallCall<T> call) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        try {
-            thread.execute(() -> {
-                try {
-                    result.complete(call.run());
-                } catch (FirewallException | RuntimeException e) {
-                    result.completeExceptionally(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new FirewallException("firewall executor is closed", e));
-        }
-        return result;
+    private <T> CompletableFuture<T> submit(FirewallThread.Call<T> call) {
+        return thread.submit(call);
     }
 
     private static <T> T await(CompletableFuture<T> future) throws FirewallException {
@@ -413,8 +472,4 @@ public final class LeaseExecutor implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface FirewallCall<T> {
-        T run() throws FirewallException;
-    }
 }

@@ -2,6 +2,7 @@ package io.ftpgate.firewall;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.ftpgate.firewall.DataLease.Direction;
 import java.net.InetAddress;
@@ -59,8 +60,8 @@ class LeaseExecutorTest {
         CompletableFuture.allOf(applyA, applyB, revokeA).get(5, TimeUnit.SECONDS);
         executor.stop();
 
-        assertThat(firewall.calls).containsExactly("start", "apply " + a, "apply " + b, "revoke " + a,
-                "revoke " + b, "stop");
+        assertThat(firewall.calls).filteredOn(call -> !call.startsWith("batch "))
+                .containsExactly("start", "apply " + a, "apply " + b, "revoke " + a, "revoke " + b, "stop");
         assertThat(firewall.threads).containsOnly(LeaseExecutor.THREAD_NAME);
     }
 
@@ -201,6 +202,86 @@ class LeaseExecutorTest {
         assertThat(queued).isCompleted().isNotCompletedExceptionally();
         assertThatThrownBy(() -> executor.apply(lease(1, 40002)).get(5, TimeUnit.SECONDS))
                 .cause().isInstanceOf(FirewallException.class).hasMessageContaining("closed");
+    }
+
+    // --- batches ---
+
+    @Test
+    void changesQueuedBehindASlowCallAreMadeAsOneBatchAndEachFailsOnItsOwn() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        firewall.blockApplyUntil = release;
+        DataLease slow = lease(1, 40001);
+        CompletableFuture<Void> first = executor.apply(slow);
+        await().until(() -> firewall.blocked);
+        firewall.blockApplyUntil = null;
+        DataLease a = lease(2, 40002);
+        DataLease b = lease(3, 40003);
+        firewall.failing.add("apply " + b);
+        CompletableFuture<Void> revokeSlow = executor.revoke(slow);
+        CompletableFuture<Void> applyA = executor.apply(a);
+        CompletableFuture<Void> applyB = executor.apply(b);
+        release.countDown();
+
+        applyA.get(5, TimeUnit.SECONDS);
+        revokeSlow.get(5, TimeUnit.SECONDS);
+        first.get(5, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> applyB.get(5, TimeUnit.SECONDS)).cause().hasMessageContaining("refused apply");
+        assertThat(firewall.calls).containsExactly("apply " + slow, "batch 3", "revoke " + slow, "apply " + a, "apply " + b);
+        assertThat(executor.activeLeases()).isEqualTo(1);
+        assertThat(firewall.threads).containsOnly(LeaseExecutor.THREAD_NAME);
+    }
+
+    @Test
+    void aBatchNeverHoldsOneLeaseTwiceNorCrossesAnotherCall() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        firewall.blockApplyUntil = release;
+        CompletableFuture<Void> first = executor.apply(lease(1, 40001));
+        await().until(() -> firewall.blocked);
+        firewall.blockApplyUntil = null;
+        DataLease a = lease(2, 40002);
+        DataLease b = lease(3, 40003);
+        DataLease c = lease(4, 40004);
+        Interception spec = new Interception(1, 100, List.of(), List.of(), List.of(21), 2121);
+        List<CompletableFuture<?>> all = new ArrayList<>(List.of(first, executor.apply(a), executor.apply(b),
+                executor.revoke(a)));
+        CompletableFuture<Void> intercepted = CompletableFuture.runAsync(() -> {
+            try {
+                executor.intercept(spec);
+            } catch (FirewallException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().until(() -> executor.queued() == 4);
+        all.add(executor.apply(c));
+        release.countDown();
+        for (CompletableFuture<?> f : all) {
+            f.get(5, TimeUnit.SECONDS);
+        }
+        intercepted.get(5, TimeUnit.SECONDS);
+
+        assertThat(firewall.calls).containsExactly("apply " + lease(1, 40001), "batch 2", "apply " + a, "apply " + b,
+                "revoke " + a, "intercept " + spec, "apply " + c);
+        assertThat(executor.activeLeases()).isEqualTo(3);
+    }
+
+    @Test
+    void aBatchOfAnActiveLeaseAndNewOnesAddsOnlyTheNewOnes() throws Exception {
+        DataLease a = lease(2, 40002);
+        executor.apply(a).get(5, TimeUnit.SECONDS);
+        CountDownLatch release = new CountDownLatch(1);
+        firewall.blockApplyUntil = release;
+        CompletableFuture<Void> first = executor.apply(lease(1, 40001));
+        await().until(() -> firewall.blocked);
+        firewall.blockApplyUntil = null;
+        DataLease b = lease(3, 40003);
+        DataLease c = lease(4, 40004);
+        List<CompletableFuture<Void>> all = List.of(first, executor.apply(a), executor.apply(b), executor.apply(c));
+        release.countDown();
+        for (CompletableFuture<Void> f : all) {
+            f.get(5, TimeUnit.SECONDS);
+        }
+        assertThat(firewall.calls).filteredOn(call -> call.equals("apply " + a)).hasSize(1);
+        assertThat(firewall.calls).containsSubsequence("batch 2", "apply " + b, "apply " + c);
     }
 
     // --- failed applies that may have left something behind (compensation) ---
@@ -347,6 +428,13 @@ class LeaseExecutorTest {
         /** Calls that throw exactly this exception (a FirewallException or a RuntimeException). */
         final Map<String, Exception> throwing = new ConcurrentHashMap<>();
         volatile CountDownLatch blockApplyUntil;
+        volatile boolean blocked;
+
+        @Override
+        public List<FirewallException> change(List<LeaseChange> changes) {
+            calls.add("batch " + changes.size());
+            return Firewall.super.change(changes);
+        }
 
         @Override
         public String name() {
@@ -363,6 +451,7 @@ class LeaseExecutorTest {
         public void apply(DataLease lease) throws FirewallException {
             CountDownLatch latch = blockApplyUntil;
             if (latch != null) {
+                blocked = true;
                 try {
                     latch.await(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {

@@ -66,7 +66,7 @@ final class Commands {
             throw new FirewallException("cannot run " + IptablesRules.commandLine(argv) + ": " + e.getMessage(), e);
         }
         LOG.debug("{}{} ({} ms, {})", IptablesRules.commandLine(argv),
-                input == null ? "" : " <<< " + input.strip().replace("\n", " \\n "), result.elapsed().toMillis(),
+                input == null ? "" : " <<< " + abbreviate(input), result.elapsed().toMillis(),
                 result.ok() ? "ok" : result.failure());
         return result;
     }
@@ -112,5 +112,14 @@ final class Commands {
     /** The lines a listing command printed, stripped. */
     static List<String> lines(CommandRunner.Result result) {
         return result.stdout().lines().map(String::strip).toList();
+    }
+
+    /** Standard input for a log line: its lines joined, the first eight of a long batch and a count. */
+    private static String abbreviate(String input) {
+        List<String> lines = input.strip().lines().toList();
+        if (lines.size() <= 8) {
+            return String.join(" \\n ", lines);
+        }
+        return String.join(" \\n ", lines.subList(0, 8)) + " \\n ... (" + lines.size() + " lines)";
     }
 }

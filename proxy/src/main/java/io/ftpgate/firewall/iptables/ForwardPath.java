@@ -176,9 +176,8 @@ final class ForwardPath {
         }
     }
 
-    /** The restore binary of the family's binary: {@code iptables-restore}, {@code ip6tables-legacy-restore}. */
     private static String restore(String binary) {
-        return binary + "-restore";
+        return IptablesRules.restoreBinary(binary);
     }
 
     /** Whether the lease's translation rule has matched a packet: its connection was made. */

@@ -5,9 +5,14 @@ import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
+import io.ftpgate.firewall.LeaseChange;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -214,6 +219,93 @@ public final class IptablesFirewall implements Firewall {
             return result.ok() ? null : failed(family, result);
         } catch (FirewallException cannotStart) {
             return cannotStart; // nothing ran, so nothing changed
+        }
+    }
+
+    /**
+     * Makes the changes with one {@code iptables-restore --noflush} per family (one transaction of
+     * the filter table, see {@link IptablesRules#restoreInput}); a diverted lease (two tables) and a
+     * family with one change alone go one by one. If a batch fails, nothing of it was committed and
+     * its changes are made one by one, so each gets its own result (one bad change, or a revoke of a
+     * rule already gone, fails no other). If a batch times out, its effect is unknown: each revoke
+     * is made again one by one (a rule already gone is fine), each apply fails as a timed-out
+     * {@link #apply} does, its rule removed again (compensated).
+     */
+    @Override
+    public List<FirewallException> change(List<LeaseChange> changes) {
+        FirewallException[] results = new FirewallException[changes.size()];
+        Map<Family, List<Integer>> batches = new EnumMap<>(Family.class);
+        for (int i = 0; i < changes.size(); i++) {
+            DataLease lease = changes.get(i).lease();
+            if (isDivertedInbound(lease)) {
+                results[i] = alone(changes.get(i));
+                continue;
+            }
+            try {
+                if (needsNoRule(lease)) {
+                    continue;
+                }
+            } catch (FirewallException e) {
+                results[i] = e;
+                continue;
+            }
+            batches.computeIfAbsent(familyOf(lease), f -> new ArrayList<>()).add(i);
+        }
+        batches.forEach((family, indices) -> {
+            if (indices.size() == 1) {
+                results[indices.get(0)] = alone(changes.get(indices.get(0)));
+                return;
+            }
+            List<List<String>> batch = new ArrayList<>(indices.size());
+            for (int i : indices) {
+                batch.add(command(changes.get(i)));
+            }
+            String restore = IptablesRules.restoreBinary(binary(family));
+            CommandRunner.Result result;
+            try {
+                result = commands.run(restore, IptablesRules.restoreArguments(), IptablesRules.restoreInput(batch));
+            } catch (FirewallException cannotStart) {
+                LOG.warn("{}: {}; making {} change(s) one by one", family.label, cannotStart.getMessage(), indices.size());
+                indices.forEach(i -> results[i] = alone(changes.get(i)));
+                return;
+            }
+            if (result.ok()) {
+                return;
+            }
+            FirewallException failure = failed(family, result);
+            if (!result.timedOut()) {
+                LOG.debug("{} batch of {} change(s) failed, nothing committed; one by one: {}", family.label,
+                        indices.size(), failure.getMessage());
+                indices.forEach(i -> results[i] = alone(changes.get(i)));
+                return;
+            }
+            LOG.warn("{} batch of {} change(s) timed out; its applies are undone, its revokes made again: {}",
+                    family.label, indices.size(), failure.getMessage());
+            for (int i : indices) {
+                DataLease lease = changes.get(i).lease();
+                results[i] = changes.get(i).kind() == LeaseChange.Kind.REVOKE ? alone(changes.get(i))
+                        : FirewallException.compensated(new FirewallException(lease + ": " + failure.getMessage(), null,
+                                FirewallException.Residue.NONE, true), deleteRule(lease, family, rules.deleteLease(lease)));
+            }
+        });
+        return Arrays.asList(results);
+    }
+
+    private List<String> command(LeaseChange change) {
+        return change.kind() == LeaseChange.Kind.APPLY ? rules.appendLease(change.lease()) : rules.deleteLease(change.lease());
+    }
+
+    /** Makes one change as {@link #apply} or {@link #revoke}; returns null or its failure. */
+    private FirewallException alone(LeaseChange change) {
+        try {
+            if (change.kind() == LeaseChange.Kind.APPLY) {
+                apply(change.lease());
+            } else {
+                revoke(change.lease());
+            }
+            return null;
+        } catch (FirewallException e) {
+            return e;
         }
     }
 
