@@ -3,11 +3,8 @@ package io.ftpgate.firewall;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +41,8 @@ public final class LeaseExecutor implements AutoCloseable {
 
     private final Firewall firewall;
     private final FirewallThread thread;
-    private final Live<DataLease> leases;
-    private final Live<ForwardLease> forwards;
+    private final LiveLeases<DataLease> leases;
+    private final LiveLeases<ForwardLease> forwards;
     private final LeaseFault.Counter faults;
 
     /** An executor that logs lease faults but counts them nowhere (tools, tests). */
@@ -57,8 +54,8 @@ public final class LeaseExecutor implements AutoCloseable {
     public LeaseExecutor(Firewall firewall, LeaseFault.Counter faults) {
         this.firewall = Objects.requireNonNull(firewall, "firewall");
         this.faults = Objects.requireNonNull(faults, "faults");
-        this.leases = new Live<>(firewall::apply, firewall::revoke, DataLease::sessionId);
-        this.forwards = new Live<>(firewall::applyForward, firewall::revokeForward, ForwardLease::sessionId);
+        this.leases = new LiveLeases<>(firewall::apply, firewall::revoke, DataLease::sessionId, faults);
+        this.forwards = new LiveLeases<>(firewall::applyForward, firewall::revokeForward, ForwardLease::sessionId, faults);
         this.thread = new FirewallThread(THREAD_NAME, MAX_BATCH, this::change);
     }
 
@@ -90,7 +87,7 @@ public final class LeaseExecutor implements AutoCloseable {
             LeaseChange c = p.change();
             boolean alone = batch.size() == 1
                     // Already in: nothing to do. Doubtful: removed first, which a batch does not do.
-                    || c.kind() == LeaseChange.Kind.APPLY && (leases.active.contains(c.lease()) || leases.doubtful.contains(c.lease()));
+                    || c.kind() == LeaseChange.Kind.APPLY && leases.isKnown(c.lease());
             if (alone) {
                 complete(p, () -> {
                     if (c.kind() == LeaseChange.Kind.APPLY) {
@@ -136,10 +133,9 @@ public final class LeaseExecutor implements AutoCloseable {
                 p.done().completeExceptionally(failure);
             } else {
                 if (apply) {
-                    leases.active.add(lease);
+                    leases.applied(lease);
                 } else {
-                    leases.active.remove(lease);
-                    leases.doubtful.remove(lease);
+                    leases.revoked(lease);
                 }
                 p.done().complete(null);
             }
@@ -164,12 +160,20 @@ public final class LeaseExecutor implements AutoCloseable {
 
     /** Lets the kernel forward the lease's one connection; like {@link #apply(DataLease)}. */
     public CompletableFuture<Void> applyForward(ForwardLease lease) {
-        return forwards.apply(lease);
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> {
+            forwards.applyNow(lease);
+            return null;
+        });
     }
 
     /** Removes the forwarded lease's rules; like {@link #revoke(DataLease)}. */
     public CompletableFuture<Void> revokeForward(ForwardLease lease) {
-        return forwards.revoke(lease);
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> {
+            forwards.revokeNow(lease);
+            return null;
+        });
     }
 
     /** Whether the forwarded lease's connection has been made. */
@@ -186,7 +190,7 @@ public final class LeaseExecutor implements AutoCloseable {
      */
     public CompletableFuture<Integer> revokeSession(long sessionId) {
         return submit(() -> {
-            Sweep sweep = sweep(sessionId);
+            LiveLeases.Sweep sweep = sweep(sessionId);
             if (!sweep.failures.isEmpty()) {
                 throw sweep.failure();
             }
@@ -206,7 +210,7 @@ public final class LeaseExecutor implements AutoCloseable {
      */
     public CompletableFuture<Integer> revokeLeftovers(long sessionId) {
         return submit(() -> {
-            Sweep sweep = sweep(sessionId);
+            LiveLeases.Sweep sweep = sweep(sessionId);
             if (sweep.leaked > 0) {
                 LOG.warn("session {}: {} lease(s) still active at the session's end (a lease handle leaked); revoked now",
                         sessionId, sweep.leaked);
@@ -231,26 +235,13 @@ public final class LeaseExecutor implements AutoCloseable {
     }
 
     /** On the firewall thread: revokes the session's active and doubtful leases, of both kinds. */
-    private Sweep sweep(long sessionId) {
-        Sweep sweep = new Sweep();
+    private LiveLeases.Sweep sweep(long sessionId) {
+        LiveLeases.Sweep sweep = new LiveLeases.Sweep();
         leases.revokeSession(sessionId, sweep);
         forwards.revokeSession(sessionId, sweep);
         return sweep;
     }
 
-    /** What a sweep of one session found: leaked (active) and doubtful leases revoked, and failures. */
-    private static final class Sweep {
-        int leaked;
-        int doubtful;
-        final List<Throwable> failures = new ArrayList<>();
-
-        FirewallException failure() {
-            FirewallException first = failures.get(0) instanceof FirewallException fe ? fe
-                    : new FirewallException(String.valueOf(failures.get(0)), failures.get(0));
-            failures.subList(1, failures.size()).forEach(first::addSuppressed);
-            return first;
-        }
-    }
 
     /** How many leases are applied and not yet revoked, doubtful ones included (they may be in force). */
     public int activeLeases() {
@@ -305,150 +296,6 @@ public final class LeaseExecutor implements AutoCloseable {
         thread.close();
     }
 
-    /** The active and doubtful leases of one kind, and how the backend adds and removes one. */
-    private final class Live<L> {
-        // Written only on the firewall thread, read from any thread (activeLeases()).
-        final Set<L> active = ConcurrentHashMap.newKeySet();
-        /** Leases whose apply failed and may have left something in force (Residue.POSSIBLE). */
-        final Set<L> doubtful = ConcurrentHashMap.newKeySet();
-        private final LeaseCall<L> add;
-        private final LeaseCall<L> remove;
-        private final ToLongFunction<L> sessionOf;
-
-        Live(LeaseCall<L> add, LeaseCall<L> remove, ToLongFunction<L> sessionOf) {
-            this.add = add;
-            this.remove = remove;
-            this.sessionOf = sessionOf;
-        }
-
-        int size() {
-            return active.size() + doubtful.size();
-        }
-
-        CompletableFuture<Void> apply(L lease) {
-            Objects.requireNonNull(lease, "lease");
-            return submit(() -> {
-                applyNow(lease);
-                return null;
-            });
-        }
-
-        CompletableFuture<Void> revoke(L lease) {
-            Objects.requireNonNull(lease, "lease");
-            return submit(() -> {
-                revokeNow(lease);
-                return null;
-            });
-        }
-
-        /** On the firewall thread. */
-        void applyNow(L lease) throws FirewallException {
-            if (active.contains(lease)) {
-                return;
-            }
-            if (doubtful.contains(lease)) {
-                // Its failed apply may have left it in: remove that first, so it is never in twice.
-                remove.run(lease);
-                doubtful.remove(lease);
-            }
-            try {
-                add.run(lease);
-            } catch (FirewallException e) {
-                failedApply(lease, e.residue(), e.timedOut(), e);
-                throw e;
-            } catch (RuntimeException e) {
-                // A backend bug: where it stopped is unknown, so the lease may be in force.
-                failedApply(lease, FirewallException.Residue.POSSIBLE, false, e);
-                throw e;
-            }
-            active.add(lease);
-        }
-
-        /** On the firewall thread. */
-        void revokeNow(L lease) throws FirewallException {
-            remove.run(lease);
-            active.remove(lease);
-            doubtful.remove(lease);
-        }
-
-        /** Logs and counts an apply that failed after it may have changed something; keeps it if it may be in force. */
-        void failedApply(L lease, FirewallException.Residue residue, boolean timedOut, Exception e) {
-            LeaseFault.Cause cause = timedOut ? LeaseFault.Cause.TIMEOUT : LeaseFault.Cause.ERROR;
-            String how = timedOut ? "timed out" : "failed";
-            switch (residue) {
-                case NONE -> { }
-                case UNDONE -> {
-                    LOG.warn("{}: apply {}; what it may have added was removed again: {}", lease, how, e.getMessage());
-                    faults.count(LeaseFault.COMPENSATED, cause, 1);
-                }
-                case POSSIBLE -> {
-                    doubtful.add(lease);
-                    LOG.error("{}: apply {} and what it may have added could not be removed; kept as doubtful,"
-                            + " removed at the session's end or at stop: {}", lease, how, describe(e));
-                    faults.count(LeaseFault.UNCOMPENSATED, cause, 1);
-                }
-            }
-        }
-
-        /** On the firewall thread: revokes the session's active and doubtful leases into {@code sweep}. */
-        void revokeSession(long sessionId, Sweep sweep) {
-            for (Set<L> set : List.of(active, doubtful)) {
-                for (L lease : List.copyOf(set)) {
-                    if (sessionOf.applyAsLong(lease) != sessionId) {
-                        continue;
-                    }
-                    try {
-                        remove.run(lease);
-                        set.remove(lease);
-                        if (set == active) {
-                            sweep.leaked++;
-                        } else {
-                            sweep.doubtful++;
-                        }
-                    } catch (FirewallException | RuntimeException e) {
-                        sweep.failures.add(sweep.failures.isEmpty()
-                                ? new FirewallException(lease + ": revoke failed: " + e.getMessage(), e) : e);
-                    }
-                }
-            }
-        }
-
-        /**
-         * On the firewall thread: revokes every lease; a failure is logged (the backend's stop
-         * removes it); returns how many doubtful leases it removed.
-         */
-        int revokeAllAtStop() {
-            int doubtfulRemoved = 0;
-            for (Set<L> set : List.of(active, doubtful)) {
-                for (L lease : List.copyOf(set)) {
-                    try {
-                        remove.run(lease);
-                        if (set == doubtful) {
-                            doubtfulRemoved++;
-                        }
-                    } catch (FirewallException | RuntimeException e) {
-                        LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
-                    }
-                    set.remove(lease);
-                }
-            }
-            return doubtfulRemoved;
-        }
-    }
-
-    /** The message, and those of suppressed exceptions (a failed undo), for a log line. */
-    private static String describe(Throwable e) {
-        StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
-        for (Throwable s : e.getSuppressed()) {
-            text.append("; then: ").append(s.getMessage());
-        }
-        return text.toString();
-    }
-
-    @FunctionalInterface
-    private interface LeaseCall<L> {
-        void run(L lease) throws FirewallException;
-    }
 
     private <T> CompletableFuture<T> submit(FirewallThread.Call<T> call) {
         return thread.submit(call);
