@@ -1,5 +1,8 @@
 package io.ftpgate.firewall;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The only way ftpgate changes a firewall. Implementations are blocking and are called from one
  * thread at a time ({@link LeaseExecutor}); they never touch objects that are not their own.
@@ -22,6 +25,31 @@ public interface Firewall {
 
     /** Removes what {@link #apply} added for this lease; removing a missing lease is not an error. */
     void revoke(DataLease lease) throws FirewallException;
+
+    /**
+     * Makes the changes, each as {@link #apply} or {@link #revoke} would, but possibly with fewer
+     * commands (the iptables backend: one {@code iptables-restore} per address family). Each change
+     * succeeds or fails on its own, with the exception {@code apply} or {@code revoke} would have
+     * thrown; no lease appears twice. This default makes them one by one, in order.
+     *
+     * @return per change, in order: null if it succeeded, else its failure
+     */
+    default List<FirewallException> change(List<LeaseChange> changes) {
+        List<FirewallException> results = new ArrayList<>(changes.size());
+        for (LeaseChange change : changes) {
+            try {
+                if (change.kind() == LeaseChange.Kind.APPLY) {
+                    apply(change.lease());
+                } else {
+                    revoke(change.lease());
+                }
+                results.add(null);
+            } catch (FirewallException e) {
+                results.add(e);
+            }
+        }
+        return results;
+    }
 
     /** Removes every object of this backend (leases, chains, jumps, interception). Idempotent. */
     void stop() throws FirewallException;

@@ -3,15 +3,8 @@ package io.ftpgate.firewall;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +13,22 @@ import org.slf4j.LoggerFactory;
  * {@code ftpgate-firewall}, so a blocking backend never stalls an event loop, and remembers which
  * leases are active (applied and not yet revoked).
  *
+ * <p>Applies and revokes of {@link DataLease}s that queue up behind a slow command are made
+ * together, with one {@link Firewall#change} (for the iptables backend: one {@code iptables-restore}
+ * instead of one {@code iptables} process per change), so that under load a revoke waits for at
+ * most the batch before it, not for every change queued before it. Each change still succeeds or
+ * fails on its own.
+ *
  * <p>Futures complete on the firewall thread; an event loop that needs the result posts it back to
  * itself. A failed call completes its future exceptionally with the {@link FirewallException}; the
  * caller logs and counts it.
  *
  * <p>A lease whose revoke failed stays active: it may still be in the firewall, and {@link #stop()}
- * (or a later {@link #revokeSession}) tries again.
+ * (or a later {@link #revokeSession}) tries again. A lease whose apply failed in a way that may have
+ * left part of it in force ({@link FirewallException.Residue#POSSIBLE}: its backend could not undo a
+ * command that timed out) is kept as <em>doubtful</em>, so that the session's end
+ * ({@link #revokeLeftovers}) and {@link #stop()} remove it too; such an apply is logged at ERROR, and
+ * one the backend did undo at WARN, each counted ({@link LeaseFault}).
  */
 public final class LeaseExecutor implements AutoCloseable {
 
@@ -33,20 +36,27 @@ public final class LeaseExecutor implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LeaseExecutor.class);
 
-    private final Firewall firewall;
-    private final ExecutorService thread;
-    private final Live<DataLease> leases;
-    private final Live<ForwardLease> forwards;
+    /** The most lease changes made together. */
+    static final int MAX_BATCH = 512;
 
+    private final Firewall firewall;
+    private final FirewallThread thread;
+    private final LiveLeases<DataLease> leases;
+    private final LiveLeases<ForwardLease> forwards;
+    private final LeaseFault.Counter faults;
+
+    /** An executor that logs lease faults but counts them nowhere (tools, tests). */
     public LeaseExecutor(Firewall firewall) {
+        this(firewall, LeaseFault.Counter.NONE);
+    }
+
+    /** @param faults counts each {@link LeaseFault} (in the gateway: {@code GatewayMetrics::firewallLeaseFault}) */
+    public LeaseExecutor(Firewall firewall, LeaseFault.Counter faults) {
         this.firewall = Objects.requireNonNull(firewall, "firewall");
-        this.leases = new Live<>(firewall::apply, firewall::revoke, DataLease::sessionId);
-        this.forwards = new Live<>(firewall::applyForward, firewall::revokeForward, ForwardLease::sessionId);
-        this.thread = Executors.newSingleThreadExecutor(task -> {
-            Thread t = new Thread(task, THREAD_NAME);
-            t.setDaemon(true);
-            return t;
-        });
+        this.faults = Objects.requireNonNull(faults, "faults");
+        this.leases = new LiveLeases<>(firewall::apply, firewall::revoke, DataLease::sessionId, faults);
+        this.forwards = new LiveLeases<>(firewall::applyForward, firewall::revokeForward, ForwardLease::sessionId, faults);
+        this.thread = new FirewallThread(THREAD_NAME, MAX_BATCH, this::change);
     }
 
     /** The backend's name, for logs and metrics. */
@@ -59,12 +69,85 @@ public final class LeaseExecutor implements AutoCloseable {
      * the backend again, so a rule is never added twice.
      */
     public CompletableFuture<Void> apply(DataLease lease) {
-        return leases.apply(lease);
+        return thread.submit(LeaseChange.apply(lease));
     }
 
     /** Removes the lease; the backend is asked even if the lease is not known to be active. */
     public CompletableFuture<Void> revoke(DataLease lease) {
-        return leases.revoke(lease);
+        return thread.submit(LeaseChange.revoke(lease));
+    }
+
+    /**
+     * On the firewall thread: makes a batch of lease changes (no lease twice) and completes each
+     * future. One change alone is an ordinary apply or revoke.
+     */
+    private void change(List<FirewallThread.Pending> batch) {
+        List<FirewallThread.Pending> together = new ArrayList<>(batch.size());
+        for (FirewallThread.Pending p : batch) {
+            LeaseChange c = p.change();
+            boolean alone = batch.size() == 1
+                    // Already in: nothing to do. Doubtful: removed first, which a batch does not do.
+                    || c.kind() == LeaseChange.Kind.APPLY && leases.isKnown(c.lease());
+            if (alone) {
+                complete(p, () -> {
+                    if (c.kind() == LeaseChange.Kind.APPLY) {
+                        leases.applyNow(c.lease());
+                    } else {
+                        leases.revokeNow(c.lease());
+                    }
+                    return null;
+                });
+            } else {
+                together.add(p);
+            }
+        }
+        if (together.isEmpty()) {
+            return;
+        }
+        List<FirewallException> results;
+        try {
+            results = firewall.change(together.stream().map(FirewallThread.Pending::change).toList());
+            if (results.size() != together.size()) {
+                throw new IllegalStateException(firewall.name() + " answered " + results.size() + " of "
+                        + together.size() + " changes");
+            }
+        } catch (RuntimeException e) {
+            // A backend bug: where it stopped is unknown, so every apply may be in force.
+            for (FirewallThread.Pending p : together) {
+                if (p.change().kind() == LeaseChange.Kind.APPLY) {
+                    leases.failedApply(p.change().lease(), FirewallException.Residue.POSSIBLE, false, e);
+                }
+                p.done().completeExceptionally(e);
+            }
+            return;
+        }
+        for (int i = 0; i < together.size(); i++) {
+            FirewallThread.Pending p = together.get(i);
+            DataLease lease = p.change().lease();
+            FirewallException failure = results.get(i);
+            boolean apply = p.change().kind() == LeaseChange.Kind.APPLY;
+            if (failure != null) {
+                if (apply) {
+                    leases.failedApply(lease, failure.residue(), failure.timedOut(), failure);
+                }
+                p.done().completeExceptionally(failure);
+            } else {
+                if (apply) {
+                    leases.applied(lease);
+                } else {
+                    leases.revoked(lease);
+                }
+                p.done().complete(null);
+            }
+        }
+    }
+
+    private static void complete(FirewallThread.Pending p, FirewallThread.Call<Void> call) {
+        try {
+            p.done().complete(call.run());
+        } catch (FirewallException | RuntimeException e) {
+            p.done().completeExceptionally(e);
+        }
     }
 
     /** Prepares the backend's kernel path ({@link Firewall#prepareForwarding}) and waits for it. */
@@ -77,12 +160,20 @@ public final class LeaseExecutor implements AutoCloseable {
 
     /** Lets the kernel forward the lease's one connection; like {@link #apply(DataLease)}. */
     public CompletableFuture<Void> applyForward(ForwardLease lease) {
-        return forwards.apply(lease);
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> {
+            forwards.applyNow(lease);
+            return null;
+        });
     }
 
     /** Removes the forwarded lease's rules; like {@link #revoke(DataLease)}. */
     public CompletableFuture<Void> revokeForward(ForwardLease lease) {
-        return forwards.revoke(lease);
+        Objects.requireNonNull(lease, "lease");
+        return submit(() -> {
+            forwards.revokeNow(lease);
+            return null;
+        });
     }
 
     /** Whether the forwarded lease's connection has been made. */
@@ -92,27 +183,69 @@ public final class LeaseExecutor implements AutoCloseable {
     }
 
     /**
-     * Revokes every active lease of the session, all of them even if one fails.
+     * Revokes every active (and doubtful) lease of the session, all of them even if one fails.
      *
      * @return how many were revoked; completes exceptionally if any revoke failed (the others are
      *     attached as suppressed exceptions)
      */
     public CompletableFuture<Integer> revokeSession(long sessionId) {
         return submit(() -> {
-            List<Throwable> failures = new ArrayList<>();
-            int revoked = leases.revokeSession(sessionId, failures) + forwards.revokeSession(sessionId, failures);
-            if (!failures.isEmpty()) {
-                FirewallException failure = (FirewallException) failures.get(0);
-                failures.subList(1, failures.size()).forEach(failure::addSuppressed);
-                throw failure;
+            LiveLeases.Sweep sweep = sweep(sessionId);
+            if (!sweep.failures.isEmpty()) {
+                throw sweep.failure();
             }
-            return revoked;
+            return sweep.leaked + sweep.doubtful;
         });
     }
 
-    /** How many leases are applied and not yet revoked. */
+    /**
+     * The safety net at a session's end: revokes whatever of the session is still in the firewall,
+     * and logs and counts what it found, itself. By then every lease handle of the session has
+     * revoked its lease, so an active lease found here leaked (a bug: WARN,
+     * {@link LeaseFault#LEAKED}); a doubtful one is the remains of an apply that failed and could
+     * not be undone (INFO, {@link LeaseFault#DOUBTFUL_REMOVED}); a revoke that fails is logged at
+     * ERROR and counted ({@link LeaseFault#REVOKE_FAILED}), and {@link #stop()} tries again.
+     *
+     * @return completes, never exceptionally, with how many leases it found (leaked and doubtful)
+     */
+    public CompletableFuture<Integer> revokeLeftovers(long sessionId) {
+        return submit(() -> {
+            LiveLeases.Sweep sweep = sweep(sessionId);
+            if (sweep.leaked > 0) {
+                LOG.warn("session {}: {} lease(s) still active at the session's end (a lease handle leaked); revoked now",
+                        sessionId, sweep.leaked);
+                faults.count(LeaseFault.LEAKED, LeaseFault.Cause.SESSION_END, sweep.leaked);
+            }
+            if (sweep.doubtful > 0) {
+                LOG.info("session {}: removed {} lease(s) whose apply had failed and could not be undone",
+                        sessionId, sweep.doubtful);
+                faults.count(LeaseFault.DOUBTFUL_REMOVED, LeaseFault.Cause.SESSION_END, sweep.doubtful);
+            }
+            if (!sweep.failures.isEmpty()) {
+                LOG.error("session {}: {} lease(s) could not be removed at the session's end (stop() tries again): {}",
+                        sessionId, sweep.failures.size(), sweep.failure().getMessage());
+                faults.count(LeaseFault.REVOKE_FAILED, LeaseFault.Cause.SESSION_END, sweep.failures.size());
+            }
+            return sweep.leaked + sweep.doubtful + sweep.failures.size();
+        }).exceptionally(closed -> {
+            // Only when the executor is closed: stop() has revoked everything already.
+            LOG.debug("session {}: no safety-net revoke: {}", sessionId, closed.getMessage());
+            return 0;
+        });
+    }
+
+    /** On the firewall thread: revokes the session's active and doubtful leases, of both kinds. */
+    private LiveLeases.Sweep sweep(long sessionId) {
+        LiveLeases.Sweep sweep = new LiveLeases.Sweep();
+        leases.revokeSession(sessionId, sweep);
+        forwards.revokeSession(sessionId, sweep);
+        return sweep;
+    }
+
+
+    /** How many leases are applied and not yet revoked, doubtful ones included (they may be in force). */
     public int activeLeases() {
-        return leases.active.size() + forwards.active.size();
+        return leases.size() + forwards.size();
     }
 
     /**
@@ -137,117 +270,35 @@ public final class LeaseExecutor implements AutoCloseable {
     }
 
     /**
-     * Revokes every active lease (a failure is logged, the backend's stop removes it anyway), then
+     * Revokes every active and doubtful lease (a failure is logged, the backend's stop removes it anyway), then
      * stops the backend, and waits for it.
      */
     public void stop() throws FirewallException {
         await(submit(() -> {
-            leases.revokeAllAtStop();
-            forwards.revokeAllAtStop();
+            int doubtful = leases.revokeAllAtStop() + forwards.revokeAllAtStop();
+            if (doubtful > 0) {
+                LOG.info("removed {} lease(s) at stop whose apply had failed and could not be undone", doubtful);
+                faults.count(LeaseFault.DOUBTFUL_REMOVED, LeaseFault.Cause.STOP, doubtful);
+            }
             firewall.stop();
             return null;
         }));
     }
 
+    /** How many calls and lease changes wait to run (for tests). */
+    int queued() {
+        return thread.queued();
+    }
+
     /** Lets queued calls finish, then ends the thread; later calls fail. */
     @Override
     public void close() {
-        thread.shutdown();
-        try {
-            if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
-                LOG.warn("firewall thread still busy after 30 s; interrupting it");
-                thread.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            thread.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        thread.close();
     }
 
-    /** The active leases of one kind, and how the backend adds and removes one. */
-    private final class Live<L> {
-        // Written only on the firewall thread, read from any thread (activeLeases()).
-        final Set<L> active = ConcurrentHashMap.newKeySet();
-        private final LeaseCall<L> add;
-        private final LeaseCall<L> remove;
-        private final ToLongFunction<L> sessionOf;
 
-        Live(LeaseCall<L> add, LeaseCall<L> remove, ToLongFunction<L> sessionOf) {
-            this.add = add;
-            this.remove = remove;
-            this.sessionOf = sessionOf;
-        }
-
-        CompletableFuture<Void> apply(L lease) {
-            Objects.requireNonNull(lease, "lease");
-            return submit(() -> {
-                if (!active.contains(lease)) {
-                    add.run(lease);
-                    active.add(lease);
-                }
-                return null;
-            });
-        }
-
-        CompletableFuture<Void> revoke(L lease) {
-            Objects.requireNonNull(lease, "lease");
-            return submit(() -> {
-                remove.run(lease);
-                active.remove(lease);
-                return null;
-            });
-        }
-
-        /** On the firewall thread: revokes the session's leases, adding each failure to {@code failures}. */
-        int revokeSession(long sessionId, List<Throwable> failures) {
-            int revoked = 0;
-            for (L lease : List.copyOf(active)) {
-                if (sessionOf.applyAsLong(lease) != sessionId) {
-                    continue;
-                }
-                try {
-                    remove.run(lease);
-                    active.remove(lease);
-                    revoked++;
-                } catch (FirewallException | RuntimeException e) {
-                    failures.add(failures.isEmpty() ? new FirewallException(lease + ": revoke failed: " + e.getMessage(), e) : e);
-                }
-            }
-            return revoked;
-        }
-
-        /** On the firewall thread: revokes every lease; a failure is logged (the backend's stop removes it). */
-        void revokeAllAtStop() {
-            for (L lease : List.copyOf(active)) {
-                try {
-                    remove.run(lease);
-                } catch (FirewallException | RuntimeException e) {
-                    LOG.warn("{}: revoke at stop failed: {}", lease, e.getMessage());
-                }
-                active.remove(lease);
-            }
-        }
-    }
-
-    @FunctionalInterface
-    private interface LeaseCall<L> {
-        void run(L lease) throws FirewallException;
-    }
-
-    private <T> CompletableFuture<T> submit(FirewallCall<T> call) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        try {
-            thread.execute(() -> {
-                try {
-                    result.complete(call.run());
-                } catch (FirewallException | RuntimeException e) {
-                    result.completeExceptionally(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new FirewallException("firewall executor is closed", e));
-        }
-        return result;
+    private <T> CompletableFuture<T> submit(FirewallThread.Call<T> call) {
+        return thread.submit(call);
     }
 
     private static <T> T await(CompletableFuture<T> future) throws FirewallException {
@@ -268,8 +319,4 @@ public final class LeaseExecutor implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface FirewallCall<T> {
-        T run() throws FirewallException;
-    }
 }

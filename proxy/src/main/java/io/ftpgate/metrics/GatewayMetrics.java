@@ -58,6 +58,12 @@ public interface GatewayMetrics {
 
     void firewallOrphansRemoved(int count);
 
+    /**
+     * {@code leases} firewall leases met {@code fault} (compensated, uncompensated, doubtful_removed,
+     * leaked, revoke_failed) because of, or at, {@code cause} (timeout, error, session_end, stop).
+     */
+    void firewallLeaseFault(Enum<?> fault, Enum<?> cause, int leases);
+
     /** Registers the live count of firewall leases. */
     void leasesActive(IntSupplier count);
 
@@ -85,6 +91,7 @@ public interface GatewayMetrics {
         @Override public void refused(Enum<?> reason) {}
         @Override public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {}
         @Override public void firewallOrphansRemoved(int count) {}
+        @Override public void firewallLeaseFault(Enum<?> fault, Enum<?> cause, int leases) {}
         @Override public void leasesActive(IntSupplier count) {}
         @Override public void sessionsActive(IntSupplier count) {}
         @Override public void sessionsLimit(IntSupplier limit) {}

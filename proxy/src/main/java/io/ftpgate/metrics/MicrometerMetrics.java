@@ -20,7 +20,9 @@ import java.util.function.IntSupplier;
  *   <li>{@code ftpgate_relayed_bytes_total{direction}} (upload: client to server)</li>
  *   <li>{@code ftpgate_refused_total{reason}}</li>
  *   <li>{@code ftpgate_firewall_operations_seconds{operation,result}}; {@code ftpgate_firewall_leases_active};
- *       {@code ftpgate_firewall_orphans_removed_total}</li>
+ *       {@code ftpgate_firewall_orphans_removed_total}; {@code ftpgate_firewall_lease_faults_total{fault,cause}}
+ *       (leases whose apply was compensated or not, doubtful ones removed later, leaked ones the
+ *       session's end found, failed safety-net revokes)</li>
  *   <li>{@code ftpgate_transfers_total{kind,mode,outcome}}; {@code ftpgate_transfer_duration_seconds{kind,mode}};
  *       {@code ftpgate_transfer_size_bytes{kind}}</li>
  *   <li>{@code ftpgate_commands_total{verb}} (standard verbs, else "other"); {@code ftpgate_replies_total{class}}
@@ -151,6 +153,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void firewallOrphansRemoved(int count) {
         Counter.builder("ftpgate.firewall.orphans.removed")
                 .description("Leases left by an earlier run and removed at start").register(registry).increment(count);
+    }
+
+    @Override
+    public void firewallLeaseFault(Enum<?> fault, Enum<?> cause, int leases) {
+        Counter.builder("ftpgate.firewall.lease.faults")
+                .description("Leases that risked outliving their use: failed applies undone or not, leaks, failed revokes")
+                .tag("fault", tag(fault)).tag("cause", tag(cause)).register(registry).increment(leases);
     }
 
     @Override

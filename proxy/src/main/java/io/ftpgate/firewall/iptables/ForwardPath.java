@@ -24,13 +24,13 @@ final class ForwardPath {
     private static final Pattern COUNTERS = Pattern.compile(" -c (\\d+) (\\d+)");
 
     private final ForwardRules rules;
-    private final TproxyInterception.Commands commands;
+    private final Commands commands;
     private final String iptables;
     private final String ip6tables;
     private boolean preparedV4;
     private boolean preparedV6;
 
-    ForwardPath(IptablesRules rules, TproxyInterception.Commands commands, String iptables, String ip6tables) {
+    ForwardPath(IptablesRules rules, Commands commands, String iptables, String ip6tables) {
         this.rules = new ForwardRules(rules);
         this.commands = Objects.requireNonNull(commands, "commands");
         this.iptables = Objects.requireNonNull(iptables, "iptables");
@@ -98,7 +98,7 @@ final class ForwardPath {
                     LOG.debug("{} -t {} unusable, nothing of the kernel path to remove: {}", binary, table, listed.failure());
                     continue;
                 }
-                lines = TproxyInterception.lines(listed);
+                lines = Commands.lines(listed);
             }
             for (Chain c : Chain.values()) {
                 if (!c.table.equals(table)) {
@@ -136,13 +136,13 @@ final class ForwardPath {
         if (result.ok()) {
             return;
         }
-        FirewallException e = failed(restore(binary), result);
+        FirewallException undo = null;
         try {
             deleteOneByOne(binary, lease);
-        } catch (FirewallException undo) {
-            e.addSuppressed(undo);
+        } catch (FirewallException e) {
+            undo = e;
         }
-        throw e;
+        throw FirewallException.compensated(failed(restore(binary), result), undo);
     }
 
     /**
@@ -162,7 +162,7 @@ final class ForwardPath {
         FirewallException failure = null;
         for (List<String> args : rules.delete(lease)) {
             CommandRunner.Result result = commands.run(binary, args);
-            if (result.ok() || isMissingRule(result)) {
+            if (result.ok() || Commands.isMissingRuleOrChain(result)) {
                 continue;
             }
             if (failure == null) {
@@ -176,16 +176,15 @@ final class ForwardPath {
         }
     }
 
-    /** The restore binary of the family's binary: {@code iptables-restore}, {@code ip6tables-legacy-restore}. */
     private static String restore(String binary) {
-        return binary + "-restore";
+        return IptablesRules.restoreBinary(binary);
     }
 
     /** Whether the lease's translation rule has matched a packet: its connection was made. */
     boolean connected(ForwardLease lease) throws FirewallException {
         String binary = binaryFor(lease);
         String name = "--name " + rules.listName(lease) + " ";
-        for (String line : TproxyInterception.lines(mustRun(binary, rules.listTable("nat", true)))) {
+        for (String line : Commands.lines(mustRun(binary, rules.listTable("nat", true)))) {
             if (line.startsWith(rules.ruleLinePrefix(Chain.DNAT)) && line.contains(name) && line.contains("-j DNAT")) {
                 Matcher m = COUNTERS.matcher(line);
                 return m.find() && Long.parseLong(m.group(1)) > 0;
@@ -203,22 +202,10 @@ final class ForwardPath {
     }
 
     private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {
-        CommandRunner.Result result = commands.run(binary, args);
-        if (!result.ok()) {
-            throw failed(binary, result);
-        }
-        return result;
+        return commands.mustRun(binary, binary, args);
     }
 
     private static FirewallException failed(String binary, CommandRunner.Result result) {
-        return new FirewallException(binary + " command failed: " + IptablesRules.commandLine(result.argv())
-                + ": " + result.failure());
-    }
-
-    /** A {@code -D} of a rule that is not there (or of a chain already gone). */
-    private static boolean isMissingRule(CommandRunner.Result result) {
-        String err = result.stderr();
-        return !result.timedOut() && result.exitCode() == 1
-                && (err.contains("Bad rule") || err.contains("does a matching rule exist") || err.contains("No chain"));
+        return Commands.failed(binary, result);
     }
 }

@@ -103,7 +103,7 @@ public final class ForwardRules {
 
     /** The arguments of {@code iptables-restore} for such a batch: wait for the lock, keep every other rule. */
     public static List<String> restoreArguments() {
-        return List.of("-w", IptablesRules.LOCK_WAIT_SECONDS, "--noflush");
+        return IptablesRules.restoreArguments();
     }
 
     /** The static rule for established flows of forwarded connections to ports {@code first..last}. */

@@ -172,7 +172,7 @@ class IpsetChannel implements AutoCloseable {
             lost = "killed: no acknowledgement within " + timeout.toMillis() + " ms";
             LOG.warn("ipset channel: no acknowledgement within {} ms; the process was killed", timeout.toMillis());
             return new FirewallException("ipset did not acknowledge " + String.join("; ", lines) + " within "
-                    + timeout.toMillis() + " ms" + said);
+                    + timeout.toMillis() + " ms" + said, null, FirewallException.Residue.NONE, true);
         }
         lost = describeExit(dead);
         return new FirewallException("ipset ended (" + lost + ") before acknowledging "

@@ -76,7 +76,7 @@ public final class IpsetFirewall implements Firewall {
         }
         this.entrySeconds = (entryLifetime.toMillis() + 999) / 1000;
         this.channel = channel != null ? channel
-                : new IpsetChannel(tables.argv(ipset, List.of("-exist", "-")), rules, commandTimeout, runner);
+                : new IpsetChannel(tables.commands().argv(ipset, List.of("-exist", "-")), rules, commandTimeout, runner);
     }
 
     @Override
@@ -129,8 +129,8 @@ public final class IpsetFirewall implements Firewall {
     @Override
     public List<String> describeIntercept(Interception wanted) {
         List<String> lines = new ArrayList<>(tables.describeIntercept(wanted));
-        lines.add(IptablesRules.commandLine(tables.argv(iptables, rules.appendDivertRule(false, wanted.mark()))));
-        lines.add(IptablesRules.commandLine(tables.argv(ip6tables, rules.appendDivertRule(true, wanted.mark()))));
+        lines.add(IptablesRules.commandLine(tables.commands().argv(iptables, rules.appendDivertRule(false, wanted.mark()))));
+        lines.add(IptablesRules.commandLine(tables.commands().argv(ip6tables, rules.appendDivertRule(true, wanted.mark()))));
         return lines;
     }
 
@@ -146,12 +146,14 @@ public final class IpsetFirewall implements Firewall {
             channel.execute(rules.addLines(lease, entrySeconds));
         } catch (FirewallException e) {
             // All or nothing: a diverted lease is two entries; a lost acknowledgement may hide one.
+            FirewallException undo = null;
             try {
                 channel.execute(rules.deleteLines(lease));
-            } catch (FirewallException undo) {
-                e.addSuppressed(undo);
+            } catch (FirewallException undoFailure) {
+                undo = undoFailure;
             }
-            throw new FirewallException(lease + ": " + e.getMessage(), e);
+            throw FirewallException.compensated(new FirewallException(lease + ": " + e.getMessage(), e,
+                    FirewallException.Residue.NONE, e.timedOut()), undo);
         }
     }
 
@@ -188,7 +190,7 @@ public final class IpsetFirewall implements Firewall {
 
     /** The sets of this namespace, by name; none if ipset lists nothing. */
     private List<String> existingSets() throws FirewallException {
-        return TproxyInterception.lines(mustRun(ipset, rules.listNames()));
+        return Commands.lines(mustRun(ipset, rules.listNames()));
     }
 
     private int flushOrphans(String set) throws FirewallException {
@@ -238,7 +240,7 @@ public final class IpsetFirewall implements Firewall {
     }
 
     private List<String> list(boolean ipv6, List<String> args) throws FirewallException {
-        return TproxyInterception.lines(mustRun(binary(ipv6), args));
+        return Commands.lines(mustRun(binary(ipv6), args));
     }
 
     private boolean[] families() {
@@ -266,15 +268,10 @@ public final class IpsetFirewall implements Firewall {
     }
 
     private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {
-        CommandRunner.Result result = run(binary, args);
-        if (!result.ok()) {
-            throw new FirewallException("firewall command failed: " + IptablesRules.commandLine(result.argv())
-                    + ": " + result.failure());
-        }
-        return result;
+        return tables.commands().mustRun("firewall", binary, args);
     }
 
     private CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
-        return tables.run(binary, args);
+        return tables.commands().run(binary, args);
     }
 }

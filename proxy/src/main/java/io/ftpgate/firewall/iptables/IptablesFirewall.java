@@ -5,11 +5,14 @@ import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
+import io.ftpgate.firewall.LeaseChange;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,12 +60,10 @@ public final class IptablesFirewall implements Firewall {
     private final TproxyRules tproxy;
     private final TproxyInterception interception;
     private final ForwardPath forward;
-    private final List<String> commandPrefix;
+    private final Commands commands;
     private final String iptables;
     private final String ip6tables;
-    private final Duration commandTimeout;
     private final boolean guardOutput;
-    private final CommandRunner runner;
     private boolean ipv6Enabled;
 
     /**
@@ -92,34 +93,13 @@ public final class IptablesFirewall implements Firewall {
     IptablesFirewall(String chainPrefix, List<String> commandPrefix, String iptables, String ip6tables,
             String ip, Duration commandTimeout, boolean guardOutput, CommandRunner runner) {
         this.rules = new IptablesRules(chainPrefix);
-        TproxyInterception.Commands commands = new TproxyInterception.Commands() {
-            @Override
-            public CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
-                return IptablesFirewall.this.run(binary, args);
-            }
-
-            @Override
-            public CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
-                return IptablesFirewall.this.run(binary, args, input);
-            }
-
-            @Override
-            public List<String> argv(String binary, List<String> args) {
-                return IptablesFirewall.this.argv(binary, args);
-            }
-        };
+        this.commands = new Commands(commandPrefix, commandTimeout, runner);
         this.interception = new TproxyInterception(rules, ip, commands);
         this.tproxy = interception.rules();
-        this.commandPrefix = List.copyOf(commandPrefix);
         this.iptables = Objects.requireNonNull(iptables, "iptables");
         this.ip6tables = Objects.requireNonNull(ip6tables, "ip6tables");
         this.forward = new ForwardPath(rules, commands, iptables, ip6tables);
-        this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
-        if (commandTimeout.isNegative() || commandTimeout.isZero()) {
-            throw new IllegalArgumentException("command timeout must be positive, not " + commandTimeout);
-        }
         this.guardOutput = guardOutput;
-        this.runner = Objects.requireNonNull(runner, "runner");
     }
 
     @Override
@@ -206,20 +186,126 @@ public final class IptablesFirewall implements Firewall {
             return;
         }
         Family family = familyOf(lease);
-        mustRun(family, rules.appendLease(lease));
+        FirewallException filterFailure = attempt(family, rules.appendLease(lease));
+        if (filterFailure != null) {
+            if (!filterFailure.timedOut()) {
+                throw filterFailure; // iptables exits non-zero only when it committed nothing
+            }
+            // Killed at its timeout: the rule may be in all the same.
+            throw FirewallException.compensated(filterFailure, deleteRule(lease, family, rules.deleteLease(lease)));
+        }
         if (!isDivertedInbound(lease)) {
             return;
         }
-        try {
-            mustRun(family, tproxy.appendDivert(lease, spec.mark()));
-        } catch (FirewallException e) {
+        FirewallException divertFailure = attempt(family, tproxy.appendDivert(lease, spec.mark()));
+        if (divertFailure != null) {
             // All or nothing: without its TPROXY rule the filter rule must not stay either.
-            try {
-                mustRun(family, rules.deleteLease(lease));
-            } catch (FirewallException undo) {
-                e.addSuppressed(undo);
+            FirewallException undo = divertFailure.timedOut()
+                    ? deleteRule(lease, family, tproxy.deleteDivert(lease, spec.mark())) : null;
+            FirewallException undoFilter = deleteRule(lease, family, rules.deleteLease(lease));
+            if (undo == null) {
+                undo = undoFilter;
+            } else if (undoFilter != null) {
+                undo.addSuppressed(undoFilter);
             }
-            throw e;
+            throw FirewallException.compensated(divertFailure, undo);
+        }
+    }
+
+    /** Runs a command that changes something; returns null if it worked, else its failure. */
+    private FirewallException attempt(Family family, List<String> args) {
+        try {
+            CommandRunner.Result result = run(family, args);
+            return result.ok() ? null : failed(family, result);
+        } catch (FirewallException cannotStart) {
+            return cannotStart; // nothing ran, so nothing changed
+        }
+    }
+
+    /**
+     * Makes the changes with one {@code iptables-restore --noflush} per family (one transaction of
+     * the filter table, see {@link IptablesRules#restoreInput}); a diverted lease (two tables) and a
+     * family with one change alone go one by one. If a batch fails, nothing of it was committed and
+     * its changes are made one by one, so each gets its own result (one bad change, or a revoke of a
+     * rule already gone, fails no other). If a batch times out, its effect is unknown: each revoke
+     * is made again one by one (a rule already gone is fine), each apply fails as a timed-out
+     * {@link #apply} does, its rule removed again (compensated).
+     */
+    @Override
+    public List<FirewallException> change(List<LeaseChange> changes) {
+        FirewallException[] results = new FirewallException[changes.size()];
+        Map<Family, List<Integer>> batches = new EnumMap<>(Family.class);
+        for (int i = 0; i < changes.size(); i++) {
+            DataLease lease = changes.get(i).lease();
+            if (isDivertedInbound(lease)) {
+                results[i] = alone(changes.get(i));
+                continue;
+            }
+            try {
+                if (needsNoRule(lease)) {
+                    continue;
+                }
+            } catch (FirewallException e) {
+                results[i] = e;
+                continue;
+            }
+            batches.computeIfAbsent(familyOf(lease), f -> new ArrayList<>()).add(i);
+        }
+        batches.forEach((family, indices) -> {
+            if (indices.size() == 1) {
+                results[indices.get(0)] = alone(changes.get(indices.get(0)));
+                return;
+            }
+            List<List<String>> batch = new ArrayList<>(indices.size());
+            for (int i : indices) {
+                batch.add(command(changes.get(i)));
+            }
+            String restore = IptablesRules.restoreBinary(binary(family));
+            CommandRunner.Result result;
+            try {
+                result = commands.run(restore, IptablesRules.restoreArguments(), IptablesRules.restoreInput(batch));
+            } catch (FirewallException cannotStart) {
+                LOG.warn("{}: {}; making {} change(s) one by one", family.label, cannotStart.getMessage(), indices.size());
+                indices.forEach(i -> results[i] = alone(changes.get(i)));
+                return;
+            }
+            if (result.ok()) {
+                return;
+            }
+            FirewallException failure = failed(family, result);
+            if (!result.timedOut()) {
+                LOG.debug("{} batch of {} change(s) failed, nothing committed; one by one: {}", family.label,
+                        indices.size(), failure.getMessage());
+                indices.forEach(i -> results[i] = alone(changes.get(i)));
+                return;
+            }
+            LOG.warn("{} batch of {} change(s) timed out; its applies are undone, its revokes made again: {}",
+                    family.label, indices.size(), failure.getMessage());
+            for (int i : indices) {
+                DataLease lease = changes.get(i).lease();
+                results[i] = changes.get(i).kind() == LeaseChange.Kind.REVOKE ? alone(changes.get(i))
+                        : FirewallException.compensated(new FirewallException(lease + ": " + failure.getMessage(), null,
+                                FirewallException.Residue.NONE, true), deleteRule(lease, family, rules.deleteLease(lease)));
+            }
+        });
+        return Arrays.asList(results);
+    }
+
+    private List<String> command(LeaseChange change) {
+        return change.kind() == LeaseChange.Kind.APPLY ? rules.appendLease(change.lease()) : rules.deleteLease(change.lease());
+    }
+
+    /** Makes one change as {@link #apply} or {@link #revoke}; returns null or its failure. */
+    private FirewallException alone(LeaseChange change) {
+        try {
+            if (change.kind() == LeaseChange.Kind.APPLY) {
+                apply(change.lease());
+            } else {
+                revoke(change.lease());
+            }
+            return null;
+        } catch (FirewallException e) {
+            return e;
         }
     }
 
@@ -261,7 +347,7 @@ public final class IptablesFirewall implements Firewall {
         if (result.ok()) {
             return null;
         }
-        if (isMissingRule(result)) {
+        if (Commands.isMissingRule(result)) {
             LOG.debug("{}: rule was already gone", lease);
             return null;
         }
@@ -353,11 +439,11 @@ public final class IptablesFirewall implements Firewall {
     }
 
     private List<String> listTable(Family family) throws FirewallException {
-        return TproxyInterception.lines(mustRun(family, rules.listTable()));
+        return Commands.lines(mustRun(family, rules.listTable()));
     }
 
     private List<String> listMangle(Family family) throws FirewallException {
-        return TproxyInterception.lines(mustRun(family, tproxy.listMangle()));
+        return Commands.lines(mustRun(family, tproxy.listMangle()));
     }
 
     private static boolean isDivertedInbound(DataLease lease) {
@@ -368,55 +454,21 @@ public final class IptablesFirewall implements Firewall {
         return family == Family.IPV4 ? iptables : ip6tables;
     }
 
-    /** The full command line: prefix, binary, arguments (also for the ipset backend's commands). */
-    List<String> argv(String binary, List<String> args) {
-        List<String> argv = new ArrayList<>(commandPrefix);
-        argv.add(binary);
-        argv.addAll(args);
-        return argv;
+    /** How this backend runs commands (also the ipset backend's). */
+    Commands commands() {
+        return commands;
     }
 
     private CommandRunner.Result mustRun(Family family, List<String> args) throws FirewallException {
-        CommandRunner.Result result = run(family, args);
-        if (!result.ok()) {
-            throw failed(family, result);
-        }
-        return result;
+        return commands.mustRun(family.label + " firewall", binary(family), args);
     }
 
     private CommandRunner.Result run(Family family, List<String> args) throws FirewallException {
-        return run(binary(family), args);
-    }
-
-    /** Runs prefix + binary + arguments with the timeout, logged at DEBUG (also for the ipset backend's commands). */
-    CommandRunner.Result run(String binary, List<String> args) throws FirewallException {
-        return run(binary, args, null);
-    }
-
-    private CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException {
-        List<String> argv = argv(binary, args);
-        CommandRunner.Result result;
-        try {
-            result = input == null ? runner.run(argv, commandTimeout) : runner.run(argv, commandTimeout, input);
-        } catch (IOException e) {
-            throw new FirewallException("cannot run " + IptablesRules.commandLine(argv) + ": " + e.getMessage(), e);
-        }
-        LOG.debug("{}{} ({} ms, {})", IptablesRules.commandLine(argv),
-                input == null ? "" : " <<< " + input.strip().replace("\n", " \\n "), result.elapsed().toMillis(),
-                result.ok() ? "ok" : result.failure());
-        return result;
+        return commands.run(binary(family), args);
     }
 
     private static FirewallException failed(Family family, CommandRunner.Result result) {
-        return new FirewallException(family.label + " firewall command failed: "
-                + IptablesRules.commandLine(result.argv()) + ": " + result.failure());
-    }
-
-    /** A {@code -D} of a rule that is not there: exit 1 and iptables' "Bad rule" text. */
-    private static boolean isMissingRule(CommandRunner.Result result) {
-        String err = result.stderr();
-        return !result.timedOut() && result.exitCode() == 1
-                && (err.contains("Bad rule") || err.contains("does a matching rule exist"));
+        return Commands.failed(family.label + " firewall", result);
     }
 
     private static Family familyOf(DataLease lease) {

@@ -39,6 +39,17 @@ import java.util.regex.Pattern;
  * -w 5 -D INPUT -j FTPGATE-IN           remove the jump
  * </pre>
  *
+ * <p>Lease changes that queue up together are made with one {@code iptables-restore -w 5 --noflush}
+ * per family instead ({@link #restoreInput}): the same rules, without {@code -w 5}, as one
+ * transaction of the {@code filter} table (all or nothing):
+ *
+ * <pre>
+ * *filter
+ * -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 17" -j ACCEPT
+ * -D FTPGATE-IN -s 198.51.100.3/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40002 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 18" -j ACCEPT
+ * COMMIT
+ * </pre>
+ *
  * <p>The rules accept only {@code NEW}: the rest of the connection is the host's
  * {@code ESTABLISHED} rule's business. Every call passes {@code -w 5} so that a concurrent
  * iptables user makes ftpgate wait for the xtables lock rather than fail; all flags are accepted by
@@ -224,6 +235,30 @@ public final class IptablesRules {
                 "-m", "conntrack", "--ctstate", "NEW",
                 "-m", "comment", "--comment", "ftpgate session " + lease.sessionId(),
                 "-j", "ACCEPT");
+    }
+
+    /**
+     * Lease commands ({@link #appendLease}, {@link #deleteLease}) as one {@code iptables-restore
+     * --noflush} batch of the {@code filter} table, in order; {@code iptables-restore} applies it as
+     * one transaction.
+     */
+    public static String restoreInput(List<List<String>> commands) {
+        StringBuilder batch = new StringBuilder("*filter\n");
+        for (List<String> command : commands) {
+            // Every lease command starts with -w 5, which iptables-restore takes as its own argument.
+            batch.append(commandLine(command.subList(2, command.size()))).append('\n');
+        }
+        return batch.append("COMMIT\n").toString();
+    }
+
+    /** The arguments of {@code iptables-restore} for a batch: wait for the lock, keep every other rule. */
+    public static List<String> restoreArguments() {
+        return List.of("-w", LOCK_WAIT_SECONDS, "--noflush");
+    }
+
+    /** The restore binary of a family's binary: {@code iptables-restore}, {@code ip6tables-legacy-restore}. */
+    public static String restoreBinary(String binary) {
+        return binary + "-restore";
     }
 
     /** The prefix that names ftpgate's chains, e.g. {@code FTPGATE}. */

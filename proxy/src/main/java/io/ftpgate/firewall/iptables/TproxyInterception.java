@@ -20,17 +20,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TproxyInterception {
 
-    /** How the firewall runs a command: prefix + binary + arguments. */
-    interface Commands {
-        CommandRunner.Result run(String binary, List<String> args) throws FirewallException;
-
-        /** Runs with {@code input} on standard input (an {@code iptables-restore} batch). */
-        CommandRunner.Result run(String binary, List<String> args, String input) throws FirewallException;
-
-        /** The full command line, prefix included. */
-        List<String> argv(String binary, List<String> args);
-    }
-
     private static final Logger LOG = LoggerFactory.getLogger(TproxyInterception.class);
 
     private final IptablesRules rules;
@@ -194,24 +183,15 @@ final class TproxyInterception {
         }
         CommandRunner.Result route = commands.run(ip, tproxy.deleteLocalRoute(table, ipv6));
         if (!route.ok() && !route.stderr().contains("No such process")) {
-            throw failed(route);
+            throw Commands.failed("interception", route);
         }
     }
 
     private CommandRunner.Result mustRun(String binary, List<String> args) throws FirewallException {
-        CommandRunner.Result result = commands.run(binary, args);
-        if (!result.ok()) {
-            throw failed(result);
-        }
-        return result;
+        return commands.mustRun("interception", binary, args);
     }
 
-    private static FirewallException failed(CommandRunner.Result result) {
-        return new FirewallException("interception command failed: "
-                + IptablesRules.commandLine(result.argv()) + ": " + result.failure());
-    }
-
-    static List<String> lines(CommandRunner.Result result) {
-        return result.stdout().lines().map(String::strip).toList();
+    private static List<String> lines(CommandRunner.Result result) {
+        return Commands.lines(result);
     }
 }

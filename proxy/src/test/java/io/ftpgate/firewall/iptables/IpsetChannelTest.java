@@ -71,7 +71,8 @@ class IpsetChannelTest {
         IpsetChannel c = channel(List.of("sh", "-c", FAKE_IPSET, "fake-ipset"), Duration.ofMillis(500));
         assertThatThrownBy(() -> c.execute(List.of("hang")))
                 .isInstanceOf(FirewallException.class)
-                .hasMessageContaining("did not acknowledge hang within 500 ms");
+                .hasMessageContaining("did not acknowledge hang within 500 ms")
+                .matches(e -> ((FirewallException) e).timedOut(), "says its outcome is unknown (timed out)");
         c.execute(List.of("add FTPGATE-in4 198.51.100.2,tcp:40001,198.51.100.1 timeout 15"));
     }
 

@@ -193,26 +193,6 @@ class IpsetFirewallIT {
         assertNothingLeft(flavour);
     }
 
-    @Test
-    void measureApplyAndRevoke() throws Exception {
-        IpsetFirewall firewall = firewall("iptables", false, LIFETIME);
-        firewall.start();
-        int rounds = 200;
-        long[] apply = new long[rounds];
-        long[] revoke = new long[rounds];
-        for (int i = 0; i < rounds; i++) {
-            DataLease lease = new DataLease(i, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 41000 + i);
-            long t0 = System.nanoTime();
-            firewall.apply(lease);
-            long t1 = System.nanoTime();
-            firewall.revoke(lease);
-            apply[i] = t1 - t0;
-            revoke[i] = System.nanoTime() - t1;
-        }
-        System.out.printf("ipset in a netns, median of %d: apply %.3f ms, revoke %.3f ms%n", rounds,
-                VethNamespaces.medianMillis(apply), VethNamespaces.medianMillis(revoke));
-    }
-
     // --- helpers ---
 
     private void assertNothingLeft(String flavour) throws IOException {

@@ -111,6 +111,25 @@ class IpsetFirewallTest {
     }
 
     @Test
+    void anApplyWhoseAcknowledgementTimedOutSaysWhetherTheUndoWorked() throws Exception {
+        IpsetFirewall firewall = firewall(false);
+        firewall.start();
+        DataLease lease = new DataLease(17, Direction.INBOUND, ip("198.51.100.2"), ip("198.51.100.1"), 40001);
+        channel.failNext(new FirewallException("ipset did not acknowledge add", null, FirewallException.Residue.NONE, true));
+        assertThatThrownBy(() -> firewall.apply(lease)).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE);
+            assertThat(e.timedOut()).isTrue();
+        });
+
+        channel.failNext(new FirewallException("ipset did not acknowledge add", null, FirewallException.Residue.NONE, true),
+                new FirewallException("ipset did not acknowledge del"));
+        assertThatThrownBy(() -> firewall.apply(lease)).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.residue()).as("the entry may be in force").isEqualTo(FirewallException.Residue.POSSIBLE);
+            assertThat(e.getSuppressed()).singleElement().asString().contains("acknowledge del");
+        });
+    }
+
+    @Test
     void aDivertedLeaseNeedsTheInterceptionAndIsTwoEntriesInOneBatch() throws Exception {
         IpsetFirewall firewall = firewall(false);
         firewall.start();
@@ -176,23 +195,27 @@ class IpsetFirewallTest {
     private static final class RecordingChannel extends IpsetChannel {
         final List<List<String>> batches = new ArrayList<>();
         boolean closed;
-        private String failure;
+        private final java.util.ArrayDeque<FirewallException> failures = new java.util.ArrayDeque<>();
 
         RecordingChannel() {
             super(List.of("unused"), new IpsetRules(new IptablesRules("FTPGATE")), Duration.ofSeconds(5), new CommandRunner());
         }
 
         void failNext(String message) {
-            failure = message;
+            failNext(new FirewallException(message));
+        }
+
+        /** The next batches fail with these, one each. */
+        void failNext(FirewallException... next) {
+            failures.addAll(List.of(next));
         }
 
         @Override
         void execute(List<String> lines) throws FirewallException {
             batches.add(List.copyOf(lines));
+            FirewallException failure = failures.poll();
             if (failure != null) {
-                String message = failure;
-                failure = null;
-                throw new FirewallException(message);
+                throw failure;
             }
         }
 

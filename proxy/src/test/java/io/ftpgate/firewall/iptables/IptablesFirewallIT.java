@@ -1,26 +1,26 @@
 package io.ftpgate.firewall.iptables;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.DataLease.Direction;
+import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.ForwardLease;
+import io.ftpgate.firewall.LeaseChange;
+import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;
 import io.ftpgate.testing.RootTools;
-
 import java.io.IOException;
-
 import java.net.InetAddress;
-
-
-
 import java.time.Duration;
-
-
 import java.util.ArrayList;
 import java.util.List;
-
-
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -217,39 +217,173 @@ class IptablesFirewallIT {
         }
     }
 
-    @Test
-    void measureApplyAndRevoke() throws Exception {
-        IptablesFirewall firewall = firewall("iptables", false);
+    // --- hazards: a command killed after it committed, and changes queued up under load ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {"iptables", "iptables-legacy"})
+    void anAddKilledAfterItCommittedIsUndone(String flavour) throws Exception {
+        requireFlavour(flavour);
+        CountingRunner runner = new CountingRunner();
+        IptablesFirewall firewall = firewall(flavour, false, runner);
         firewall.start();
-        int rounds = 50;
-        long[] apply = new long[rounds];
-        long[] revoke = new long[rounds];
-        long[] bare = new long[rounds];
-        for (int i = 0; i < rounds; i++) {
-            DataLease lease = new DataLease(i, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 41000 + i);
-            long t0 = System.nanoTime();
-            firewall.apply(lease);
-            long t1 = System.nanoTime();
-            firewall.revoke(lease);
-            long t2 = System.nanoTime();
-            run(List.of("ip", "netns", "exec", gateway, "true"));
-            long t3 = System.nanoTime();
-            apply[i] = t1 - t0;
-            revoke[i] = t2 - t1;
-            bare[i] = t3 - t2;
+        DataLease lease = new DataLease(9, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001);
+        // The rule goes in, but the command is reported as killed at its timeout, as a slow one is.
+        runner.reportTimeoutFor(" -A FTPGATE-IN ");
+
+        assertThatThrownBy(() -> firewall.apply(lease)).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.timedOut()).isTrue();
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE);
+        });
+        assertThat(listChain(binaries(flavour).get(0), Hook.IN)).as("the committed rule was undone")
+                .containsExactly(rules.chainLine(Hook.IN));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"iptables", "iptables-legacy"})
+    void manyLeaseChangesQueuedTogetherAreMadeInAFewRestoreBatches(String flavour) throws Exception {
+        requireFlavour(flavour);
+        CountingRunner runner = new CountingRunner();
+        String iptables = binaries(flavour).get(0);
+        int count = 200;
+        List<DataLease> leases = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            leases.add(new DataLease(1000 + i, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 41000 + i));
         }
-        System.out.printf("iptables (%s) in a netns, median of %d: apply %.2f ms, revoke %.2f ms"
-                        + " (of which 'ip netns exec NS true' alone: %.2f ms)%n",
-                run(in(gateway, "iptables", List.of("-V"))).stdout().strip(), rounds,
-                VethNamespaces.medianMillis(apply), VethNamespaces.medianMillis(revoke), VethNamespaces.medianMillis(bare));
+        try (LeaseExecutor executor = new LeaseExecutor(firewall(flavour, false, runner))) {
+            executor.start();
+
+            int before = runner.processes();
+            long applyNanos = queuedUpBehindOneCommand(runner, leases, executor::apply);
+            int applyProcesses = runner.processes() - before;
+            assertThat(leaseLines(iptables)).as("every lease's rule").hasSize(count);
+
+            before = runner.processes();
+            int restoresBefore = runner.restores();
+            long revokeNanos = queuedUpBehindOneCommand(runner, leases, executor::revoke);
+            int revokeProcesses = runner.processes() - before;
+            assertThat(leaseLines(iptables)).as("rules left after the revokes completed").isEmpty();
+            assertThat(executor.activeLeases()).isZero();
+
+            System.out.printf("%s: %d leases applied with %d process(es) in %.1f ms, revoked with %d in %.1f ms"
+                            + " (one by one: %d each)%n", flavour, count, applyProcesses, applyNanos / 1e6,
+                    revokeProcesses, revokeNanos / 1e6, count);
+            // The first change may start alone before the rest are queued; all the others are one batch.
+            assertThat(applyProcesses).as("processes for %d applies", count).isBetween(1, 2);
+            assertThat(revokeProcesses).as("processes for %d revokes", count).isBetween(1, 2);
+            assertThat(runner.restores() - restoresBefore).as("iptables-restore batches for the revokes").isBetween(1, 2);
+            executor.stop();
+        }
+    }
+
+    @Test
+    void aBatchKilledAfterItCommittedUndoesItsAppliesAndMakesItsRevokesAgain() throws Exception {
+        CountingRunner runner = new CountingRunner();
+        IptablesFirewall firewall = firewall("iptables", false, runner);
+        firewall.start();
+        DataLease kept = new DataLease(1, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001);
+        DataLease added = new DataLease(2, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40002);
+        DataLease alsoAdded = new DataLease(3, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40003);
+        firewall.apply(kept);
+        runner.reportTimeoutFor("iptables-restore");
+
+        List<FirewallException> results = firewall.change(List.of(LeaseChange.revoke(kept), LeaseChange.apply(added),
+                LeaseChange.apply(alsoAdded)));
+
+        assertThat(results.get(0)).as("the revoke, made again alone").isNull();
+        assertThat(results.subList(1, 3)).allSatisfy(e -> {
+            assertThat(e.timedOut()).isTrue();
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE);
+        });
+        assertThat(listChain("iptables", Hook.IN)).containsExactly(rules.chainLine(Hook.IN));
+    }
+
+    /**
+     * Holds the firewall thread in its next command while every change is submitted, so that they
+     * queue up as under load; returns the nanoseconds from release until every change completed.
+     */
+    private static long queuedUpBehindOneCommand(CountingRunner runner, List<DataLease> leases,
+            Function<DataLease, CompletableFuture<Void>> change) throws Exception {
+        CountDownLatch gate = runner.holdNext();
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (DataLease lease : leases) {
+            done.add(change.apply(lease));
+        }
+        runner.awaitHeld();
+        long start = System.nanoTime();
+        gate.countDown();
+        CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        return System.nanoTime() - start;
+    }
+
+    /**
+     * The real runner, counting the processes it starts; it can hold the next command until
+     * released, and report commands that contain a text as killed at their timeout after they ran.
+     */
+    private static final class CountingRunner extends CommandRunner {
+        private final AtomicInteger processes = new AtomicInteger();
+        private final AtomicInteger restores = new AtomicInteger();
+        private volatile CountDownLatch hold;
+        private final CountDownLatch held = new CountDownLatch(1);
+        private volatile String timeoutFor;
+
+        int processes() {
+            return processes.get();
+        }
+
+        int restores() {
+            return restores.get();
+        }
+
+        CountDownLatch holdNext() {
+            hold = new CountDownLatch(1);
+            return hold;
+        }
+
+        void awaitHeld() throws InterruptedException {
+            assertThat(held.await(30, TimeUnit.SECONDS)).as("the firewall thread started a command").isTrue();
+        }
+
+        void reportTimeoutFor(String commandPart) {
+            timeoutFor = commandPart;
+        }
+
+        @Override
+        public Result run(List<String> argv, Duration timeout, String input) throws IOException {
+            CountDownLatch gate = hold;
+            if (gate != null) {
+                hold = null;
+                held.countDown();
+                try {
+                    gate.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            processes.incrementAndGet();
+            if (argv.stream().anyMatch(arg -> arg.endsWith("-restore"))) {
+                restores.incrementAndGet();
+            }
+            Result result = super.run(argv, timeout, input);
+            String part = timeoutFor;
+            if (part != null && (" " + IptablesRules.commandLine(argv) + " ").contains(part)) {
+                timeoutFor = null;
+                assertThat(result.ok()).as("%s: %s", IptablesRules.commandLine(argv), result.failure()).isTrue();
+                return new Result(argv, Result.KILLED, result.stdout(), result.stderr(), result.elapsed(), true);
+            }
+            return result;
+        }
     }
 
     // --- helpers ---
 
     private IptablesFirewall firewall(String flavour, boolean guardOutput) {
+        return firewall(flavour, guardOutput, new CommandRunner());
+    }
+
+    private IptablesFirewall firewall(String flavour, boolean guardOutput, CommandRunner runner) {
         List<String> binaries = binaries(flavour);
         return new IptablesFirewall("FTPGATE", List.of("ip", "netns", "exec", gateway),
-                binaries.get(0), binaries.get(1), TIMEOUT, guardOutput);
+                binaries.get(0), binaries.get(1), TIMEOUT, guardOutput, runner);
     }
 
     private static List<String> binaries(String flavour) {

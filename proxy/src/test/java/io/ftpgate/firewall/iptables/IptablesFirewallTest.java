@@ -8,6 +8,7 @@ import io.ftpgate.firewall.DataLease.Direction;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
+import io.ftpgate.firewall.LeaseChange;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -172,12 +173,154 @@ class IptablesFirewallTest {
     }
 
     @Test
-    void aCommandThatTimesOutFails() throws Exception {
+    void anAddThatTimesOutIsUndoneForItMayHaveCommittedTheRule() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        runner.timeout("iptables -w 5 -A FTPGATE-IN");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e).hasMessageContaining("timed out");
+            assertThat(e.timedOut()).isTrue();
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE);
+        });
+        assertThat(runner.lines()).containsExactly(P + "iptables -w 5 -A FTPGATE-IN" + V4_RULE, P + "iptables -w 5 -D FTPGATE-IN" + V4_RULE);
+    }
+
+    @Test
+    void anUndoThatFindsNoRuleIsAnUndoAllTheSame() throws Exception {
         IptablesFirewall firewall = firewall(false);
         firewall.start();
         runner.timeout("iptables -w 5 -A FTPGATE-IN");
-        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOf(FirewallException.class)
-                .hasMessageContaining("timed out");
+        runner.fail("iptables -w 5 -D FTPGATE-IN", 1, BAD_RULE);
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class,
+                e -> assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE));
+    }
+
+    @Test
+    void anAddThatTimesOutAndCannotBeUndoneMayBeInForce() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.timeout("iptables -w 5 -A FTPGATE-IN");
+        runner.fail("iptables -w 5 -D FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.POSSIBLE);
+            assertThat(e.getSuppressed()).singleElement().asString().contains("-D FTPGATE-IN", "Resource temporarily");
+        });
+    }
+
+    @Test
+    void anAddThatFailsOutrightCommittedNothingAndIsNotUndone() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        runner.fail("iptables -w 5 -A FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
+        assertThatThrownBy(() -> firewall.apply(v4Lease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.NONE);
+            assertThat(e.timedOut()).isFalse();
+        });
+        assertThat(runner.lines()).hasSize(1);
+    }
+
+    // --- batches: lease changes that queued up together ---
+
+    @Test
+    void changesQueuedTogetherAreOneRestorePerFamilyInOrder() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        DataLease a = v4Lease(40001);
+        DataLease b = v4Lease(40002);
+        DataLease c = v4Lease(40003);
+        DataLease v6a = new DataLease(17, Direction.INBOUND, ip("2001:db8:1::2"), ip("2001:db8:1::1"), 40001);
+        DataLease v6b = new DataLease(17, Direction.INBOUND, ip("2001:db8:1::2"), ip("2001:db8:1::1"), 40002);
+
+        List<FirewallException> results = firewall.change(List.of(LeaseChange.apply(a), LeaseChange.apply(v6a),
+                LeaseChange.revoke(b), LeaseChange.apply(c), LeaseChange.revoke(v6b)));
+
+        assertThat(results).hasSize(5).containsOnlyNulls();
+        assertThat(runner.lines()).containsExactly(P + "iptables-restore -w 5 --noflush",
+                P + "ip6tables-restore -w 5 --noflush");
+        assertThat(runner.inputs).containsExactly(
+                "*filter\n"
+                        + "-A FTPGATE-IN" + rule(40001) + "\n"
+                        + "-D FTPGATE-IN" + rule(40002) + "\n"
+                        + "-A FTPGATE-IN" + rule(40003) + "\n"
+                        + "COMMIT\n",
+                "*filter\n"
+                        + "-A FTPGATE-IN -s 2001:db8:1::2/128 -d 2001:db8:1::1/128" + rule(40001).substring(rule(40001).indexOf(" -p")) + "\n"
+                        + "-D FTPGATE-IN -s 2001:db8:1::2/128 -d 2001:db8:1::1/128" + rule(40002).substring(rule(40002).indexOf(" -p")) + "\n"
+                        + "COMMIT\n");
+    }
+
+    @Test
+    void aFailedBatchCommittedNothingSoEachChangeIsMadeAloneAndOnlyTheBadOneFails() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        runner.fail("iptables-restore", 1, "iptables-restore: line 3 failed\n");
+        runner.fail("-D FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40002", 1, BAD_RULE);
+        runner.fail("--dport 40003", 2, "iptables v1.8.9: Couldn't load match `conntrack'\n");
+
+        List<FirewallException> results = firewall.change(List.of(LeaseChange.apply(v4Lease(40001)),
+                LeaseChange.revoke(v4Lease(40002)), LeaseChange.apply(v4Lease(40003))));
+
+        assertThat(results.get(0)).as("a good apply").isNull();
+        assertThat(results.get(1)).as("a revoke of a rule already gone").isNull();
+        assertThat(results.get(2)).as("the bad change").hasMessageContaining("Couldn't load match")
+                .matches(e -> e.residue() == FirewallException.Residue.NONE, "committed nothing");
+        assertThat(runner.lines()).containsExactly(P + "iptables-restore -w 5 --noflush",
+                P + "iptables -w 5 -A FTPGATE-IN" + rule(40001), P + "iptables -w 5 -D FTPGATE-IN" + rule(40002),
+                P + "iptables -w 5 -A FTPGATE-IN" + rule(40003));
+    }
+
+    @Test
+    void aBatchThatTimesOutUndoesItsAppliesAndMakesItsRevokesAgain() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        runner.timeout("iptables-restore");
+
+        List<FirewallException> results = firewall.change(List.of(LeaseChange.apply(v4Lease(40001)),
+                LeaseChange.revoke(v4Lease(40002))));
+
+        assertThat(results.get(0)).hasMessageContaining("timed out").hasMessageContaining("40001")
+                .matches(FirewallException::timedOut, "timed out")
+                .matches(e -> e.residue() == FirewallException.Residue.UNDONE, "undone");
+        assertThat(results.get(1)).isNull();
+        assertThat(runner.lines()).containsExactly(P + "iptables-restore -w 5 --noflush",
+                P + "iptables -w 5 -D FTPGATE-IN" + rule(40001), P + "iptables -w 5 -D FTPGATE-IN" + rule(40002));
+    }
+
+    @Test
+    void withoutARestoreBinaryChangesAreMadeOneByOne() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        firewall.start();
+        runner.calls.clear();
+        runner.missing("iptables-restore");
+        assertThat(firewall.change(List.of(LeaseChange.apply(v4Lease(40001)), LeaseChange.apply(v4Lease(40002)))))
+                .containsOnlyNulls();
+        assertThat(runner.lines()).containsExactly(P + "iptables-restore -w 5 --noflush",
+                P + "iptables -w 5 -A FTPGATE-IN" + rule(40001), P + "iptables -w 5 -A FTPGATE-IN" + rule(40002));
+    }
+
+    @Test
+    void aLoneChangeADivertedLeaseAndAnUnusableFamilyAreNotBatched() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        runner.unusable("ip6tables", 3, "ip6tables: unusable");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        DataLease v6 = new DataLease(17, Direction.INBOUND, ip("2001:db8:1::2"), ip("2001:db8:1::1"), 40001);
+
+        List<FirewallException> results = firewall.change(List.of(LeaseChange.apply(divertLease()),
+                LeaseChange.apply(v6), LeaseChange.apply(v4Lease(40002))));
+
+        assertThat(results.get(0)).isNull();
+        assertThat(results.get(1)).hasMessageContaining("IPv6 leases are disabled");
+        assertThat(results.get(2)).isNull();
+        assertThat(runner.lines()).hasSize(3).noneMatch(line -> line.contains("restore"));
+        assertThat(runner.lines().get(2)).isEqualTo(P + "iptables -w 5 -A FTPGATE-IN" + rule(40002));
     }
 
     @Test
@@ -278,7 +421,8 @@ class IptablesFirewallTest {
         runner.calls.clear();
         runner.fail("iptables-restore", 1, "iptables-restore: line 5 failed\n");
         assertThatThrownBy(() -> firewall.applyForward(lease)).isInstanceOf(FirewallException.class)
-                .hasMessageContaining("line 5 failed");
+                .hasMessageContaining("line 5 failed")
+                .matches(e -> ((FirewallException) e).residue() == FirewallException.Residue.UNDONE, "undone");
         List<String> undo = new ArrayList<>(List.of(P + "iptables-restore -w 5 --noflush"));
         forward.delete(lease).forEach(args -> undo.add(P + "iptables " + IptablesRules.commandLine(args)));
         assertThat(runner.lines()).as("the batch, then every rule of the lease deleted one by one").containsExactlyElementsOf(undo);
@@ -450,6 +594,23 @@ class IptablesFirewallTest {
     }
 
     @Test
+    void aDivertRuleThatTimesOutIsUndoneWithTheFilterRule() throws Exception {
+        IptablesFirewall firewall = firewall(false);
+        installedListings("");
+        firewall.start();
+        firewall.intercept(SPEC);
+        runner.calls.clear();
+        runner.timeout("-A FTPGATE-DIVERT");
+        assertThatThrownBy(() -> firewall.apply(divertLease())).isInstanceOfSatisfying(FirewallException.class, e -> {
+            assertThat(e.timedOut()).isTrue();
+            assertThat(e.residue()).isEqualTo(FirewallException.Residue.UNDONE);
+        });
+        assertThat(runner.lines()).hasSize(4);
+        assertThat(runner.lines().get(2)).startsWith(P + "iptables -w 5 -t mangle -D FTPGATE-DIVERT -s 198.51.100.2/32");
+        assertThat(runner.lines().get(3)).startsWith(P + "iptables -w 5 -D FTPGATE-IN -s 198.51.100.2/32 -d 203.0.113.2/32");
+    }
+
+    @Test
     void revokingADivertLeaseTriesBothRulesAndReportsTheFailure() throws Exception {
         IptablesFirewall firewall = firewall(false);
         installedListings("");
@@ -537,8 +698,21 @@ class IptablesFirewallTest {
         assertThat(runner.lines()).noneMatch(line -> line.contains(" ip -"));
     }
 
+    /** The rule of v4Lease() after -A or -D and the chain. */
+    private static final String V4_RULE = " -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001"
+            + " -m conntrack --ctstate NEW -m comment --comment \"ftpgate session 17\" -j ACCEPT";
+
     private static DataLease divertLease() throws IOException {
         return new DataLease(17, Direction.INBOUND, ip("198.51.100.2"), ip("203.0.113.2"), 40001, true);
+    }
+
+    private static DataLease v4Lease(int port) throws IOException {
+        return new DataLease(17, Direction.INBOUND, ip("198.51.100.2"), ip("198.51.100.1"), port);
+    }
+
+    /** The rule of v4Lease(port) after -A or -D and the chain. */
+    private static String rule(int port) {
+        return V4_RULE.replace("40001", Integer.toString(port));
     }
 
     private static DataLease v4Lease() throws IOException {

@@ -34,6 +34,20 @@ class IptablesRulesTest {
     }
 
     @Test
+    void aBatchIsOneFilterTransactionOfTheSameRulesWithoutTheLockWait() throws Exception {
+        DataLease a = new DataLease(17, Direction.INBOUND, ip("198.51.100.2"), ip("198.51.100.1"), 40001);
+        DataLease b = new DataLease(18, Direction.INBOUND, ip("198.51.100.3"), ip("198.51.100.1"), 40002);
+        assertThat(IptablesRules.restoreInput(List.of(rules.appendLease(a), rules.deleteLease(b)))).isEqualTo("""
+                *filter
+                -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 17" -j ACCEPT
+                -D FTPGATE-IN -s 198.51.100.3/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40002 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 18" -j ACCEPT
+                COMMIT
+                """);
+        assertThat(IptablesRules.restoreArguments()).containsExactly("-w", "5", "--noflush");
+        assertThat(IptablesRules.restoreBinary("ip6tables-legacy")).isEqualTo("ip6tables-legacy-restore");
+    }
+
+    @Test
     void outboundIpv4LeaseGoesFromLocalToPeer() throws Exception {
         DataLease lease = new DataLease(17, Direction.OUTBOUND, ip("203.0.113.2"), ip("203.0.113.1"), 20);
         assertThat(IptablesRules.commandLine(rules.appendLease(lease))).isEqualTo(

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -127,15 +126,6 @@ final class VethNamespaces implements AutoCloseable {
                 "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classes, TcpProbeMain.class.getName()));
         argv.addAll(List.of(args));
         return argv;
-    }
-
-    /** The median of durations in nanoseconds, in milliseconds. */
-    static double medianMillis(long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        double middle = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-        return middle / 1_000_000.0;
     }
 
     @Override
