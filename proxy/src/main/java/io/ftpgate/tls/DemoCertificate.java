@@ -33,7 +33,7 @@ public final class DemoCertificate {
                     .addSanIpAddress("::1")
                     .notBefore(now.minus(Duration.ofHours(1)))
                     .notAfter(now.plus(VALIDITY))
-                    .setIsCertificateAuthority(false)
+                    .setIsCertificateAuthority(true) // the builder signs self-signed certificates as roots only
                     .addExtendedKeyUsageServerAuth()
                     .ecp256()
                     .buildSelfSigned();

@@ -107,6 +107,16 @@ final class TlsLoopback implements AutoCloseable {
                                 lines.add(b.toString(StandardCharsets.US_ASCII));
                                 b.release();
                             }
+
+                            @Override
+                            public void channelInactive(ChannelHandlerContext ctx) {
+                                lines.add("(closed)");
+                            }
+
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                ctx.close(); // the handshake future carries the failure
+                            }
                         });
                     }
                 }).connect("127.0.0.1", port).sync().channel();
