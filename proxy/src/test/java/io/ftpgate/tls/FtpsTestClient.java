@@ -162,7 +162,7 @@ final class FtpsTestClient implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        control.close().sync();
+    public void close() {
+        control.close().syncUninterruptibly();
     }
 }
