@@ -34,16 +34,17 @@
  *       still resumes every data connection, against vsftpd (OpenSSL sends two tickets) too, as long
  *       as each data connection reads the server's NewSessionTicket, which arrives right after the
  *       handshake. A data connection that never reads (an upload closed at once) consumes the
- *       ticket and brings none back, so the <em>next</em> one does a full handshake: reads
- *       T,F,T,F,F,T,T gave resumed T,T,F,T,F,F,T (JDK and OpenSSL client). Hence the design rule:
- *       keep reading the server-leg data channel until it closes. TLS 1.2 resumes regardless.</li>
+ *       ticket and usually brings none back, so the <em>next</em> one does a full handshake: reads
+ *       T,F,T,F,F,T,T gave resumed T,T,F,T,F,F,T (JDK and OpenSSL client; timing-dependent, one run
+ *       gave T,T,F,T,F,T,T). Hence the design rule: keep reading the server-leg data channel until
+ *       it closes. TLS 1.2 resumes regardless.</li>
  *   <li><b>Closing.</b> Under TLS 1.3 the JDK engine does not answer a close_notify by itself
  *       (half-close); vsftpd then waits for ours and the data connection hangs. On
  *       {@code SslCloseCompletionEvent}, close the channel (which sends close_notify).</li>
  *   <li><b>Client leg, the key-manager probe (D-3).</b> {@link io.ftpgate.tls.FullHandshakeProbe}
- *       says "full" exactly for full handshakes with a JDK-provider server, TLS 1.2 and 1.3 (ids
- *       change under 1.3, so they cannot tell), and agrees with the client's own view on every
- *       connection; negative controls (data port as hint, a fresh client context, another server
+ *       says "full" exactly for full handshakes with a JDK-provider server, TLS 1.2 and 1.3, and agrees with the client's own view on every
+ *       connection. Session ids cannot tell: a resumed data session had the control session's id
+ *       10/10 times under TLS 1.2 and 0/10 under TLS 1.3. Negative controls (data port as hint, a fresh client context, another server
  *       context) all show full handshakes. Per-FTP-session server contexts isolate: a session
  *       offered to another context is not resumed there. Building one costs about 0.05-0.1 ms.</li>
  * </ul>

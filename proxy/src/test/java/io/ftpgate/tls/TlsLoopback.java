@@ -35,7 +35,7 @@ import javax.net.ssl.SSLEngine;
 final class TlsLoopback implements AutoCloseable {
 
     /** One server-side handshake: the port it came in on and what the given probe said. */
-    record Accepted(int port, boolean resumed, String protocol) {}
+    record Accepted(int port, boolean resumed, String protocol, String sessionId) {}
 
     final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     final List<Accepted> accepted = new CopyOnWriteArrayList<>();
@@ -57,7 +57,8 @@ final class TlsLoopback implements AutoCloseable {
                                 if (evt instanceof SslHandshakeCompletionEvent e) {
                                     if (e.isSuccess()) {
                                         accepted.add(new Accepted(ch.localAddress().getPort(),
-                                                resumedProbe.apply(ssl.engine()), ssl.engine().getSession().getProtocol()));
+                                                resumedProbe.apply(ssl.engine()), ssl.engine().getSession().getProtocol(),
+                                                io.netty.buffer.ByteBufUtil.hexDump(ssl.engine().getSession().getId())));
                                         ctx.writeAndFlush(Unpooled.copiedBuffer("ok\n", StandardCharsets.US_ASCII));
                                     } else {
                                         serverErrors.add(e.cause());
