@@ -42,10 +42,11 @@
  *       (half-close); vsftpd then waits for ours and the data connection hangs. On
  *       {@code SslCloseCompletionEvent}, close the channel (which sends close_notify).</li>
  *   <li><b>Client leg, the key-manager probe (D-3).</b> {@link io.ftpgate.tls.FullHandshakeProbe}
- *       says "full" exactly for full handshakes with a JDK-provider server, TLS 1.2 and 1.3, and agrees with the client's own view on every
- *       connection. Session ids cannot tell: a resumed data session had the control session's id
- *       10/10 times under TLS 1.2 and 0/10 under TLS 1.3. Negative controls (data port as hint, a fresh client context, another server
- *       context) all show full handshakes. Per-FTP-session server contexts isolate: a session
+ *       says "full" exactly for full handshakes with a JDK-provider server, TLS 1.2 and 1.3, and
+ *       agrees with the client's own view on every connection. Session ids cannot tell: a resumed
+ *       data session had the control session's id 10/10 times under TLS 1.2 and 0/10 under TLS
+ *       1.3. Negative controls (data port as hint, a fresh client context, another server context)
+ *       all show full handshakes. Per-FTP-session server contexts isolate: a session
  *       offered to another context is not resumed there. Building one costs about 0.05-0.1 ms.</li>
  * </ul>
  */
