@@ -46,7 +46,8 @@
  *       agrees with the client's own view on every connection. Session ids cannot tell: a resumed
  *       data session had the control session's id 10/10 times under TLS 1.2 and 0/10 under TLS
  *       1.3. Negative controls (data port as hint, a fresh client context, another server context)
- *       all show full handshakes. Per-FTP-session server contexts isolate: a session
+ *       all show full handshakes; {@code openssl s_client -sess_in} (as curl, lftp resume) is
+ *       "Reused" exactly when the probe says resumed, TLS 1.2 and 1.3. Per-FTP-session server contexts isolate: a session
  *       offered to another context is not resumed there. Building one costs about 0.05-0.1 ms.</li>
  * </ul>
  */
