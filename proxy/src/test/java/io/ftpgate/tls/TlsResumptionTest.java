@@ -141,4 +141,33 @@ class TlsResumptionTest {
             assertThat(resumed.get(0)).isTrue();
         }
     }
+
+    /**
+     * With BoringSSL as the server (tls.provider = openssl, not offered yet), the key-manager
+     * probe cannot tell: BoringSSL asks for the certificate before it decides on resumption, so
+     * every handshake looks full; {@code SSL.isSessionReused} is the answer there.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"TLSv1.2", "TLSv1.3"})
+    void withAnOpenSslServerOnlyIsSessionReusedTells(String protocol) throws Exception {
+        requireProvider(SslProvider.OPENSSL);
+        FullHandshakeProbe probe = new FullHandshakeProbe((X509ExtendedKeyManager) cert.toKeyManagerFactory().getKeyManagers()[0]);
+        SslContext server = SslContextBuilder.forServer(probe).sslProvider(SslProvider.OPENSSL).protocols(protocol).build();
+        List<Boolean> probeSaid = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Client client = client(protocol, SslProvider.JDK);
+        try (TlsLoopback net = new TlsLoopback(server, engine -> {
+            probeSaid.add(probe.resumed(engine));
+            return io.netty.internal.tcnative.SSL.isSessionReused(
+                    ((io.netty.handler.ssl.ReferenceCountedOpenSslEngine) engine).sslPointer());
+        })) {
+            net.connect(client.context(), net.controlPort, "localhost", net.controlPort, true);
+            for (int i = 0; i < 3; i++) {
+                net.connect(client.context(), net.dataPort, "localhost", net.controlPort, true);
+            }
+            List<Boolean> reused = net.accepted.stream().map(TlsLoopback.Accepted::resumed).toList();
+            System.out.printf("[tls-notes] OpenSSL server %s: SSL.isSessionReused %s, key-manager probe %s%n", protocol, reused, probeSaid);
+            assertThat(reused).containsExactly(false, true, true, true);
+            assertThat(probeSaid).as("the probe sees every handshake as full").containsExactly(false, false, false, false);
+        }
+    }
 }
