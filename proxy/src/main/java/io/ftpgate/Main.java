@@ -5,9 +5,12 @@ import io.ftpgate.config.ConfigError;
 import io.ftpgate.config.Settings;
 import io.ftpgate.config.SettingsLoader;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.tls.TlsConfigCheck;
+import io.ftpgate.tls.TlsMaterialException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,7 +35,8 @@ public final class Main {
             Usage: java -jar ftpgate.jar [OPTIONS]
 
               --config FILE          settings file (HOCON); defaults: reference.conf in the jar
-              --check-config         read and check the settings, print them, exit (0 or 78)
+              --check-config         read and check the settings (TLS certificates and keys too: do
+                                     they match, when do they expire), print them, exit (0 or 78)
               --cleanup-firewall     remove every firewall rule, chain, jump and set ftpgate made, exit
               --print-firewall       print the interception rules and routes a transparent listener
                                      needs (for admins who install them themselves), exit
@@ -90,7 +94,15 @@ public final class Main {
             return EXIT_CONFIG;
         }
         if (o.checkConfig) {
+            List<String> tls;
+            try {
+                tls = TlsConfigCheck.check(settings, Instant.now());
+            } catch (TlsMaterialException e) {
+                err.println("ftpgate: configuration error: " + e.getMessage());
+                return EXIT_CONFIG;
+            }
             out.println("configuration ok: " + settings);
+            tls.forEach(out::println);
             return EXIT_OK;
         }
         if (o.cleanupFirewall) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keeps the package arrows of STYLE.md pointing one way: the protocol core and the policy are pure
- * (no Netty, no I/O libraries), only {@code config} reads Typesafe Config, only {@code metrics}
+ * (no Netty, no I/O libraries), only {@code config} reads Typesafe Config, only {@code tls} reads
+ * keys (Bouncy Castle) and builds TLS contexts from them, only {@code metrics}
  * (and the wiring) touches Micrometer, only {@code firewall.iptables.CommandRunner} starts
  * processes, and nothing imports the root package.
  */
@@ -34,7 +35,8 @@ class ArchitectureTest {
             "config;            java. com.typesafe.config. io.ftpgate.config.",
             "metrics;           java. io.micrometer. com.sun.net.httpserver. io.ftpgate.metrics.",
             "data;              java. org.slf4j. io.netty. io.ftpgate.protocol. io.ftpgate.policy. io.ftpgate.firewall. io.ftpgate.metrics.GatewayMetrics io.ftpgate.data.",
-            "session;           java. org.slf4j. io.netty. io.ftpgate.protocol. io.ftpgate.policy. io.ftpgate.firewall. io.ftpgate.metrics.GatewayMetrics io.ftpgate.data. io.ftpgate.config. io.ftpgate.session.",
+            "session;           java. org.slf4j. io.netty. io.ftpgate.protocol. io.ftpgate.policy. io.ftpgate.firewall. io.ftpgate.metrics.GatewayMetrics io.ftpgate.data. io.ftpgate.config. io.ftpgate.tls. io.ftpgate.session.",
+            "tls;               java. javax.net.ssl. io.netty. org.bouncycastle. io.ftpgate.config. io.ftpgate.tls.",
     })
     void packageImportsOnlyWhatItMay(String pkg, String allowed) throws IOException {
         List<String> offending = new ArrayList<>();

@@ -73,6 +73,53 @@ class MainTest {
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("upstream=192.0.2.7:21", "IPTABLES");
     }
 
+    private Path tlsConfig(io.netty.pkitesting.X509Bundle cert, io.netty.pkitesting.X509Bundle key) throws Exception {
+        Path chain = Files.writeString(dir.resolve("chain.pem"), cert.getCertificatePathPEM());
+        Path keyFile = Files.writeString(dir.resolve("key.pem"), key.getPrivateKeyPEM());
+        return Files.writeString(dir.resolve("tls.conf"), """
+                ftpgate.listeners.ftps {
+                  listen = ["127.0.0.1:2121"], upstream = "192.0.2.7:21"
+                  tls { mode = explicit, certificate = "%s", private-key = "%s" }
+                  upstream-tls { mode = explicit, verify = insecure }
+                }
+                """.formatted(chain, keyFile));
+    }
+
+    private static io.netty.pkitesting.X509Bundle cert(java.time.Duration validFor) throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        return new io.netty.pkitesting.CertificateBuilder().subject("CN=ftp.example.net").ecp256()
+                .notBefore(now.minus(java.time.Duration.ofDays(400))).notAfter(now.plus(validFor))
+                .setIsCertificateAuthority(true).buildSelfSigned();
+    }
+
+    @Test
+    void checkConfigSaysWhenATlsCertificateExpires() throws Exception {
+        io.netty.pkitesting.X509Bundle c = cert(java.time.Duration.ofDays(86).plusHours(1));
+        Path conf = tlsConfig(c, c);
+        assertThat(run("--config", conf.toString(), "--check-config")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("listener ftps: certificate " + dir.resolve("chain.pem") + " (CN=ftp.example.net, SHA-256 ")
+                .contains(" (in 86 days)")
+                .contains("listener ftps: server leg explicit, verified by insecure");
+    }
+
+    @Test
+    void checkConfigExits78WhenKeyAndChainDoNotMatch() throws Exception {
+        Path conf = tlsConfig(cert(java.time.Duration.ofDays(90)), cert(java.time.Duration.ofDays(90)));
+        assertThat(run("--config", conf.toString(), "--check-config")).isEqualTo(78);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("configuration error: listener ftps: " + dir.resolve("key.pem")
+                        + ": the private key does not belong to the certificate CN=ftp.example.net in " + dir.resolve("chain.pem"));
+    }
+
+    @Test
+    void checkConfigExits78ForAnExpiredCertificate() throws Exception {
+        io.netty.pkitesting.X509Bundle old = cert(java.time.Duration.ofDays(-2));
+        Path conf = tlsConfig(old, old);
+        assertThat(run("--config", conf.toString(), "--check-config")).isEqualTo(78);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains(dir.resolve("chain.pem") + ": the certificate expired on ");
+    }
+
     @Test
     void badFirewallNameExits78() {
         assertThat(run("--listen", "127.0.0.1:2121", "--upstream", "192.0.2.7:21", "--firewall", "pf", "--check-config"))

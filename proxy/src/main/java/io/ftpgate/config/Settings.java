@@ -1,6 +1,7 @@
 package io.ftpgate.config;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -35,14 +36,100 @@ public record Settings(
      *
      * @param upstream the server, for {@link Mode#EXPLICIT} only (null otherwise)
      */
-    public record Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream) {
+    public record Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream,
+                           ListenerTls tls, UpstreamTls upstreamTls) {
         public Listener {
             listen = List.copyOf(listen);
         }
 
-        /** An explicit listener. */
+        /** A listener without TLS on either leg. */
+        public Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream) {
+            this(name, mode, listen, upstream, ListenerTls.OFF, UpstreamTls.OFF);
+        }
+
+        /** An explicit listener without TLS on either leg. */
         public Listener(String name, List<Endpoint> listen, Endpoint upstream) {
             this(name, Mode.EXPLICIT, listen, upstream);
+        }
+    }
+
+    /** How a leg starts TLS: not at all, with AUTH TLS (RFC 4217), or from the first byte (port 990). */
+    public enum TlsMode { OFF, EXPLICIT, IMPLICIT }
+
+    /** Whether a client's TLS data connections must resume its control connection's TLS session. */
+    public enum DataSessionReuse { OPTIONAL, REQUIRED }
+
+    /**
+     * The client leg's TLS (the gateway is the TLS server, with its own certificate).
+     *
+     * @param certificate PEM chain, leaf first (present unless mode is OFF)
+     * @param privateKey PEM private key of the leaf (present unless mode is OFF)
+     * @param protocols enabled versions, e.g. TLSv1.3, TLSv1.2
+     * @param required USER/PASS before AUTH TLS are refused (explicit mode)
+     * @param allowClearData the client may choose PROT C
+     */
+    public record ListenerTls(
+            TlsMode mode,
+            Optional<Path> certificate,
+            Optional<Path> privateKey,
+            List<String> protocols,
+            boolean required,
+            boolean allowClearData,
+            DataSessionReuse dataSessionReuse) {
+        public static final ListenerTls OFF = new ListenerTls(TlsMode.OFF, Optional.empty(), Optional.empty(),
+                List.of("TLSv1.3", "TLSv1.2"), false, true, DataSessionReuse.OPTIONAL);
+
+        public ListenerTls {
+            protocols = List.copyOf(protocols);
+        }
+
+        public boolean enabled() {
+            return mode != TlsMode.OFF;
+        }
+    }
+
+    /** How the server leg starts TLS; FOLLOW: as the client did on its leg (explicit or not at all). */
+    public enum UpstreamTlsMode { OFF, EXPLICIT, IMPLICIT, FOLLOW }
+
+    /** How the gateway checks the FTP server's certificate. */
+    public enum Verify {
+        /** The JDK's trust store, and the host name. */
+        SYSTEM,
+        /** The CAs of a PEM file, and the host name. */
+        CA_FILE,
+        /** The SHA-256 fingerprint of the server's certificate (DER); nothing else. */
+        FINGERPRINT,
+        /** Not at all (anyone in the path can read and change the session). */
+        INSECURE
+    }
+
+    /** Which protection the gateway asks for on server-leg data connections (PROT). */
+    public enum Protection { PRIVATE, FOLLOW, CLEAR }
+
+    /**
+     * The server leg's TLS policy (the gateway is the TLS client).
+     *
+     * @param caFile trusted CAs (PEM), for {@link Verify#CA_FILE}
+     * @param fingerprint SHA-256 of the server certificate, 64 hex digits, for {@link Verify#FINGERPRINT}
+     * @param sni server name sent and verified; empty: the server's host name (none for an IP address)
+     * @param clientCertificate PEM chain presented to servers that ask (with {@code clientKey})
+     */
+    public record UpstreamTls(
+            UpstreamTlsMode mode,
+            Verify verify,
+            Optional<Path> caFile,
+            Optional<String> fingerprint,
+            Optional<String> sni,
+            Optional<Path> clientCertificate,
+            Optional<Path> clientKey,
+            Protection protection,
+            List<String> protocols) {
+        public static final UpstreamTls OFF = new UpstreamTls(UpstreamTlsMode.OFF, Verify.SYSTEM, Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Protection.PRIVATE,
+                List.of("TLSv1.3", "TLSv1.2"));
+
+        public UpstreamTls {
+            protocols = List.copyOf(protocols);
         }
     }
 
@@ -64,11 +151,17 @@ public record Settings(
     }
 
     /** Which servers transparent and forward listeners may connect to (CIDR networks, ports). */
-    public record Destinations(List<String> allow, List<String> deny, List<Integer> ports) {
+    /** @param upstreamTls the server-leg TLS policy of transparent and forward listeners */
+    public record Destinations(List<String> allow, List<String> deny, List<Integer> ports, UpstreamTls upstreamTls) {
         public Destinations {
             allow = List.copyOf(allow);
             deny = List.copyOf(deny);
             ports = List.copyOf(ports);
+        }
+
+        /** Destinations reached without TLS. */
+        public Destinations(List<String> allow, List<String> deny, List<Integer> ports) {
+            this(allow, deny, ports, UpstreamTls.OFF);
         }
     }
 

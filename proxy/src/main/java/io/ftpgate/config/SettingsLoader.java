@@ -123,7 +123,132 @@ public final class SettingsLoader {
             }
         }
         return new Settings.Destinations(c.getStringList("destinations.allow"), c.getStringList("destinations.deny"),
-                ports(c, "destinations.ports"));
+                ports(c, "destinations.ports"), upstreamTls(c, "destinations.upstream-tls", "destinations.upstream-tls"));
+    }
+
+    private static final String TLS_DEFAULTS = "listener-defaults.tls";
+    private static final String UPSTREAM_TLS_DEFAULTS = "listener-defaults.upstream-tls";
+    private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    /** A listener's client-leg TLS: its own {@code tls} block over {@code listener-defaults.tls}. */
+    private static Settings.ListenerTls listenerTls(Config c, String own) throws ConfigError {
+        checkBlock(c, own, TLS_DEFAULTS);
+        // The defaults alone are only checked value by value: a listener may add what they lack.
+        boolean whole = !own.equals(TLS_DEFAULTS);
+        String modeKey = pick(c, own, TLS_DEFAULTS, "mode");
+        Settings.TlsMode mode = oneOf(c, modeKey, Settings.TlsMode.class);
+        boolean on = whole && mode != Settings.TlsMode.OFF;
+        Optional<Path> certificate = optionalPath(c, pick(c, own, TLS_DEFAULTS, "certificate"), on);
+        Optional<Path> key = optionalPath(c, pick(c, own, TLS_DEFAULTS, "private-key"), on);
+        if (on && (certificate.isEmpty() || key.isEmpty())) {
+            throw error(c, modeKey, mode.name().toLowerCase(Locale.ROOT)
+                    + " needs the gateway's certificate and private-key (PEM files)");
+        }
+        return new Settings.ListenerTls(
+                mode,
+                certificate,
+                key,
+                protocols(c, pick(c, own, TLS_DEFAULTS, "protocols")),
+                get(c, pick(c, own, TLS_DEFAULTS, "required"), c::getBoolean),
+                get(c, pick(c, own, TLS_DEFAULTS, "allow-clear-data"), c::getBoolean),
+                oneOf(c, pick(c, own, TLS_DEFAULTS, "data-session-reuse"), Settings.DataSessionReuse.class));
+    }
+
+    /** A server-leg TLS policy: the {@code own} block over the {@code defaults} block. */
+    private static Settings.UpstreamTls upstreamTls(Config c, String own, String defaults) throws ConfigError {
+        checkBlock(c, own, defaults);
+        Settings.UpstreamTlsMode mode = oneOf(c, pick(c, own, defaults, "mode"), Settings.UpstreamTlsMode.class);
+        // The listener defaults alone are only checked value by value (see listenerTls).
+        boolean on = mode != Settings.UpstreamTlsMode.OFF && !own.equals(UPSTREAM_TLS_DEFAULTS);
+        String verifyKey = pick(c, own, defaults, "verify");
+        Settings.Verify verify = oneOf(c, verifyKey, Settings.Verify.class);
+        Optional<Path> caFile = optionalPath(c, pick(c, own, defaults, "ca-file"), on);
+        if (on && verify == Settings.Verify.CA_FILE && caFile.isEmpty()) {
+            throw error(c, verifyKey, "ca-file needs ca-file (a PEM file of trusted CAs)");
+        }
+        String fingerprintKey = pick(c, own, defaults, "fingerprint");
+        Optional<String> fingerprint = Optional.of(get(c, fingerprintKey, c::getString).replaceAll("[:\\s]", "")
+                .toLowerCase(Locale.ROOT)).filter(f -> !f.isEmpty());
+        if (fingerprint.isPresent() && !fingerprint.get().matches("[0-9a-f]{64}")) {
+            throw error(c, fingerprintKey, "must be a SHA-256 fingerprint: 64 hex digits, colons allowed");
+        }
+        if (on && verify == Settings.Verify.FINGERPRINT && fingerprint.isEmpty()) {
+            throw error(c, verifyKey, "fingerprint needs fingerprint (the server certificate's SHA-256)");
+        }
+        String sniKey = pick(c, own, defaults, "sni");
+        Optional<String> sni = Optional.of(get(c, sniKey, c::getString).trim()).filter(n -> !n.isEmpty());
+        if (sni.isPresent() && !sni.get().matches("(?=.*[A-Za-z])[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                + "(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")) {
+            throw error(c, sniKey, "'" + sni.get() + "' must be a DNS host name (RFC 6066 sends no IP addresses)");
+        }
+        String certKey = pick(c, own, defaults, "client-certificate");
+        Optional<Path> clientCertificate = optionalPath(c, certKey, on);
+        Optional<Path> clientKey = optionalPath(c, pick(c, own, defaults, "client-key"), on);
+        if (clientCertificate.isPresent() != clientKey.isPresent()) {
+            throw error(c, certKey, "client-certificate and client-key go together");
+        }
+        return new Settings.UpstreamTls(mode, verify, caFile, fingerprint, sni, clientCertificate, clientKey,
+                oneOf(c, pick(c, own, defaults, "protection"), Settings.Protection.class),
+                protocols(c, pick(c, own, defaults, "protocols")));
+    }
+
+    /** The key {@code own.name} if the user set it, else {@code defaults.name}. */
+    private static String pick(Config c, String own, String defaults, String name) {
+        String key = own + "." + name;
+        return c.hasPathOrNull(key) ? key : defaults + "." + name;
+    }
+
+    /** A block the user wrote for one listener must be an object with only the keys of its defaults. */
+    private static void checkBlock(Config c, String own, String defaults) throws ConfigError {
+        if (own.equals(defaults) || !c.hasPathOrNull(own)) {
+            return;
+        }
+        if (c.getValue(own).valueType() != ConfigValueType.OBJECT) {
+            throw error(c, own, "must be an object { ... }");
+        }
+        for (String k : c.getConfig(own).root().keySet().stream().sorted().toList()) {
+            if (!c.hasPathOrNull(defaults + "." + k)) {
+                throw error(c, own + "." + k, "unknown key (see ftpgate." + defaults + " in reference.conf)");
+            }
+        }
+    }
+
+    /** An enum value written in lower case with '-' for '_', e.g. {@code ca-file}. */
+    private static <E extends Enum<E>> E oneOf(Config c, String key, Class<E> type) throws ConfigError {
+        String v = get(c, key, c::getString).trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        try {
+            return Enum.valueOf(type, v);
+        } catch (IllegalArgumentException e) {
+            List<String> names = java.util.Arrays.stream(type.getEnumConstants())
+                    .map(x -> x.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
+            throw error(c, key, "must be one of: " + String.join(", ", names));
+        }
+    }
+
+    /** A file name, "" for none; with {@code mustRead}, a given file must be readable now. */
+    private static Optional<Path> optionalPath(Config c, String key, boolean mustRead) throws ConfigError {
+        String name = get(c, key, c::getString).trim();
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        Path path = Path.of(name);
+        if (mustRead && !Files.isReadable(path)) {
+            throw error(c, key, "cannot read '" + name + "'");
+        }
+        return Optional.of(path);
+    }
+
+    private static List<String> protocols(Config c, String key) throws ConfigError {
+        List<String> protocols = get(c, key, c::getStringList).stream().map(String::trim).distinct().toList();
+        if (protocols.isEmpty()) {
+            throw error(c, key, "needs at least one of " + String.join(", ", TLS_PROTOCOLS));
+        }
+        for (String p : protocols) {
+            if (!TLS_PROTOCOLS.contains(p)) {
+                throw error(c, key, "'" + p + "' is not one of " + String.join(", ", TLS_PROTOCOLS));
+            }
+        }
+        return protocols;
     }
 
     private static List<Integer> ports(Config c, String key) throws ConfigError {
@@ -139,9 +264,12 @@ public final class SettingsLoader {
         return ports;
     }
 
-    private static final java.util.Set<String> LISTENER_KEYS = java.util.Set.of("mode", "listen", "upstream");
+    private static final java.util.Set<String> LISTENER_KEYS =
+            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls");
 
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {
+        listenerTls(c, TLS_DEFAULTS);
+        upstreamTls(c, UPSTREAM_TLS_DEFAULTS, UPSTREAM_TLS_DEFAULTS);
         Config all = c.getConfig("listeners");
         List<Settings.Listener> result = new ArrayList<>();
         for (String name : all.root().keySet().stream().sorted().toList()) {
@@ -156,7 +284,8 @@ public final class SettingsLoader {
             // rejectUnknownKeys skips listeners (their names are the user's): check their keys here.
             for (String k : l.root().keySet().stream().sorted().toList()) {
                 if (!LISTENER_KEYS.contains(k)) {
-                    throw error(c, key + "." + k, "unknown key (a listener has only mode, listen and upstream)");
+                    throw error(c, key + "." + k,
+                            "unknown key (a listener has only mode, listen, upstream, tls and upstream-tls)");
                 }
             }
             Settings.Mode mode = Settings.Mode.EXPLICIT;
@@ -195,7 +324,16 @@ public final class SettingsLoader {
                 throw error(c, "destinations.allow", "is empty, so the " + mode.name().toLowerCase(Locale.ROOT)
                         + " listener " + name + " could reach no server; allow some networks");
             }
-            result.add(new Settings.Listener(name, mode, listen, upstream));
+            Settings.UpstreamTls upstreamTls;
+            if (mode == Settings.Mode.EXPLICIT) {
+                upstreamTls = upstreamTls(c, key + ".upstream-tls", UPSTREAM_TLS_DEFAULTS);
+            } else if (l.hasPath("upstream-tls")) {
+                throw error(c, key + ".upstream-tls", "a " + mode.name().toLowerCase(Locale.ROOT)
+                        + " listener's servers take destinations.upstream-tls; remove upstream-tls");
+            } else {
+                upstreamTls = upstreamTls(c, "destinations.upstream-tls", "destinations.upstream-tls");
+            }
+            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls));
         }
         if (result.stream().filter(l -> l.mode() == Settings.Mode.TRANSPARENT).count() > 1) {
             throw error(c, "listeners", "at most one listener can be transparent");

@@ -1,6 +1,7 @@
 package io.ftpgate.metrics;
 
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /** What the gateway reports, in its own words; implementations decide how it is counted. */
 public interface GatewayMetrics {
@@ -73,6 +74,29 @@ public interface GatewayMetrics {
     /** Registers the live count of control sessions. */
     void sessionsActive(IntSupplier count);
 
+    /** The TLS leg: client (client to gateway, the gateway is the TLS server) or server (gateway to server). */
+    enum TlsLeg { CLIENT, SERVER }
+
+    enum TlsChannel { CONTROL, DATA }
+
+    /**
+     * A TLS handshake ended, successfully ({@code ok}) or not, after {@code latencyNanos};
+     * {@code resumed}: it resumed an earlier session (false for a failed one).
+     */
+    void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos);
+
+    /** A TLS data connection that did not resume its control session was refused (reuse required). */
+    void tlsReuseRejected(TlsLeg leg);
+
+    /** Clear bytes followed AUTH TLS (client) or the 234 reply (server): the session was closed (CVE-2011-0411 class). */
+    void tlsInjectionRejected(TlsLeg leg);
+
+    /** A TLS data connection ended without close_notify: the transfer may be cut short. */
+    void tlsTruncation(TlsLeg leg);
+
+    /** Registers the expiry (notAfter, seconds since the epoch) of a listener's current certificate. */
+    void tlsCertificateNotAfter(String listener, LongSupplier epochSeconds);
+
     /** Does nothing; for tests and tools. */
     GatewayMetrics NONE = new GatewayMetrics() {
         @Override public void sessionOpened(String listener) {}
@@ -95,5 +119,10 @@ public interface GatewayMetrics {
         @Override public void leasesActive(IntSupplier count) {}
         @Override public void sessionsActive(IntSupplier count) {}
         @Override public void sessionsLimit(IntSupplier limit) {}
+        @Override public void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos) {}
+        @Override public void tlsReuseRejected(TlsLeg leg) {}
+        @Override public void tlsInjectionRejected(TlsLeg leg) {}
+        @Override public void tlsTruncation(TlsLeg leg) {}
+        @Override public void tlsCertificateNotAfter(String listener, LongSupplier epochSeconds) {}
     };
 }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The catalogue of ftpgate's meters (names as Prometheus shows them):
@@ -29,6 +30,12 @@ import java.util.function.IntSupplier;
  *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}</li>
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
  *   <li>{@code ftpgate_build_info{version,java}} (always 1); {@code ftpgate_sessions_limit}</li>
+ *   <li>{@code ftpgate_tls_handshakes_total{leg,channel,resumed,result}} (leg client|server, channel
+ *       control|data, resumed yes|no, result ok|failed); {@code ftpgate_tls_handshake_seconds{leg,channel}};
+ *       {@code ftpgate_tls_reuse_rejected_total{leg}} (reuse required but absent);
+ *       {@code ftpgate_tls_injection_rejected_total{leg}}; {@code ftpgate_tls_truncations_total{leg}};
+ *       {@code ftpgate_tls_certificate_not_after_timestamp_seconds{listener}} (when the listener's
+ *       certificate expires, seconds since the epoch)</li>
  * </ul>
  */
 public final class MicrometerMetrics implements GatewayMetrics {
@@ -178,5 +185,44 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void sessionsActive(IntSupplier count) {
         Gauge.builder("ftpgate.sessions.active", count::getAsInt)
                 .description("Client control sessions open now").strongReference(true).register(registry);
+    }
+
+    @Override
+    public void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos) {
+        Counter.builder("ftpgate.tls.handshakes").description("TLS handshakes by leg, channel, resumption and result")
+                .tag("leg", tag(leg)).tag("channel", tag(channel)).tag("resumed", resumed ? "yes" : "no")
+                .tag("result", ok ? "ok" : "failed").register(registry).increment();
+        Timer.builder("ftpgate.tls.handshake").description("Time from the first TLS record to the end of the handshake")
+                .tag("leg", tag(leg)).tag("channel", tag(channel))
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25),
+                        Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(2))
+                .register(registry).record(latencyNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void tlsReuseRejected(TlsLeg leg) {
+        Counter.builder("ftpgate.tls.reuse.rejected")
+                .description("TLS data connections refused because they did not resume the control session")
+                .tag("leg", tag(leg)).register(registry).increment();
+    }
+
+    @Override
+    public void tlsInjectionRejected(TlsLeg leg) {
+        Counter.builder("ftpgate.tls.injection.rejected")
+                .description("Sessions closed for clear bytes pipelined after AUTH TLS or its 234 reply")
+                .tag("leg", tag(leg)).register(registry).increment();
+    }
+
+    @Override
+    public void tlsTruncation(TlsLeg leg) {
+        Counter.builder("ftpgate.tls.truncations").description("TLS data connections that ended without close_notify")
+                .tag("leg", tag(leg)).register(registry).increment();
+    }
+
+    @Override
+    public void tlsCertificateNotAfter(String listener, LongSupplier epochSeconds) {
+        Gauge.builder("ftpgate.tls.certificate.not.after.timestamp", () -> epochSeconds.getAsLong())
+                .baseUnit("seconds").description("When the listener's current TLS certificate expires, seconds since the epoch")
+                .tag("listener", listener).strongReference(true).register(registry);
     }
 }

@@ -137,6 +137,116 @@ class SettingsLoaderTest {
         assertThat(s.destinations().ports()).containsExactly(21);
     }
 
+    private static final String L = "ftpgate.listeners.x { listen = [\"127.0.0.1:21\"], upstream = \"a:21\", ";
+
+    @Test
+    void tlsIsOffByDefaultOnBothLegs() throws Exception {
+        Settings s = load(L + "}");
+        Settings.Listener x = s.listeners().get(0);
+        assertThat(x.tls()).isEqualTo(Settings.ListenerTls.OFF);
+        assertThat(x.tls().enabled()).isFalse();
+        assertThat(x.upstreamTls()).isEqualTo(Settings.UpstreamTls.OFF);
+        assertThat(s.destinations().upstreamTls()).isEqualTo(Settings.UpstreamTls.OFF);
+        assertThat(x.tls().protocols()).containsExactly("TLSv1.3", "TLSv1.2");
+        assertThat(x.tls().dataSessionReuse()).isEqualTo(Settings.DataSessionReuse.OPTIONAL);
+        assertThat(x.upstreamTls().protection()).isEqualTo(Settings.Protection.PRIVATE);
+    }
+
+    @Test
+    void anExplicitFtpsListenerWithAVerifiedServerLeg() throws Exception {
+        Path cert = Files.writeString(dir.resolve("chain.pem"), "x");
+        Path key = Files.writeString(dir.resolve("key.pem"), "x");
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "x");
+        Settings s = load("""
+                ftpgate.listeners.x {
+                  listen = ["127.0.0.1:21"], upstream = "ftp.example.net:21"
+                  tls { mode = explicit, certificate = "%s", private-key = "%s", protocols = ["TLSv1.3"]
+                        required = true, allow-clear-data = false, data-session-reuse = required }
+                  upstream-tls { mode = follow, verify = ca-file, ca-file = "%s", sni = "ftp.example.net"
+                                 protection = follow }
+                }
+                """.formatted(cert, key, ca));
+        Settings.ListenerTls tls = s.listeners().get(0).tls();
+        assertThat(tls).isEqualTo(new Settings.ListenerTls(Settings.TlsMode.EXPLICIT, Optional.of(cert), Optional.of(key),
+                java.util.List.of("TLSv1.3"), true, false, Settings.DataSessionReuse.REQUIRED));
+        Settings.UpstreamTls up = s.listeners().get(0).upstreamTls();
+        assertThat(up.mode()).isEqualTo(Settings.UpstreamTlsMode.FOLLOW);
+        assertThat(up.verify()).isEqualTo(Settings.Verify.CA_FILE);
+        assertThat(up.caFile()).contains(ca);
+        assertThat(up.sni()).contains("ftp.example.net");
+        assertThat(up.protection()).isEqualTo(Settings.Protection.FOLLOW);
+        assertThat(up.protocols()).containsExactly("TLSv1.3", "TLSv1.2");
+    }
+
+    @Test
+    void listenerDefaultsApplyToEveryListenerAndTheListenerWins() throws Exception {
+        Settings s = load("""
+                ftpgate.listener-defaults.tls.data-session-reuse = required
+                ftpgate.listener-defaults.upstream-tls { mode = implicit, verify = fingerprint
+                  fingerprint = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89" }
+                ftpgate.listeners {
+                  a { listen = ["127.0.0.1:21"], upstream = "a:990" }
+                  b { listen = ["127.0.0.1:22"], upstream = "b:21", upstream-tls.mode = off, tls.data-session-reuse = optional }
+                }
+                """);
+        Settings.Listener a = s.listeners().get(0);
+        Settings.Listener b = s.listeners().get(1);
+        assertThat(a.tls().dataSessionReuse()).isEqualTo(Settings.DataSessionReuse.REQUIRED);
+        assertThat(a.upstreamTls().mode()).isEqualTo(Settings.UpstreamTlsMode.IMPLICIT);
+        assertThat(a.upstreamTls().fingerprint()).contains("abcdef0123456789".repeat(4));
+        assertThat(b.tls().dataSessionReuse()).isEqualTo(Settings.DataSessionReuse.OPTIONAL);
+        assertThat(b.upstreamTls().mode()).isEqualTo(Settings.UpstreamTlsMode.OFF);
+        assertThat(b.upstreamTls().verify()).isEqualTo(Settings.Verify.FINGERPRINT);
+    }
+
+    @Test
+    void transparentAndForwardListenersTakeTheDestinationsPolicy() throws Exception {
+        Settings s = load("""
+                ftpgate.listeners.f { mode = forward, listen = ["127.0.0.1:2121"] }
+                ftpgate.destinations { allow = ["203.0.113.0/24"], upstream-tls { mode = explicit, verify = insecure } }
+                """);
+        assertThat(s.destinations().upstreamTls().verify()).isEqualTo(Settings.Verify.INSECURE);
+        assertThat(s.listeners().get(0).upstreamTls()).isEqualTo(s.destinations().upstreamTls());
+        assertThat(s.listeners().get(0).upstreamTls().mode()).isEqualTo(Settings.UpstreamTlsMode.EXPLICIT);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "tls { mode = explicit } }|ftpgate.conf: 1: ftpgate.listeners.x.tls.mode: explicit needs the gateway's certificate and private-key",
+            "tls { mode = sometimes } }|ftpgate.conf: 1: ftpgate.listeners.x.tls.mode: must be one of: off, explicit, implicit",
+            "tls { mode = implicit, certificate = \"/nonexistent/chain.pem\", private-key = \"/nonexistent/key.pem\" } }|ftpgate.listeners.x.tls.certificate: cannot read '/nonexistent/chain.pem'",
+            "tls { protocols = [\"TLSv1.1\"] } }|ftpgate.listeners.x.tls.protocols: 'TLSv1.1' is not one of TLSv1.3, TLSv1.2",
+            "tls { protocols = [] } }|ftpgate.listeners.x.tls.protocols: needs at least one of",
+            "tls { colour = blue } }|ftpgate.conf: 1: ftpgate.listeners.x.tls.colour: unknown key",
+            "tls = on }|ftpgate.listeners.x.tls: must be an object",
+            "tls { data-session-reuse = always } }|ftpgate.listeners.x.tls.data-session-reuse: must be one of: optional, required",
+            "tls { required = maybe } }|ftpgate.listeners.x.tls.required",
+            "upstream-tls { mode = explicit, verify = fingerprint } }|ftpgate.listeners.x.upstream-tls.verify: fingerprint needs fingerprint",
+            "upstream-tls { mode = explicit, verify = ca-file } }|ftpgate.listeners.x.upstream-tls.verify: ca-file needs ca-file",
+            "upstream-tls { verify = pinned } }|must be one of: system, ca-file, fingerprint, insecure",
+            "upstream-tls { fingerprint = \"ab:cd\" } }|ftpgate.listeners.x.upstream-tls.fingerprint: must be a SHA-256 fingerprint",
+            "upstream-tls { sni = \"10.0.0.1\" } }|ftpgate.listeners.x.upstream-tls.sni: '10.0.0.1' must be a DNS host name",
+            "upstream-tls { sni = \"bad_name!\" } }|ftpgate.listeners.x.upstream-tls.sni",
+            "upstream-tls { client-certificate = \"/etc/hostname\" } }|client-certificate and client-key go together",
+            "upstream-tls { mode = sometimes } }|must be one of: off, explicit, implicit, follow",
+            "upstream-tls { protection = none } }|ftpgate.listeners.x.upstream-tls.protection: must be one of: private, follow, clear",
+            "upstream-tls { mode = explicit, verify = ca-file, ca-file = \"/nonexistent/ca.pem\" } }|ftpgate.listeners.x.upstream-tls.ca-file: cannot read",
+    })
+    void tlsErrorsNameFileLineAndKey(String block, String expected) {
+        assertThatThrownBy(() -> load(L + block)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "ftpgate.listener-defaults.tls.mood = x|ftpgate.conf: 1: unknown key ftpgate.listener-defaults.tls.mood",
+            "ftpgate.destinations.upstream-tls.protection = none|ftpgate.conf: 1: ftpgate.destinations.upstream-tls.protection: must be one of",
+            "ftpgate.listener-defaults.upstream-tls.verify = nope|ftpgate.conf: 1: ftpgate.listener-defaults.upstream-tls.verify",
+            "ftpgate.listeners.f { mode = forward, listen = [\"1.2.3.4:21\"], upstream-tls.mode = explicit }, ftpgate.destinations.allow = [\"10.0.0.0/8\"]|ftpgate.listeners.f.upstream-tls: a forward listener's servers take destinations.upstream-tls",
+    })
+    void tlsDefaultErrorsNameFileLineAndKey(String hocon, String expected) {
+        assertThatThrownBy(() -> load(hocon.replace("}, ", "}\n"))).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
     @Test
     void exampleProductionConfigIsValid() throws Exception {
         Path example = Path.of("../config/ftpgate.conf");
