@@ -89,7 +89,7 @@ public final class Gateway implements AutoCloseable {
         new FileDescriptorMetrics().bindTo(meterRegistry);
         GatewayMetrics metrics = new MicrometerMetrics(meterRegistry, Main.version());
 
-        leases = new LeaseExecutor(firewall);
+        leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
         group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
         MetricsEndpoint endpoint = null;

@@ -245,7 +245,7 @@ public final class ControlSession {
         }
         if (hadLeases) {
             // Belt and braces: every lease handle revokes itself, this catches any race.
-            services.leases().revokeSession(id);
+            services.leases().revokeLeftovers(id);
         }
         services.registry().remove(this);
         long nanos = System.nanoTime() - startNanos;
