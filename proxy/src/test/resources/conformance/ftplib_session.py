@@ -22,7 +22,7 @@ import socket
 import sys
 
 ABORT_AFTER = 256 * 1024
-TIMEOUT = 10
+TIMEOUT = 5
 
 
 class ModeFTP(ftplib.FTP):
@@ -85,9 +85,12 @@ def abort(ftp, remote, again, workdir):
         conn.close()
     # RFC 959 4.1.3: the server answers the interrupted RETR (426), then ABOR itself (226),
     # or only ABOR (225/226) if the transfer had already ended.
+    print("*cmd* 'ABOR' by FTP.abort() (urgent data, MSG_OOB) after %d bytes" % got)
     replies = [ftp.abort()]
+    print("*resp* %r" % replies[0])
     if replies[0].startswith("426"):
         replies.append(ftp.getmultiline())
+        print("*resp* %r" % replies[1])
     if not replies[-1][:3] in ("225", "226"):
         raise ftplib.error_proto("reply to ABOR: " + " | ".join(replies))
     noop = ftp.voidcmd("NOOP")

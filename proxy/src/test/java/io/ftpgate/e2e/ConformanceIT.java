@@ -79,6 +79,17 @@ class ConformanceIT {
 
     static final List<String> SERVERS = List.of("vsftpd", "pure-ftpd", "proftpd");
     static final List<ConformanceClient> CLIENTS = List.of(new CurlClient(), new LftpClient(), new FtplibClient(), new WgetClient());
+    /**
+     * Cells that fail without ftpgate too (the {@link #direct} control): limits of the peers, not
+     * of the gateway, skipped on both routes with the reason; keyed {@code server / client / operation}.
+     */
+    static final Map<String, String> PEER_LIMITS = Map.of(
+            "pure-ftpd / ftplib / ABOR", "Pure-FTPd answers the aborted RETR with a final '150 ... seconds (measured here)' line,"
+                    + " which ftplib's abort() rejects (error_proto); its replies to ABOR and NOOP then come one command late",
+            "proftpd / ftplib / ABOR", "ftplib sends 'ABOR CRLF' as urgent data (MSG_OOB), so the LF is the TCP urgent byte and"
+                    + " leaves the byte stream; ProFTPD answers the RETR with 426 and waits for the end of the ABOR line forever",
+            "pure-ftpd / lftp / ABOR", "in passive modes Pure-FTPd's '426 ABORT' + '226-Transfer aborted' make lftp report"
+                    + " '426 reply missed' and lose step (its next PASV goes unanswered, it reconnects), depending on timing");
     private static final int PURE_FTPD_PORT = 2100;
     private static final int PROFTPD_PORT = 2200;
 
@@ -113,6 +124,8 @@ class ConformanceIT {
 
     /** Every cell, grouped by server (one ftpgate each), then client, family and mode (one session each). */
     static Stream<Cell> cells() {
+        // -Dconformance.cells=REGEX runs only the cells whose name matches (e.g. 'ABOR$').
+        java.util.regex.Pattern only = java.util.regex.Pattern.compile(System.getProperty("conformance.cells", ""));
         List<Cell> cells = new ArrayList<>();
         for (String server : SERVERS) {
             for (ConformanceClient client : CLIENTS) {
@@ -122,7 +135,10 @@ class ConformanceIT {
                             continue;
                         }
                         for (Operation op : Operation.values()) {
-                            cells.add(new Cell(server, client, mode, family, op));
+                            Cell cell = new Cell(server, client, mode, family, op);
+                            if (only.matcher(cell.toString()).find()) {
+                                cells.add(cell);
+                            }
                         }
                     }
                 }
@@ -146,6 +162,8 @@ class ConformanceIT {
     }
 
     private void check(Route route, Cell cell) {
+        String limit = PEER_LIMITS.get(String.join(" / ", cell.server(), cell.client().name(), cell.op().name()));
+        Assumptions.assumeTrue(limit == null, () -> "peer limitation (fails without ftpgate too): " + limit);
         Optional<String> cannot = cell.client().cannot(cell.op());
         Assumptions.assumeTrue(cannot.isEmpty(), () -> "not applicable: " + cannot.orElse(""));
         boolean ipv6 = cell.family() == Family.IPv6;

@@ -60,12 +60,16 @@ public final class LftpClient implements ConformanceClient {
                 case RETR -> "get " + VsftpdServer.BIG + " -o " + files.retrLocal();
                 case STOR -> "put " + files.storSource() + " -o " + files.upload();
                 case REST -> "get -c " + VsftpdServer.BIG + " -o " + files.restLocal();
+                // Small socket buffers and a slow read: the server (and a gateway's buffers) cannot
+                // have sent the whole file when the job is killed, so ABOR meets a transfer in progress.
                 case ABOR -> String.join("; ",
-                        "set net:limit-rate 2M",
+                        "set net:socket-buffer 32768",
+                        "set net:limit-rate 1M",
                         "get " + SessionFiles.ABOR_REMOTE + " -o " + files.dir().resolve("aborted.part") + " &",
-                        "sleep 1",
+                        "sleep 0.5",
                         "kill all",
                         "set net:limit-rate 0",
+                        "set net:socket-buffer 0",
                         "get " + VsftpdServer.SMALL + " -o " + files.againLocal());
             };
             script.add(command + " && echo '@@RESULT " + op + " ok' || echo '@@RESULT " + op + " fail'");
