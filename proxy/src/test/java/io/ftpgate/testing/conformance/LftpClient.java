@@ -18,7 +18,7 @@ import io.ftpgate.testing.VsftpdServer;
  * lftp, every operation in one control session ({@code lftp -c}, modes as in {@link Lftp}); each
  * command echoes its own result line, and a failed one does not stop the script. REST:
  * {@code get -c}. ABOR: a rate-limited {@code get} of the 10 MiB file in the background, killed
- * after a second ({@code kill all}: lftp sends ABOR, by default after Telnet IP and Synch), then
+ * after half a second ({@code kill all}: lftp sends ABOR, by default after Telnet IP and Synch), then
  * a {@code get} of the small file in the same session. The dialogue ({@code debug 5}) is on stderr.
  */
 public final class LftpClient implements ConformanceClient {
