@@ -43,17 +43,7 @@ public final class LftpClient implements ConformanceClient {
 
     @Override
     public Map<Operation, Outcome> run(Topology topology, FtpEndpoint endpoint, FtpMode mode, SessionFiles files, List<Operation> ops) {
-        List<String> script = new ArrayList<>(List.of(
-                "set cmd:fail-exit no",
-                "set net:timeout 5",
-                "set net:max-retries 1",
-                "set net:reconnect-interval-base 1",
-                "set ftp:ssl-allow no",
-                "set xfer:clobber yes",
-                "set ftp:passive-mode " + (mode.passive() ? "on" : "off"),
-                "set ftp:prefer-epsv " + (mode == FtpMode.EPSV ? "yes" : "no"),
-                "debug -o /dev/stderr 5",
-                "open -u anonymous,lftp@ -p " + endpoint.port() + " " + endpoint.host()));
+        List<String> script = new ArrayList<>(List.of(Lftp.preamble(endpoint, mode, false, 5)));
         for (Operation op : ops) {
             String command = switch (op) {
                 case LIST -> "ls > " + files.listLocal();
