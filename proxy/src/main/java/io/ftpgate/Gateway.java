@@ -134,6 +134,10 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         metricsEndpoint = endpoint;
+        if (!transport.canInlineUrgentData()) {
+            log.warn("transport {} cannot read TCP urgent data in line (SO_OOBINLINE): an ABOR sent as urgent data"
+                    + " (Python's ftplib) loses its last byte", transport.name());
+        }
         if (settings.data().relay() == Settings.Relay.SPLICE && !transport.canSplice()) {
             log.warn("data.relay = splice needs the native epoll transport, which is not available here: "
                     + "data connections are relayed by copying");
@@ -244,6 +248,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(initializer);
+        transport.inlineUrgentData(b);
         var f = b.bind(e.toSocketAddress()).await();
         if (!f.isSuccess()) {
             throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());

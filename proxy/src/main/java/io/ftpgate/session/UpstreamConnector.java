@@ -30,6 +30,8 @@ final class UpstreamConnector {
             // preserve-client-address: a source address that is not the gateway's (IP_TRANSPARENT).
             b.option(EpollChannelOption.IP_TRANSPARENT, true).localAddress(new InetSocketAddress(from, 0));
         }
+        // Urgent data in line, as on the client leg (see Transport#inlineUrgentData).
+        session.services().transport().inlineUrgentData(b);
         return b
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())

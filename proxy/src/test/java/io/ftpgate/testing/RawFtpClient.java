@@ -81,6 +81,12 @@ public final class RawFtpClient implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends one byte as TCP urgent data (MSG_OOB), as ftplib sends the end of ABOR. */
+    public void sendUrgent(int b) throws IOException {
+        out.flush();
+        socket.sendUrgentData(b);
+    }
+
     /** Reads one complete reply. */
     public Reply read() throws IOException {
         String first = readLine();
