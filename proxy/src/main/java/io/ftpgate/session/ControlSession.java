@@ -52,6 +52,19 @@ public final class ControlSession {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
+    private final OwedReplies owed = new OwedReplies(new OwedReplies.Sink() {
+        @Override
+        public void deliver(FtpReply reply) {
+            replies.deliver(reply);
+        }
+
+        @Override
+        public void hold(FtpReply reply) {
+            replies.holdFrom(reply);
+        }
+    }, this::unanswered);
+    /** The client command being worked on (the latest taken from the inbox); null before the first. */
+    private OwedReplies.Owed current;
     private final long startNanos = System.nanoTime();
     private Channel server;
     private State state = State.CONNECTING;
@@ -272,7 +285,14 @@ public final class ControlSession {
             metrics().command(Verbs.isKnown(cmd.verb()) ? cmd.verb() : "OTHER");
             quitSent |= cmd.is("QUIT");
             if (cmd.is("ABOR") && !awaiting.isEmpty()) {
-                router.abort(cmd);
+                // Its own place among the owed replies, after the command still being worked on.
+                OwedReplies.Owed working = current;
+                current = owed.open(cmd.verb());
+                try {
+                    router.abort(cmd);
+                } finally {
+                    current = working;
+                }
                 return;
             }
             inbox.add(cmd);
@@ -314,6 +334,9 @@ public final class ControlSession {
     private void pump() {
         while ((state == State.READY || state == State.AWAIT_USER) && awaiting.isEmpty() && !inbox.isEmpty()) {
             Object next = inbox.poll();
+            // The previous command is done: if it has no final reply yet, it gets one now.
+            owed.settle(current);
+            current = owed.open(next instanceof FtpCommand c ? c.verb() : "");
             if (next instanceof FtpReply local) {
                 deliver(local);
             } else if (state == State.AWAIT_USER) {
@@ -415,6 +438,26 @@ public final class ControlSession {
         }
     }
 
+    /** An exchange working for {@code owner} completed (see {@link Exchange#complete()}). */
+    void exchangeCompleted(OwedReplies.Owed owner) {
+        owed.exchangeCompleted(owner);
+        exchangeCompleted();
+    }
+
+    /**
+     * The reply for a command whose work ended without one (see {@link OwedReplies}): 425 for a
+     * cancelled data negotiation, 451 otherwise; logged and counted.
+     */
+    private FtpReply unanswered(OwedReplies.Owed o) {
+        Reason reason = switch (o.verb) {
+            case "PASV", "EPSV", "PORT", "EPRT" -> Reason.NEGOTIATION_CANCELLED;
+            default -> Reason.NO_ANSWER;
+        };
+        metrics().refused(reason);
+        log.info("session {}: {} ended without a reply for the client: {}", id, o.verb.isEmpty() ? "a line" : o.verb, reason.tag());
+        return FtpReply.of(reason.replyCode(), reason.text());
+    }
+
     /** Drops completed exchanges from the front and continues with the inbox. */
     void exchangeCompleted() {
         while (!awaiting.isEmpty() && awaiting.peek().isComplete()) {
@@ -439,14 +482,16 @@ public final class ControlSession {
 
     /** Sends {@code command} to the server, with {@code exchange} taking its replies. */
     void forward(FtpCommand command, Exchange exchange) {
-        exchange.bind(this, command.verb());
+        exchange.bind(this, command.verb(), current);
+        owed.exchangeStarted(current);
         awaiting.add(exchange);
         sendToServer(command);
     }
 
     /** Holds the queue for local work that sends nothing to the server. */
     void forwardLocal(Exchange exchange) {
-        exchange.bindLocal(this);
+        exchange.bindLocal(this, current);
+        owed.exchangeStarted(current);
         awaiting.add(exchange);
     }
 
@@ -456,9 +501,17 @@ public final class ControlSession {
         }
     }
 
-    /** Sends a reply to the client, after the replies held for a running transfer. */
+    /**
+     * Sends a reply to the client for the command being worked on, after the replies owed to older
+     * commands and those held for a running transfer.
+     */
     void deliver(FtpReply reply) {
-        replies.deliver(reply);
+        owed.deliver(current, reply);
+    }
+
+    /** Sends a reply for {@code owner}'s command (see {@link OwedReplies}). */
+    void deliver(OwedReplies.Owed owner, FtpReply reply) {
+        owed.deliver(owner, reply);
     }
 
     private void flushClient() {
@@ -484,7 +537,7 @@ public final class ControlSession {
             t.kernelFinished(reply);
             deliver(reply);
         } else if (!t.isEnded() && reply.isPositiveCompletion()) {
-            replies.holdFrom(reply);
+            owed.hold(current, reply);
         } else if (!t.isEnded()) {
             t.cancel("server answered " + reply.code());
             deliver(reply);

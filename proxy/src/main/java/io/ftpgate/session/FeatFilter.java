@@ -30,7 +30,7 @@ final class FeatFilter extends Exchange {
             }
             reply = new FtpReply(reply.code(), kept);
         }
-        session.deliver(reply);
+        deliver(reply);
         if (reply.isFinal()) {
             complete();
         }
