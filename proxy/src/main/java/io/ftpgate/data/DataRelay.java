@@ -110,8 +110,22 @@ public final class DataRelay {
         return server == null ? 0 : server.bytes();
     }
 
-    /** Closes both legs now (abort, session end); {@link Events#finished} follows. */
+    /** Closes both legs now, cleanly (a cancelled or refused transfer); {@link Events#finished} follows. */
     public void close() {
+        close(false);
+    }
+
+    /**
+     * Ends both legs now with a reset (SO_LINGER 0): the transfer was given up while it may have
+     * been running (its session ended, it failed). In stream mode a clean close tells the peer the
+     * file is complete (RFC 959 §3.4.1), and the kernel would go on sending whatever is in the
+     * socket's send buffer (megabytes, seconds on a slow link). {@link Events#finished} follows.
+     */
+    public void reset() {
+        close(true);
+    }
+
+    private void close(boolean reset) {
         for (End end : new End[] {client, server}) {
             if (end != null) {
                 end.count();
@@ -120,7 +134,11 @@ public final class DataRelay {
         for (End end : new End[] {client, server}) {
             if (end != null) {
                 end.releaseHeld();
-                end.channel.close();
+                if (reset) {
+                    resetClose(end.channel);
+                } else {
+                    end.channel.close();
+                }
             }
         }
     }

@@ -249,7 +249,8 @@ public final class ControlSession {
         }
         state = State.ENDED;
         if (transfer != null) {
-            transfer.cancel("session ended");
+            // Reset, not closed: with no control connection left, a clean end would pass for success.
+            transfer.abort("session ended");
         }
         replies.release(null);
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);

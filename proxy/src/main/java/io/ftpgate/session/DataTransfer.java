@@ -289,6 +289,17 @@ final class DataTransfer {
         }
     }
 
+    /**
+     * Like {@link #cancel}, for a transfer given up while it may be running (the session ended):
+     * its legs are reset, so that neither peer takes a cut-short file for a whole one.
+     */
+    void abort(String why) {
+        if (phase != Phase.ENDED) {
+            log.debug("session {}: data connection aborted: {}", session.id(), why);
+            end(Outcome.CANCELLED, true);
+        }
+    }
+
     void fail(Reason reason, String detail) {
         if (phase == Phase.ENDED) {
             return;
@@ -297,7 +308,7 @@ final class DataTransfer {
         failureDetail = detail;
         session.metrics().refused(reason);
         log.warn("session {}: {} data connection failed: {} ({})", session.id(), mode.name(), reason.tag(), detail);
-        end(Outcome.FAILED);
+        end(Outcome.FAILED, true);
     }
 
     // ---- internals --------------------------------------------------------------------------
@@ -400,16 +411,29 @@ final class DataTransfer {
     }
 
     private void end(Outcome outcome) {
+        end(outcome, false);
+    }
+
+    /**
+     * @param reset whether open legs are reset rather than closed (see {@link DataRelay#reset()}),
+     *     if a transfer command used them (before that, no file can be taken for complete)
+     */
+    private void end(Outcome outcome, boolean reset) {
         if (phase == Phase.ENDED) {
             return;
         }
+        reset &= phase == Phase.IN_USE;
         phase = Phase.ENDED;
         if (deadline != null) {
             deadline.cancel(false);
         }
         listeners.forEach(DataListener::close);
         leases.forEach(LeaseHandle::revoke);
-        relay.close();
+        if (reset) {
+            relay.reset();
+        } else {
+            relay.close();
+        }
         GatewayMetrics m = session.metrics();
         m.dataConnectionEnded(mode, outcome);
         m.dataPathChosen(kernelLease != null ? Settings.DataPath.KERNEL : Settings.DataPath.RELAY);

@@ -153,6 +153,12 @@ public final class RawFtpClient implements AutoCloseable {
         return (InetSocketAddress) socket.getLocalSocketAddress();
     }
 
+    /** Closes the control connection with a TCP reset (SO_LINGER 0), as a crashing client would. */
+    public void resetClose() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();
