@@ -163,6 +163,16 @@ final class DataTransfer {
             public void refused(InetSocketAddress from) {
                 session.refusedDataConnection(from, leg.label());
             }
+
+            @Override
+            public void failed(Throwable cause, boolean listening) {
+                if (!listening || phase == Phase.ENDED) {
+                    // e.g. "accept(..) failed: Invalid argument" from a listener closed meanwhile
+                    log.debug("session {}: {} data listener, already closed: {}", session.id(), leg.label(), cause.toString());
+                } else {
+                    fail(Reason.CONNECT_FAILED, leg.label() + " data listener: " + LeaseHandle.rootMessage(cause));
+                }
+            }
         };
     }
 
@@ -351,7 +361,17 @@ final class DataTransfer {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
-                .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(DataLegErrors.NAME, new DataLegErrors(cause -> {
+                            log.debug("session {}: {} data connection to {} failed: {}", session.id(), leg.label(), target,
+                                    cause.toString());
+                            fail(Reason.CONNECT_FAILED, "connect to " + leg.label() + " " + target + ": "
+                                    + LeaseHandle.rootMessage(cause));
+                        }));
+                    }
+                });
         boolean toClient = leg == Leg.CLIENT;
         if (toClient) {
             b.localAddress(new InetSocketAddress(session.legs().clientLegLocal(), 0));
@@ -373,6 +393,8 @@ final class DataTransfer {
                 f.channel().close();
                 return;
             }
+            // The relay's handler ends the pipeline from here on.
+            f.channel().pipeline().remove(DataLegErrors.NAME);
             attach(leg, f.channel());
             if (toClient) {
                 // The connection exists; conntrack carries it from here, so the outbound lease goes.

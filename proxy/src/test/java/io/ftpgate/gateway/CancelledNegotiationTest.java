@@ -19,6 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * to ABOR — the session goes on at once, and no lease is left.
  */
 class CancelledNegotiationTest {
+    @org.junit.jupiter.api.extension.RegisterExtension
+    final io.ftpgate.testing.NettyWarnings nettyWarnings = new io.ftpgate.testing.NettyWarnings();
     ScriptedFtpServer server;
     GatewayUnderTest gw;
 

@@ -23,6 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * its data connections at once (well within a second), and leaves no lease.
  */
 class ControlLegEndTest {
+    @org.junit.jupiter.api.extension.RegisterExtension
+    final io.ftpgate.testing.NettyWarnings nettyWarnings = new io.ftpgate.testing.NettyWarnings();
     ScriptedFtpServer server;
     GatewayUnderTest gw;
     /** When the server's data writes stopped going through (nanoTime), or never. */

@@ -29,6 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * DM urgent). The client gets the transfer's and the ABOR's replies, and the session goes on.
  */
 class UrgentAbortTest {
+    @org.junit.jupiter.api.extension.RegisterExtension
+    final io.ftpgate.testing.NettyWarnings nettyWarnings = new io.ftpgate.testing.NettyWarnings();
     static final int SIZE = 8 * 1024 * 1024;
 
     @TempDir
