@@ -58,6 +58,7 @@ public final class DataRelay {
     private End server;
     private int open;
     private boolean finished;
+    private boolean idle;
 
     /** A copying relay. */
     public DataRelay(Duration idleTimeout, Events events) {
@@ -90,6 +91,11 @@ public final class DataRelay {
     /** Whether the legs are spliced (the kernel moves the bytes); false before they are linked. */
     public boolean isSpliced() {
         return client != null && client.splice != null;
+    }
+
+    /** Whether the relay was ended because no byte moved for the idle timeout (both legs reset). */
+    public boolean wasIdle() {
+        return idle;
     }
 
     /** Whether a leg ended with a reset (or another error) rather than a clean close. */
@@ -350,7 +356,10 @@ public final class DataRelay {
                 // Spliced bytes pass no handler, so the idle handler sees none: ask the kernel.
                 long progress = splice == null ? -1 : splicedProgress();
                 if (splice == null || progress == lastProgress) {
-                    DataRelay.this.close();
+                    // Given up, not finished: both peers see a reset (a clean end would say "complete").
+                    log.debug("{} leg idle for {}: resetting both legs", name(), idleTimeout);
+                    idle = true;
+                    DataRelay.this.reset();
                 }
                 lastProgress = progress;
             } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset && peer.channel.isOpen()) {

@@ -35,6 +35,8 @@ public enum Reason {
     NEGOTIATION_CANCELLED(425, "Can't open data connection: the negotiation was cancelled"),
     /** The gateway's work for a command ended without a reply for the client (a fault of the gateway). */
     NO_ANSWER(451, "Requested action aborted: the gateway could not complete it"),
+    /** No byte moved on a data connection for data.idle-timeout: both legs are reset. */
+    DATA_IDLE(426, "Connection closed; transfer aborted: %s"),
     /** A transfer command without a usable PORT/PASV before it. */
     NO_DATA_CONNECTION(425, "Use PORT, EPRT, PASV or EPSV first"),
     /** The server a transparent or forward session wants is not allowed (destinations). */

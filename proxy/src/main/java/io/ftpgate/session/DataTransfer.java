@@ -425,6 +425,12 @@ final class DataTransfer {
     }
 
     private void relayFinished(long uploaded, long downloaded) {
+        if (relay.wasIdle()) {
+            long ms = session.settings().data().idleTimeout().toMillis();
+            fail(Reason.DATA_IDLE, "no data moved for " + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms") + " ("
+                    + uploaded + " bytes to server, " + downloaded + " bytes to client)");
+            return;
+        }
         if (relay.wasReset()) {
             fail(Reason.DATA_RESET, uploaded + " bytes to server, " + downloaded + " bytes to client");
             return;
