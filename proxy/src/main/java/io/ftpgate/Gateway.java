@@ -15,7 +15,10 @@ import io.ftpgate.metrics.MicrometerMetrics;
 import io.ftpgate.session.ClientLegInitializer;
 import io.ftpgate.session.KernelPath;
 import io.ftpgate.session.SessionRegistry;
+import io.ftpgate.session.HostLookup;
 import io.ftpgate.session.SessionServices;
+import io.ftpgate.session.UpstreamDialer;
+import io.netty.resolver.AddressResolverGroup;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -65,6 +68,8 @@ public final class Gateway implements AutoCloseable {
     private final LeaseExecutor leases;
     private final SessionRegistry registry;
     private final EventLoopGroup group;
+    /** Non-blocking DNS for host-name upstreams, one resolver per event loop. */
+    private final AddressResolverGroup<InetSocketAddress> resolvers;
     /** Bound listener addresses in configuration order, keyed by "name address". */
     private final Map<String, Bound> listeners = new LinkedHashMap<>();
     private final AtomicReference<SessionServices> services = new AtomicReference<>();
@@ -92,6 +97,7 @@ public final class Gateway implements AutoCloseable {
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
         group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+        resolvers = HostLookup.resolvers(settings.control(), transport);
         MetricsEndpoint endpoint = null;
         try {
             int orphans = leases.start();
@@ -114,7 +120,7 @@ public final class Gateway implements AutoCloseable {
             }
             boolean kernelPath = prepareKernelPath(settings);
             SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses(),
-                    kernelPath);
+                    kernelPath, resolvers, UpstreamDialer.NETTY);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             for (Settings.Listener l : settings.listeners()) {
@@ -392,6 +398,7 @@ public final class Gateway implements AutoCloseable {
             log.error("firewall: could not remove ftpgate's objects: {}", e.getMessage());
         }
         leases.close();
+        resolvers.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -92,6 +92,12 @@ public record Transport(
         return null;
     }
 
+    /** The datagram channel of this transport (the DNS resolver's). */
+    public Class<? extends io.netty.channel.socket.DatagramChannel> datagramChannel() {
+        return socketChannel == EpollSocketChannel.class ? io.netty.channel.epoll.EpollDatagramChannel.class
+                : io.netty.channel.socket.nio.NioDatagramChannel.class;
+    }
+
     public static Transport nio() {
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
     }

@@ -106,7 +106,18 @@ public final class ControlSession {
         }
         metrics().sessionOpened(listener);
         switch (mode) {
-            case EXPLICIT -> connectUpstream(upstream.toSocketAddress());
+            case EXPLICIT -> {
+                if (upstream.isLiteral()) {
+                    connectUpstream(upstream.toSocketAddress());
+                } else {
+                    lookUp(upstream, this::connectUpstream, cause -> {
+                        metrics().upstreamFailed(listener);
+                        log.warn("session {}: cannot resolve upstream {}: {}", id, upstream, cause);
+                        deliver(FtpReply.of(421, "Service not available: cannot reach the FTP server (" + cause + ")"));
+                        end("upstream unknown");
+                    });
+                }
+            }
             case TRANSPARENT -> {
                 // TPROXY keeps the original destination as the accepted socket's local address.
                 InetSocketAddress original = (InetSocketAddress) client.localAddress();
@@ -147,7 +158,7 @@ public final class ControlSession {
         long t0 = System.nanoTime();
         InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
                 ? clientAddress() : null;
-        UpstreamConnector.connect(this, target, from).addListener(f -> {
+        services.dialer().dial(this, target, from).addListener(f -> guard(() -> {
             if (!f.isSuccess()) {
                 metrics().upstreamFailed(listener);
                 String cause = LeaseHandle.rootMessage(f.cause());
@@ -167,7 +178,7 @@ public final class ControlSession {
                     (InetSocketAddress) server.localAddress());
             state = State.GREETING;
             client.config().setAutoRead(true);
-        });
+        }));
     }
 
     /**
@@ -207,25 +218,28 @@ public final class ControlSession {
             connectIfAllowed(literal);
             return;
         }
-        // Name lookups block: not on the event loop.
-        java.util.concurrent.CompletableFuture
-                .supplyAsync(() -> {
-                    try {
-                        return new InetSocketAddress(InetAddress.getByName(dest.host()), dest.port());
-                    } catch (java.net.UnknownHostException e) {
-                        return null;
-                    }
-                })
-                .thenAccept(a -> loop.execute(() -> {
+        lookUp(dest, this::connectIfAllowed, cause -> {
+            log.info("session {}: cannot resolve {}: {}", id, LogText.escape(dest.host()), cause);
+            state = State.AWAIT_USER;
+            refuse(Reason.UNKNOWN_HOST, LogText.escape(dest.host()));
+            pump();
+        });
+    }
+
+    /**
+     * Resolves a host name without blocking the loop (see {@link HostLookup}), then calls
+     * {@code found} or {@code unknown} (with why) on the loop, unless the session ended meanwhile.
+     */
+    private void lookUp(Endpoint dest, Consumer<InetSocketAddress> found, Consumer<String> unknown) {
+        HostLookup.resolve(services.resolvers(), loop, dest.host(), dest.port(), settings().control().dnsTimeout())
+                .addListener(f -> guard(() -> {
                     if (state == State.ENDED) {
                         return;
                     }
-                    if (a == null) {
-                        state = State.AWAIT_USER;
-                        refuse(Reason.UNKNOWN_HOST, LogText.escape(dest.host()));
-                        pump();
+                    if (f.isSuccess()) {
+                        found.accept((InetSocketAddress) f.getNow());
                     } else {
-                        connectIfAllowed(a);
+                        unknown.accept(LeaseHandle.rootMessage(f.cause()));
                     }
                 }));
     }
@@ -265,6 +279,25 @@ public final class ControlSession {
         long nanos = System.nanoTime() - startNanos;
         metrics().sessionClosed(listener, nanos);
         log.info("session {} ended after {} s: {}", id, String.format("%.1f", nanos / 1e9), why);
+    }
+
+    /**
+     * Runs an asynchronous callback of this session (a lease, bind, connect or look-up result) on
+     * its loop. If it throws, the session ends with that as its reason — logged with the session's
+     * id, counted, and a 421 to the client — instead of the exception going to Netty and the session
+     * stalling until the idle timeout blames the server.
+     */
+    void guard(Runnable callback) {
+        try {
+            callback.run();
+        } catch (RuntimeException e) {
+            log.warn("session {}: internal error, ending the session: {}", id, e.toString(), e);
+            if (state != State.ENDED) {
+                metrics().refused(Reason.INTERNAL_ERROR);
+                deliver(FtpReply.of(Reason.INTERNAL_ERROR.replyCode(), Reason.INTERNAL_ERROR.text(id)));
+                end("internal error: " + e);
+            }
+        }
     }
 
     /** Ends the session from another thread (shutdown). */
@@ -615,12 +648,12 @@ public final class ControlSession {
 
     LeaseHandle applyLease(DataLease lease, Consumer<Throwable> done) {
         hadLeases = true;
-        return LeaseHandle.apply(lease, services.leases(), metrics(), loop, done);
+        return LeaseHandle.apply(lease, services.leases(), metrics(), loop, err -> guard(() -> done.accept(err)));
     }
 
     LeaseHandle applyForwardLease(ForwardLease lease, Consumer<Throwable> done) {
         hadLeases = true;
-        return LeaseHandle.applyForward(lease, services.leases(), metrics(), loop, done);
+        return LeaseHandle.applyForward(lease, services.leases(), metrics(), loop, err -> guard(() -> done.accept(err)));
     }
 
     /** An address as admins write it: 2001:db8::2 and [2001:db8::2]:21, not Java's long forms. */

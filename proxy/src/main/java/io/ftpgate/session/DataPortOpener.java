@@ -69,7 +69,7 @@ final class DataPortOpener {
         boolean bindTransparent = transparent || alsoDiverted != null;
         DataListener.bind(s.loop(), s.services().transport(), bindAddress, bindTransparent, s.services().ports(),
                         expected, events)
-                .addListener(f -> {
+                .addListener(f -> s.guard(() -> {
                     if (!f.isSuccess()) {
                         t.fail(Reason.NO_PORT, LeaseHandle.rootMessage(f.cause()));
                         s.refuse(Reason.NO_PORT);
@@ -89,7 +89,7 @@ final class DataPortOpener {
                     } else {
                         openRelay(t, listener, peer, local, transparent, alsoDiverted, announce, ex);
                     }
-                });
+                }));
     }
 
     /**

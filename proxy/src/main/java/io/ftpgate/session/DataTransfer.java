@@ -199,13 +199,13 @@ final class DataTransfer {
     void startDeadline() {
         announced();
         long ms = session.settings().data().connectTimeout().toMillis();
-        deadline = session.loop().schedule(() -> {
+        deadline = session.loop().schedule(() -> session.guard(() -> {
             if (phase != Phase.ENDED && kernelLease != null) {
                 kernelDeadline(ms);
             } else if (phase != Phase.ENDED && !relay.isLinked()) {
                 fail(Reason.DEADLINE, "no data connection within " + ms + " ms");
             }
-        }, ms, TimeUnit.MILLISECONDS);
+        }), ms, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -213,7 +213,7 @@ final class DataTransfer {
      * carries it); if none was made, the transfer fails as a relayed one would.
      */
     private void kernelDeadline(long ms) {
-        session.services().leases().forwardConnected(kernelLease).whenComplete((connected, err) -> session.loop().execute(() -> {
+        session.services().leases().forwardConnected(kernelLease).whenComplete((connected, err) -> session.loop().execute(() -> session.guard(() -> {
             if (phase == Phase.ENDED) {
                 return;
             }
@@ -224,7 +224,7 @@ final class DataTransfer {
                 fail(Reason.DEADLINE, "no data connection within " + ms + " ms"
                         + (err == null ? "" : " (" + LeaseHandle.rootMessage(err) + ")"));
             }
-        }));
+        })));
     }
 
     // ---- transfer ---------------------------------------------------------------------------
@@ -383,7 +383,7 @@ final class DataTransfer {
             b.option(io.netty.channel.epoll.EpollChannelOption.IP_TRANSPARENT, true);
         }
         ChannelFuture f = b.connect(target);
-        f.addListener(done -> {
+        f.addListener(done -> session.guard(() -> {
             if (!done.isSuccess()) {
                 fail(Reason.CONNECT_FAILED, "connect to " + leg.label() + " " + target + ": "
                         + LeaseHandle.rootMessage(done.cause()));
@@ -400,7 +400,7 @@ final class DataTransfer {
                 // The connection exists; conntrack carries it from here, so the outbound lease goes.
                 leases.forEach(LeaseHandle::revoke);
             }
-        });
+        }));
     }
 
     private void configure(Channel ch) {

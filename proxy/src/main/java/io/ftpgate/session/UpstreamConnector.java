@@ -40,14 +40,20 @@ final class UpstreamConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), false))
-                                .addLast(PipelineNames.DECODE, new FtpReplyDecoder(c.maxReplyLines()))
-                                .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
-                                .addLast(PipelineNames.SESSION, new ServerLegHandler(session));
+                        initPipeline(session, ch);
                     }
                 })
                 .connect(upstream);
+    }
+
+    /** The server leg's pipeline: reply framing and decoding in front of the session. */
+    static void initPipeline(ControlSession session, Channel ch) {
+        Settings.Control c = session.settings().control();
+        ch.pipeline()
+                .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), false))
+                .addLast(PipelineNames.DECODE, new FtpReplyDecoder(c.maxReplyLines()))
+                .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
+                .addLast(PipelineNames.SESSION, new ServerLegHandler(session));
     }
 
     /** The server leg: replies to the session. */
