@@ -19,7 +19,10 @@ import io.ftpgate.tls.ServerTls;
 import io.ftpgate.tls.TlsMaterialException;
 import io.ftpgate.session.KernelPath;
 import io.ftpgate.session.SessionRegistry;
+import io.ftpgate.session.HostLookup;
 import io.ftpgate.session.SessionServices;
+import io.ftpgate.session.UpstreamDialer;
+import io.netty.resolver.AddressResolverGroup;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -69,6 +72,8 @@ public final class Gateway implements AutoCloseable {
     private final LeaseExecutor leases;
     private final SessionRegistry registry;
     private final EventLoopGroup group;
+    /** Non-blocking DNS for host-name upstreams, one resolver per event loop. */
+    private final AddressResolverGroup<InetSocketAddress> resolvers;
     /** Bound listener addresses in configuration order, keyed by "name address". */
     private final Map<String, Bound> listeners = new LinkedHashMap<>();
     private final AtomicReference<SessionServices> services = new AtomicReference<>();
@@ -99,6 +104,7 @@ public final class Gateway implements AutoCloseable {
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
         group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+        resolvers = HostLookup.resolvers(settings.control(), transport);
         MetricsEndpoint endpoint = null;
         try {
             int orphans = leases.start();
@@ -121,7 +127,7 @@ public final class Gateway implements AutoCloseable {
             }
             boolean kernelPath = prepareKernelPath(settings);
             SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses(),
-                    kernelPath);
+                    kernelPath, resolvers, UpstreamDialer.NETTY);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             Map<String, LegTls> tls = loadTls(settings);
@@ -143,6 +149,10 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         metricsEndpoint = endpoint;
+        if (!transport.canInlineUrgentData()) {
+            log.warn("transport {} cannot read TCP urgent data in line (SO_OOBINLINE): an ABOR sent as urgent data"
+                    + " (Python's ftplib) loses its last byte", transport.name());
+        }
         if (settings.data().relay() == Settings.Relay.SPLICE && !transport.canSplice()) {
             log.warn("data.relay = splice needs the native epoll transport, which is not available here: "
                     + "data connections are relayed by copying");
@@ -297,6 +307,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(initializer);
+        transport.inlineUrgentData(b);
         var f = b.bind(e.toSocketAddress()).await();
         if (!f.isSuccess()) {
             throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());
@@ -443,6 +454,7 @@ public final class Gateway implements AutoCloseable {
             log.error("firewall: could not remove ftpgate's objects: {}", e.getMessage());
         }
         leases.close();
+        resolvers.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

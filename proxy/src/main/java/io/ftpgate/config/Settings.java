@@ -172,7 +172,9 @@ public record Settings(
             Duration upstreamConnectTimeout,
             int maxSessions,
             int maxPipelinedCommands,
-            ReplyViolations unexpectedReplies) {}
+            ReplyViolations unexpectedReplies,
+            Duration dnsTimeout,
+            List<Endpoint> dnsServers) {}
 
     /** What a session does with a server reply that no outstanding command asked for. */
     public enum ReplyViolations {

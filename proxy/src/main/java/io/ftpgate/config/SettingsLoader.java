@@ -82,7 +82,9 @@ public final class SettingsLoader {
                         positive(c, "control.upstream-connect-timeout"),
                         intIn(c, "control.max-sessions", 1, 1_000_000),
                         intIn(c, "control.max-pipelined-commands", 1, 10_000),
-                        enumOf(c, "control.unexpected-replies", Settings.ReplyViolations.class)),
+                        enumOf(c, "control.unexpected-replies", Settings.ReplyViolations.class),
+                        positive(c, "control.dns-timeout"),
+                        dnsServers(c)),
                 data(c),
                 firewall(c),
                 metrics(c),
@@ -249,6 +251,29 @@ public final class SettingsLoader {
             }
         }
         return protocols;
+    }
+
+    /** control.dns-servers: IP literals with an optional port (53 if none). */
+    private static List<Endpoint> dnsServers(Config c) throws ConfigError {
+        String key = "control.dns-servers";
+        List<Endpoint> servers = new ArrayList<>();
+        for (String s : get(c, key, c::getStringList)) {
+            String text = s.trim();
+            String withPort;
+            if (text.startsWith("[")) {
+                withPort = text.contains("]:") ? text : text + ":53";
+            } else if (text.chars().filter(ch -> ch == ':').count() > 1) {
+                withPort = "[" + text + "]:53"; // a bare IPv6 address
+            } else {
+                withPort = text.contains(":") ? text : text + ":53";
+            }
+            Endpoint e = parse(c, key, withPort, Endpoint::parse);
+            if (!e.isLiteral()) {
+                throw error(c, key, "'" + text + "' is not an IP address (a name server must be given by address)");
+            }
+            servers.add(e);
+        }
+        return List.copyOf(servers);
     }
 
     private static List<Integer> ports(Config c, String key) throws ConfigError {

@@ -44,6 +44,25 @@ public final class RootTools {
         Assumptions.assumeTrue(false, reason);
     }
 
+    /** Like {@link #requireRootAndTools}, for tools that need no root (a skip, or a failure under CI). */
+    public static void requireTools(String... tools) {
+        List<String> missing = new ArrayList<>();
+        for (String tool : tools) {
+            if (!onPath(tool)) {
+                missing.add("'" + tool + "' on PATH");
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        String reason = "this test needs " + String.join(", ", missing);
+        String ci = System.getenv("CI");
+        if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
+            throw new AssertionError(reason + " (CI is set, so this is a failure, not a skip)");
+        }
+        Assumptions.assumeTrue(false, reason);
+    }
+
     private static boolean isRoot() {
         try {
             // /proc/self belongs to the effective uid of the reading process.
