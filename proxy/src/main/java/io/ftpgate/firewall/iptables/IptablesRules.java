@@ -175,14 +175,7 @@ public final class IptablesRules {
      * {@code iptables -S} quotes the comment.
      */
     public static String commandLine(List<String> argv) {
-        StringBuilder line = new StringBuilder();
-        for (String arg : argv) {
-            if (line.length() > 0) {
-                line.append(' ');
-            }
-            line.append(arg.isEmpty() || arg.contains(" ") ? '"' + arg + '"' : arg);
-        }
-        return line.toString();
+        return io.ftpgate.firewall.process.CommandRunner.commandLine(argv);
     }
 
     /** The address as iptables prints it: dotted IPv4, RFC 5952 IPv6, without a zone. */

@@ -1,4 +1,4 @@
-package io.ftpgate.firewall.iptables;
+package io.ftpgate.firewall.process;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -22,8 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * helper threads so a large output can never fill a pipe and deadlock the child. A process still
  * running at its timeout is killed and reported as a failure.
  *
- * <p>{@link #startConversation} starts a long-lived process instead ({@code ipset -}), whose
- * caller writes commands to its stdin and reads answers from its stderr (see {@link IpsetChannel}).
+ * <p>{@link #startConversation} starts a long-lived process instead ({@code ipset -}, {@code nft -i}),
+ * whose caller writes commands to its stdin and reads answers from its stderr (see
+ * {@link Conversation}). Shared by every backend that runs commands ({@code firewall.iptables},
+ * {@code firewall.nftables}).
  *
  * <p>Not final so that tests can substitute a scripted runner.
  */
@@ -136,6 +138,21 @@ public class CommandRunner {
             throw new IllegalArgumentException("empty command");
         }
         return new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /**
+     * Joins arguments for logs and error messages; an argument containing a space is quoted, as
+     * {@code iptables -S} quotes the comment.
+     */
+    public static String commandLine(List<String> argv) {
+        StringBuilder line = new StringBuilder();
+        for (String arg : argv) {
+            if (line.length() > 0) {
+                line.append(' ');
+            }
+            line.append(arg.isEmpty() || arg.contains(" ") ? '"' + arg + '"' : arg);
+        }
+        return line.toString();
     }
 
     private static CompletableFuture<String> drain(InputStream stream) {
