@@ -77,6 +77,6 @@ class MainTest {
     void badFirewallNameExits78() {
         assertThat(run("--listen", "127.0.0.1:2121", "--upstream", "192.0.2.7:21", "--firewall", "pf", "--check-config"))
                 .isEqualTo(78);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate.firewall.backend", "iptables, ipset, none");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate.firewall.backend", "iptables, ipset, nftables, none");
     }
 }

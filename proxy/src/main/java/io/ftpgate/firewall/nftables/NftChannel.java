@@ -1,0 +1,56 @@
+package io.ftpgate.firewall.nftables;
+
+import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.process.CommandRunner;
+import io.ftpgate.firewall.process.Conversation;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One long-lived {@code nft -i} process (nft's interactive mode), a {@link Conversation}, that
+ * carries every lease change. Each line is one transaction (all of it or nothing); after a batch of
+ * lines comes {@link NftRules#sentinel}, a listing of a set that never exists, and nft's complaint
+ * about it, which echoes the line on stderr, acknowledges the batch. nft echoes every line it
+ * refuses after its {@code Error:} line, so each complaint is matched to its line.
+ *
+ * <p>A batch not acknowledged within the timeout fails, and the process is killed (its state is
+ * unknown); a process that died is replaced at the next batch, with a log line. Called from one
+ * thread at a time (the firewall thread). Not final so that tests can record batches instead.
+ */
+class NftChannel implements AutoCloseable {
+
+    private final Conversation conversation;
+
+    /** @param argv the command line, e.g. {@code [nft, -i]} */
+    NftChannel(List<String> argv, NftRules rules, Duration timeout, CommandRunner runner) {
+        this.conversation = new Conversation("nft", argv, new Conversation.Acknowledgement() {
+            @Override
+            public String line(int sequence) {
+                return rules.sentinel(sequence);
+            }
+
+            @Override
+            public int acknowledged(String stderrLine) {
+                return NftRules.acknowledged(stderrLine);
+            }
+        }, timeout, runner);
+    }
+
+    /**
+     * Runs the lines (each one transaction) and waits for their acknowledgement.
+     *
+     * @return nft's complaints by the line they are about (empty if every line went in); a
+     *     complaint nft did not tie to a line is under ""
+     * @throws FirewallException if no acknowledgement came within the timeout, or the process
+     *     could not be started or died
+     */
+    Map<String, String> execute(List<String> lines) throws FirewallException {
+        return NftRules.complaints(conversation.exchange(lines));
+    }
+
+    @Override
+    public void close() {
+        conversation.close();
+    }
+}
