@@ -205,6 +205,15 @@ class NftRulesTest {
                 """)).isEqualTo(4);
     }
 
+    @Test
+    void theReadmeShowsExactlyTheDefaultObjects() throws Exception {
+        NftRules defaults = new NftRules("ftpgate", -10, 0x00800000L, false);
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("../README.md"));
+        assertThat(readme).contains("```\n" + defaults.tableDefinition() + "```\n",
+                "```\n" + defaults.insertHookRule(HookChain.parse("inet filter input")) + "\n```\n",
+                "```\n" + defaults.hookRule(defaults.adminComment()) + "\n```\n");
+    }
+
     @ParameterizedTest
     @CsvSource({"filter,0", "filter - 10,-10", "filter + 10,10", "mangle,-150", "raw + 1,-299", "-5,-5", "0,0", "security,50"})
     void prioritiesAsNftListsThem(String text, int value) {
