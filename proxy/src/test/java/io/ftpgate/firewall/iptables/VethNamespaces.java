@@ -103,16 +103,26 @@ public final class VethNamespaces implements AutoCloseable {
 
     /** Accepts (and closes) connections to {@code port} in the gateway namespace until {@link #close()}. */
     public void listen(int port) throws Exception {
-        Process listener = new ProcessBuilder(java(gateway, "listen", Integer.toString(port)))
+        listenIn(gateway, port);
+    }
+
+    /** Accepts (and closes) connections to {@code port} in namespace {@code ns} until {@link #close()}. */
+    public void listenIn(String ns, int port) throws Exception {
+        Process listener = new ProcessBuilder(java(ns, "listen", Integer.toString(port)))
                 .redirectErrorStream(true).start();
         processes.add(listener);
         BufferedReader out = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("listener in %s", gateway).isEqualTo("listening");
+        assertThat(out.readLine()).as("listener in %s", ns).isEqualTo("listening");
     }
 
     /** Whether the client namespace completes a handshake with {@code host:port} within 1.5 s, from {@code from} if not null. */
     public boolean connect(String host, int port, String from) throws Exception {
-        List<String> argv = new ArrayList<>(java(client, "connect", host, Integer.toString(port), "1500"));
+        return connectFrom(client, host, port, from);
+    }
+
+    /** Whether namespace {@code ns} completes a handshake with {@code host:port} within 1.5 s, from {@code from} if not null. */
+    public boolean connectFrom(String ns, String host, int port, String from) throws Exception {
+        List<String> argv = new ArrayList<>(java(ns, "connect", host, Integer.toString(port), "1500"));
         if (from != null) {
             argv.add(from);
         }

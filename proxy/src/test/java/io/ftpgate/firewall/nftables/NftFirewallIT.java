@@ -176,6 +176,42 @@ class NftFirewallIT {
     }
 
     @Test
+    void withGuardedOutputAnOutboundLeaseOpensExactlyThePeersPortThroughADroppingOutputChain() throws Exception {
+        nftScript("""
+                add chain inet filter output { type filter hook output priority filter; policy drop; }
+                add rule inet filter output oif "lo" accept
+                add rule inet filter output ct state established accept
+                add rule inet filter output meta l4proto ipv6-icmp accept
+                """);
+        NftRules guarded = new NftRules("ftpgate", -10, 0x00800000L, true);
+        NftFirewall firewall = new NftFirewall(guarded, List.of("inet filter input", "inet filter output"), true, prefix(),
+                "nft", TIMEOUT, LIFETIME);
+        firewalls.add(firewall);
+        firewall.start();
+        assertThat(nft("list", "table", "inet", "ftpgate")).isEqualTo(guarded.tableDefinition());
+        namespaces.listenIn(namespaces.client, 40020);
+        namespaces.listenIn(namespaces.client, 40021);
+        assertThat(namespaces.connectFrom(namespaces.gateway, CLIENT_V4, 40020, GATEWAY_V4)).as("before the lease").isFalse();
+
+        DataLease out = new DataLease(8, Direction.OUTBOUND, InetAddress.getByName(CLIENT_V4),
+                InetAddress.getByName(GATEWAY_V4), 40020);
+        firewall.apply(out);
+        assertThat(nft("list", "set", "inet", "ftpgate", "out4")).contains("elements = { 198.51.100.2 . 40020 . 198.51.100.1 timeout 50s");
+        assertThat(namespaces.connectFrom(namespaces.gateway, THIRD_V4, 40020, GATEWAY_V4)).as("another peer").isFalse();
+        assertThat(namespaces.connectFrom(namespaces.gateway, CLIENT_V4, 40021, GATEWAY_V4)).as("another port").isFalse();
+        assertThat(namespaces.connectFrom(namespaces.gateway, CLIENT_V4, 40020, GATEWAY_V4)).as("the lease").isTrue();
+        firewall.revoke(out);
+        assertThat(namespaces.connectFrom(namespaces.gateway, CLIENT_V4, 40020, GATEWAY_V4)).as("after the revoke").isFalse();
+    }
+
+    @Test
+    void anOutputChainWithoutGuardedOutputIsRefusedAtStart() throws Exception {
+        NftFirewall firewall = firewall(true, LIFETIME, List.of("inet filter input", "inet filter output"));
+        assertThatThrownBy(firewall::start).isInstanceOf(FirewallException.class)
+                .hasMessageContaining("inet filter output hooks output, but firewall.guard-output is false");
+    }
+
+    @Test
     void aChainThatSeesPacketsBeforeFtpgateIsRefusedAtStart() throws Exception {
         nftScript("table inet early {\n\tchain input {\n\t\ttype filter hook input priority filter - 20; policy drop;\n\t}\n}\n");
         NftFirewall firewall = new NftFirewall(rules, List.of("inet early input"), true, prefix(), "nft", TIMEOUT, LIFETIME);
