@@ -33,17 +33,8 @@ class IpsetChannel implements AutoCloseable {
      */
     IpsetChannel(List<String> argv, IpsetRules rules, Duration timeout, CommandRunner runner) {
         Objects.requireNonNull(rules, "rules");
-        this.conversation = new Conversation("ipset", argv, new Conversation.Acknowledgement() {
-            @Override
-            public String line(int sequence) {
-                return rules.sentinel(sequence);
-            }
-
-            @Override
-            public int acknowledged(String stderrLine) {
-                return IpsetRules.acknowledged(stderrLine);
-            }
-        }, timeout, runner);
+        this.conversation = new Conversation("ipset", argv,
+                Conversation.Acknowledgement.of(rules::sentinel, IpsetRules::acknowledged), timeout, runner);
     }
 
     /**

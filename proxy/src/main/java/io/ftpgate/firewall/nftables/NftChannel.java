@@ -24,17 +24,8 @@ class NftChannel implements AutoCloseable {
 
     /** @param argv the command line, e.g. {@code [nft, -i]} */
     NftChannel(List<String> argv, NftRules rules, Duration timeout, CommandRunner runner) {
-        this.conversation = new Conversation("nft", argv, new Conversation.Acknowledgement() {
-            @Override
-            public String line(int sequence) {
-                return rules.sentinel(sequence);
-            }
-
-            @Override
-            public int acknowledged(String stderrLine) {
-                return NftRules.acknowledged(stderrLine);
-            }
-        }, timeout, runner);
+        this.conversation = new Conversation("nft", argv,
+                Conversation.Acknowledgement.of(rules::sentinel, NftRules::acknowledged), timeout, runner);
     }
 
     /**

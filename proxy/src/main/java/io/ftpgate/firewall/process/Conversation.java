@@ -42,6 +42,22 @@ public final class Conversation implements AutoCloseable {
 
         /** The batch number a stderr line acknowledges, or -1 if it is not an acknowledgement. */
         int acknowledged(String stderrLine);
+
+        /** The acknowledgement made of its two functions, e.g. {@code of(rules::sentinel, Rules::acknowledged)}. */
+        static Acknowledgement of(java.util.function.IntFunction<String> line,
+                java.util.function.ToIntFunction<String> acknowledged) {
+            return new Acknowledgement() {
+                @Override
+                public String line(int sequence) {
+                    return line.apply(sequence);
+                }
+
+                @Override
+                public int acknowledged(String stderrLine) {
+                    return acknowledged.applyAsInt(stderrLine);
+                }
+            };
+        }
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Conversation.class);
