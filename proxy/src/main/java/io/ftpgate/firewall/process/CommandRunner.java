@@ -134,10 +134,17 @@ public class CommandRunner {
      * @throws IOException if the program cannot be started
      */
     public Process startConversation(List<String> argv) throws IOException {
+        return startConversation(argv, java.util.Map.of());
+    }
+
+    /** {@link #startConversation(List)} with {@code environment} set on top of ours. */
+    public Process startConversation(List<String> argv, java.util.Map<String, String> environment) throws IOException {
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("empty command");
         }
-        return new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ProcessBuilder builder = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().putAll(environment);
+        return builder.start();
     }
 
     /**

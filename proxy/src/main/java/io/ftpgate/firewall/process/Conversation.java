@@ -73,7 +73,11 @@ public final class Conversation implements AutoCloseable {
     private final Acknowledgement acknowledgement;
     private final Duration timeout;
     private final CommandRunner runner;
+    private final java.util.Map<String, String> environment;
+    private final int linesPerProcess;
     private Process process;
+    /** Lines the current process has been given. */
+    private int given;
     private OutputStream stdin;
     private BufferedReader stderr;
     private int sequence;
@@ -87,6 +91,18 @@ public final class Conversation implements AutoCloseable {
      */
     public Conversation(String tool, List<String> argv, Acknowledgement acknowledgement, Duration timeout,
             CommandRunner runner) {
+        this(tool, argv, acknowledgement, timeout, runner, java.util.Map.of(), 0);
+    }
+
+    /**
+     * @param environment set for the process on top of ours
+     * @param linesPerProcess after a batch that brought the process to this many lines, it is ended
+     *     and the next batch starts a new one (0: never); for tools that get slower with every line
+     */
+    public Conversation(String tool, List<String> argv, Acknowledgement acknowledgement, Duration timeout,
+            CommandRunner runner, java.util.Map<String, String> environment, int linesPerProcess) {
+        this.environment = java.util.Map.copyOf(environment);
+        this.linesPerProcess = linesPerProcess;
         this.tool = Objects.requireNonNull(tool, "tool");
         this.argv = List.copyOf(argv);
         this.acknowledgement = Objects.requireNonNull(acknowledgement, "acknowledgement");
@@ -127,6 +143,11 @@ public final class Conversation implements AutoCloseable {
                 }
                 int acknowledged = acknowledgement.acknowledged(line);
                 if (acknowledged == batch) {
+                    given += lines.size() + 1;
+                    if (linesPerProcess > 0 && given >= linesPerProcess) {
+                        LOG.debug("{} channel: {} lines done, the next batch starts a new process", tool, given);
+                        close();
+                    }
                     return said;
                 } else if (acknowledged >= 0) {
                     said.clear(); // the answer of an earlier batch: what came before it was that batch's
@@ -173,7 +194,8 @@ public final class Conversation implements AutoCloseable {
             lost = null;
         }
         try {
-            process = runner.startConversation(argv);
+            process = runner.startConversation(argv, environment);
+            given = 0;
         } catch (IOException e) {
             process = null;
             throw new FirewallException("cannot start " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);

@@ -24,6 +24,7 @@ class NftChannelTest {
               case "$line" in
                 "list set inet ftpgate ack-"*|*bad*)
                   echo "Error: No such file or directory" >&2; echo "$line" >&2; echo "      ^^^^^^" >&2 ;;
+                whoami) echo "Error: pid $$ home $HOME" >&2; echo "$line" >&2 ;;
                 hang) exec sleep 30 ;;
                 die) exit 3 ;;
               esac
@@ -61,6 +62,17 @@ class NftChannelTest {
                 "add element bad-1", "Error: No such file or directory",
                 "add element bad-2", "Error: No such file or directory"));
         assertThat(c.execute(List.of("add element good"))).isEmpty();
+    }
+
+    @Test
+    void aProcessIsReplacedAfterItsShareOfLinesAndKeepsNoHistoryFile() throws Exception {
+        NftChannel c = channel(Duration.ofSeconds(5));
+        String first = c.execute(List.of("whoami")).get("whoami");
+        assertThat(first).matches("Error: pid \\d+ home /dev/null");
+        assertThat(c.execute(List.of("whoami")).get("whoami")).as("the same process").isEqualTo(first);
+        // whoami + ack twice, then this batch and its ack: exactly the share of one process.
+        c.execute(java.util.Collections.nCopies(NftChannel.LINES_PER_PROCESS - 5, "add element good"));
+        assertThat(c.execute(List.of("whoami")).get("whoami")).as("a new process").isNotEqualTo(first);
     }
 
     @Test
