@@ -145,8 +145,7 @@ public final class Conversation implements AutoCloseable {
                 if (acknowledged == batch) {
                     given += lines.size() + 1;
                     if (linesPerProcess > 0 && given >= linesPerProcess) {
-                        LOG.debug("{} channel: {} lines done, the next batch starts a new process", tool, given);
-                        close();
+                        renew();
                     }
                     return said;
                 } else if (acknowledged >= 0) {
@@ -180,6 +179,20 @@ public final class Conversation implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         process = null;
+    }
+
+    /**
+     * Ends the process after its share of lines and starts the next one now, so that its start
+     * overlaps the time until the next batch; if that fails, the next batch tries again (and says why).
+     */
+    private void renew() {
+        LOG.debug("{} channel: {} lines done, starting a new process", tool, given);
+        close();
+        try {
+            ensureRunning();
+        } catch (FirewallException e) {
+            LOG.debug("{} channel: {}", tool, e.getMessage());
+        }
     }
 
     private void ensureRunning() throws FirewallException {
