@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * own ruleset. {@link #start()} replaces the table by a fresh copy (the elements an earlier run
  * left are its orphans) and removes managed rules an earlier run left, in the same transaction as
  * it inserts the new ones. The element timeout (the data connect timeout and a margin) is the
- * safety net: an element disappears by itself even if ftpgate is killed and never revokes it.
+ * safety net: an element disappears by itself even if ftpgate is killed and never revokes it. If
+ * nft refuses a change because the table is gone (the admin's {@code flush ruleset}), the table
+ * and the managed rules are put back and the change is tried once more.
  *
  * <p>Transparent diversions and the kernel path are not (yet) supported by this backend: the
  * configuration check refuses them, and {@link #apply} refuses a diverted lease.
@@ -106,22 +108,10 @@ public final class NftFirewall implements Firewall {
                 LOG.info("removing {} orphaned lease(s) from table {} left by an earlier run", orphans, rules.table());
             }
         }
-        if (manage) {
-            for (HookChain chain : hookChains) {
-                check(chain, ruleset.baseChain(chain));
-            }
-        }
-        StringBuilder script = new StringBuilder(rules.replaceTable());
         for (ListedRule left : ruleset.managedRules()) {
             LOG.info("removing ftpgate's rule (handle {}) from chain {} left by an earlier run", left.handle(), left.chain());
-            script.append(NftRules.deleteRule(left)).append('\n');
         }
-        if (manage) {
-            for (HookChain chain : hookChains) {
-                script.append(rules.insertHookRule(chain)).append('\n');
-            }
-        }
-        mustRun("set-up", List.of("-f", "-"), script.toString());
+        install(ruleset);
         // Starts nft -i now, so that a broken nft fails the start instead of the first lease.
         Map<String, String> said = channel.execute(List.of());
         if (!said.isEmpty()) {
@@ -132,6 +122,52 @@ public final class NftFirewall implements Firewall {
                     + " (--print-firewall shows the rule)");
         }
         return orphans;
+    }
+
+    /**
+     * In one transaction: a fresh copy of the table, the managed rules the listing shows deleted,
+     * and (managed) the rule inserted in each chain, which must exist and be fit for it.
+     */
+    private void install(NftRules.Ruleset ruleset) throws FirewallException {
+        if (manage) {
+            for (HookChain chain : hookChains) {
+                check(chain, ruleset.baseChain(chain));
+            }
+        }
+        StringBuilder script = new StringBuilder(rules.replaceTable());
+        for (ListedRule left : ruleset.managedRules()) {
+            script.append(NftRules.deleteRule(left)).append('\n');
+        }
+        if (manage) {
+            for (HookChain chain : hookChains) {
+                script.append(rules.insertHookRule(chain)).append('\n');
+            }
+        }
+        mustRun("set-up", List.of("-f", "-"), script.toString());
+    }
+
+    /**
+     * After nft refused a batch: if ftpgate's table is gone (the admin's {@code nft -f} with
+     * {@code flush ruleset}, e.g. {@code systemctl reload nftables}), puts the table and the
+     * managed rules back, as at start, and says so.
+     *
+     * @return whether it did (then the batch is worth one more try)
+     */
+    private boolean reinstallIfGone() {
+        try {
+            NftRules.Ruleset ruleset = rules.ruleset(mustRun("list ruleset", List.of("-a", "-t", "list", "ruleset"), null)
+                    .stdout());
+            if (ruleset.hasTable()) {
+                return false;
+            }
+            LOG.warn("table {} is gone (was the ruleset reloaded with flush ruleset?): putting it{} back; live leases"
+                    + " went with it", rules.table(), manage ? " and the rule in " + hookChains : "");
+            install(ruleset);
+            return true;
+        } catch (FirewallException e) {
+            LOG.error("table {} is gone and cannot be put back: {}", rules.table(), e.getMessage());
+            return false;
+        }
     }
 
     /** Why the admin's chain cannot carry the rule, if it cannot. */
@@ -191,7 +227,11 @@ public final class NftFirewall implements Firewall {
         }
         List<LeaseChange> batch = pending.stream().map(changes::get).toList();
         try {
-            Map<String, String> refused = channel.execute(List.of(rules.batch(batch, entrySeconds)));
+            String line = rules.batch(batch, entrySeconds);
+            Map<String, String> refused = channel.execute(List.of(line));
+            if (!refused.isEmpty() && reinstallIfGone()) {
+                refused = channel.execute(List.of(line));
+            }
             if (refused.isEmpty()) {
                 return results;
             }

@@ -224,19 +224,21 @@ class NftFirewallIT {
     }
 
     @Test
-    void aLeaseFailsWithNftsWordsWhenTheTableIsGoneAndTheChannelGoesOn() throws Exception {
+    void afterTheAdminsFlushRulesetTheNextLeasePutsTableAndRuleBackOrFailsWithTheReason() throws Exception {
         NftFirewall firewall = firewall(true, LIFETIME);
         firewall.start();
-        nftScript("flush ruleset\n"); // an admin's "nft -f" with flush ruleset
+        namespaces.listen(40001);
+        nftScript("flush ruleset\n"); // an admin's "nft -f" that flushes everything and fails midway
         assertThatThrownBy(() -> firewall.apply(lease(CLIENT_V4, GATEWAY_V4, 40001)))
                 .isInstanceOf(FirewallException.class)
                 .hasMessageContaining("nft refused add element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1")
                 .hasMessageContaining("Error: ");
-        nftScript(Topology.NFT_RULESET); // the admin's file again: without ftpgate's table and rule
-        assertThatThrownBy(() -> firewall.apply(lease(CLIENT_V4, GATEWAY_V4, 40001))).isInstanceOf(FirewallException.class);
-        firewall.start(); // a restart puts them back
+
+        nftScript("flush ruleset\n" + Topology.NFT_RULESET); // the admin's whole file, as systemctl reload nftables does
         firewall.apply(lease(CLIENT_V4, GATEWAY_V4, 40001));
         assertThat(elements()).hasSize(1);
+        assertThat(nft("list", "chain", "inet", "filter", "input")).containsOnlyOnce(rules.managedComment());
+        assertThat(namespaces.connect(GATEWAY_V4, 40001, CLIENT_V4)).as("through the restored rule").isTrue();
     }
 
     private NftFirewall firewall(boolean manage, Duration lifetime) {

@@ -20,8 +20,9 @@ class NftFirewallTest {
 
     private final NftRules rules = new NftRules("ftpgate", -10, 0x00800000L, false);
     private final RecordingChannel channel = new RecordingChannel(rules);
+    private final ScriptedRunner runner = new ScriptedRunner();
     private final NftFirewall firewall = new NftFirewall(rules, List.of("inet filter input"), true, List.of(), "nft",
-            Duration.ofSeconds(5), Duration.ofSeconds(15), new CommandRunner(), channel);
+            Duration.ofSeconds(5), Duration.ofSeconds(15), runner, channel);
 
     private final DataLease a = lease(Direction.INBOUND, "198.51.100.2", "198.51.100.1", 40001, false);
     private final DataLease b = lease(Direction.INBOUND, "2001:db8:1::2", "2001:db8:1::1", 40002, false);
@@ -50,6 +51,28 @@ class NftFirewallTest {
         assertThat(channel.batches).hasSize(2);
         assertThat(channel.batches.get(1)).containsExactly(rules.change(LeaseChange.apply(a), 15), bLine,
                 rules.change(LeaseChange.revoke(c), 15));
+    }
+
+    @Test
+    void whenTheTableIsGoneItAndTheRuleArePutBackAndTheBatchTriedOnceMore() {
+        runner.listing = "table inet filter { # handle 2\n\tchain input { # handle 1\n"
+                + "\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n";
+        channel.answer(Map.of("", "Error: Could not process rule: No such file or directory"));
+        List<FirewallException> results = firewall.change(List.of(LeaseChange.apply(a), LeaseChange.apply(b)));
+        assertThat(results).containsExactly(null, null);
+        assertThat(runner.scripts).containsExactly(rules.replaceTable()
+                + rules.insertHookRule(NftRules.HookChain.parse("inet filter input")) + "\n");
+        String line = rules.batch(List.of(LeaseChange.apply(a), LeaseChange.apply(b)), 15);
+        assertThat(channel.batches).containsExactly(List.of(line), List.of(line));
+    }
+
+    @Test
+    void aBatchRefusedWhileTheTableIsThereIsNotRetried() {
+        runner.listing = "table inet ftpgate { # handle 3\n}\n";
+        channel.answer(Map.of("", "Error: something else"));
+        assertThat(firewall.change(List.of(LeaseChange.apply(a))).get(0)).hasMessageContaining("Error: something else");
+        assertThat(runner.scripts).isEmpty();
+        assertThat(channel.batches).hasSize(1);
     }
 
     @Test
@@ -90,6 +113,20 @@ class NftFirewallTest {
             return new DataLease(9, direction, InetAddress.getByName(peer), InetAddress.getByName(local), port, divert);
         } catch (java.net.UnknownHostException e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /** Answers {@code nft -a -t list ruleset} with {@link #listing} and records {@code nft -f -} scripts; runs nothing. */
+    private static final class ScriptedRunner extends CommandRunner {
+        String listing = "";
+        final List<String> scripts = new ArrayList<>();
+
+        @Override
+        public Result run(List<String> argv, Duration timeout, String input) {
+            if (input != null) {
+                scripts.add(input);
+            }
+            return new Result(argv, 0, input == null ? listing : "", "", Duration.ZERO, false);
         }
     }
 
