@@ -4,9 +4,10 @@ import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.LeaseChange;
-import io.ftpgate.firewall.nftables.NftRules.BaseChain;
-import io.ftpgate.firewall.nftables.NftRules.HookChain;
-import io.ftpgate.firewall.nftables.NftRules.ListedRule;
+import io.ftpgate.firewall.nftables.NftListing.BaseChain;
+import io.ftpgate.firewall.nftables.NftListing.HookChain;
+import io.ftpgate.firewall.nftables.NftListing.ListedRule;
+import io.ftpgate.firewall.nftables.NftListing.Ruleset;
 import io.ftpgate.firewall.process.CommandRunner;
 import java.io.IOException;
 import java.time.Duration;
@@ -99,11 +100,10 @@ public final class NftFirewall implements Firewall {
      */
     @Override
     public int start() throws FirewallException {
-        NftRules.Ruleset ruleset = rules.ruleset(mustRun("list ruleset", List.of("-a", "-t", "list", "ruleset"), null)
-                .stdout());
+        Ruleset ruleset = listRuleset();
         int orphans = 0;
         if (ruleset.hasTable()) {
-            orphans = NftRules.elements(mustRun("list table", List.of("list", "table", "inet", rules.tableName()), null).stdout());
+            orphans = NftListing.elements(mustRun("list table", List.of("list", "table", "inet", rules.tableName()), null).stdout());
             if (orphans > 0) {
                 LOG.info("removing {} orphaned lease(s) from table {} left by an earlier run", orphans, rules.table());
             }
@@ -128,7 +128,7 @@ public final class NftFirewall implements Firewall {
      * In one transaction: a fresh copy of the table, the managed rules the listing shows deleted,
      * and (managed) the rule inserted in each chain, which must exist and be fit for it.
      */
-    private void install(NftRules.Ruleset ruleset) throws FirewallException {
+    private void install(Ruleset ruleset) throws FirewallException {
         if (manage) {
             for (HookChain chain : hookChains) {
                 check(chain, ruleset.baseChain(chain));
@@ -155,8 +155,7 @@ public final class NftFirewall implements Firewall {
      */
     private boolean reinstallIfGone() {
         try {
-            NftRules.Ruleset ruleset = rules.ruleset(mustRun("list ruleset", List.of("-a", "-t", "list", "ruleset"), null)
-                    .stdout());
+            Ruleset ruleset = listRuleset();
             if (ruleset.hasTable()) {
                 return false;
             }
@@ -289,8 +288,7 @@ public final class NftFirewall implements Firewall {
     @Override
     public void stop() throws FirewallException {
         channel.close();
-        NftRules.Ruleset ruleset = rules.ruleset(mustRun("list ruleset", List.of("-a", "-t", "list", "ruleset"), null)
-                .stdout());
+        Ruleset ruleset = listRuleset();
         StringBuilder script = new StringBuilder();
         for (ListedRule rule : ruleset.managedRules()) {
             script.append(NftRules.deleteRule(rule)).append('\n');
@@ -320,6 +318,11 @@ public final class NftFirewall implements Firewall {
             lines.add(rules.hookRule(rules.adminComment()));
         }
         return lines;
+    }
+
+    /** {@code nft -a -t list ruleset}, parsed: base chains, managed rules, whether the table exists. */
+    private Ruleset listRuleset() throws FirewallException {
+        return rules.ruleset(mustRun("list ruleset", List.of("-a", "-t", "list", "ruleset"), null).stdout());
     }
 
     private static void throwIfFailed(FirewallException failure) throws FirewallException {

@@ -3,7 +3,9 @@
  * ftpgate's own chain would not override the admin's {@code policy drop}).
  * {@link io.ftpgate.firewall.nftables.NftRules} builds every object purely (its Javadoc and a
  * golden test show them: ftpgate's table {@code inet ftpgate} with lease sets and marking chains,
- * the one accepting rule per admin chain, the channel's lines, and the parsers of nft's listings);
+ * the one accepting rule per admin chain, the channel's lines);
+ * {@link io.ftpgate.firewall.nftables.NftListing} parses nft's listings (base chains, rule handles,
+ * element counts);
  * {@link io.ftpgate.firewall.nftables.NftFirewall} decides what to run and when;
  * {@link io.ftpgate.firewall.nftables.NftChannel} carries lease changes through one acknowledged
  * {@code nft -i} process. Commands run through {@code firewall.process}. Imports {@code firewall},

@@ -61,7 +61,7 @@ class NftFirewallTest {
         List<FirewallException> results = firewall.change(List.of(LeaseChange.apply(a), LeaseChange.apply(b)));
         assertThat(results).containsExactly(null, null);
         assertThat(runner.scripts).containsExactly(rules.replaceTable()
-                + rules.insertHookRule(NftRules.HookChain.parse("inet filter input")) + "\n");
+                + rules.insertHookRule(NftListing.HookChain.parse("inet filter input")) + "\n");
         String line = rules.batch(List.of(LeaseChange.apply(a), LeaseChange.apply(b)), 15);
         assertThat(channel.batches).containsExactly(List.of(line), List.of(line));
     }
