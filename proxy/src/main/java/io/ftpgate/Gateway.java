@@ -9,6 +9,8 @@ import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.firewall.NoFirewall;
 import io.ftpgate.firewall.iptables.IpsetFirewall;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
+import io.ftpgate.firewall.nftables.NftFirewall;
+import io.ftpgate.firewall.nftables.NftRules;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.MetricsEndpoint;
 import io.ftpgate.metrics.MicrometerMetrics;
@@ -180,8 +182,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * @param dataConnectTimeout how long a lease waits for its connection; an ipset entry lives
-     *     that long and {@link IpsetFirewall#ENTRY_MARGIN} more
+     * @param dataConnectTimeout how long a lease waits for its connection; an ipset entry or nft
+     *     element lives that long and {@link IpsetFirewall#ENTRY_MARGIN} more
      */
     static Firewall firewallFor(Settings.Firewall f, Duration dataConnectTimeout) {
         return switch (f.backend()) {
@@ -190,6 +192,10 @@ public final class Gateway implements AutoCloseable {
                     f.commandTimeout(), f.guardOutput());
             case IPSET -> new IpsetFirewall(f.chainPrefix(), f.commandPrefix(), f.iptables(), f.ip6tables(), f.ipset(),
                     "ip", f.commandTimeout(), f.guardOutput(), dataConnectTimeout.plus(IpsetFirewall.ENTRY_MARGIN));
+            case NFTABLES -> new NftFirewall(new NftRules(f.nftables().table(), f.nftables().priority(),
+                    f.nftables().mark(), f.guardOutput()), f.nftables().hookChains(), f.nftables().manageHookRules(),
+                    f.commandPrefix(), f.nftables().nft(), f.commandTimeout(),
+                    dataConnectTimeout.plus(NftFirewall.ENTRY_MARGIN));
         };
     }
 

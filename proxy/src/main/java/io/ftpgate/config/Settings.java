@@ -212,7 +212,7 @@ public record Settings(
         KERNEL
     }
 
-    public enum Backend { IPTABLES, IPSET, NONE }
+    public enum Backend { IPTABLES, IPSET, NFTABLES, NONE }
 
     public record Firewall(
             Backend backend,
@@ -222,9 +222,29 @@ public record Settings(
             String ip6tables,
             String ipset,
             List<String> commandPrefix,
-            Duration commandTimeout) {
+            Duration commandTimeout,
+            Nftables nftables) {
         public Firewall {
             commandPrefix = List.copyOf(commandPrefix);
+        }
+
+        /** The same settings for another backend (the demo, --cleanup-firewall). */
+        public Firewall withBackend(Backend other) {
+            return new Firewall(other, chainPrefix, guardOutput, iptables, ip6tables, ipset, commandPrefix,
+                    commandTimeout, nftables);
+        }
+    }
+
+    /**
+     * The nftables backend: ftpgate's table {@code inet <table>}, its chains' priority (relative
+     * to filter), the mark bit(s) of a leased connection's first packet, and the admin's chains
+     * ({@code inet filter input}) that get the one accepting rule, inserted and removed by
+     * ftpgate if {@code manageHookRules}.
+     */
+    public record Nftables(String nft, String table, int priority, long mark, boolean manageHookRules,
+            List<String> hookChains) {
+        public Nftables {
+            hookChains = List.copyOf(hookChains);
         }
     }
 

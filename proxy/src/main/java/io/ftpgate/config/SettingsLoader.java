@@ -73,7 +73,7 @@ public final class SettingsLoader {
     }
 
     private static Settings read(Config c) throws ConfigError {
-        return new Settings(
+        Settings s = new Settings(
                 listeners(c),
                 new Settings.Control(
                         intIn(c, "control.max-line-length", 512, 1 << 20),
@@ -91,6 +91,18 @@ public final class SettingsLoader {
                 positive(c, "shutdown.grace-period"),
                 transparent(c),
                 destinations(c));
+        if (s.firewall().backend() == Settings.Backend.NFTABLES) {
+            // Later versions: TPROXY diversions (nft "tproxy to") and the kernel path on nft maps.
+            if (s.listeners().stream().anyMatch(l -> l.mode() == Settings.Mode.TRANSPARENT)) {
+                throw error(c, "firewall.backend", "nftables does not divert transparent connections yet:"
+                        + " a listener with mode = transparent needs backend ipset or iptables");
+            }
+            if (s.data().path() == Settings.DataPath.KERNEL) {
+                throw error(c, "firewall.backend", "nftables has no kernel path yet: set data.path = relay,"
+                        + " or use backend iptables for data.path = kernel");
+            }
+        }
+        return s;
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {
@@ -432,7 +444,7 @@ public final class SettingsLoader {
         try {
             b = Settings.Backend.valueOf(backend);
         } catch (IllegalArgumentException e) {
-            throw error(c, "firewall.backend", "must be one of: iptables, ipset, none");
+            throw error(c, "firewall.backend", "must be one of: iptables, ipset, nftables, none");
         }
         String prefix = c.getString("firewall.chain-prefix");
         if (!prefix.matches("[A-Za-z][A-Za-z0-9_-]{0,20}")) {
@@ -446,7 +458,40 @@ public final class SettingsLoader {
                 nonEmpty(c, "firewall.ip6tables"),
                 nonEmpty(c, "firewall.ipset"),
                 c.getStringList("firewall.command-prefix"),
-                positive(c, "firewall.command-timeout"));
+                positive(c, "firewall.command-timeout"),
+                nftables(c));
+    }
+
+    private static Settings.Nftables nftables(Config c) throws ConfigError {
+        String table = c.getString("firewall.nftables.table");
+        if (!table.matches("[A-Za-z][A-Za-z0-9_-]{0,30}")) {
+            throw error(c, "firewall.nftables.table", "must be a letter then up to 30 letters, digits, '-' or '_'");
+        }
+        String markText = c.getString("firewall.nftables.mark").trim();
+        long mark;
+        try {
+            mark = markText.matches("0[xX][0-9a-fA-F]{1,8}") ? Long.parseLong(markText.substring(2), 16) : -1;
+        } catch (NumberFormatException e) {
+            mark = -1;
+        }
+        if (mark <= 0) {
+            throw error(c, "firewall.nftables.mark", "must be a non-zero hexadecimal 32-bit mask such as \"0x00800000\"");
+        }
+        List<String> chains = c.getStringList("firewall.nftables.hook-chains");
+        for (String chain : chains) {
+            if (!chain.strip().matches("(ip|ip6|inet)\\s+[A-Za-z0-9_.-]+\\s+[A-Za-z0-9_.-]+")) {
+                throw error(c, "firewall.nftables.hook-chains", "'" + chain + "' is not FAMILY TABLE CHAIN"
+                        + " (family ip, ip6 or inet), e.g. \"inet filter input\"");
+            }
+        }
+        return new Settings.Nftables(
+                nonEmpty(c, "firewall.nftables.nft"),
+                table,
+                // Above conntrack (-200), so that ct state is known; below the admin's filter chains.
+                intIn(c, "firewall.nftables.priority", -199, 99),
+                mark,
+                get(c, "firewall.nftables.manage-hook-rules", c::getBoolean),
+                chains);
     }
 
     private static Settings.Metrics metrics(Config c) throws ConfigError {

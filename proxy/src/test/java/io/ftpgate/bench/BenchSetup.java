@@ -260,8 +260,8 @@ final class BenchSetup implements AutoCloseable {
                     + " apply_p99_ms=([\\d.]+) revoke_p50_ms=([\\d.]+) revoke_p99_ms=([\\d.]+)");
 
     /**
-     * Runs {@link LeaseChurn} for {@code backend} ({@code iptables} or {@code ipset}) in the gateway
-     * namespace (next to ftpgate's own chains and sets, which it leaves alone).
+     * Runs {@link LeaseChurn} for {@code backend} ({@code iptables}, {@code ipset} or {@code nftables})
+     * in the gateway namespace (next to ftpgate's own chains and sets, which it leaves alone).
      */
     List<LeaseFigures> leaseChurn(String backend, List<Integer> levels, int ops) {
         String joined = String.join(",", levels.stream().map(String::valueOf).toList());

@@ -30,6 +30,8 @@ public final class Benchmark {
 
     /** The ipset backend is measured with this many times more leases per level: it is that much faster. */
     static final int IPSET_OPS_FACTOR = 40;
+    /** The nftables backend likewise (about a quarter of ipset's rate). */
+    static final int NFTABLES_OPS_FACTOR = 10;
 
     private Benchmark() {
     }
@@ -103,6 +105,8 @@ public final class Benchmark {
                     List<BenchSetup.LeaseFigures> all = new ArrayList<>(
                             ftpgate.leaseChurn("iptables", options.liveLeases(), options.leaseOps()));
                     all.addAll(ftpgate.leaseChurn("ipset", options.liveLeases(), options.leaseOps() * IPSET_OPS_FACTOR));
+                    all.addAll(ftpgate.leaseChurn("nftables", options.liveLeases(),
+                            options.leaseOps() * NFTABLES_OPS_FACTOR));
                     leases = all;
                 } catch (RuntimeException e) {
                     leaseFailure = e.getMessage();
@@ -217,10 +221,11 @@ public final class Benchmark {
 
     private static String leaseReport(BenchOptions options, List<BenchSetup.LeaseFigures> leases, String failure) {
         StringBuilder out = new StringBuilder();
-        out.append("\nLease open+close rate of the firewall backends (`IptablesFirewall`, `IpsetFirewall` in the gateway")
-                .append(" namespace, chains and sets of their own filled to each level, then ")
-                .append(options.leaseOps()).append(" (iptables) or ").append(options.leaseOps() * IPSET_OPS_FACTOR)
-                .append(" (ipset) leases applied and revoked one after the other at each level):\n\n");
+        out.append("\nLease open+close rate of the firewall backends (`IptablesFirewall`, `IpsetFirewall`, `NftFirewall`")
+                .append(" in the gateway namespace, chains, sets and tables of their own filled to each level, then ")
+                .append(options.leaseOps()).append(" (iptables), ").append(options.leaseOps() * IPSET_OPS_FACTOR)
+                .append(" (ipset) or ").append(options.leaseOps() * NFTABLES_OPS_FACTOR)
+                .append(" (nftables) leases applied and revoked one after the other at each level):\n\n");
         if (failure != null) {
             return out.append("- not measured: ").append(failure.strip().replaceAll("\\s+", " ")).append('\n').toString();
         }

@@ -87,7 +87,14 @@ class SettingsLoaderTest {
             "ftpgate.control.max-line-length = 10|ftpgate.control.max-line-length: 10 is not in",
             "ftpgate.control.idle-timeout = 0s|ftpgate.control.idle-timeout: must be a positive duration",
             "ftpgate.control.idle-timeout = soon|ftpgate.control.idle-timeout",
-            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, none",
+            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, nftables, none",
+            "ftpgate.firewall.nftables.mark = 8388608|ftpgate.firewall.nftables.mark: must be a non-zero hexadecimal 32-bit mask",
+            "ftpgate.firewall.nftables.mark = \"0x0\"|ftpgate.firewall.nftables.mark",
+            "ftpgate.firewall.nftables.hook-chains = [\"filter input\"]|ftpgate.firewall.nftables.hook-chains: 'filter input' is not FAMILY TABLE CHAIN",
+            "ftpgate.firewall.nftables.priority = -200|ftpgate.firewall.nftables.priority",
+            "ftpgate.firewall.nftables.table = \"in et\"|ftpgate.firewall.nftables.table",
+            "ftpgate { firewall.backend = nftables, data.path = kernel }|ftpgate.firewall.backend: nftables has no kernel path yet",
+            "ftpgate { firewall.backend = nftables, listeners.t { mode = transparent, listen = [\"0.0.0.0:2121\"] }, destinations.allow = [\"10.0.0.0/8\"] }|nftables does not divert transparent connections yet",
             "ftpgate.firewall.ipset = \"\"|ftpgate.firewall.ipset",
             "ftpgate.data.advertised-address = gateway.example|ftpgate.data.advertised-address",
             "ftpgate.data.relay = zero-copy|ftpgate.conf: 1: ftpgate.data.relay: must be one of: splice, copy",
@@ -110,6 +117,20 @@ class SettingsLoaderTest {
     })
     void errorsNameFileLineAndKey(String hocon, String expected) {
         assertThatThrownBy(() -> load(hocon)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void theNftablesBackendAndItsKeys() throws Exception {
+        Settings s = load("""
+                ftpgate.firewall { backend = nftables, guard-output = true }
+                ftpgate.firewall.nftables { table = gw, priority = -5, mark = "0x10", manage-hook-rules = false,
+                    hook-chains = ["inet filter input", "ip  fw  out"] }
+                """);
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NFTABLES);
+        assertThat(s.firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "gw", -5, 0x10L, false,
+                java.util.List.of("inet filter input", "ip  fw  out")));
+        assertThat(load("").firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "ftpgate", -10, 0x00800000L,
+                true, java.util.List.of("inet filter input")));
     }
 
     @Test
