@@ -24,15 +24,6 @@ public final class RootTools {
         if (!isRoot()) {
             missing.add("root (uid 0)");
         }
-        require("netns tests need ", missing, tools);
-    }
-
-    /** Like {@link #requireRootAndTools}, for tools that need no root (a skip, or a failure under CI). */
-    public static void requireTools(String... tools) {
-        require("this test needs ", new ArrayList<>(), tools);
-    }
-
-    private static void require(String what, List<String> missing, String... tools) {
         for (String tool : tools) {
             if (!onPath(tool)) {
                 missing.add("'" + tool + "' on PATH");
@@ -41,7 +32,30 @@ public final class RootTools {
         if (missing.isEmpty()) {
             return;
         }
-        String reason = what + String.join(", ", missing);
+        unavailable("netns tests need " + String.join(", ", missing));
+    }
+
+    /** Skips the test with {@code reason} or, in CI, fails it: a precondition the machine does not meet. */
+    public static void unavailable(String reason) {
+        String ci = System.getenv("CI");
+        if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
+            throw new AssertionError(reason + " (CI is set, so this is a failure, not a skip)");
+        }
+        Assumptions.assumeTrue(false, reason);
+    }
+
+    /** Like {@link #requireRootAndTools}, for tools that need no root (a skip, or a failure under CI). */
+    public static void requireTools(String... tools) {
+        List<String> missing = new ArrayList<>();
+        for (String tool : tools) {
+            if (!onPath(tool)) {
+                missing.add("'" + tool + "' on PATH");
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        String reason = "this test needs " + String.join(", ", missing);
         String ci = System.getenv("CI");
         if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
             throw new AssertionError(reason + " (CI is set, so this is a failure, not a skip)");
