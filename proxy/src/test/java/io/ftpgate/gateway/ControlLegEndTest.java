@@ -19,8 +19,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Either control leg ending (client's or server's), by FIN or by RST, during a slow download ends the session and both of
- * its data connections at once (well within a second), and leaves no lease.
+ * Either control leg ending (client's or server's), by FIN or by RST, during a slow download ends the
+ * session and both of its data connections at once (well within a second), and leaves no lease.
+ *
+ * <p>Note for harnesses that reset the control connection from Python's ftplib: {@code
+ * ftp.sock.setsockopt(SO_LINGER, (1, 0)); ftp.sock.close()} sends nothing while {@code ftp.file}
+ * (ftplib's makefile of the same socket) is open: the descriptor stays open until the process
+ * exits, which looks exactly like "a reset noticed only when the data connection ends". Close
+ * {@code ftp.file} too, and the gateway sees the reset at once.
  */
 class ControlLegEndTest {
     @org.junit.jupiter.api.extension.RegisterExtension
