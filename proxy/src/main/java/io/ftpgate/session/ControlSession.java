@@ -58,17 +58,7 @@ public final class ControlSession {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
-    private final OwedReplies owed = new OwedReplies(new OwedReplies.Sink() {
-        @Override
-        public void deliver(FtpReply reply) {
-            replies.deliver(reply);
-        }
-
-        @Override
-        public void hold(FtpReply reply) {
-            replies.holdFrom(reply);
-        }
-    }, this::unanswered);
+    private final OwedReplies owed = new OwedReplies(replies, this::unanswered);
     /** The client command being worked on (the latest taken from the inbox); null before the first. */
     private OwedReplies.Owed current;
     private final long startNanos = System.nanoTime();

@@ -36,11 +36,12 @@ final class OwedReplies {
         }
     }
 
-    /** Where replies go, in order: {@link ReplyHold#deliver} or (held) {@link ReplyHold#holdFrom}. */
+    /** Where replies go, in order ({@link ReplyHold}). */
     interface Sink {
         void deliver(FtpReply reply);
 
-        void hold(FtpReply reply);
+        /** Holds {@code reply} and what follows until the transfer's data is out. */
+        void holdFrom(FtpReply reply);
     }
 
     private final ArrayDeque<Owed> owed = new ArrayDeque<>();
@@ -125,7 +126,7 @@ final class OwedReplies {
 
     private void out(FtpReply reply, boolean hold) {
         if (hold) {
-            sink.hold(reply);
+            sink.holdFrom(reply);
         } else {
             sink.deliver(reply);
         }

@@ -65,4 +65,34 @@ class CancelledNegotiationTest {
         gw.awaitNoLeases();
         assertThat(gw.refusedCount("negotiation_cancelled")).isEqualTo(1);
     }
+
+    /** The lease's acknowledgement arrives after the session ended: the rule is removed, nothing is left. */
+    @org.junit.jupiter.api.Test
+    void leaseAcknowledgedAfterTheSessionEnded() throws Exception {
+        gw = new GatewayUnderTest("127.0.0.1:0", server.upstream(), HostileServerTest.FAST);
+        RawFtpClient c = RawFtpClient.loggedIn(gw.address());
+        gw.firewall.holdApplies();
+        c.send("PASV");
+        assertThat(gw.firewall.awaitHeldApply()).as("a lease is being applied").isTrue();
+        c.resetClose();
+        await().atMost(Duration.ofSeconds(2)).until(() -> gw.gateway.activeSessions() == 0);
+        gw.firewall.releaseApplies();
+        await().atMost(Duration.ofSeconds(2)).until(() -> !gw.firewall.applied().isEmpty());
+        gw.awaitNoSessionsNorLeases();
+        assertThat(gw.firewall.revoked()).as("the late lease was removed").containsAll(gw.firewall.applied());
+    }
+
+    /** A firewall backend that throws (a bug, not a refusal): the client gets 425, the session goes on. */
+    @org.junit.jupiter.api.Test
+    void aFirewallThatThrowsGives425AndTheSessionGoesOn() throws Exception {
+        gw = new GatewayUnderTest("127.0.0.1:0", server.upstream(), HostileServerTest.FAST);
+        try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+            gw.firewall.throwOnApply(new IllegalStateException("injected backend fault"));
+            Reply r = c.command("PASV");
+            assertThat(r.code()).as(r.text()).isEqualTo(425);
+            gw.firewall.throwOnApply(null);
+            assertThat(c.command("NOOP").code()).isEqualTo(200);
+        }
+        gw.awaitNoSessionsNorLeases();
+    }
 }

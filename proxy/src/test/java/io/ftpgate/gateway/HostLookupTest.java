@@ -58,10 +58,11 @@ class HostLookupTest {
         blackHole.close();
     }
 
+    /** The gateway's name server is the black hole; look-ups give up after 3 s. */
     Map<String, Object> dns(Map<String, Object> extra) {
         Map<String, Object> m = new HashMap<>(extra);
         m.put("ftpgate.control.dns-servers", List.of("127.0.0.1:" + blackHole.getLocalPort()));
-        m.put("ftpgate.control.dns-timeout", "1s");
+        m.put("ftpgate.control.dns-timeout", "3s");
         return m;
     }
 
@@ -84,14 +85,15 @@ class HostLookupTest {
                 for (RawFtpClient o : others) {
                     long n0 = System.nanoTime();
                     assertThat(o.command("NOOP").code()).isEqualTo(200);
+                    // A loop blocked by the look-up would hold this reply for the whole 3 s.
                     assertThat(Duration.ofNanos(System.nanoTime() - n0)).as("other sessions are not blocked")
-                            .isLessThan(Duration.ofMillis(300));
+                            .isLessThan(Duration.ofSeconds(1));
                 }
                 Reply r = c.read();
                 Duration took = Duration.ofNanos(System.nanoTime() - t0);
                 assertThat(r.code()).as(r.text()).isEqualTo(530);
                 assertThat(r.text()).contains("Unknown FTP server host: ftp.example.invalid");
-                assertThat(took).isBetween(Duration.ofMillis(900), Duration.ofMillis(2500));
+                assertThat(took).isBetween(Duration.ofMillis(2900), Duration.ofMillis(5000));
                 assertThat(queries.get()).as("the configured name server was asked").isPositive();
                 assertThat(c.command("NOOP").code()).as("the session goes on").isEqualTo(200);
             }
@@ -114,7 +116,7 @@ class HostLookupTest {
             // Resolved (to the gateway's own loopback address, which it never connects to).
             assertThat(r.code()).as(r.text()).isEqualTo(530);
             assertThat(r.text()).contains("will not connect to itself");
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(900));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500));
             assertThat(queries.get()).as("no name server needed").isZero();
         }
     }
@@ -137,7 +139,7 @@ class HostLookupTest {
             Reply r = c.read();
             assertThat(r.code()).as(r.text()).isEqualTo(421);
             assertThat(r.text()).contains("cannot reach the FTP server").contains("ftp.example.invalid");
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(5000));
             gw.awaitNoSessionsNorLeases();
         }
     }

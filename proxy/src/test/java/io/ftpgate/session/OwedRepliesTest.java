@@ -17,7 +17,7 @@ class OwedRepliesTest {
         }
 
         @Override
-        public void hold(FtpReply reply) {
+        public void holdFrom(FtpReply reply) {
             out.add("held " + reply.code());
         }
     }, o -> FtpReply.of(425, "fallback for " + o.verb));

@@ -55,12 +55,7 @@ public final class RootTools {
         if (missing.isEmpty()) {
             return;
         }
-        String reason = "this test needs " + String.join(", ", missing);
-        String ci = System.getenv("CI");
-        if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
-            throw new AssertionError(reason + " (CI is set, so this is a failure, not a skip)");
-        }
-        Assumptions.assumeTrue(false, reason);
+        unavailable("this test needs " + String.join(", ", missing));
     }
 
     private static boolean isRoot() {
