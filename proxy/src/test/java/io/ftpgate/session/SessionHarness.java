@@ -51,7 +51,7 @@ final class SessionHarness implements AutoCloseable {
         m.put("ftpgate.listeners.test.listen", java.util.List.of("127.0.0.1:2121"));
         m.put("ftpgate.listeners.test.upstream", "127.0.0.1:21");
         Settings settings = GatewayUnderTest.settings(m);
-        UpstreamDialer dialer = (session, upstream, from) -> {
+        UpstreamDialer dialer = (session, upstream, from, implicitTls) -> {
             server = new Addressed(new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000), SERVER);
             UpstreamConnector.initPipeline(session, server);
             try {
@@ -66,7 +66,7 @@ final class SessionHarness implements AutoCloseable {
                 HostLookup.resolvers(settings.control(), Transport.nio()), dialer);
         client = new Addressed(GATEWAY, CLIENT);
         client.pipeline().addLast(new ClientLegInitializer("test", Settings.Mode.EXPLICIT,
-                Endpoint.parse("127.0.0.1:21"), services));
+                Endpoint.parse("127.0.0.1:21"), services, LegTls.OFF));
         client.register();
     }
 
