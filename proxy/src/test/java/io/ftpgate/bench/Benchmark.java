@@ -18,7 +18,8 @@ import io.ftpgate.testing.FtpMode;
  * The benchmark: {@code direct}, {@code conntrack-helper}, {@code ftpgate} and {@code ftpgate-ipset} (see {@link
  * BenchSetup}) built side by side and measured in interleaved rounds — RETR and STOR in PASV, EPSV
  * and PORT with curl, complete sessions per second with one and with sixteen clients ({@link
- * SessionLoad}) — then ftpgate's memory with idle sessions ({@link IdleSessionMemory}). Prints the
+ * SessionLoad}) — then FTPS downloads and uploads end to end and through ftpgate with either TLS
+ * provider ({@link FtpsTransfers}), then ftpgate's memory with idle sessions ({@link IdleSessionMemory}). Prints the
  * tables and writes them, with date, machine and setup, to {@link BenchOptions#out()}. Nothing is
  * asserted: the figures depend on the machine; compare ratios within one run.
  *
@@ -51,7 +52,8 @@ public final class Benchmark {
     public static String run(BenchOptions options) {
         Instant start = Instant.now();
         String machine = MachineInfo.describe();
-        ResultTable table = new ResultTable();
+        ResultTable<BenchSetup.Kind, Figure> table = ResultTable.plain();
+        ResultTable<FtpsSetup.Kind, FtpsTransfers.Column> ftps = null;
         IdleSessionMemory.Figures idle = null;
         String idleFailure = null;
         List<BenchSetup.LeaseFigures> leases = List.of();
@@ -62,7 +64,7 @@ public final class Benchmark {
             scratch = Files.createTempDirectory("ftpgate-bench-");
             Path upload = scratch.resolve("upload.bin");
             allocate(upload, options.storBytes());
-            for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
+            for (BenchSetup.Kind kind : options.ftpsOnly() ? new BenchSetup.Kind[0] : BenchSetup.Kind.values()) {
                 log("setting up " + kind.label);
                 BenchSetup setup = BenchSetup.start(kind, options);
                 setups.add(setup);
@@ -74,16 +76,18 @@ public final class Benchmark {
             List<BenchSetup> measured = setups.stream().filter(s -> s.unavailable == null).toList();
             if (options.warmUp()) {
                 log("warm-up round (not recorded)");
-                round(measured, options, upload, new ResultTable(), 0);
+                round(measured, options, upload, ResultTable.plain(), 0);
             }
             for (int r = 1; r <= options.rounds(); r++) {
                 log("round " + r + " of " + options.rounds());
                 round(measured, options, upload, table, r);
             }
+            ftps = FtpsTransfers.measure(options, scratch, Benchmark::log);
             BenchSetup ftpgate = setups.stream().filter(s -> s.kind == BenchSetup.Kind.FTPGATE && s.unavailable == null)
                     .findFirst().orElse(null);
-            if (options.transfersOnly()) {
-                idleFailure = "only transfers were measured (--transfers)";
+            if (options.transfersOnly() || options.ftpsOnly()) {
+                idleFailure = options.ftpsOnly() ? "only FTPS transfers were measured (--ftps)"
+                        : "only transfers were measured (--transfers)";
                 leaseFailure = idleFailure;
             } else if (ftpgate != null) {
                 int sessions = Math.min(options.idleSessions(), BenchSetup.maxIdleSessions());
@@ -119,6 +123,7 @@ public final class Benchmark {
         }
         Duration took = Duration.between(start, Instant.now());
         String report = report(options, start, took, machine, table, idle, idleFailure)
+                + FtpsTransfers.report(options, ftps)
                 + leaseReport(options, leases, leaseFailure);
         try {
             Files.createDirectories(options.out().toAbsolutePath().getParent());
@@ -130,7 +135,8 @@ public final class Benchmark {
     }
 
     /** One round: every figure for every setup, the setups' order rotated per round. */
-    private static void round(List<BenchSetup> measured, BenchOptions options, Path upload, ResultTable table, int round) {
+    private static void round(List<BenchSetup> measured, BenchOptions options, Path upload,
+                              ResultTable<BenchSetup.Kind, Figure> table, int round) {
         List<BenchSetup> order = new ArrayList<>(measured);
         Collections.rotate(order, round);
         for (FtpMode mode : Figure.MODES) {
@@ -168,7 +174,7 @@ public final class Benchmark {
         double run();
     }
 
-    private static void record(ResultTable table, BenchSetup setup, Figure figure, Measurement measurement) {
+    private static void record(ResultTable<BenchSetup.Kind, Figure> table, BenchSetup setup, Figure figure, Measurement measurement) {
         try {
             table.add(setup.kind, figure, measurement.run());
         } catch (BenchSetup.BenchFailure e) {
@@ -176,16 +182,18 @@ public final class Benchmark {
         }
     }
 
-    private static String report(BenchOptions options, Instant start, Duration took, String machine, ResultTable table,
+    private static String report(BenchOptions options, Instant start, Duration took, String machine,
+            ResultTable<BenchSetup.Kind, Figure> table,
             IdleSessionMemory.Figures idle, String idleFailure) {
         StringBuilder out = new StringBuilder();
         out.append("## ftpgate benchmark, ").append(options.mode()).append(" mode, ")
                 .append(start.truncatedTo(ChronoUnit.SECONDS)).append('\n').append('\n');
         out.append(machine);
         out.append(String.format(Locale.ROOT,
-                "- run: %d round(s)%s, RETR %s, STOR %s, %s; took %d s%n",
+                "- run: %d round(s)%s, RETR %s, STOR %s, FTPS %s, %s; took %d s%n",
                 options.rounds(), options.warmUp() ? " after one warm-up round" : "", size(options.retrBytes()),
-                size(options.storBytes()), options.transfersOnly() ? "transfers only (--transfers)"
+                size(options.storBytes()), size(options.ftpsBytes()),
+                options.ftpsOnly() ? "FTPS transfers only (--ftps)" : options.transfersOnly() ? "transfers only (--transfers)"
                         : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
                                 options.idleSessions()),
                 took.toSeconds()));
@@ -200,7 +208,7 @@ public final class Benchmark {
                 + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
-        out.append(table.markdown());
+        out.append(options.ftpsOnly() ? "Plain FTP: not measured (--ftps)\n" : table.markdown());
         out.append("\nftpgate memory (RSS = VmRSS; heap = used after `jcmd GC.run`):\n\n");
         if (idle == null) {
             out.append("- not measured: ").append(idleFailure == null ? "unknown" : idleFailure.strip().replaceAll("\\s+", " "))
@@ -233,7 +241,7 @@ public final class Benchmark {
         return out.toString();
     }
 
-    private static String size(long bytes) {
+    static String size(long bytes) {
         long mib = bytes / (1024 * 1024);
         return mib % 1024 == 0 ? mib / 1024 + " GiB" : mib + " MiB";
     }
