@@ -74,11 +74,11 @@ public final class Benchmark {
                 }
             }
             List<BenchSetup> measured = setups.stream().filter(s -> s.unavailable == null).toList();
-            if (options.warmUp()) {
+            if (options.warmUp() && !measured.isEmpty()) {
                 log("warm-up round (not recorded)");
                 round(measured, options, upload, ResultTable.plain(), 0);
             }
-            for (int r = 1; r <= options.rounds(); r++) {
+            for (int r = 1; r <= (measured.isEmpty() ? 0 : options.rounds()); r++) {
                 log("round " + r + " of " + options.rounds());
                 round(measured, options, upload, table, r);
             }
