@@ -190,9 +190,10 @@ public final class Benchmark {
                 .append(start.truncatedTo(ChronoUnit.SECONDS)).append('\n').append('\n');
         out.append(machine);
         out.append(String.format(Locale.ROOT,
-                "- run: %d round(s)%s, RETR %s, STOR %s, FTPS %s, %s; took %d s%n",
-                options.rounds(), options.warmUp() ? " after one warm-up round" : "", size(options.retrBytes()),
-                size(options.storBytes()), size(options.ftpsBytes()),
+                "- run: %d round(s)%s, %sFTPS %s, %s; took %d s%n",
+                options.rounds(), options.warmUp() && !options.ftpsOnly() ? " after one warm-up round" : "",
+                options.ftpsOnly() ? "" : "RETR " + size(options.retrBytes()) + ", STOR " + size(options.storBytes()) + ", ",
+                size(options.ftpsBytes()),
                 options.ftpsOnly() ? "FTPS transfers only (--ftps)" : options.transfersOnly() ? "transfers only (--transfers)"
                         : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
                                 options.idleSessions()),
