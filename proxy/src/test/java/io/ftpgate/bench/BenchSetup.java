@@ -221,6 +221,12 @@ final class BenchSetup implements AutoCloseable {
     }
 
     private ExecResult curl(Duration timeout, FtpMode mode, List<String> options, String path) {
+        return curl(topology, endpoint, timeout, mode, options, path);
+    }
+
+    /** curl in the client namespace: {@code path} on {@code endpoint} in {@code mode}, with {@code options}. */
+    static ExecResult curl(Topology topology, FtpEndpoint endpoint, Duration timeout, FtpMode mode, List<String> options,
+                           String path) {
         List<String> argv = new ArrayList<>(List.of("curl", "-sS", "--connect-timeout", "5",
                 "--max-time", String.valueOf(timeout.toSeconds())));
         argv.addAll(Curl.modeArguments(endpoint, mode));

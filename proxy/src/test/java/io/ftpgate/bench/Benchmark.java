@@ -198,6 +198,9 @@ public final class Benchmark {
                         : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
                                 options.idleSessions()),
                 took.toSeconds()));
+        if (options.ftpsOnly()) {
+            return out.append("- setups and clients: see the FTPS section\n\nPlain FTP: not measured (--ftps)\n").toString();
+        }
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
@@ -209,7 +212,7 @@ public final class Benchmark {
                 + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
-        out.append(options.ftpsOnly() ? "Plain FTP: not measured (--ftps)\n" : table.markdown());
+        out.append(table.markdown());
         out.append("\nftpgate memory (RSS = VmRSS; heap = used after `jcmd GC.run`):\n\n");
         if (idle == null) {
             out.append("- not measured: ").append(idleFailure == null ? "unknown" : idleFailure.strip().replaceAll("\\s+", " "))

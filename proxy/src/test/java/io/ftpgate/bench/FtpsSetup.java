@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.ftpgate.testing.Curl;
 import io.ftpgate.testing.ExecResult;
 import io.ftpgate.testing.FtpEndpoint;
 import io.ftpgate.testing.FtpGateDaemon;
@@ -244,14 +243,11 @@ final class FtpsSetup implements AutoCloseable {
         return daemon == null ? 0 : CpuTime.ticks(daemon.pid());
     }
 
+    /** curl with TLS required on the control and data connections (AUTH TLS, PBSZ 0, PROT P), any certificate. */
     private ExecResult curl(List<String> options, String path) {
-        Duration timeout = Duration.ofMinutes(5);
-        List<String> argv = new ArrayList<>(List.of("curl", "-sS", "--ssl-reqd", "-k", "--connect-timeout", "5",
-                "--max-time", String.valueOf(timeout.toSeconds())));
-        argv.addAll(Curl.modeArguments(endpoint, FtpMode.PASV));
+        List<String> argv = new ArrayList<>(List.of("--ssl-reqd", "-k"));
         argv.addAll(options);
-        argv.add("ftp://" + endpoint.authority() + "/" + path);
-        return topology.exec(topology.client, timeout.plusSeconds(10), argv.toArray(String[]::new));
+        return BenchSetup.curl(topology, endpoint, Duration.ofMinutes(5), FtpMode.PASV, argv, path);
     }
 
     private String gatewayComplaints() {
