@@ -143,6 +143,8 @@ public final class SettingsLoader {
     private static final String TLS_DEFAULTS = "listener-defaults.tls";
     private static final String UPSTREAM_TLS_DEFAULTS = "listener-defaults.upstream-tls";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+    /** One TLS implementation for every listener's both legs. */
+    private static final String TLS_PROVIDER = "tls.provider";
 
     /** A listener's client-leg TLS: its own {@code tls} block over {@code listener-defaults.tls}. */
     private static Settings.ListenerTls listenerTls(Config c, String own) throws ConfigError {
@@ -165,7 +167,8 @@ public final class SettingsLoader {
                 protocols(c, pick(c, own, TLS_DEFAULTS, "protocols")),
                 get(c, pick(c, own, TLS_DEFAULTS, "required"), c::getBoolean),
                 get(c, pick(c, own, TLS_DEFAULTS, "allow-clear-data"), c::getBoolean),
-                oneOf(c, pick(c, own, TLS_DEFAULTS, "data-session-reuse"), Settings.DataSessionReuse.class));
+                oneOf(c, pick(c, own, TLS_DEFAULTS, "data-session-reuse"), Settings.DataSessionReuse.class),
+                oneOf(c, TLS_PROVIDER, Settings.TlsProvider.class));
     }
 
     /** A server-leg TLS policy: the {@code own} block over the {@code defaults} block. */
@@ -203,7 +206,8 @@ public final class SettingsLoader {
         }
         return new Settings.UpstreamTls(mode, verify, caFile, fingerprint, sni, clientCertificate, clientKey,
                 oneOf(c, pick(c, own, defaults, "protection"), Settings.Protection.class),
-                protocols(c, pick(c, own, defaults, "protocols")));
+                protocols(c, pick(c, own, defaults, "protocols")),
+                oneOf(c, TLS_PROVIDER, Settings.TlsProvider.class));
     }
 
     /** The key {@code own.name} if the user set it, else {@code defaults.name}. */

@@ -171,6 +171,16 @@ class SettingsLoaderTest {
         assertThat(x.tls().protocols()).containsExactly("TLSv1.3", "TLSv1.2");
         assertThat(x.tls().dataSessionReuse()).isEqualTo(Settings.DataSessionReuse.OPTIONAL);
         assertThat(x.upstreamTls().protection()).isEqualTo(Settings.Protection.PRIVATE);
+        assertThat(x.tls().provider()).isEqualTo(Settings.TlsProvider.JDK);
+        assertThat(x.upstreamTls().provider()).isEqualTo(Settings.TlsProvider.JDK);
+    }
+
+    @Test
+    void tlsProviderOpensslHoldsForBothLegsOfEveryListenerAndTheDestinations() throws Exception {
+        Settings s = load(L + "}\nftpgate.tls.provider = openssl\n");
+        assertThat(s.listeners().get(0).tls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
+        assertThat(s.listeners().get(0).upstreamTls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
+        assertThat(s.destinations().upstreamTls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
     }
 
     @Test
@@ -261,6 +271,8 @@ class SettingsLoaderTest {
     @CsvSource(delimiter = '|', value = {
             "ftpgate.listener-defaults.tls.mood = x|ftpgate.conf: 1: unknown key ftpgate.listener-defaults.tls.mood",
             "ftpgate.destinations.upstream-tls.protection = none|ftpgate.conf: 1: ftpgate.destinations.upstream-tls.protection: must be one of",
+            "ftpgate.tls.provider = boringssl|ftpgate.conf: 1: ftpgate.tls.provider: must be one of: jdk, openssl",
+            "ftpgate.tls.provder = openssl|ftpgate.conf: 1: unknown key ftpgate.tls.provder",
             "ftpgate.listener-defaults.upstream-tls.verify = nope|ftpgate.conf: 1: ftpgate.listener-defaults.upstream-tls.verify",
             "ftpgate.listeners.f { mode = forward, listen = [\"1.2.3.4:21\"], upstream-tls.mode = explicit }, ftpgate.destinations.allow = [\"10.0.0.0/8\"]|ftpgate.listeners.f.upstream-tls: a forward listener's servers take destinations.upstream-tls",
     })
