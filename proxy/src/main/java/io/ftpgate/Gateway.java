@@ -10,6 +10,7 @@ import io.ftpgate.firewall.NoFirewall;
 import io.ftpgate.firewall.iptables.IpsetFirewall;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
 import io.ftpgate.metrics.GatewayMetrics;
+import io.ftpgate.metrics.HealthProbes;
 import io.ftpgate.metrics.MetricsEndpoint;
 import io.ftpgate.metrics.MicrometerMetrics;
 import io.ftpgate.session.ClientLegInitializer;
@@ -77,7 +78,9 @@ public final class Gateway implements AutoCloseable {
     private final GatewayMetrics metrics;
     /** The TLS in force per listener name (for the certificate-expiry gauge). */
     private final Map<String, LegTls> legTls = new java.util.concurrent.ConcurrentHashMap<>();
-    private boolean closed;
+    private volatile boolean closed;
+    /** The listeners' channels by "name address", replaced after start and each reload (read by /ready). */
+    private volatile Map<String, Channel> boundNow = Map.of();
 
     private Gateway(Settings settings, Firewall firewall) throws IOException, FirewallException, InterruptedException {
         this.settings = settings;
@@ -131,9 +134,10 @@ public final class Gateway implements AutoCloseable {
                 }
             }
             useTls(tls);
+            publishListeners();
             if (settings.metrics().listen().isPresent()) {
                 endpoint = new MetricsEndpoint(meterRegistry, settings.metrics().listen().get().toSocketAddress(),
-                        settings.metrics().path());
+                        settings.metrics().path(), probes());
             }
         } catch (IOException | FirewallException | InterruptedException | RuntimeException e) {
             if (endpoint != null) {
@@ -306,6 +310,49 @@ public final class Gateway implements AutoCloseable {
         return new Bound(f.channel(), initializer);
     }
 
+    private void publishListeners() {
+        Map<String, Channel> m = new LinkedHashMap<>();
+        listeners.forEach((k, b) -> m.put(k, b.channel()));
+        boundNow = Collections.unmodifiableMap(m);
+    }
+
+    /** What /health and /ready report. */
+    private HealthProbes probes() {
+        return new HealthProbes() {
+            @Override
+            public boolean alive() {
+                return isHealthy();
+            }
+
+            @Override
+            public Optional<String> notReady() {
+                return Gateway.this.notReady();
+            }
+        };
+    }
+
+    /**
+     * Empty when new sessions are welcome: not stopping nor draining, every listener bound, the
+     * firewall usable (its thread answers within a second and the latest lease apply succeeded).
+     */
+    public Optional<String> notReady() {
+        if (closed) {
+            return Optional.of("stopping");
+        }
+        if (registry.isDraining()) {
+            return Optional.of("draining");
+        }
+        for (Map.Entry<String, Channel> e : boundNow.entrySet()) {
+            if (!e.getValue().isActive()) {
+                return Optional.of("listener " + e.getKey() + " not bound");
+            }
+        }
+        if (!leases.usable(Duration.ofSeconds(1))) {
+            return Optional.of("firewall " + leases.firewallName() + " not usable");
+        }
+        return Optional.empty();
+    }
+
     /** The addresses actually bound (port 0 resolved), in configuration order. */
     public synchronized List<InetSocketAddress> boundAddresses() {
         return listeners.values().stream().map(b -> (InetSocketAddress) b.channel().localAddress()).toList();
@@ -376,6 +423,7 @@ public final class Gateway implements AutoCloseable {
         wanted.keySet().forEach(k -> ordered.put(k, listeners.containsKey(k) ? listeners.get(k) : added.get(k)));
         listeners.clear();
         listeners.putAll(ordered);
+        publishListeners();
         registry.maxSessions(next.control().maxSessions());
         useTls(nextTls);
         services.set(nextServices);
@@ -398,6 +446,11 @@ public final class Gateway implements AutoCloseable {
             }
         }
         return !group.isShuttingDown();
+    }
+
+    /** Where the metrics endpoint (with /health and /ready) listens, if it is on. */
+    public Optional<InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(metricsEndpoint).map(MetricsEndpoint::address);
     }
 
     public int activeSessions() {

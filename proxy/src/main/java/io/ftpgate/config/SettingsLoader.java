@@ -424,11 +424,17 @@ public final class SettingsLoader {
                 positive(c, "firewall.command-timeout"));
     }
 
+    /** Paths the metrics endpoint serves besides metrics.path. */
+    private static final List<String> RESERVED_PATHS = List.of("/health", "/ready", "/drain", "/undrain");
+
     private static Settings.Metrics metrics(Config c) throws ConfigError {
         String listen = c.getString("metrics.listen").trim();
         String path = c.getString("metrics.path");
         if (!path.startsWith("/")) {
             throw error(c, "metrics.path", "must start with '/'");
+        }
+        if (RESERVED_PATHS.stream().anyMatch(r -> path.equals(r) || path.startsWith(r + "/"))) {
+            throw error(c, "metrics.path", "'" + path + "' is taken by the endpoint itself " + RESERVED_PATHS);
         }
         if (listen.isEmpty()) {
             return new Settings.Metrics(Optional.empty(), path);
