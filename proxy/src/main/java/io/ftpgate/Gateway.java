@@ -9,6 +9,7 @@ import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.firewall.NoFirewall;
 import io.ftpgate.firewall.iptables.IpsetFirewall;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
+import io.ftpgate.metrics.DrainSwitch;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.HealthProbes;
 import io.ftpgate.metrics.MetricsEndpoint;
@@ -81,6 +82,10 @@ public final class Gateway implements AutoCloseable {
     private volatile boolean closed;
     /** The listeners' channels by "name address", replaced after start and each reload (read by /ready). */
     private volatile Map<String, Channel> boundNow = Map.of();
+    /** The running maintenance drain's two timers (end of admission, drain timeout); null when none runs. */
+    private List<io.netty.util.concurrent.ScheduledFuture<?>> drainTimers;
+    /** Not the gateway's lock: a drain request must not wait for a stop's grace period. */
+    private final Object drainLock = new Object();
 
     private Gateway(Settings settings, Firewall firewall) throws IOException, FirewallException, InterruptedException {
         this.settings = settings;
@@ -112,6 +117,7 @@ public final class Gateway implements AutoCloseable {
             metrics.leasesActive(leases::activeLeases);
             metrics.sessionsActive(registry::size);
             metrics.sessionsLimit(registry::maxSessions);
+            metrics.draining(registry::isDraining);
             if (hasTransparent(settings) && !transport.name().equals("epoll")) {
                 throw new IOException("transparent listeners need the native epoll transport (IP_TRANSPARENT), "
                         + "which is not available here");
@@ -137,7 +143,7 @@ public final class Gateway implements AutoCloseable {
             publishListeners();
             if (settings.metrics().listen().isPresent()) {
                 endpoint = new MetricsEndpoint(meterRegistry, settings.metrics().listen().get().toSocketAddress(),
-                        settings.metrics().path(), probes());
+                        settings.metrics().path(), probes(), drainSwitch());
             }
         } catch (IOException | FirewallException | InterruptedException | RuntimeException e) {
             if (endpoint != null) {
@@ -314,6 +320,73 @@ public final class Gateway implements AutoCloseable {
         Map<String, Channel> m = new LinkedHashMap<>();
         listeners.forEach((k, b) -> m.put(k, b.channel()));
         boundNow = Collections.unmodifiableMap(m);
+    }
+
+    private DrainSwitch drainSwitch() {
+        return new DrainSwitch() {
+            @Override
+            public String drain() {
+                return Gateway.this.drain();
+            }
+
+            @Override
+            public String undrain() {
+                return Gateway.this.undrain();
+            }
+        };
+    }
+
+    /**
+     * Starts a drain that does not stop the gateway (SIGUSR1, POST /drain): /ready answers 503 at
+     * once, new sessions are admitted for {@code drain.lb-grace} and refused with 421 after it,
+     * running sessions go on until they end or {@code drain.timeout} passes, when the ones left get
+     * 421. A second call while draining changes nothing. Returns one line saying what happened.
+     */
+    public String drain() {
+        synchronized (drainLock) {
+            return startDrain();
+        }
+    }
+
+    private String startDrain() {
+        if (closed) {
+            return "stopping";
+        }
+        Settings.Drain d = settings.drain();
+        if (!registry.startDrain(d.admitFor())) {
+            return "already draining, " + registry.size() + " session(s) running";
+        }
+        log.info("draining: /ready answers 503; new sessions admitted for {} more, then refused; {} running session(s) "
+                + "may go on for up to {}", d.admitFor(), registry.size(), d.timeout());
+        var loop = group.next();
+        drainTimers = List.of(
+                loop.schedule(() -> log.info("draining: new sessions are refused from now on; {} session(s) running",
+                        registry.size()), d.admitFor().toNanos(), TimeUnit.NANOSECONDS),
+                loop.schedule(() -> {
+                    int ended = registry.endAll("the gateway is draining (drain.timeout passed)");
+                    log.info("draining: drain.timeout passed, ended {} session(s) still running", ended);
+                }, d.admitFor().plus(d.timeout()).toNanos(), TimeUnit.NANOSECONDS));
+        return "draining: " + registry.size() + " session(s) running";
+    }
+
+    /** Ends a drain started by {@link #drain()}: new sessions are welcome again. */
+    public String undrain() {
+        synchronized (drainLock) {
+            return endDrain();
+        }
+    }
+
+    private String endDrain() {
+        if (closed) {
+            return "stopping";
+        }
+        if (!registry.undrain()) {
+            return "not draining";
+        }
+        drainTimers.forEach(t -> t.cancel(false));
+        drainTimers = null;
+        log.info("undrained: new sessions are welcome again; {} session(s) running", registry.size());
+        return "undrained: " + registry.size() + " session(s) running";
     }
 
     /** What /health and /ready report. */

@@ -132,6 +132,13 @@ public final class Main {
             // SIGTERM/SIGINT end the process normally (exit 0) after the drain; the hook covers any
             // other way the JVM may go down. close() is idempotent. Both before READY=1: systemd may
             // send SIGTERM as soon as it has READY, and the JVM's default handler would skip the drain.
+            // SIGUSR1: drain without exiting (POST /undrain ends it). Not SIGUSR2: HotSpot suspends
+            // and resumes threads with it on Linux (PosixSignals::SR_signum), and replacing its
+            // handler would break that.
+            onSignal("USR1", () -> {
+                log.info("SIGUSR1: {}", gateway.drain());
+                systemd.ifPresent(n -> n.status("draining: " + gateway.statusLine()));
+            });
             CountDownLatch stop = new CountDownLatch(1);
             onSignal("TERM", stop::countDown);
             onSignal("INT", stop::countDown);

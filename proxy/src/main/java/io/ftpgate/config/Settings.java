@@ -15,7 +15,8 @@ public record Settings(
         Metrics metrics,
         Duration shutdownGrace,
         Transparent transparent,
-        Destinations destinations) {
+        Destinations destinations,
+        Drain drain) {
 
     public Settings {
         listeners = List.copyOf(listeners);
@@ -225,6 +226,14 @@ public record Settings(
             commandPrefix = List.copyOf(commandPrefix);
         }
     }
+
+    /**
+     * A drain that does not stop the gateway.
+     *
+     * @param admitFor how long new sessions are still admitted after the drain starts
+     * @param timeout how long running sessions may go on before they get 421
+     */
+    public record Drain(Duration admitFor, Duration timeout) {}
 
     /** @param listen empty when the metrics endpoint is disabled */
     public record Metrics(Optional<Endpoint> listen, String path) {}

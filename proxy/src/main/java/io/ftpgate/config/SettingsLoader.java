@@ -88,7 +88,8 @@ public final class SettingsLoader {
                 metrics(c),
                 positive(c, "shutdown.grace-period"),
                 transparent(c),
-                destinations(c));
+                destinations(c),
+                new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")));
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {
@@ -485,6 +486,14 @@ public final class SettingsLoader {
         Duration d = get(c, key, c::getDuration);
         if (d.isNegative() || d.isZero()) {
             throw error(c, key, "must be a positive duration such as 10s");
+        }
+        return d;
+    }
+
+    private static Duration nonNegative(Config c, String key) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.isNegative()) {
+            throw error(c, key, "must be a duration of 0s or more");
         }
         return d;
     }

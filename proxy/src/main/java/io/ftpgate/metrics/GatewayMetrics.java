@@ -71,6 +71,9 @@ public interface GatewayMetrics {
     /** Registers the session limit (it may change on reload). */
     void sessionsLimit(IntSupplier limit);
 
+    /** Registers whether the gateway is draining or stopping (1) or takes new sessions (0). */
+    void draining(java.util.function.BooleanSupplier draining);
+
     /** Registers the live count of control sessions. */
     void sessionsActive(IntSupplier count);
 
@@ -119,6 +122,7 @@ public interface GatewayMetrics {
         @Override public void leasesActive(IntSupplier count) {}
         @Override public void sessionsActive(IntSupplier count) {}
         @Override public void sessionsLimit(IntSupplier limit) {}
+        @Override public void draining(java.util.function.BooleanSupplier draining) {}
         @Override public void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos) {}
         @Override public void tlsReuseRejected(TlsLeg leg) {}
         @Override public void tlsInjectionRejected(TlsLeg leg) {}

@@ -14,17 +14,34 @@ import java.util.concurrent.Executors;
  * The gateway's HTTP endpoint: the Prometheus text exposition (GET only) on its configured path,
  * {@code GET /health} (200 while the gateway works, 503 otherwise) and {@code GET /ready} (200
  * while it takes new sessions, 503 with the reason otherwise), for load balancers, keepalived and
- * systemd.
+ * systemd; {@code POST /drain} and {@code POST /undrain} from a loopback client (anyone else gets
+ * 403: the endpoint may listen where a load balancer can reach it).
  */
 public final class MetricsEndpoint implements AutoCloseable {
     public static final String HEALTH_PATH = "/health";
     public static final String READY_PATH = "/ready";
+    public static final String DRAIN_PATH = "/drain";
+    public static final String UNDRAIN_PATH = "/undrain";
 
     private final HttpServer server;
 
-    public MetricsEndpoint(PrometheusMeterRegistry registry, InetSocketAddress address, String path, HealthProbes probes)
-            throws IOException {
+    public MetricsEndpoint(PrometheusMeterRegistry registry, InetSocketAddress address, String path, HealthProbes probes,
+                           DrainSwitch drain) throws IOException {
         server = HttpServer.create(address, 16);
+        server.createContext(DRAIN_PATH, exchange -> {
+            try (exchange) {
+                if (localPost(exchange, DRAIN_PATH)) {
+                    text(exchange, 200, drain.drain());
+                }
+            }
+        });
+        server.createContext(UNDRAIN_PATH, exchange -> {
+            try (exchange) {
+                if (localPost(exchange, UNDRAIN_PATH)) {
+                    text(exchange, 200, drain.undrain());
+                }
+            }
+        });
         server.createContext(HEALTH_PATH, exchange -> {
             try (exchange) {
                 if (readOnly(exchange, HEALTH_PATH)) {
@@ -74,6 +91,23 @@ public final class MetricsEndpoint implements AutoCloseable {
         }
         if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
             exchange.sendResponseHeaders(405, -1);
+            return false;
+        }
+        return true;
+    }
+
+    /** Only POST, only on the exact path, only from a loopback address; true when it may be served. */
+    private static boolean localPost(HttpExchange exchange, String path) throws IOException {
+        if (!exchange.getRequestURI().getPath().equals(path)) {
+            exchange.sendResponseHeaders(404, -1);
+            return false;
+        }
+        if (!"POST".equals(exchange.getRequestMethod())) {
+            exchange.sendResponseHeaders(405, -1);
+            return false;
+        }
+        if (!exchange.getRemoteAddress().getAddress().isLoopbackAddress()) {
+            text(exchange, 403, "forbidden: " + path + " is only answered to clients on a loopback address");
             return false;
         }
         return true;

@@ -29,7 +29,8 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_commands_total{verb}} (standard verbs, else "other"); {@code ftpgate_replies_total{class}}
  *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}</li>
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
- *   <li>{@code ftpgate_build_info{version,java}} (always 1); {@code ftpgate_sessions_limit}</li>
+ *   <li>{@code ftpgate_build_info{version,java}} (always 1); {@code ftpgate_sessions_limit};
+ *       {@code ftpgate_draining} (1 while draining or stopping: /ready answers 503)</li>
  *   <li>{@code ftpgate_tls_handshakes_total{leg,channel,resumed,result}} (leg client|server, channel
  *       control|data, resumed yes|no, result ok|failed); {@code ftpgate_tls_handshake_seconds{leg,channel}};
  *       {@code ftpgate_tls_reuse_rejected_total{leg}} (reuse required but absent);
@@ -173,6 +174,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void leasesActive(IntSupplier count) {
         Gauge.builder("ftpgate.firewall.leases.active", count::getAsInt)
                 .description("Firewall leases in place now").strongReference(true).register(registry);
+    }
+
+    @Override
+    public void draining(java.util.function.BooleanSupplier draining) {
+        Gauge.builder("ftpgate.draining", () -> draining.getAsBoolean() ? 1 : 0)
+                .description("1 while the gateway drains or stops (no new sessions after the grace), else 0")
+                .strongReference(true).register(registry);
     }
 
     @Override

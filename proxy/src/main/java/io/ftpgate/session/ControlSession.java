@@ -94,7 +94,7 @@ public final class ControlSession {
     void start() {
         if (!services.registry().admit(this)) {
             metrics().sessionRejected(listener);
-            String why = services.registry().isDraining() ? "the gateway is shutting down" : "too many sessions";
+            String why = services.registry().refusal();
             log.warn("session {} [{}] {}: refused, {}", id, listener, text(client.remoteAddress()), why);
             client.writeAndFlush(FtpReply.of(421, "Service not available: " + why + ", try again later"))
                     .addListener(ChannelFutureListener.CLOSE);
