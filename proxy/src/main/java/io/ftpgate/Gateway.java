@@ -293,7 +293,8 @@ public final class Gateway implements AutoCloseable {
 
     private Bound bind(Settings.Listener l, Endpoint e, SessionServices services, LegTls tls)
             throws IOException, InterruptedException {
-        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services, tls);
+        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services, tls,
+                l.proxyProtocol());
         ServerBootstrap b = new ServerBootstrap();
         if (l.mode() == Settings.Mode.TRANSPARENT) {
             // Accepts connections to any address that TPROXY diverts to this port.
@@ -491,7 +492,7 @@ public final class Gateway implements AutoCloseable {
             return true;
         });
         listeners.forEach((k, b) -> b.initializer().reroute(wanted.get(k).upstream(), nextServices,
-                nextTls.get(wanted.get(k).name())));
+                nextTls.get(wanted.get(k).name()), wanted.get(k).proxyProtocol()));
         Map<String, Bound> ordered = new LinkedHashMap<>();
         wanted.keySet().forEach(k -> ordered.put(k, listeners.containsKey(k) ? listeners.get(k) : added.get(k)));
         listeners.clear();

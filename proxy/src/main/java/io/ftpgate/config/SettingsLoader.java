@@ -266,9 +266,28 @@ public final class SettingsLoader {
     }
 
     private static final java.util.Set<String> LISTENER_KEYS =
-            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls");
+            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls", "proxy-protocol");
+
+    private static final String PROXY_DEFAULTS = "listener-defaults.proxy-protocol";
+
+    /** A listener's PROXY protocol: its own block over {@code listener-defaults.proxy-protocol}. */
+    private static Settings.ProxyProtocol proxyProtocol(Config c, String own) throws ConfigError {
+        checkBlock(c, own, PROXY_DEFAULTS);
+        String trustedKey = pick(c, own, PROXY_DEFAULTS, "trusted");
+        List<Cidr> trusted = new ArrayList<>();
+        for (String n : c.getStringList(trustedKey)) {
+            trusted.add(parse(c, trustedKey, n, Cidr::parse));
+        }
+        String enabledKey = pick(c, own, PROXY_DEFAULTS, "enabled");
+        boolean enabled = get(c, enabledKey, c::getBoolean);
+        if (enabled && trusted.isEmpty() && !own.equals(PROXY_DEFAULTS)) {
+            throw error(c, enabledKey, "needs trusted: the addresses of the load balancers that send the header");
+        }
+        return new Settings.ProxyProtocol(enabled, trusted, positive(c, pick(c, own, PROXY_DEFAULTS, "header-timeout")));
+    }
 
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {
+        proxyProtocol(c, PROXY_DEFAULTS);
         listenerTls(c, TLS_DEFAULTS);
         upstreamTls(c, UPSTREAM_TLS_DEFAULTS, UPSTREAM_TLS_DEFAULTS);
         Config all = c.getConfig("listeners");
@@ -286,7 +305,7 @@ public final class SettingsLoader {
             for (String k : l.root().keySet().stream().sorted().toList()) {
                 if (!LISTENER_KEYS.contains(k)) {
                     throw error(c, key + "." + k,
-                            "unknown key (a listener has only mode, listen, upstream, tls and upstream-tls)");
+                            "unknown key (a listener has only mode, listen, upstream, tls, upstream-tls and proxy-protocol)");
                 }
             }
             Settings.Mode mode = Settings.Mode.EXPLICIT;
@@ -334,7 +353,12 @@ public final class SettingsLoader {
             } else {
                 upstreamTls = upstreamTls(c, "destinations.upstream-tls", "destinations.upstream-tls");
             }
-            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls));
+            Settings.ProxyProtocol proxy = proxyProtocol(c, key + ".proxy-protocol");
+            if (proxy.enabled() && mode == Settings.Mode.TRANSPARENT) {
+                throw error(c, key + ".proxy-protocol.enabled", "a transparent listener sees clients directly; "
+                        + "the PROXY protocol is for listeners behind a load balancer");
+            }
+            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls, proxy));
         }
         if (result.stream().filter(l -> l.mode() == Settings.Mode.TRANSPARENT).count() > 1) {
             throw error(c, "listeners", "at most one listener can be transparent");

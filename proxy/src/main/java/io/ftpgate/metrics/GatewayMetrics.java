@@ -71,6 +71,9 @@ public interface GatewayMetrics {
     /** Registers the session limit (it may change on reload). */
     void sessionsLimit(IntSupplier limit);
 
+    /** A connection on a listener with the PROXY protocol: what its header (or its absence) led to. */
+    void proxyHeader(Enum<?> outcome);
+
     /** Registers whether the gateway is draining or stopping (1) or takes new sessions (0). */
     void draining(java.util.function.BooleanSupplier draining);
 
@@ -123,6 +126,7 @@ public interface GatewayMetrics {
         @Override public void sessionsActive(IntSupplier count) {}
         @Override public void sessionsLimit(IntSupplier limit) {}
         @Override public void draining(java.util.function.BooleanSupplier draining) {}
+        @Override public void proxyHeader(Enum<?> outcome) {}
         @Override public void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos) {}
         @Override public void tlsReuseRejected(TlsLeg leg) {}
         @Override public void tlsInjectionRejected(TlsLeg leg) {}

@@ -31,6 +31,8 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
  *   <li>{@code ftpgate_build_info{version,java}} (always 1); {@code ftpgate_sessions_limit};
  *       {@code ftpgate_draining} (1 while draining or stopping: /ready answers 503)</li>
+ *   <li>{@code ftpgate_proxy_headers_total{outcome}} (listeners with the PROXY protocol: proxied,
+ *       local, untrusted, invalid, timeout)</li>
  *   <li>{@code ftpgate_tls_handshakes_total{leg,channel,resumed,result}} (leg client|server, channel
  *       control|data, resumed yes|no, result ok|failed); {@code ftpgate_tls_handshake_seconds{leg,channel}};
  *       {@code ftpgate_tls_reuse_rejected_total{leg}} (reuse required but absent);
@@ -174,6 +176,12 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void leasesActive(IntSupplier count) {
         Gauge.builder("ftpgate.firewall.leases.active", count::getAsInt)
                 .description("Firewall leases in place now").strongReference(true).register(registry);
+    }
+
+    @Override
+    public void proxyHeader(Enum<?> outcome) {
+        Counter.builder("ftpgate.proxy.headers").description("Connections on PROXY protocol listeners, by what their header led to")
+                .tag("outcome", tag(outcome)).register(registry).increment();
     }
 
     @Override
