@@ -102,7 +102,7 @@ public final class Gateway implements AutoCloseable {
         new ProcessorMetrics().bindTo(meterRegistry);
         new UptimeMetrics().bindTo(meterRegistry);
         new FileDescriptorMetrics().bindTo(meterRegistry);
-        metrics = new MicrometerMetrics(meterRegistry, Main.version());
+        metrics = new MicrometerMetrics(meterRegistry, Main.version(), settings.instanceName());
 
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
@@ -454,6 +454,9 @@ public final class Gateway implements AutoCloseable {
         if (next.data().path() != settings.data().path()
                 || (next.data().path() == Settings.DataPath.KERNEL && !next.data().portRange().equals(settings.data().portRange()))) {
             throw new IOException("data.path or, with the kernel path, data.port-range changed: restart ftpgate to apply it");
+        }
+        if (!next.instanceName().equals(settings.instanceName())) {
+            throw new IOException("instance-name changed: restart ftpgate to apply it");
         }
         if (!next.metrics().equals(settings.metrics())) {
             throw new IOException("metrics settings changed: restart ftpgate to apply them");

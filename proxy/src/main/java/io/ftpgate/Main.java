@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /** The command line. Exit codes: 0 done, 1 failed at run time, 2 bad usage, 78 bad configuration. */
 public final class Main {
+    /** The logging context's property that logback.xml puts in every line. */
+    static final String INSTANCE_PROPERTY = "ftpgate.instance";
     static final int EXIT_OK = 0;
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -114,6 +116,10 @@ public final class Main {
                     spec -> firewall.describeIntercept(spec).forEach(out::println),
                     () -> out.println("# no transparent listener: nothing to intercept"));
             return EXIT_OK;
+        }
+        // Every log line names the instance (logback.xml: %property{ftpgate.instance}).
+        if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs) {
+            logs.putProperty(INSTANCE_PROPERTY, settings.instanceName());
         }
         Logger log = LoggerFactory.getLogger(Main.class);
         Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();

@@ -16,7 +16,8 @@ public record Settings(
         Duration shutdownGrace,
         Transparent transparent,
         Destinations destinations,
-        Drain drain) {
+        Drain drain,
+        String instanceName) {
 
     public Settings {
         listeners = List.copyOf(listeners);

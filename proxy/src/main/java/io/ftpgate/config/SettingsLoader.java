@@ -89,7 +89,8 @@ public final class SettingsLoader {
                 positive(c, "shutdown.grace-period"),
                 transparent(c),
                 destinations(c),
-                new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")));
+                new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
+                instanceName(c));
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {
@@ -512,6 +513,29 @@ public final class SettingsLoader {
             throw error(c, key, "must be a positive duration such as 10s");
         }
         return d;
+    }
+
+    /** The instance name as written, or the host name when empty. */
+    private static String instanceName(Config c) throws ConfigError {
+        String name = c.getString("instance-name").trim();
+        if (name.isEmpty()) {
+            name = hostName();
+        }
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw error(c, "instance-name", "'" + name + "' must be 1-63 letters, digits, '.', '-' or '_'"
+                    + (c.getString("instance-name").isBlank() ? " (it is the host name; set instance-name)" : ""));
+        }
+        return name;
+    }
+
+    /** The kernel's host name (no DNS lookup), as hostname(1) prints it. */
+    private static String hostName() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (java.io.IOException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null || env.isBlank() ? "ftpgate" : env.trim();
+        }
     }
 
     private static Duration nonNegative(Config c, String key) throws ConfigError {

@@ -259,6 +259,9 @@ class SettingsLoaderTest {
         assertThat(p.trusts(java.net.InetAddress.getByName("192.0.2.11"))).isFalse();
         assertThat(p.trusts(java.net.InetAddress.getByName("2001:db8::99"))).isTrue();
         assertThat(s.drain()).isEqualTo(new Settings.Drain(java.time.Duration.ZERO, java.time.Duration.ofMinutes(30)));
+        assertThat(s.instanceName()).as("the host name by default")
+                .isEqualTo(java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim());
+        assertThat(load("ftpgate.instance-name = gw-b.example\n").instanceName()).isEqualTo("gw-b.example");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -281,6 +284,8 @@ class SettingsLoaderTest {
         assertThatThrownBy(() -> load("ftpgate.drain.lb-grace = -1s\n")).hasMessageContaining("ftpgate.drain.lb-grace");
         assertThatThrownBy(() -> load("ftpgate.drain.timeout = 0s\n")).hasMessageContaining("ftpgate.drain.timeout");
         assertThatThrownBy(() -> load("ftpgate.metrics.path = \"/ready\"\n")).hasMessageContaining("ftpgate.metrics.path");
+        assertThatThrownBy(() -> load("ftpgate.instance-name = \"gw a\"\n"))
+                .hasMessageContaining("ftpgate.instance-name: 'gw a' must be 1-63 letters");
     }
 
     @Test

@@ -20,7 +20,7 @@ class HealthReadyTest {
 
     private static GatewayUnderTest gateway(EmbeddedFtpServer server) throws Exception {
         return new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(),
-                Map.of("ftpgate.metrics.listen", "127.0.0.1:0"));
+                Map.of("ftpgate.metrics.listen", "127.0.0.1:0", "ftpgate.instance-name", "gw-a"));
     }
 
     @Test
@@ -33,7 +33,8 @@ class HealthReadyTest {
             assertThat(HttpProbe.send(http, "/ready", "HEAD").status()).isEqualTo(200);
             assertThat(HttpProbe.post(http, "/ready").status()).isEqualTo(405);
             assertThat(HttpProbe.get(http, "/readyz").status()).isEqualTo(404);
-            assertThat(HttpProbe.get(http, "/metrics").body()).contains("ftpgate_build_info");
+            assertThat(HttpProbe.get(http, "/metrics").body()).as("the instance name on build_info")
+                    .containsPattern("ftpgate_build_info\\{[^}]*instance_name=\"gw-a\"");
         }
     }
 
