@@ -36,7 +36,7 @@ class KeepalivedRecipeIT {
     }
 
     /** Demo.start writes 1 MiB from new Random(42) as sample.bin: the same file on both gateways. */
-    private static final String SAMPLE_SHA256 = sampleSha256();
+    static final String SAMPLE_SHA256 = sampleSha256();
 
     private static String sampleSha256() {
         byte[] sample = new byte[1 << 20];
