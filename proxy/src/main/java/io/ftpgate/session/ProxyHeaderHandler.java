@@ -147,7 +147,9 @@ final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         identified = true;
-        deadline.cancel(false);
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
         metrics.proxyHeader(outcome);
         log.warn("[{}] {}: {}; closed", listener, ControlSession.text(ctx.channel().remoteAddress()), why);
         ctx.close();
