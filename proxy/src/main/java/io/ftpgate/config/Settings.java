@@ -15,7 +15,8 @@ public record Settings(
         Metrics metrics,
         Duration shutdownGrace,
         Transparent transparent,
-        Destinations destinations) {
+        Destinations destinations,
+        Abuse abuse) {
 
     public Settings {
         listeners = List.copyOf(listeners);
@@ -173,6 +174,19 @@ public record Settings(
             int maxSessions,
             int maxPipelinedCommands,
             ReplyViolations unexpectedReplies) {}
+
+    /**
+     * Abuse controls (reference.conf {@code ftpgate.abuse}); a limit of 0 is off.
+     *
+     * @param maxSessionsPerAddress sessions at once from one client address
+     * @param maxSessionsPerIpv6Prefix sessions at once from one client IPv6 /64
+     */
+    public record Abuse(
+            int maxSessionsPerAddress,
+            int maxSessionsPerIpv6Prefix) {
+        /** Every control off. */
+        public static final Abuse OFF = new Abuse(0, 0);
+    }
 
     /** What a session does with a server reply that no outstanding command asked for. */
     public enum ReplyViolations {

@@ -88,7 +88,14 @@ public final class SettingsLoader {
                 metrics(c),
                 positive(c, "shutdown.grace-period"),
                 transparent(c),
-                destinations(c));
+                destinations(c),
+                abuse(c));
+    }
+
+    private static Settings.Abuse abuse(Config c) throws ConfigError {
+        return new Settings.Abuse(
+                intIn(c, "abuse.max-sessions-per-address", 0, 1_000_000),
+                intIn(c, "abuse.max-sessions-per-ipv6-prefix", 0, 1_000_000));
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {

@@ -48,7 +48,17 @@ public enum Reason {
     /** The server sent a reply while no command was outstanding (RFC 959 §5.4). */
     UNSOLICITED_REPLY(421, "Service not available: the FTP server sent a reply that was not asked for (%s)"),
     /** The server's reply code cannot answer the outstanding command (227 to USER, 150 to NOOP...). */
-    UNEXPECTED_REPLY(421, "Service not available: the FTP server sent %s");
+    UNEXPECTED_REPLY(421, "Service not available: the FTP server sent %s"),
+    /** A client connected while the gateway drains its sessions (SIGTERM). */
+    SHUTTING_DOWN(421, "Service not available: the gateway is shutting down, try again later"),
+    /** A client connected while control.max-sessions sessions run. */
+    GATEWAY_FULL(421, "Service not available: too many sessions, try again later"),
+    /** A client connected with abuse.max-sessions-per-address sessions of its address running. */
+    SESSIONS_PER_ADDRESS(421, "Service not available: too many sessions from your address (at most %s); "
+            + "close one and try again"),
+    /** A client connected with abuse.max-sessions-per-ipv6-prefix sessions of its IPv6 /64 running. */
+    SESSIONS_PER_PREFIX(421, "Service not available: too many sessions from your network %s (at most %s); "
+            + "close one and try again");
 
     private final int replyCode;
     private final String text;

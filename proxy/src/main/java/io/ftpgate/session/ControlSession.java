@@ -82,11 +82,12 @@ public final class ControlSession {
 
     /** The client connected: admit it and open the upstream connection. */
     void start() {
-        if (!services.registry().admit(this)) {
+        var refusal = Admission.check(this);
+        if (refusal.isPresent()) {
             metrics().sessionRejected(listener);
-            String why = services.registry().isDraining() ? "the gateway is shutting down" : "too many sessions";
-            log.warn("session {} [{}] {}: refused, {}", id, listener, text(client.remoteAddress()), why);
-            client.writeAndFlush(FtpReply.of(421, "Service not available: " + why + ", try again later"))
+            metrics().refused(refusal.get().reason());
+            log.warn("session {} [{}] {}: refused: {}", id, listener, text(client.remoteAddress()), refusal.get().reason().tag());
+            client.writeAndFlush(FtpReply.of(421, refusal.get().reason().text(refusal.get().args())))
                     .addListener(ChannelFutureListener.CLOSE);
             state = State.ENDED;
             return;

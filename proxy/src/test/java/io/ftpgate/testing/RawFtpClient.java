@@ -35,7 +35,15 @@ public final class RawFtpClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawFtpClient(InetSocketAddress gateway) throws IOException {
+        this(gateway, null);
+    }
+
+    /** A connection from {@code from} (e.g. 127.0.0.2: another client address on loopback). */
+    public RawFtpClient(InetSocketAddress gateway, java.net.InetAddress from) throws IOException {
         socket = new Socket();
+        if (from != null) {
+            socket.bind(new InetSocketAddress(from, 0));
+        }
         socket.connect(gateway, 5000);
         socket.setSoTimeout(5000);
         socket.setTcpNoDelay(true);
