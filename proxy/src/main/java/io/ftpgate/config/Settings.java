@@ -183,10 +183,15 @@ public record Settings(
      */
     public record Abuse(
             int maxSessionsPerAddress,
-            int maxSessionsPerIpv6Prefix) {
-        /** Every control off. */
-        public static final Abuse OFF = new Abuse(0, 0);
+            int maxSessionsPerIpv6Prefix,
+            LoginFailures loginFailures) {
     }
+
+    /**
+     * {@code limit} failed logins from one client address within {@code window} ban it for
+     * {@code ban}; at most {@code maxAddresses} addresses are tracked. A limit of 0 is off.
+     */
+    public record LoginFailures(int limit, Duration window, Duration ban, int maxAddresses) {}
 
     /** What a session does with a server reply that no outstanding command asked for. */
     public enum ReplyViolations {

@@ -95,7 +95,20 @@ public final class SettingsLoader {
     private static Settings.Abuse abuse(Config c) throws ConfigError {
         return new Settings.Abuse(
                 intIn(c, "abuse.max-sessions-per-address", 0, 1_000_000),
-                intIn(c, "abuse.max-sessions-per-ipv6-prefix", 0, 1_000_000));
+                intIn(c, "abuse.max-sessions-per-ipv6-prefix", 0, 1_000_000),
+                new Settings.LoginFailures(
+                        intIn(c, "abuse.login-failures.limit", 0, 1000),
+                        durationIn(c, "abuse.login-failures.window", Duration.ofSeconds(1), Duration.ofDays(1)),
+                        durationIn(c, "abuse.login-failures.ban", Duration.ofSeconds(1), Duration.ofDays(30)),
+                        intIn(c, "abuse.login-failures.max-addresses", 100, 10_000_000)));
+    }
+
+    private static Duration durationIn(Config c, String key, Duration min, Duration max) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw error(c, key, "must be between " + min.toSeconds() + "s and " + max.toSeconds() + "s");
+        }
+        return d;
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {

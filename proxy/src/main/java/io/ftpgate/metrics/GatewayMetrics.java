@@ -49,6 +49,9 @@ public interface GatewayMetrics {
     /** A login ended: 230 (success) or 530 (failure). */
     void login(String listener, boolean success);
 
+    /** A client address was banned after too many failed logins (abuse.login-failures). */
+    void clientBanned();
+
     /** Registers the number of data ports bound now and the size of the range. */
     void dataPorts(IntSupplier inUse, int rangeSize);
 
@@ -111,6 +114,7 @@ public interface GatewayMetrics {
         @Override public void command(String verb) {}
         @Override public void reply(int code) {}
         @Override public void login(String listener, boolean success) {}
+        @Override public void clientBanned() {}
         @Override public void dataPorts(IntSupplier inUse, int rangeSize) {}
         @Override public void refused(Enum<?> reason) {}
         @Override public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {}

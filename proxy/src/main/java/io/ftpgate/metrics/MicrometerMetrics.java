@@ -27,7 +27,8 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_transfers_total{kind,mode,outcome}}; {@code ftpgate_transfer_duration_seconds{kind,mode}};
  *       {@code ftpgate_transfer_size_bytes{kind}}</li>
  *   <li>{@code ftpgate_commands_total{verb}} (standard verbs, else "other"); {@code ftpgate_replies_total{class}}
- *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}</li>
+ *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}; {@code ftpgate_client_bans_total}
+ *       (client addresses banned after failed logins)</li>
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
  *   <li>{@code ftpgate_build_info{version,java}} (always 1); {@code ftpgate_sessions_limit}</li>
  *   <li>{@code ftpgate_tls_handshakes_total{leg,channel,resumed,result}} (leg client|server, channel
@@ -129,6 +130,12 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void login(String listener, boolean success) {
         Counter.builder("ftpgate.logins").description("Logins through the gateway, by outcome")
                 .tag("listener", listener).tag("outcome", success ? "success" : "failure").register(registry).increment();
+    }
+
+    @Override
+    public void clientBanned() {
+        Counter.builder("ftpgate.client.bans").description("Client addresses banned after too many failed logins")
+                .register(registry).increment();
     }
 
     @Override

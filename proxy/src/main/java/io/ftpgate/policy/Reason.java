@@ -58,7 +58,9 @@ public enum Reason {
             + "close one and try again"),
     /** A client connected with abuse.max-sessions-per-ipv6-prefix sessions of its IPv6 /64 running. */
     SESSIONS_PER_PREFIX(421, "Service not available: too many sessions from your network %s (at most %s); "
-            + "close one and try again");
+            + "close one and try again"),
+    /** The client's address is banned after abuse.login-failures.limit failed logins. */
+    LOGIN_BANNED(421, "Service not available: too many failed logins from your address; try again in %s");
 
     private final int replyCode;
     private final String text;

@@ -30,7 +30,11 @@ final class CommandRouter {
                 s.forward(c, new Passthrough(s));
             }
             case "FEAT" -> s.forward(c, new FeatFilter(s));
-            case "USER", "PASS" -> s.forward(c, new Passthrough(s, true));
+            case "USER", "PASS" -> {
+                if (LoginGuard.allows(s)) {
+                    s.forward(c, new Passthrough(s, true));
+                }
+            }
             default -> {
                 if (Verbs.isTransfer(c.verb())) {
                     negotiation.handle(c);

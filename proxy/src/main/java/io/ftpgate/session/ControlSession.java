@@ -500,6 +500,7 @@ public final class ControlSession {
     void loginEnded(boolean success) {
         metrics().login(listener, success);
         log.info("session {}: login {}", id, success ? "succeeded" : "failed");
+        LoginGuard.loginEnded(this, success);
     }
 
     private static FtpReply failureReply(DataTransfer t) {
@@ -601,6 +602,11 @@ public final class ControlSession {
 
     GatewayMetrics metrics() {
         return services.metrics();
+    }
+
+    /** The session log (every line starts with the session number). */
+    static Logger log() {
+        return log;
     }
 
 

@@ -21,11 +21,13 @@ public record SessionServices(
         SessionRegistry registry,
         DestinationPolicy destinations,
         Set<InetAddress> ownAddresses,
-        boolean kernelPathReady) {
+        boolean kernelPathReady,
+        LoginThrottle logins) {
 
     /**
      * @param ownAddresses the gateway's own addresses (never a destination)
      * @param kernelPathReady whether the firewall's kernel path was prepared at start
+     * @param logins failed logins and bans per client address (kept across reloads)
      */
     public static SessionServices create(Settings settings, Transport transport, LeaseExecutor leases,
                                          GatewayMetrics metrics, SessionRegistry registry, Set<InetAddress> ownAddresses,
@@ -34,14 +36,18 @@ public record SessionServices(
         return new SessionServices(settings, transport, leases, metrics,
                 new DataPolicy(settings.data().trustPassiveAddress()),
                 new PortAllocator(range.first(), range.last()), registry,
-                new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses), kernelPathReady);
+                new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses), kernelPathReady,
+                new LoginThrottle(System::nanoTime));
     }
 
-    /** The same services with new settings (reload); the port allocator is kept if its range is. */
+    /**
+     * The same services with new settings (reload); the port allocator is kept if its range is,
+     * the shared abuse state (ban list) always.
+     */
     public SessionServices withSettings(Settings next) {
         Settings.PortRange range = next.data().portRange();
         PortAllocator p = range.equals(settings.data().portRange()) ? ports : new PortAllocator(range.first(), range.last());
         return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p,
-                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady);
+                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady, logins);
     }
 }
