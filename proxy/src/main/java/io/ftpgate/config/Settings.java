@@ -184,7 +184,10 @@ public record Settings(
     public record Abuse(
             int maxSessionsPerAddress,
             int maxSessionsPerIpv6Prefix,
-            LoginFailures loginFailures) {
+            LoginFailures loginFailures,
+            int commandsPerSecond,
+            int commandBurst,
+            int maxDataConnections) {
     }
 
     /**

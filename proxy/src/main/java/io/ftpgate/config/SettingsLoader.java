@@ -100,7 +100,10 @@ public final class SettingsLoader {
                         intIn(c, "abuse.login-failures.limit", 0, 1000),
                         durationIn(c, "abuse.login-failures.window", Duration.ofSeconds(1), Duration.ofDays(1)),
                         durationIn(c, "abuse.login-failures.ban", Duration.ofSeconds(1), Duration.ofDays(30)),
-                        intIn(c, "abuse.login-failures.max-addresses", 100, 10_000_000)));
+                        intIn(c, "abuse.login-failures.max-addresses", 100, 10_000_000)),
+                intIn(c, "abuse.commands-per-second", 0, 100_000),
+                intIn(c, "abuse.command-burst", 1, 100_000),
+                intIn(c, "abuse.max-data-connections", 0, 100_000_000));
     }
 
     private static Duration durationIn(Config c, String key, Duration min, Duration max) throws ConfigError {

@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_upstream_connect_seconds{listener}}; {@code ftpgate_upstream_failures_total{listener}}</li>
  *   <li>{@code ftpgate_data_connections_total{mode,outcome}}</li>
  *   <li>{@code ftpgate_relayed_bytes_total{direction}} (upload: client to server)</li>
- *   <li>{@code ftpgate_refused_total{reason}}</li>
+ *   <li>{@code ftpgate_refused_total{reason}}; {@code ftpgate_throttled_total{reason}} (delayed, not refused)</li>
  *   <li>{@code ftpgate_firewall_operations_seconds{operation,result}}; {@code ftpgate_firewall_leases_active};
  *       {@code ftpgate_firewall_orphans_removed_total}; {@code ftpgate_firewall_lease_faults_total{fault,cause}}
  *       (leases whose apply was compensated or not, doubtful ones removed later, leaked ones the
@@ -130,6 +130,12 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void login(String listener, boolean success) {
         Counter.builder("ftpgate.logins").description("Logins through the gateway, by outcome")
                 .tag("listener", listener).tag("outcome", success ? "success" : "failure").register(registry).increment();
+    }
+
+    @Override
+    public void throttled(Enum<?> reason) {
+        Counter.builder("ftpgate.throttled").description("Client commands delayed rather than refused, by reason")
+                .tag("reason", tag(reason)).register(registry).increment();
     }
 
     @Override

@@ -60,7 +60,12 @@ public enum Reason {
     SESSIONS_PER_PREFIX(421, "Service not available: too many sessions from your network %s (at most %s); "
             + "close one and try again"),
     /** The client's address is banned after abuse.login-failures.limit failed logins. */
-    LOGIN_BANNED(421, "Service not available: too many failed logins from your address; try again in %s");
+    LOGIN_BANNED(421, "Service not available: too many failed logins from your address; try again in %s"),
+    /** A session sent more than abuse.commands-per-second: its commands are delayed (no reply). */
+    COMMAND_RATE(0, "Commands are delayed: more than the allowed commands per second"),
+    /** A session asked for more than abuse.max-data-connections data connections. */
+    DATA_CONNECTION_LIMIT(425, "Can't open data connection: this session has negotiated its %s data connections; "
+            + "log in again for more");
 
     private final int replyCode;
     private final String text;

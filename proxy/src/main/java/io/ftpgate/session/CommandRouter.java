@@ -12,15 +12,21 @@ import io.ftpgate.protocol.Verbs;
 final class CommandRouter {
     private final ControlSession s;
     private final DataNegotiation negotiation;
+    private final DataConnectionCap dataCap;
 
     CommandRouter(ControlSession session) {
         this.s = session;
         this.negotiation = new DataNegotiation(session);
+        this.dataCap = new DataConnectionCap(session.settings().abuse().maxDataConnections());
     }
 
     void handle(FtpCommand c) {
         switch (c.verb()) {
-            case "PASV", "EPSV", "PORT", "EPRT" -> negotiation.handle(c);
+            case "PASV", "EPSV", "PORT", "EPRT" -> {
+                if (dataCap.allows(s, c)) {
+                    negotiation.handle(c);
+                }
+            }
             case "LPRT", "LPSV" -> s.refuse(Reason.LONG_ADDRESS);
             case "AUTH" -> s.refuse(Reason.TLS_UNSUPPORTED);
             case "ABOR" -> abort(c);

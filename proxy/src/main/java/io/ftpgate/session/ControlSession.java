@@ -52,6 +52,7 @@ public final class ControlSession {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
+    private final CommandPacer pacer;
     private final long startNanos = System.nanoTime();
     private Channel server;
     private State state = State.CONNECTING;
@@ -76,6 +77,7 @@ public final class ControlSession {
         this.services = services;
         this.loop = client.eventLoop();
         this.router = new CommandRouter(this);
+        this.pacer = new CommandPacer(services.settings().abuse().commandsPerSecond(), services.settings().abuse().commandBurst());
     }
 
     // ---- life cycle -------------------------------------------------------------------------
@@ -299,6 +301,9 @@ public final class ControlSession {
         if (transfer != null && !transfer.isEnded() && transfer.isSpent()) {
             return; // a transfer is running; the control connection is quiet by design
         }
+        if (awaiting.isEmpty() && !inbox.isEmpty() && (state == State.READY || state == State.AWAIT_USER)) {
+            return; // commands wait for the command rate (CommandPacer): the client is not idle
+        }
         boolean serverMute = state == State.CONNECTING || state == State.GREETING || !awaiting.isEmpty();
         if (serverMute) {
             log.info("session {}: the server did not answer for {}, closing", id, settings().control().idleTimeout());
@@ -314,6 +319,9 @@ public final class ControlSession {
     /** Handles queued client input while nothing is outstanding. */
     private void pump() {
         while ((state == State.READY || state == State.AWAIT_USER) && awaiting.isEmpty() && !inbox.isEmpty()) {
+            if (inbox.peek() instanceof FtpCommand && !pacer.admit(this, this::pump)) {
+                break; // over the command rate: pump again when the next may go
+            }
             Object next = inbox.poll();
             if (next instanceof FtpReply local) {
                 deliver(local);
