@@ -114,7 +114,7 @@ public final class Gateway implements AutoCloseable {
             }
             boolean kernelPath = prepareKernelPath(settings);
             SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses(),
-                    kernelPath);
+                    kernelPath, group);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             for (Settings.Listener l : settings.listeners()) {
@@ -322,6 +322,7 @@ public final class Gateway implements AutoCloseable {
         listeners.clear();
         listeners.putAll(ordered);
         registry.maxSessions(next.control().maxSessions());
+        nextServices.totalBandwidth().configure(0, next.abuse().bandwidthTotal());
         services.set(nextServices);
         settings = next;
         log.info("configuration reloaded: {} listener address(es), {} session(s) continue with their settings",
@@ -377,6 +378,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void shutdownQuietly() {
+        if (services.get() != null) {
+            services.get().totalBandwidth().release();
+        }
         listeners.values().forEach(b -> b.channel().close());
         if (metricsEndpoint != null) {
             metricsEndpoint.close();

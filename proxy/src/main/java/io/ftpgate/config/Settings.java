@@ -187,7 +187,9 @@ public record Settings(
             LoginFailures loginFailures,
             int commandsPerSecond,
             int commandBurst,
-            int maxDataConnections) {
+            int maxDataConnections,
+            long bandwidthPerSession,
+            long bandwidthTotal) {
     }
 
     /**

@@ -103,7 +103,18 @@ public final class SettingsLoader {
                         intIn(c, "abuse.login-failures.max-addresses", 100, 10_000_000)),
                 intIn(c, "abuse.commands-per-second", 0, 100_000),
                 intIn(c, "abuse.command-burst", 1, 100_000),
-                intIn(c, "abuse.max-data-connections", 0, 100_000_000));
+                intIn(c, "abuse.max-data-connections", 0, 100_000_000),
+                bandwidth(c, "abuse.bandwidth.per-session"),
+                bandwidth(c, "abuse.bandwidth.total"));
+    }
+
+    /** Bytes per second: 0 (no limit) or 16k..100g (below 16k a 64 KiB read would outlast Netty's 15 s wait cap). */
+    private static long bandwidth(Config c, String key) throws ConfigError {
+        long v = get(c, key, c::getBytes);
+        if (v != 0 && (v < 16 * 1024 || v > 100L * 1024 * 1024 * 1024)) {
+            throw error(c, key, v + " bytes per second is not 0 or in 16k..100g");
+        }
+        return v;
     }
 
     private static Duration durationIn(Config c, String key, Duration min, Duration max) throws ConfigError {

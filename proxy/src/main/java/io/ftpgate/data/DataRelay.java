@@ -13,6 +13,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.traffic.AbstractTrafficShapingHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -234,7 +235,10 @@ public final class DataRelay {
             } else if (splice != null) {
                 splice.start(this::spliceFailed);
             } else {
-                channel.config().setRecvByteBufAllocator(COPY_READS);
+                if (channel.pipeline().get(AbstractTrafficShapingHandler.class) == null) {
+                    // A shaped leg keeps Netty's reads of at most 64 KiB: one read is one shaping step.
+                    channel.config().setRecvByteBufAllocator(COPY_READS);
+                }
                 channel.config().setAutoRead(peer.channel.isWritable());
             }
         }
@@ -289,6 +293,11 @@ public final class DataRelay {
                 ReferenceCountUtil.release(msg);
             } else {
                 forward(msg);
+                if (!peer.channel.isWritable()) {
+                    // Traffic shaping may have turned reading back on while the peer was full
+                    // (its reopen task knows nothing of this relay): back-pressure holds anyway.
+                    ctx.channel().config().setAutoRead(false);
+                }
             }
         }
 

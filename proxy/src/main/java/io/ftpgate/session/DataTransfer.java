@@ -83,7 +83,7 @@ final class DataTransfer {
         this.mode = mode;
         // Splice where the transport can (plain connections; a TLS relay will need the copying one).
         boolean splice = session.settings().data().relay() == Settings.Relay.SPLICE
-                && session.services().transport().canSplice();
+                && session.services().transport().canSplice() && !DataBandwidth.limits(session);
         this.relay = new DataRelay(session.settings().data().idleTimeout(), splice, this::relayFinished);
     }
 
@@ -168,6 +168,7 @@ final class DataTransfer {
 
     /** A leg exists (accepted or connected): the relay takes it over. */
     private void attach(Leg leg, Channel ch) {
+        DataBandwidth.install(session, ch);
         if (leg == Leg.CLIENT) {
             clientLeg = LegState.ATTACHED;
             relay.attachClient(ch);

@@ -8,7 +8,9 @@ import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.DestinationPolicy;
 import java.net.InetAddress;
+import io.netty.handler.traffic.GlobalTrafficShapingHandler;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 
 /** What every session of one gateway shares; all of it is safe to use from any event loop. */
 public record SessionServices(
@@ -22,22 +24,26 @@ public record SessionServices(
         DestinationPolicy destinations,
         Set<InetAddress> ownAddresses,
         boolean kernelPathReady,
-        LoginThrottle logins) {
+        LoginThrottle logins,
+        GlobalTrafficShapingHandler totalBandwidth) {
 
     /**
      * @param ownAddresses the gateway's own addresses (never a destination)
      * @param kernelPathReady whether the firewall's kernel path was prepared at start
      * @param logins failed logins and bans per client address (kept across reloads)
+     * @param totalBandwidth the gateway-wide shaper of data connections (kept across reloads; its
+     *     limit is changed in place)
      */
     public static SessionServices create(Settings settings, Transport transport, LeaseExecutor leases,
                                          GatewayMetrics metrics, SessionRegistry registry, Set<InetAddress> ownAddresses,
-                                         boolean kernelPathReady) {
+                                         boolean kernelPathReady, ScheduledExecutorService shaperTimer) {
         Settings.PortRange range = settings.data().portRange();
         return new SessionServices(settings, transport, leases, metrics,
                 new DataPolicy(settings.data().trustPassiveAddress()),
                 new PortAllocator(range.first(), range.last()), registry,
                 new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses), kernelPathReady,
-                new LoginThrottle(System::nanoTime));
+                new LoginThrottle(System::nanoTime),
+                new GlobalTrafficShapingHandler(shaperTimer, 0, settings.abuse().bandwidthTotal()));
     }
 
     /**
@@ -48,6 +54,7 @@ public record SessionServices(
         Settings.PortRange range = next.data().portRange();
         PortAllocator p = range.equals(settings.data().portRange()) ? ports : new PortAllocator(range.first(), range.last());
         return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p,
-                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady, logins);
+                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady, logins,
+                totalBandwidth);
     }
 }

@@ -73,6 +73,11 @@ public final class RawFtpClient implements AutoCloseable {
         throw new IOException("unexpected reply: " + r);
     }
 
+    /** How long a read waits (5 s unless changed). */
+    public void setTimeoutMillis(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
     /** Sends one line with CRLF and reads its reply. */
     public Reply command(String line) throws IOException {
         send(line);
