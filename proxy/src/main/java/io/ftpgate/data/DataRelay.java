@@ -59,6 +59,7 @@ public final class DataRelay {
     private End server;
     private int open;
     private boolean finished;
+    private boolean stalled;
 
     /** A copying relay. */
     public DataRelay(Duration idleTimeout, Events events) {
@@ -98,6 +99,11 @@ public final class DataRelay {
         return client != null && client.wasReset || server != null && server.wasReset;
     }
 
+    /** Whether the relay ended because no byte moved for the idle timeout (both legs were reset). */
+    public boolean wasStalled() {
+        return stalled;
+    }
+
     /**
      * Bytes relayed from the client to the server. Spliced, it is what the gateway received from
      * the client (the kernel's count); copied, what it wrote on to the server.
@@ -122,6 +128,21 @@ public final class DataRelay {
             if (end != null) {
                 end.releaseHeld();
                 end.channel.close();
+            }
+        }
+    }
+
+    /**
+     * No byte for the idle timeout: both legs end with a reset, since a clean close would tell a
+     * downloading client that the truncated file is complete (stream mode, RFC 959 §3.4.1).
+     */
+    private void stalled() {
+        stalled = true;
+        for (End end : new End[] {client, server}) {
+            if (end != null) {
+                end.count();
+                end.releaseHeld();
+                resetClose(end.channel);
             }
         }
     }
@@ -341,7 +362,7 @@ public final class DataRelay {
                 // Spliced bytes pass no handler, so the idle handler sees none: ask the kernel.
                 long progress = splice == null ? -1 : splicedProgress();
                 if (splice == null || progress == lastProgress) {
-                    DataRelay.this.close();
+                    stalled();
                 }
                 lastProgress = progress;
             } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset && peer.channel.isOpen()) {

@@ -29,6 +29,8 @@ public enum Reason {
     NO_PORT(425, "Can't open data connection: no free port on the gateway"),
     /** A data connection to a peer failed. */
     CONNECT_FAILED(425, "Can't open data connection: %s"),
+    /** No byte moved on a data connection for data.idle-timeout: the gateway reset both legs. */
+    DATA_STALLED(426, "Connection closed; transfer aborted: no data moved for too long (%s)"),
     /** A data connection was reset by one of its peers: the transfer is incomplete. */
     DATA_RESET(426, "Connection closed; transfer aborted: a data connection was reset"),
     /** A transfer command without a usable PORT/PASV before it. */

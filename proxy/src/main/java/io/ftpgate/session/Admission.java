@@ -16,7 +16,7 @@ final class Admission {
     static Optional<SessionRegistry.Refusal> check(ControlSession s) {
         java.time.Duration banned = s.services().logins().bannedFor(s.clientAddress());
         if (!banned.isZero()) {
-            return Optional.of(new SessionRegistry.Refusal(io.ftpgate.policy.Reason.LOGIN_BANNED, LoginThrottle.text(banned)));
+            return Optional.of(new SessionRegistry.Refusal(io.ftpgate.policy.Reason.LOGIN_BANNED, Durations.forUsers(banned)));
         }
         Settings.Abuse abuse = s.settings().abuse();
         return s.services().registry().admit(s, s.clientAddress(),

@@ -497,8 +497,9 @@ public final class ControlSession {
         } else if (!t.isEnded()) {
             t.cancel("server answered " + reply.code());
             deliver(reply);
-        } else if (t.failure() != null && reply.isPositiveCompletion()) {
-            // The data connection already failed (e.g. the client's leg): no success to report.
+        } else if (t.failure() != null && (reply.isPositiveCompletion() || t.failure() == Reason.DATA_STALLED)) {
+            // The data connection already failed (e.g. the client's leg): no success to report;
+            // a stalled one's 426 says why, whatever the server answers to the reset.
             deliver(failureReply(t));
         } else {
             deliver(reply);

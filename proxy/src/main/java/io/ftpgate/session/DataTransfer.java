@@ -393,6 +393,10 @@ final class DataTransfer {
     }
 
     private void relayFinished(long uploaded, long downloaded) {
+        if (relay.wasStalled()) {
+            fail(Reason.DATA_STALLED, Durations.forUsers(session.settings().data().idleTimeout()));
+            return;
+        }
         if (relay.wasReset()) {
             fail(Reason.DATA_RESET, uploaded + " bytes to server, " + downloaded + " bytes to client");
             return;

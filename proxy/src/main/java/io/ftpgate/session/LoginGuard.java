@@ -37,7 +37,7 @@ final class LoginGuard {
         if (left.isZero()) {
             return true;
         }
-        s.refuse(Reason.LOGIN_BANNED, LoginThrottle.text(left));
+        s.refuse(Reason.LOGIN_BANNED, Durations.forUsers(left));
         s.end("client banned after failed logins");
         return false;
     }

@@ -107,14 +107,4 @@ public final class LoginThrottle {
     public int tracked() {
         return entries.size();
     }
-
-    /** A duration as a user reads it in a reply: "45 s", "30 min", "2 h". Rounded up. */
-    static String text(Duration d) {
-        long s = Math.max(1, (d.toMillis() + 999) / 1000);
-        if (s < 120) {
-            return s + " s";
-        }
-        long min = (s + 59) / 60;
-        return min < 180 ? min + " min" : (min + 59) / 60 + " h";
-    }
 }

@@ -212,11 +212,25 @@ class DataRelayTest {
         assertThat(onLoop(relay::wasReset)).isFalse();
     }
 
+    /** A stalled transfer is reset, not closed: a clean close would say "file complete". */
     @Test
-    void aSplicedTransferWithNoBytesIsClosedWhenIdle() throws Exception {
+    void aSplicedTransferWithNoBytesIsResetWhenIdle() throws Exception {
         link(epoll(), true, Duration.ofMillis(300));
         assertThat(counts()).containsExactly(0, 0);
-        assertThat(client.getInputStream().read()).isEqualTo(-1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.getInputStream().read())
+                .isInstanceOf(java.net.SocketException.class);
+        assertThat(onLoop(relay::wasStalled)).isTrue();
+    }
+
+    @Test
+    void aCopiedTransferThatStallsIsResetWhenIdle() throws Exception {
+        link(epoll(), false, Duration.ofMillis(300));
+        server.getOutputStream().write(new byte[100]);
+        assertThat(client.getInputStream().readNBytes(100)).hasSize(100);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.getInputStream().read())
+                .isInstanceOf(java.net.SocketException.class);
+        assertThat(onLoop(relay::wasStalled)).isTrue();
+        assertThat(counts()).containsExactly(0, 100);
     }
 
     /** Spliced bytes pass no handler; the idle check asks the kernel whether any moved. */

@@ -84,8 +84,8 @@ class LoginThrottleTest {
 
     @Test
     void durationsReadAsUsersExpect() {
-        assertThat(LoginThrottle.text(Duration.ofMillis(1500))).isEqualTo("2 s");
-        assertThat(LoginThrottle.text(Duration.ofMinutes(30))).isEqualTo("30 min");
-        assertThat(LoginThrottle.text(Duration.ofHours(5))).isEqualTo("5 h");
+        assertThat(Durations.forUsers(Duration.ofMillis(1500))).isEqualTo("2 s");
+        assertThat(Durations.forUsers(Duration.ofMinutes(30))).isEqualTo("30 min");
+        assertThat(Durations.forUsers(Duration.ofHours(5))).isEqualTo("5 h");
     }
 }
