@@ -1,5 +1,10 @@
 package io.ftpgate;
 
+import io.ftpgate.tls.DemoCertificate;
+import io.ftpgate.tls.TlsMaterial;
+import io.ftpgate.tls.TlsMaterialException;
+import java.util.Optional;
+
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
 import io.ftpgate.firewall.FirewallException;
@@ -61,8 +66,20 @@ public final class Demo implements AutoCloseable {
         FtpServer server = startServer(root, "127.0.0.1", port, true);
         Endpoint upstream = new Endpoint("127.0.0.1", port);
         List<Endpoint> addresses = (listen.isEmpty() ? List.of(DEFAULT_LISTEN) : listen).stream().map(Endpoint::parse).toList();
+        // Explicit FTPS on the client leg with a certificate made now (outside the FTP root):
+        // curl --ssl-reqd -k ftp://127.0.0.1:2121/ works as well as plain FTP.
+        Path tlsDir = Files.createTempDirectory("ftpgate-demo-tls-");
+        TlsMaterial cert;
+        try {
+            cert = DemoCertificate.create(tlsDir);
+        } catch (TlsMaterialException e) {
+            server.stop();
+            throw new IOException(e.getMessage(), e);
+        }
+        Settings.ListenerTls tls = new Settings.ListenerTls(Settings.TlsMode.EXPLICIT, Optional.of(cert.certificateFile()),
+                Optional.of(cert.keyFile()), List.of("TLSv1.3", "TLSv1.2"), false, true, Settings.DataSessionReuse.OPTIONAL);
         Settings settings = new Settings(
-                List.of(new Settings.Listener("demo", addresses, upstream)),
+                List.of(new Settings.Listener("demo", Settings.Mode.EXPLICIT, addresses, upstream, tls, Settings.UpstreamTls.OFF)),
                 base.control(), base.data(),
                 new Settings.Firewall(Settings.Backend.NONE, base.firewall().chainPrefix(), false,
                         base.firewall().iptables(), base.firewall().ip6tables(), base.firewall().ipset(), List.of(), base.firewall().commandTimeout()),
@@ -74,7 +91,8 @@ public final class Demo implements AutoCloseable {
             server.stop();
             throw e;
         }
-        log.info("demo: FTP server on 127.0.0.1:{} serving {}; try: curl ftp://{}/", port, root, addresses.get(0));
+        log.info("demo: FTP server on 127.0.0.1:{} serving {}; try: curl ftp://{}/ (or FTPS: curl --ssl-reqd -k ftp://{}/)",
+                port, root, addresses.get(0), addresses.get(0));
         return new Demo(server, gateway, root);
     }
 

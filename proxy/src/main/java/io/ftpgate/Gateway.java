@@ -13,6 +13,10 @@ import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.MetricsEndpoint;
 import io.ftpgate.metrics.MicrometerMetrics;
 import io.ftpgate.session.ClientLegInitializer;
+import io.ftpgate.session.LegTls;
+import io.ftpgate.tls.ClientTls;
+import io.ftpgate.tls.ServerTls;
+import io.ftpgate.tls.TlsMaterialException;
 import io.ftpgate.session.KernelPath;
 import io.ftpgate.session.SessionRegistry;
 import io.ftpgate.session.SessionServices;
@@ -70,6 +74,9 @@ public final class Gateway implements AutoCloseable {
     private final AtomicReference<SessionServices> services = new AtomicReference<>();
     private MetricsEndpoint metricsEndpoint;
     private final PrometheusMeterRegistry meterRegistry;
+    private final GatewayMetrics metrics;
+    /** The TLS in force per listener name (for the certificate-expiry gauge). */
+    private final Map<String, LegTls> legTls = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean closed;
 
     private Gateway(Settings settings, Firewall firewall) throws IOException, FirewallException, InterruptedException {
@@ -87,7 +94,7 @@ public final class Gateway implements AutoCloseable {
         new ProcessorMetrics().bindTo(meterRegistry);
         new UptimeMetrics().bindTo(meterRegistry);
         new FileDescriptorMetrics().bindTo(meterRegistry);
-        GatewayMetrics metrics = new MicrometerMetrics(meterRegistry, Main.version());
+        metrics = new MicrometerMetrics(meterRegistry, Main.version());
 
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
@@ -117,11 +124,13 @@ public final class Gateway implements AutoCloseable {
                     kernelPath, group);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
+            Map<String, LegTls> tls = loadTls(settings);
             for (Settings.Listener l : settings.listeners()) {
                 for (Endpoint e : l.listen()) {
-                    listeners.put(key(l, e), bind(l, e, first));
+                    listeners.put(key(l, e), bind(l, e, first, tls.get(l.name())));
                 }
             }
+            useTls(tls);
             if (settings.metrics().listen().isPresent()) {
                 endpoint = new MetricsEndpoint(meterRegistry, settings.metrics().listen().get().toSocketAddress(),
                         settings.metrics().path());
@@ -229,8 +238,52 @@ public final class Gateway implements AutoCloseable {
         return own;
     }
 
-    private Bound bind(Settings.Listener l, Endpoint e, SessionServices services) throws IOException, InterruptedException {
-        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services);
+    /**
+     * Loads a listener's TLS: the gateway's certificate for the client leg, the trust for the
+     * server leg. A certificate that cannot be read or does not match its key is refused with the
+     * file's name (at start: ftpgate does not start; on reload: the running settings stay).
+     */
+    static LegTls loadTls(Settings.Listener l) throws IOException {
+        try {
+            ServerTls server = l.tls().mode() == Settings.TlsMode.OFF ? null : ServerTls.load(l.tls());
+            ClientTls client = l.upstreamTls().mode() == Settings.UpstreamTlsMode.OFF ? null : ClientTls.create(l.upstreamTls());
+            if (server != null) {
+                log.info("listener {}: client leg {} FTPS, certificate {}", l.name(), l.tls().mode().name().toLowerCase(),
+                        server.material().describe(java.time.Instant.now()));
+            }
+            return new LegTls(l.tls(), server, l.upstreamTls(), client);
+        } catch (TlsMaterialException e) {
+            throw new IOException("listener " + l.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Every listener's TLS, loaded before anything changes. */
+    private static Map<String, LegTls> loadTls(Settings s) throws IOException {
+        Map<String, LegTls> m = new LinkedHashMap<>();
+        for (Settings.Listener l : s.listeners()) {
+            m.put(l.name(), loadTls(l));
+        }
+        return m;
+    }
+
+    /** Puts loaded TLS in force for new sessions; the certificate-expiry gauge follows it. */
+    private void useTls(Map<String, LegTls> loaded) {
+        loaded.forEach((name, t) -> {
+            if (t.server() == null) {
+                legTls.remove(name);
+            } else if (legTls.put(name, t) == null) {
+                metrics.tlsCertificateNotAfter(name, () -> {
+                    LegTls now = legTls.get(name);
+                    return now == null || now.server() == null ? 0 : now.server().material().notAfter().getEpochSecond();
+                });
+            }
+        });
+        legTls.keySet().retainAll(loaded.keySet());
+    }
+
+    private Bound bind(Settings.Listener l, Endpoint e, SessionServices services, LegTls tls)
+            throws IOException, InterruptedException {
+        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services, tls);
         ServerBootstrap b = new ServerBootstrap();
         if (l.mode() == Settings.Mode.TRANSPARENT) {
             // Accepts connections to any address that TPROXY diverts to this port.
@@ -292,6 +345,7 @@ public final class Gateway implements AutoCloseable {
                 }
             }
         }
+        Map<String, LegTls> nextTls = loadTls(next);
         SessionServices nextServices = services.get().withSettings(next);
         Map<String, Bound> added = new LinkedHashMap<>();
         Map<String, Settings.Listener> wanted = new LinkedHashMap<>();
@@ -300,7 +354,7 @@ public final class Gateway implements AutoCloseable {
                 for (Endpoint e : l.listen()) {
                     wanted.put(key(l, e), l);
                     if (!listeners.containsKey(key(l, e))) {
-                        added.put(key(l, e), bind(l, e, nextServices));
+                        added.put(key(l, e), bind(l, e, nextServices, nextTls.get(l.name())));
                     }
                 }
             }
@@ -316,13 +370,15 @@ public final class Gateway implements AutoCloseable {
             entry.getValue().channel().close();
             return true;
         });
-        listeners.forEach((k, b) -> b.initializer().reroute(wanted.get(k).upstream(), nextServices));
+        listeners.forEach((k, b) -> b.initializer().reroute(wanted.get(k).upstream(), nextServices,
+                nextTls.get(wanted.get(k).name())));
         Map<String, Bound> ordered = new LinkedHashMap<>();
         wanted.keySet().forEach(k -> ordered.put(k, listeners.containsKey(k) ? listeners.get(k) : added.get(k)));
         listeners.clear();
         listeners.putAll(ordered);
         registry.maxSessions(next.control().maxSessions());
         nextServices.totalBandwidth().configure(0, next.abuse().bandwidthTotal());
+        useTls(nextTls);
         services.set(nextServices);
         settings = next;
         log.info("configuration reloaded: {} listener address(es), {} session(s) continue with their settings",

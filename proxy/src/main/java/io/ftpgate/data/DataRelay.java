@@ -11,6 +11,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.traffic.AbstractTrafficShapingHandler;
@@ -105,6 +107,20 @@ public final class DataRelay {
     }
 
     /**
+     * Whether a TLS leg's peer closed the connection without sending close_notify first: the bytes
+     * may have been cut short by anyone in the path (RFC 8446 §6.1, RFC 4217 §10), so the transfer
+     * is treated as reset.
+     */
+    public boolean wasTruncated() {
+        return client != null && client.truncated || server != null && server.truncated;
+    }
+
+    /** With {@link #wasTruncated()}: whether it was the client's leg. */
+    public boolean truncatedByClient() {
+        return client != null && client.truncated;
+    }
+
+    /**
      * Bytes relayed from the client to the server. Spliced, it is what the gateway received from
      * the client (the kernel's count); copied, what it wrote on to the server.
      */
@@ -126,6 +142,7 @@ public final class DataRelay {
         }
         for (End end : new End[] {client, server}) {
             if (end != null) {
+                end.closedHere = true;
                 end.releaseHeld();
                 end.channel.close();
             }
@@ -205,9 +222,17 @@ public final class DataRelay {
     /**
      * Closes {@code ch} with a reset. Stream mode ends a file by closing (RFC 959 §3.4.1), so a
      * clean close after the other leg was reset would tell this peer a truncated file is complete.
+     * A TLS leg gets no close_notify either: that too would say "complete".
      */
-    private static void resetClose(Channel ch) {
+    public static void resetClose(Channel ch) {
         if (ch.isOpen()) {
+            if (ch.pipeline().get(SslHandler.class) != null) {
+                try {
+                    ch.pipeline().remove(SslHandler.class);
+                } catch (java.util.NoSuchElementException gone) {
+                    // removed meanwhile
+                }
+            }
             ch.config().setOption(ChannelOption.SO_LINGER, 0);
             ch.close();
         }
@@ -224,12 +249,19 @@ public final class DataRelay {
         long copied;
         boolean inputDone;
         boolean wasReset;
+        /** The leg's TLS, or null when it is plain. */
+        final SslHandler tls;
+        /** The gateway closed this leg (not its peer). */
+        boolean closedHere;
+        /** A TLS leg whose peer closed without close_notify. */
+        boolean truncated;
         /** {@link #splicedProgress()} at this leg's last idle event. */
         long lastProgress = -1;
 
         End(Channel channel, boolean fromClient) {
             this.channel = channel;
             this.fromClient = fromClient;
+            this.tls = channel.pipeline().get(SslHandler.class);
         }
 
         long bytes() {
@@ -250,7 +282,7 @@ public final class DataRelay {
             }
             peer.channel.flush();
             if (wasReset) {
-                resetClose(peer.channel);
+                peer.resetHere();
             } else if (inputDone) {
                 peer.closeAfterFlush();
             } else if (splice != null) {
@@ -283,8 +315,15 @@ public final class DataRelay {
             return fromClient ? "client" : "server";
         }
 
+        /** Closes this leg with a reset (see {@link DataRelay#resetClose}). */
+        void resetHere() {
+            closedHere = true;
+            resetClose(channel);
+        }
+
         /** Flushes what was written to this leg, spliced chunks included, then closes it. */
         void closeAfterFlush() {
+            closedHere = true;
             if (channel.isActive()) {
                 channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
                     count();
@@ -302,7 +341,7 @@ public final class DataRelay {
             peer.count();
             wasReset = true;
             // Not from inside the channel's read loop, which is where this is called from.
-            channel.eventLoop().execute(() -> resetClose(channel));
+            channel.eventLoop().execute(this::resetHere);
         }
 
         @Override
@@ -348,9 +387,15 @@ public final class DataRelay {
             log.debug("{} leg closed {} (held {}, linked {}, reset {}, spliced {})", fromClient ? "client" : "server", channel,
                     held.size(), peer != null, wasReset, splice != null);
             inputDone = true;
+            if (tls != null && !closedHere && !wasReset && !tls.sslCloseFuture().isSuccess()) {
+                // The peer's FIN came without its close_notify.
+                log.debug("{} leg: TLS ended without close_notify (truncated)", name());
+                truncated = true;
+                wasReset = true;
+            }
             if (peer != null && wasReset) {
                 peer.releaseHeld();
-                resetClose(peer.channel);
+                peer.resetHere();
             } else if (peer != null) {
                 peer.closeAfterFlush();
             }
@@ -365,6 +410,11 @@ public final class DataRelay {
                     stalled();
                 }
                 lastProgress = progress;
+            } else if (evt instanceof SslCloseCompletionEvent close && close.isSuccess()) {
+                // The peer's close_notify: its data is complete. Answer it and close (some TLS 1.3
+                // peers, vsftpd among them, wait for ours before they send their FIN).
+                closedHere = true;
+                channel.close();
             } else if (evt == ChannelInputShutdownEvent.INSTANCE && splice != null && !wasReset && peer.channel.isOpen()) {
                 // The peer closed its side. Read the rest now: Netty may close the channel right
                 // after this event (when its input was already shut down by a reset, say).

@@ -17,8 +17,22 @@ public enum Reason {
     AFTER_EPSV_ALL(503, "Only EPSV is allowed after EPSV ALL"),
     /** LPRT/LPSV (RFC 1639) are not carried. */
     LONG_ADDRESS(502, "LPRT/LPSV are not supported; use EPRT/EPSV"),
-    /** AUTH/TLS is not carried yet. */
+    /** AUTH on a listener without TLS. */
     TLS_UNSUPPORTED(502, "AUTH is not supported by this gateway"),
+    /** USER/PASS before AUTH TLS on a listener whose TLS is required (vsftpd's wording). */
+    TLS_REQUIRED(530, "Non-anonymous sessions must use encryption: use AUTH TLS first"),
+    /** Bytes in clear after AUTH, before TLS (the STARTTLS injection class, CVE-2011-0411). */
+    TLS_INJECTION(0, "Bytes after AUTH before TLS: closed"),
+    /** A TLS handshake failed (control or data connection, either leg). */
+    TLS_HANDSHAKE_FAILED(425, "Can't open data connection: TLS handshake failed"),
+    /** A client's TLS data connection did not resume its control connection's session (reuse required). */
+    TLS_NOT_RESUMED(522, "SSL connection failed: session reuse required"),
+    /** A TLS data connection ended without close_notify: the transfer may be truncated. */
+    TLS_TRUNCATED(426, "Connection closed; transfer aborted: the data connection ended without TLS close_notify"),
+    /** A transfer with PROT C where the listener allows only protected data. */
+    PROT_REQUIRED(522, "Data connections must be encrypted: use PROT P"),
+    /** The gateway could not secure its connection to the FTP server as its policy asks. */
+    UPSTREAM_TLS_FAILED(421, "Service not available: cannot secure the connection to the FTP server (%s)"),
     /** A data connection came from another address than the negotiated peer. */
     WRONG_PEER(0, "Data connection from an unexpected address"),
     /** The negotiated data connection was not made in time. */

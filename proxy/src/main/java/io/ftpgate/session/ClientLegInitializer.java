@@ -27,18 +27,19 @@ public final class ClientLegInitializer extends ChannelInitializer<Channel> {
     private final AtomicReference<Route> route;
 
     /** Where new sessions of a listener go, and with which settings; replaced as a whole on reload. */
-    public record Route(Endpoint upstream, SessionServices services) {}
+    public record Route(Endpoint upstream, SessionServices services, LegTls tls) {}
 
     /** @param upstream the server of an explicit listener; null for transparent and forward ones */
-    public ClientLegInitializer(String listener, Settings.Mode mode, Endpoint upstream, SessionServices services) {
+    public ClientLegInitializer(String listener, Settings.Mode mode, Endpoint upstream, SessionServices services,
+                                LegTls tls) {
         this.listener = listener;
         this.mode = mode;
-        this.route = new AtomicReference<>(new Route(upstream, services));
+        this.route = new AtomicReference<>(new Route(upstream, services, tls));
     }
 
     /** Applies to sessions accepted from now on; running sessions keep what they started with. */
-    public void reroute(Endpoint upstream, SessionServices services) {
-        route.set(new Route(upstream, services));
+    public void reroute(Endpoint upstream, SessionServices services, LegTls tls) {
+        route.set(new Route(upstream, services, tls));
     }
 
     public Settings.Mode mode() {
@@ -50,15 +51,24 @@ public final class ClientLegInitializer extends ChannelInitializer<Channel> {
     }
 
     @Override
-    protected void initChannel(Channel ch) {
+    protected void initChannel(Channel ch) throws javax.net.ssl.SSLException {
         Route r = route.get();
         SessionServices services = r.services();
         Settings.Control c = services.settings().control();
-        ControlSession session = new ControlSession(ch, listener, mode, r.upstream(), services);
+        ControlSession session = new ControlSession(ch, listener, mode, r.upstream(), services, r.tls());
+        FtpLineDecoder frame = new FtpLineDecoder(c.maxLineLength(), true);
         // Named, so that TLS (before "frame") and other stages can be placed by name.
+        ch.pipeline().addLast(PipelineNames.IDLE, new IdleStateHandler(c.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        if (r.tls().clientLegImplicit()) {
+            // Implicit FTPS: TLS from the first byte; the greeting goes out once it is up.
+            ch.pipeline().addLast(PipelineNames.TLS, session.clientTls().controlHandler(ch.alloc(), false));
+            session.watchImplicitClientTls();
+        } else if (r.tls().clientLegOn()) {
+            // Explicit FTPS: nothing after the AUTH line is read in clear (see FtpLineDecoder).
+            frame.gate(ClientTlsCommands::isAuthLine);
+        }
         ch.pipeline()
-                .addLast(PipelineNames.IDLE, new IdleStateHandler(c.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
-                .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), true))
+                .addLast(PipelineNames.FRAME, frame)
                 .addLast(PipelineNames.DECODE, new FtpCommandDecoder())
                 .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
                 .addLast(PipelineNames.SESSION, new ClientLegHandler(session));

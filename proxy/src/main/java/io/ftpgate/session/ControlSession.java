@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class ControlSession {
     private static final Logger log = LoggerFactory.getLogger("ftpgate.session");
 
-    enum State { AWAIT_USER, CONNECTING, GREETING, READY, ENDED }
+    /** SECURING: the server greeted and the gateway is securing the server leg before the client hears of it. */
+    enum State { AWAIT_USER, CONNECTING, GREETING, SECURING, READY, ENDED }
 
     private final long id;
     private final String listener;
@@ -49,6 +50,11 @@ public final class ControlSession {
     private final Channel client;
     private final EventLoop loop;
     private final CommandRouter router;
+    private final ClientLegTls clientTls;
+    private final ServerLegTls serverTls;
+    private final ServerLegSecuring securing;
+    /** The server's name as configured or asked for (SNI and certificate check on the server leg). */
+    private String serverName;
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
@@ -68,7 +74,8 @@ public final class ControlSession {
     /** Set once the server's control connection is up. */
     private LegAddresses legs;
 
-    ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services) {
+    ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services,
+                   LegTls tls) {
         this.id = services.registry().nextId();
         this.client = client;
         this.listener = listener;
@@ -76,6 +83,9 @@ public final class ControlSession {
         this.upstream = upstream;
         this.services = services;
         this.loop = client.eventLoop();
+        this.clientTls = new ClientLegTls(tls);
+        this.serverTls = new ServerLegTls(tls);
+        this.securing = new ServerLegSecuring(this);
         this.router = new CommandRouter(this);
         this.pacer = new CommandPacer(services.settings().abuse().commandsPerSecond(), services.settings().abuse().commandBurst());
     }
@@ -96,11 +106,15 @@ public final class ControlSession {
         }
         metrics().sessionOpened(listener);
         switch (mode) {
-            case EXPLICIT -> connectUpstream(upstream.toSocketAddress());
+            case EXPLICIT -> {
+                serverName = upstream.host();
+                connectUpstream(upstream.toSocketAddress());
+            }
             case TRANSPARENT -> {
                 // TPROXY keeps the original destination as the accepted socket's local address.
                 InetSocketAddress original = (InetSocketAddress) client.localAddress();
                 InetSocketAddress target = new InetSocketAddress(Addresses.unmap(original.getAddress()), original.getPort());
+                serverName = target.getAddress().getHostAddress();
                 if (destinationAllowed(target)) {
                     connectUpstream(target);
                 }
@@ -137,7 +151,17 @@ public final class ControlSession {
         long t0 = System.nanoTime();
         InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
                 ? clientAddress() : null;
-        UpstreamConnector.connect(this, target, from).addListener(f -> {
+        io.netty.handler.ssl.SslHandler implicitTls = null;
+        if (serverTls.implicit()) {
+            try {
+                implicitTls = serverTls.controlHandler(client.alloc(), serverName, target.getPort());
+            } catch (javax.net.ssl.SSLException e) {
+                securing.failed("cannot build the TLS client: " + e.getMessage());
+                return;
+            }
+            securing.watchImplicit(implicitTls);
+        }
+        UpstreamConnector.connect(this, target, from, implicitTls).addListener(f -> {
             if (!f.isSuccess()) {
                 metrics().upstreamFailed(listener);
                 String cause = LeaseHandle.rootMessage(f.cause());
@@ -167,6 +191,10 @@ public final class ControlSession {
     private void awaitingUser(FtpCommand c) {
         switch (c.verb()) {
             case "USER" -> {
+                if (clientTls.offered() && clientTls.settings().clientLeg().required() && !clientTls.isActive()) {
+                    refuse(Reason.TLS_REQUIRED);
+                    return;
+                }
                 ForwardLogin login;
                 Endpoint dest;
                 try {
@@ -177,6 +205,7 @@ public final class ControlSession {
                     return;
                 }
                 forwardUser = login.user();
+                serverName = login.host();
                 resolveAndConnect(dest);
             }
             case "QUIT" -> {
@@ -184,8 +213,10 @@ public final class ControlSession {
                 end("client quit before login");
             }
             case "NOOP" -> deliver(FtpReply.of(200, "NOOP ok"));
-            case "AUTH" -> refuse(Reason.TLS_UNSUPPORTED);
-            case "FEAT" -> deliver(FtpReply.of(211, "No features before USER name@host"));
+            case "AUTH", "PBSZ", "PROT", "CCC" -> router.tlsCommand(c);
+            case "FEAT" -> deliver(clientTls.offered()
+                    ? new FtpReply(211, featuresBeforeUser())
+                    : FtpReply.of(211, "No features before USER name@host"));
             default -> refuse(Reason.NO_DESTINATION);
         }
     }
@@ -254,6 +285,32 @@ public final class ControlSession {
         long nanos = System.nanoTime() - startNanos;
         metrics().sessionClosed(listener, nanos);
         log.info("session {} ended after {} s: {}", id, String.format("%.1f", nanos / 1e9), why);
+    }
+
+    private java.util.List<String> featuresBeforeUser() {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        lines.add("211-Features before USER name@host:");
+        lines.addAll(FeatFilter.tlsFeatures(clientTls));
+        lines.add("211 End");
+        return lines;
+    }
+
+    /** Implicit FTPS on the client leg: the handshake started with the connection; a failure ends the session. */
+    void watchImplicitClientTls() {
+        io.netty.handler.ssl.SslHandler h = (io.netty.handler.ssl.SslHandler) client.pipeline().get(PipelineNames.TLS);
+        long start = System.nanoTime();
+        h.handshakeFuture().addListener(f -> {
+            long nanos = System.nanoTime() - start;
+            metrics().tlsHandshake(GatewayMetrics.TlsLeg.CLIENT, GatewayMetrics.TlsChannel.CONTROL, false, f.isSuccess(), nanos);
+            if (f.isSuccess()) {
+                clientTls.established(false);
+                log.info("session {}: client leg secured, implicit ({}, {})", id, h.engine().getSession().getProtocol(),
+                        h.engine().getSession().getCipherSuite());
+            } else {
+                log.info("session {}: implicit TLS handshake with the client failed: {}", id, LeaseHandle.rootMessage(f.cause()));
+                end("client TLS handshake failed");
+            }
+        });
     }
 
     /** Ends the session from another thread (shutdown). */
@@ -377,8 +434,10 @@ public final class ControlSession {
                 return;
             }
             if (reply.isPositiveCompletion()) {
-                state = State.READY;
-                forward(FtpCommand.of("USER", forwardUser), new Passthrough(this, true));
+                secureServerLegThen(() -> {
+                    state = State.READY;
+                    forward(FtpCommand.of("USER", forwardUser), new Passthrough(this, true));
+                });
             } else {
                 deliver(FtpReply.of(421, "Service not available: the FTP server refused the session ("
                         + reply.code() + ")"));
@@ -387,12 +446,18 @@ public final class ControlSession {
             return;
         }
         if (state == State.GREETING) {
-            deliver(reply);
             if (reply.isPositiveCompletion()) {
-                state = State.READY;
-                pump();
+                // The client hears the greeting once the server leg is as secure as asked.
+                secureServerLegThen(() -> {
+                    deliver(reply);
+                    state = State.READY;
+                    pump();
+                });
             } else if (reply.isFinal()) {
+                deliver(reply);
                 end("server refused the session: " + reply.code());
+            } else {
+                deliver(reply);
             }
             return;
         }
@@ -422,6 +487,19 @@ public final class ControlSession {
                     : reason.text(code + (answering == null ? "" : " in answer to " + answering))));
             end("unexpected reply from server: " + reason.tag());
         }
+    }
+
+    /**
+     * After the server's greeting: secures the server leg if the listener asks for it (AUTH TLS,
+     * or the implicit handshake already made; then PBSZ and PROT), then runs {@code then}.
+     */
+    private void secureServerLegThen(Runnable then) {
+        if (!serverTls.wanted(clientTls.settings().clientLegImplicit())) {
+            then.run();
+            return;
+        }
+        state = State.SECURING;
+        securing.secure(!serverTls.implicit(), then);
     }
 
     /** Drops completed exchanges from the front and continues with the inbox. */
@@ -618,6 +696,38 @@ public final class ControlSession {
         return log;
     }
 
+
+    Channel clientChannel() {
+        return client;
+    }
+
+    Channel serverChannel() {
+        return server;
+    }
+
+    ClientLegTls clientTls() {
+        return clientTls;
+    }
+
+    ServerLegTls serverTls() {
+        return serverTls;
+    }
+
+    ServerLegSecuring securing() {
+        return securing;
+    }
+
+    String serverName() {
+        return serverName;
+    }
+
+    boolean isEnded() {
+        return state == State.ENDED;
+    }
+
+    boolean isHoldingReplies() {
+        return replies.isHolding();
+    }
 
     /** The client's address (known from the start). */
     InetAddress clientAddress() {

@@ -97,7 +97,7 @@ final class DataNegotiation {
             InetAddress local = extended ? s.legs().extendedPassiveLocal() : s.legs().clientLegLocal();
             boolean transparent = extended ? s.legs().extendedPassiveTransparent() : s.legs().clientLegTransparent();
             InetAddress client = s.clientAddress();
-            InetSocketAddress kernel = opener.kernelTarget(mode, client, local, target);
+            InetSocketAddress kernel = t.isTls() ? null : opener.kernelTarget(mode, client, local, target);
             // Transparent with announce = gateway: a client that ignores the 227 address (curl's
             // default, FileZilla for unroutable ones) connects to the server's address instead.
             InetAddress alsoDiverted = extended ? null : s.legs().clientLegAlsoDiverted();
@@ -258,7 +258,7 @@ final class DataNegotiation {
             }
         };
         s.forwardLocal(setup);
-        InetSocketAddress kernel = opener.kernelTarget(t.mode, server, local, t.clientTarget());
+        InetSocketAddress kernel = t.isTls() ? null : opener.kernelTarget(t.mode, server, local, t.clientTarget());
         opener.open(t, local, s.legs().serverLegTransparent(), null, server, t.serverListenerEvents(), kernel, port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())

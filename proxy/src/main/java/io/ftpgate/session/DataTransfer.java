@@ -15,6 +15,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -77,14 +78,31 @@ final class DataTransfer {
     private String failureDetail;
     /** Non-null on the kernel path: the lease whose rules forward the connection. */
     private ForwardLease kernelLease;
+    /** The client leg's TLS, if its data connections are protected; else null. */
+    private final ClientLegTls clientTls;
+    /** The server leg's TLS, if its data connections are protected; else null. */
+    private final ServerLegTls serverTls;
+    /** The server answered the transfer command with 1xx. */
+    private boolean started;
+    /** A TLS server leg that is connected but waits for the 1xx before its handshake. */
+    private Channel pendingServer;
 
     DataTransfer(ControlSession session, DataMode mode) {
         this.session = session;
         this.mode = mode;
-        // Splice where the transport can (plain connections; a TLS relay will need the copying one).
+        // The protection in force when the connection is negotiated (PROT comes before PASV/PORT).
+        this.clientTls = session.clientTls().privateData() ? session.clientTls() : null;
+        this.serverTls = session.serverTls().privateData() ? session.serverTls() : null;
+        // Splice where the transport can and both legs are plain: a TLS leg's bytes are decrypted
+        // and encrypted again by the gateway, so they have to pass through it.
         boolean splice = session.settings().data().relay() == Settings.Relay.SPLICE
-                && session.services().transport().canSplice() && !DataBandwidth.limits(session);
+                && session.services().transport().canSplice() && !isTls() && !DataBandwidth.limits(session);
         this.relay = new DataRelay(session.settings().data().idleTimeout(), splice, this::relayFinished);
+    }
+
+    /** Whether either leg is TLS (PROT P): such a connection is relayed by copying, never by the kernel. */
+    boolean isTls() {
+        return clientTls != null || serverTls != null;
     }
 
     // ---- negotiation ------------------------------------------------------------------------
@@ -153,10 +171,7 @@ final class DataTransfer {
                     return;
                 }
                 configure(ch);
-                attach(leg, ch);
-                if (leg == Leg.CLIENT) {
-                    maybeConnectServer();
-                }
+                arrived(leg, ch);
             }
 
             @Override
@@ -166,7 +181,63 @@ final class DataTransfer {
         };
     }
 
-    /** A leg exists (accepted or connected): the relay takes it over. */
+    /**
+     * A leg's TCP connection exists (accepted or connected). A plain leg goes to the relay at once;
+     * a TLS leg after its handshake (the gateway is the TLS server towards the client and the TLS
+     * client towards the server, whoever connected, RFC 4217 §7), and a TLS server leg only once the
+     * server answered the transfer command with 1xx: a failed command starts no handshake, and
+     * spends none of the server's session tickets.
+     */
+    private void arrived(Leg leg, Channel ch) {
+        if (leg == Leg.CLIENT && clientTls != null) {
+            handshake(leg, ch, clientTls.dataHandler(ch.alloc()));
+        } else if (leg == Leg.SERVER && serverTls != null) {
+            if (started) {
+                handshake(leg, ch, serverTls.dataHandler(ch.alloc()));
+            } else {
+                pendingServer = ch;
+            }
+        } else {
+            attach(leg, ch);
+        }
+    }
+
+    private void handshake(Leg leg, Channel ch, SslHandler h) {
+        ch.pipeline().addFirst(PipelineNames.TLS, h);
+        // Auto-read is off until the relay takes the leg; the handshake reads on by itself once started.
+        ch.read();
+        long start = System.nanoTime();
+        GatewayMetrics.TlsLeg tlsLeg = leg == Leg.CLIENT ? GatewayMetrics.TlsLeg.CLIENT : GatewayMetrics.TlsLeg.SERVER;
+        h.handshakeFuture().addListener(f -> {
+            long nanos = System.nanoTime() - start;
+            if (phase == Phase.ENDED) {
+                ch.close();
+                return;
+            }
+            if (!f.isSuccess()) {
+                session.metrics().tlsHandshake(tlsLeg, GatewayMetrics.TlsChannel.DATA, false, false, nanos);
+                DataRelay.resetClose(ch);
+                fail(Reason.TLS_HANDSHAKE_FAILED, leg.label() + " leg: " + LeaseHandle.rootMessage(f.cause()));
+                return;
+            }
+            boolean resumed = leg == Leg.CLIENT ? clientTls.resumed(h) : serverTls.resumed(h);
+            session.metrics().tlsHandshake(tlsLeg, GatewayMetrics.TlsChannel.DATA, resumed, true, nanos);
+            log.debug("session {}: {} data leg secured ({}, {})", session.id(), leg.label(),
+                    h.engine().getSession().getProtocol(), resumed ? "resumed" : "full handshake");
+            if (leg == Leg.CLIENT && !resumed && clientTls.settings().clientLeg().dataSessionReuse()
+                    == Settings.DataSessionReuse.REQUIRED) {
+                // The data connection is not tied to the authenticated control connection: it may
+                // come from anyone who can connect from the client's address (data.session-reuse).
+                session.metrics().tlsReuseRejected(GatewayMetrics.TlsLeg.CLIENT);
+                DataRelay.resetClose(ch);
+                fail(Reason.TLS_NOT_RESUMED, "the client's data connection did not resume its control connection's TLS session");
+                return;
+            }
+            attach(leg, ch);
+        });
+    }
+
+    /** A leg exists (and is secured, if TLS): the relay takes it over. */
     private void attach(Leg leg, Channel ch) {
         DataBandwidth.install(session, ch);
         if (leg == Leg.CLIENT) {
@@ -177,6 +248,9 @@ final class DataTransfer {
             relay.attachServer(ch);
         }
         maybeStopDeadline();
+        if (leg == Leg.CLIENT) {
+            maybeConnectServer();
+        }
     }
 
     /** The client has been told where to connect (or that its PORT was accepted). */
@@ -267,6 +341,12 @@ final class DataTransfer {
 
     /** The server answered the transfer command with 1xx: it is about to use the data connection. */
     void transferStarting() {
+        started = true;
+        if (pendingServer != null && phase != Phase.ENDED) {
+            Channel ch = pendingServer;
+            pendingServer = null;
+            handshake(Leg.SERVER, ch, serverTls.dataHandler(ch.alloc()));
+        }
         if (clientTarget != null && clientLeg == LegState.NONE && phase != Phase.ENDED && kernelLease == null) {
             clientLeg = LegState.CONNECTING;
             connectClient();
@@ -363,11 +443,11 @@ final class DataTransfer {
                 f.channel().close();
                 return;
             }
-            attach(leg, f.channel());
             if (toClient) {
                 // The connection exists; conntrack carries it from here, so the outbound lease goes.
                 leases.forEach(LeaseHandle::revoke);
             }
+            arrived(leg, f.channel());
         });
     }
 
@@ -397,6 +477,12 @@ final class DataTransfer {
             fail(Reason.DATA_STALLED, Durations.forUsers(session.settings().data().idleTimeout()));
             return;
         }
+        if (relay.wasTruncated()) {
+            session.metrics().tlsTruncation(relay.truncatedByClient() ? GatewayMetrics.TlsLeg.CLIENT : GatewayMetrics.TlsLeg.SERVER);
+            fail(Reason.TLS_TRUNCATED, (relay.truncatedByClient() ? "client" : "server") + " leg ended without close_notify after "
+                    + uploaded + " bytes to server, " + downloaded + " bytes to client");
+            return;
+        }
         if (relay.wasReset()) {
             fail(Reason.DATA_RESET, uploaded + " bytes to server, " + downloaded + " bytes to client");
             return;
@@ -413,6 +499,9 @@ final class DataTransfer {
             deadline.cancel(false);
         }
         listeners.forEach(DataListener::close);
+        if (pendingServer != null) {
+            pendingServer.close();
+        }
         leases.forEach(LeaseHandle::revoke);
         relay.close();
         GatewayMetrics m = session.metrics();

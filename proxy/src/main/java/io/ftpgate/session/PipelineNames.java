@@ -7,6 +7,8 @@ package io.ftpgate.session;
 final class PipelineNames {
     /** Client leg only: the control connection's idle timer. */
     static final String IDLE = "idle";
+    /** TLS (AUTH TLS puts it here, implicit FTPS from the start): before the framing. */
+    static final String TLS = "tls";
     /** Line framing: Telnet NVT, CRLF, length limit. */
     static final String FRAME = "frame";
     /** Commands (client leg) or replies (server leg) from lines. */

@@ -22,8 +22,12 @@ import java.net.InetSocketAddress;
 final class UpstreamConnector {
     private UpstreamConnector() {}
 
-    /** @param from the source address to connect from (transparent: the client's), or null for the kernel's choice */
-    static ChannelFuture connect(ControlSession session, InetSocketAddress upstream, InetAddress from) {
+    /**
+     * @param from the source address to connect from (transparent: the client's), or null for the kernel's choice
+     * @param implicitTls implicit FTPS towards the server: the TLS client handler, first in the pipeline; or null
+     */
+    static ChannelFuture connect(ControlSession session, InetSocketAddress upstream, InetAddress from,
+                                 io.netty.handler.ssl.SslHandler implicitTls) {
         Settings.Control c = session.settings().control();
         Bootstrap b = new Bootstrap();
         if (from != null) {
@@ -38,6 +42,9 @@ final class UpstreamConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (implicitTls != null) {
+                            ch.pipeline().addLast(PipelineNames.TLS, implicitTls);
+                        }
                         ch.pipeline()
                                 .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), false))
                                 .addLast(PipelineNames.DECODE, new FtpReplyDecoder(c.maxReplyLines()))

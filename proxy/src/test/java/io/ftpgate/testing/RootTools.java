@@ -32,7 +32,11 @@ public final class RootTools {
         if (missing.isEmpty()) {
             return;
         }
-        String reason = "netns tests need " + String.join(", ", missing);
+        unavailable("netns tests need " + String.join(", ", missing));
+    }
+
+    /** Skips the test with {@code reason} or, in CI, fails it: a precondition the machine does not meet. */
+    public static void unavailable(String reason) {
         String ci = System.getenv("CI");
         if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
             throw new AssertionError(reason + " (CI is set, so this is a failure, not a skip)");

@@ -18,7 +18,7 @@ import static org.awaitility.Awaitility.await;
  * IPv6 on port 21 ({@code listen_ipv6=YES} binds {@code ::} dual-stack). Each connection and
  * transfer is logged with the client's address ({@link #clientAddresses()}).
  */
-public final class VsftpdServer {
+public final class VsftpdServer implements FtpServerUnderTest {
 
     public static final String SMALL = "small.txt";
     public static final String BIG = "big.bin";
@@ -113,15 +113,28 @@ public final class VsftpdServer {
         }
     }
 
+    @Override
+    public String name() {
+        return "vsftpd";
+    }
+
+    @Override
+    public int port() {
+        return PORT;
+    }
+
     /** The anonymous root as seen from the test (the file system is shared by all namespaces). */
+    @Override
     public Path root() {
         return anonRoot;
     }
 
+    @Override
     public Path uploadDir() {
         return anonRoot.resolve(UPLOAD_DIR);
     }
 
+    @Override
     public String log() {
         try {
             return Files.readString(log);
@@ -143,6 +156,7 @@ public final class VsftpdServer {
         }
     }
 
+    @Override
     public boolean isAlive() {
         return process.isAlive();
     }

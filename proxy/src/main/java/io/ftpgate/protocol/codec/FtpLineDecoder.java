@@ -19,6 +19,14 @@ import java.util.List;
  * it never throws on input and never holds more than {@code maxLineLength} bytes of a line. Every
  * byte is consumed as it arrives, with the Telnet and CR states kept in fields, so any split of
  * the input gives the same output.
+ *
+ * <p><b>The TLS gate</b> (RFC 4217; the STARTTLS injection class, CVE-2011-0411). With a gate
+ * set, the decoder stops after the first line the gate matches (the client's {@code AUTH}, or the
+ * server's {@code 234}): it emits that line and decodes nothing more, so that bytes sent after it in
+ * clear are never taken for commands or replies. The session then asks {@link #pendingBytes()}:
+ * anything there arrived in clear after the line, which a client or server that waits for the
+ * answer (or for the handshake) never sends, so it is an injection. Once TLS is in place in front
+ * of the decoder, or the AUTH was refused, {@link #ungate} lets it go on.
  */
 public final class FtpLineDecoder extends ByteToMessageDecoder {
 
@@ -37,6 +45,8 @@ public final class FtpLineDecoder extends ByteToMessageDecoder {
     private boolean pendingCr;
     private boolean sawNul;
     private boolean discarding;
+    private java.util.function.Predicate<String> gate;
+    private boolean gated;
 
     /**
      * @param maxLineLength the most bytes a line may have, without its line end
@@ -51,9 +61,39 @@ public final class FtpLineDecoder extends ByteToMessageDecoder {
         this.strictCrlf = strictCrlf;
     }
 
+    /** Stops decoding after the next line {@code matches} accepts (see the class comment); null: never. */
+    public void gate(java.util.function.Predicate<String> matches) {
+        this.gate = matches;
+    }
+
+    /** Whether the gate closed: a matching line was emitted and nothing after it was decoded. */
+    public boolean isGated() {
+        return gated;
+    }
+
+    /**
+     * Bytes received but not decoded into a line: a partial line, and, while gated, everything
+     * that came after the gated line.
+     */
+    public int pendingBytes() {
+        return internalBuffer().readableBytes() + length + (pendingCr ? 1 : 0) + (telnet == Telnet.DATA ? 0 : 1);
+    }
+
+    /**
+     * Opens the gate again; what was held back (only on a refused AUTH: TLS, once in place, sees
+     * the bytes first) is decoded now.
+     */
+    public void ungate(io.netty.channel.Channel channel) {
+        gated = false;
+        if (internalBuffer().isReadable()) {
+            // Decode what was held back now: nothing else would wake the decoder up.
+            channel.pipeline().fireChannelRead(io.netty.buffer.Unpooled.EMPTY_BUFFER);
+        }
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (in.isReadable()) {
+        while (in.isReadable() && !gated) {
             int b = in.readUnsignedByte();
             switch (telnet) {
                 case DATA -> {
@@ -130,7 +170,11 @@ public final class FtpLineDecoder extends ByteToMessageDecoder {
         } else if (sawNul) {
             out.add(new LineError(LineError.Kind.NUL, "line contains NUL: " + LogText.escapeLine(text(length))));
         } else {
-            out.add(text(length));
+            String text = text(length);
+            out.add(text);
+            if (gate != null && gate.test(text)) {
+                gated = true;
+            }
         }
         length = 0;
         sawNul = false;
