@@ -2,20 +2,15 @@ package io.ftpgate.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ftpgate.testing.ConnectionBurst;
 import io.ftpgate.testing.GatewayUnderTest;
 import io.ftpgate.testing.RawFtpClient;
 import io.ftpgate.testing.RawFtpClient.Reply;
 import io.ftpgate.testing.ScriptedFtpServer;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -148,33 +143,10 @@ class HostileDualStackTest {
         int limit = 10;
         int burst = 60;
         try (GatewayUnderTest gw = gateway("127.0.0.1", listen, Map.of("ftpgate.control.max-sessions", limit))) {
-            ExecutorService pool = Executors.newFixedThreadPool(burst);
-            CountDownLatch go = new CountDownLatch(1);
-            List<RawFtpClient> clients = new ArrayList<>();
-            List<Future<Integer>> codes = new ArrayList<>();
-            try {
-                for (int i = 0; i < burst; i++) {
-                    codes.add(pool.submit(() -> {
-                        go.await();
-                        RawFtpClient c = new RawFtpClient(gw.address());
-                        synchronized (clients) {
-                            clients.add(c);
-                        }
-                        return c.read().code();
-                    }));
-                }
-                go.countDown();
-                int admitted = 0;
-                for (Future<Integer> f : codes) {
-                    admitted += f.get() == 220 ? 1 : 0;
-                }
-                assertThat(admitted).isEqualTo(limit);
+            try (ConnectionBurst b = ConnectionBurst.open(gw.address(), burst)) {
+                assertThat(b.count(220)).isEqualTo(limit);
+                assertThat(b.count(421)).isEqualTo(burst - limit);
                 assertThat(gw.refusedCount("gateway_full")).isEqualTo(burst - limit);
-            } finally {
-                pool.shutdownNow();
-                for (RawFtpClient c : clients) {
-                    c.close();
-                }
             }
             gw.awaitNoSessionsNorLeases();
         }
