@@ -82,7 +82,8 @@ public final class Demo implements AutoCloseable {
                 List.of(new Settings.Listener("demo", Settings.Mode.EXPLICIT, addresses, upstream, tls, Settings.UpstreamTls.OFF)),
                 base.control(), base.data(),
                 new Settings.Firewall(Settings.Backend.NONE, base.firewall().chainPrefix(), false,
-                        base.firewall().iptables(), base.firewall().ip6tables(), base.firewall().ipset(), List.of(), base.firewall().commandTimeout()),
+                        base.firewall().iptables(), base.firewall().ip6tables(), base.firewall().ipset(), List.of(),
+                        base.firewall().commandTimeout(), base.firewall().nftables()),
                 base.metrics(), base.shutdownGrace(), base.transparent(), base.destinations(), base.abuse());
         Gateway gateway;
         try {

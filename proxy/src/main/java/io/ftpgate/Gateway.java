@@ -9,6 +9,8 @@ import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.firewall.NoFirewall;
 import io.ftpgate.firewall.iptables.IpsetFirewall;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
+import io.ftpgate.firewall.nftables.NftFirewall;
+import io.ftpgate.firewall.nftables.NftRules;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.metrics.MetricsEndpoint;
 import io.ftpgate.metrics.MicrometerMetrics;
@@ -19,7 +21,10 @@ import io.ftpgate.tls.ServerTls;
 import io.ftpgate.tls.TlsMaterialException;
 import io.ftpgate.session.KernelPath;
 import io.ftpgate.session.SessionRegistry;
+import io.ftpgate.session.HostLookup;
 import io.ftpgate.session.SessionServices;
+import io.ftpgate.session.UpstreamDialer;
+import io.netty.resolver.AddressResolverGroup;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -69,6 +74,8 @@ public final class Gateway implements AutoCloseable {
     private final LeaseExecutor leases;
     private final SessionRegistry registry;
     private final EventLoopGroup group;
+    /** Non-blocking DNS for host-name upstreams, one resolver per event loop. */
+    private final AddressResolverGroup<InetSocketAddress> resolvers;
     /** Bound listener addresses in configuration order, keyed by "name address". */
     private final Map<String, Bound> listeners = new LinkedHashMap<>();
     private final AtomicReference<SessionServices> services = new AtomicReference<>();
@@ -99,6 +106,7 @@ public final class Gateway implements AutoCloseable {
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
         group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+        resolvers = HostLookup.resolvers(settings.control(), transport);
         MetricsEndpoint endpoint = null;
         try {
             int orphans = leases.start();
@@ -121,7 +129,7 @@ public final class Gateway implements AutoCloseable {
             }
             boolean kernelPath = prepareKernelPath(settings);
             SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses(),
-                    kernelPath, group);
+                    kernelPath, group, resolvers, UpstreamDialer.NETTY);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             Map<String, LegTls> tls = loadTls(settings);
@@ -143,6 +151,10 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         metricsEndpoint = endpoint;
+        if (!transport.canInlineUrgentData()) {
+            log.warn("transport {} cannot read TCP urgent data in line (SO_OOBINLINE): an ABOR sent as urgent data"
+                    + " (Python's ftplib) loses its last byte", transport.name());
+        }
         if (settings.data().relay() == Settings.Relay.SPLICE && !transport.canSplice()) {
             log.warn("data.relay = splice needs the native epoll transport, which is not available here: "
                     + "data connections are relayed by copying");
@@ -170,8 +182,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * @param dataConnectTimeout how long a lease waits for its connection; an ipset entry lives
-     *     that long and {@link IpsetFirewall#ENTRY_MARGIN} more
+     * @param dataConnectTimeout how long a lease waits for its connection; an ipset entry or nft
+     *     element lives that long and {@link IpsetFirewall#ENTRY_MARGIN} more
      */
     static Firewall firewallFor(Settings.Firewall f, Duration dataConnectTimeout) {
         return switch (f.backend()) {
@@ -180,6 +192,10 @@ public final class Gateway implements AutoCloseable {
                     f.commandTimeout(), f.guardOutput());
             case IPSET -> new IpsetFirewall(f.chainPrefix(), f.commandPrefix(), f.iptables(), f.ip6tables(), f.ipset(),
                     "ip", f.commandTimeout(), f.guardOutput(), dataConnectTimeout.plus(IpsetFirewall.ENTRY_MARGIN));
+            case NFTABLES -> new NftFirewall(new NftRules(f.nftables().table(), f.nftables().priority(),
+                    f.nftables().mark(), f.guardOutput()), f.nftables().hookChains(), f.nftables().manageHookRules(),
+                    f.commandPrefix(), f.nftables().nft(), f.commandTimeout(),
+                    dataConnectTimeout.plus(NftFirewall.ENTRY_MARGIN));
         };
     }
 
@@ -297,6 +313,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(initializer);
+        transport.inlineUrgentData(b);
         var f = b.bind(e.toSocketAddress()).await();
         if (!f.isSuccess()) {
             throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());
@@ -447,6 +464,7 @@ public final class Gateway implements AutoCloseable {
             log.error("firewall: could not remove ftpgate's objects: {}", e.getMessage());
         }
         leases.close();
+        resolvers.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

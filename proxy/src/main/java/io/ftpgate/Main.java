@@ -44,7 +44,7 @@ public final class Main {
                                      on 127.0.0.1:2121, firewall 'none'; try: curl ftp://127.0.0.1:2121/
               --listen ADDR:PORT     a listener address (repeatable; IPv6 as [ADDR]:PORT)
               --upstream HOST:PORT   the FTP server for the --listen addresses
-              --firewall BACKEND     iptables | ipset | none
+              --firewall BACKEND     iptables | ipset | nftables | none
               --version              print the version
               --help                 this text
 
@@ -110,6 +110,7 @@ public final class Main {
         }
         if (o.printFirewall) {
             var firewall = Gateway.firewallFor(settings);
+            firewall.describeLeaseObjects().forEach(out::println);
             Gateway.interception(settings).ifPresentOrElse(
                     spec -> firewall.describeIntercept(spec).forEach(out::println),
                     () -> out.println("# no transparent listener: nothing to intercept"));
@@ -149,7 +150,7 @@ public final class Main {
             systemd.ifPresent(SystemdNotify::close);
             return EXIT_OK;
         } catch (FirewallException e) {
-            log.error("cannot set up the firewall: {} (the iptables and ipset backends need root or CAP_NET_ADMIN)", e.getMessage());
+            log.error("cannot set up the firewall: {} (the iptables, ipset and nftables backends need root or CAP_NET_ADMIN)", e.getMessage());
             return EXIT_FAILED;
         } catch (IOException e) {
             log.error("cannot start: {}", e.getMessage());
@@ -191,15 +192,18 @@ public final class Main {
     static int cleanupFirewall(Settings settings, PrintStream out, PrintStream err) {
         // Backends none and iptables: remove ftpgate's chains, jumps and interception (whatever a
         // crashed run left lives there). Backend ipset: the same, then ftpgate's sets.
+        // Backend nftables: ftpgate's table and the rules it inserted into the admin's chains.
         Settings.Firewall f = settings.firewall();
-        Settings.Backend backend = f.backend() == Settings.Backend.IPSET ? Settings.Backend.IPSET : Settings.Backend.IPTABLES;
-        var firewall = Gateway.firewallFor(new Settings.Firewall(backend, f.chainPrefix(),
-                f.guardOutput(), f.iptables(), f.ip6tables(), f.ipset(), f.commandPrefix(), f.commandTimeout()),
-                settings.data().connectTimeout());
+        Settings.Backend backend = switch (f.backend()) {
+            case IPSET, NFTABLES -> f.backend();
+            case IPTABLES, NONE -> Settings.Backend.IPTABLES;
+        };
+        var firewall = Gateway.firewallFor(f.withBackend(backend), settings.data().connectTimeout());
         try {
             firewall.stop();
-            out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate (chain prefix "
-                    + settings.firewall().chainPrefix() + ")");
+            out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate ("
+                    + (backend == Settings.Backend.NFTABLES ? "table inet " + f.nftables().table()
+                            : "chain prefix " + f.chainPrefix()) + ")");
             return EXIT_OK;
         } catch (FirewallException e) {
             err.println("ftpgate: cannot remove the firewall objects: " + e.getMessage());

@@ -73,7 +73,7 @@ public final class SettingsLoader {
     }
 
     private static Settings read(Config c) throws ConfigError {
-        return new Settings(
+        Settings s = new Settings(
                 listeners(c),
                 new Settings.Control(
                         intIn(c, "control.max-line-length", 512, 1 << 20),
@@ -82,7 +82,9 @@ public final class SettingsLoader {
                         positive(c, "control.upstream-connect-timeout"),
                         intIn(c, "control.max-sessions", 1, 1_000_000),
                         intIn(c, "control.max-pipelined-commands", 1, 10_000),
-                        enumOf(c, "control.unexpected-replies", Settings.ReplyViolations.class)),
+                        enumOf(c, "control.unexpected-replies", Settings.ReplyViolations.class),
+                        positive(c, "control.dns-timeout"),
+                        dnsServers(c)),
                 data(c),
                 firewall(c),
                 metrics(c),
@@ -90,6 +92,18 @@ public final class SettingsLoader {
                 transparent(c),
                 destinations(c),
                 abuse(c));
+        if (s.firewall().backend() == Settings.Backend.NFTABLES) {
+            // Later versions: TPROXY diversions (nft "tproxy to") and the kernel path on nft maps.
+            if (s.listeners().stream().anyMatch(l -> l.mode() == Settings.Mode.TRANSPARENT)) {
+                throw error(c, "firewall.backend", "nftables does not divert transparent connections yet:"
+                        + " a listener with mode = transparent needs backend ipset or iptables");
+            }
+            if (s.data().path() == Settings.DataPath.KERNEL) {
+                throw error(c, "firewall.backend", "nftables has no kernel path yet: set data.path = relay,"
+                        + " or use backend iptables for data.path = kernel");
+            }
+        }
+        return s;
     }
 
     private static Settings.Abuse abuse(Config c) throws ConfigError {
@@ -163,6 +177,8 @@ public final class SettingsLoader {
     private static final String TLS_DEFAULTS = "listener-defaults.tls";
     private static final String UPSTREAM_TLS_DEFAULTS = "listener-defaults.upstream-tls";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+    /** One TLS implementation for every listener's both legs. */
+    private static final String TLS_PROVIDER = "tls.provider";
 
     /** A listener's client-leg TLS: its own {@code tls} block over {@code listener-defaults.tls}. */
     private static Settings.ListenerTls listenerTls(Config c, String own) throws ConfigError {
@@ -185,7 +201,8 @@ public final class SettingsLoader {
                 protocols(c, pick(c, own, TLS_DEFAULTS, "protocols")),
                 get(c, pick(c, own, TLS_DEFAULTS, "required"), c::getBoolean),
                 get(c, pick(c, own, TLS_DEFAULTS, "allow-clear-data"), c::getBoolean),
-                oneOf(c, pick(c, own, TLS_DEFAULTS, "data-session-reuse"), Settings.DataSessionReuse.class));
+                oneOf(c, pick(c, own, TLS_DEFAULTS, "data-session-reuse"), Settings.DataSessionReuse.class),
+                oneOf(c, TLS_PROVIDER, Settings.TlsProvider.class));
     }
 
     /** A server-leg TLS policy: the {@code own} block over the {@code defaults} block. */
@@ -223,7 +240,8 @@ public final class SettingsLoader {
         }
         return new Settings.UpstreamTls(mode, verify, caFile, fingerprint, sni, clientCertificate, clientKey,
                 oneOf(c, pick(c, own, defaults, "protection"), Settings.Protection.class),
-                protocols(c, pick(c, own, defaults, "protocols")));
+                protocols(c, pick(c, own, defaults, "protocols")),
+                oneOf(c, TLS_PROVIDER, Settings.TlsProvider.class));
     }
 
     /** The key {@code own.name} if the user set it, else {@code defaults.name}. */
@@ -283,6 +301,29 @@ public final class SettingsLoader {
             }
         }
         return protocols;
+    }
+
+    /** control.dns-servers: IP literals with an optional port (53 if none). */
+    private static List<Endpoint> dnsServers(Config c) throws ConfigError {
+        String key = "control.dns-servers";
+        List<Endpoint> servers = new ArrayList<>();
+        for (String s : get(c, key, c::getStringList)) {
+            String text = s.trim();
+            String withPort;
+            if (text.startsWith("[")) {
+                withPort = text.contains("]:") ? text : text + ":53";
+            } else if (text.chars().filter(ch -> ch == ':').count() > 1) {
+                withPort = "[" + text + "]:53"; // a bare IPv6 address
+            } else {
+                withPort = text.contains(":") ? text : text + ":53";
+            }
+            Endpoint e = parse(c, key, withPort, Endpoint::parse);
+            if (!e.isLiteral()) {
+                throw error(c, key, "'" + text + "' is not an IP address (a name server must be given by address)");
+            }
+            servers.add(e);
+        }
+        return List.copyOf(servers);
     }
 
     private static List<Integer> ports(Config c, String key) throws ConfigError {
@@ -441,7 +482,7 @@ public final class SettingsLoader {
         try {
             b = Settings.Backend.valueOf(backend);
         } catch (IllegalArgumentException e) {
-            throw error(c, "firewall.backend", "must be one of: iptables, ipset, none");
+            throw error(c, "firewall.backend", "must be one of: iptables, ipset, nftables, none");
         }
         String prefix = c.getString("firewall.chain-prefix");
         if (!prefix.matches("[A-Za-z][A-Za-z0-9_-]{0,20}")) {
@@ -455,7 +496,40 @@ public final class SettingsLoader {
                 nonEmpty(c, "firewall.ip6tables"),
                 nonEmpty(c, "firewall.ipset"),
                 c.getStringList("firewall.command-prefix"),
-                positive(c, "firewall.command-timeout"));
+                positive(c, "firewall.command-timeout"),
+                nftables(c));
+    }
+
+    private static Settings.Nftables nftables(Config c) throws ConfigError {
+        String table = c.getString("firewall.nftables.table");
+        if (!table.matches("[A-Za-z][A-Za-z0-9_-]{0,30}")) {
+            throw error(c, "firewall.nftables.table", "must be a letter then up to 30 letters, digits, '-' or '_'");
+        }
+        String markText = c.getString("firewall.nftables.mark").trim();
+        long mark;
+        try {
+            mark = markText.matches("0[xX][0-9a-fA-F]{1,8}") ? Long.parseLong(markText.substring(2), 16) : -1;
+        } catch (NumberFormatException e) {
+            mark = -1;
+        }
+        if (mark <= 0) {
+            throw error(c, "firewall.nftables.mark", "must be a non-zero hexadecimal 32-bit mask such as \"0x00800000\"");
+        }
+        List<String> chains = c.getStringList("firewall.nftables.hook-chains");
+        for (String chain : chains) {
+            if (!chain.strip().matches("(ip|ip6|inet)\\s+[A-Za-z0-9_.-]+\\s+[A-Za-z0-9_.-]+")) {
+                throw error(c, "firewall.nftables.hook-chains", "'" + chain + "' is not FAMILY TABLE CHAIN"
+                        + " (family ip, ip6 or inet), e.g. \"inet filter input\"");
+            }
+        }
+        return new Settings.Nftables(
+                nonEmpty(c, "firewall.nftables.nft"),
+                table,
+                // Above conntrack (-200), so that ct state is known; below the admin's filter chains.
+                intIn(c, "firewall.nftables.priority", -199, 99),
+                mark,
+                get(c, "firewall.nftables.manage-hook-rules", c::getBoolean),
+                chains);
     }
 
     private static Settings.Metrics metrics(Config c) throws ConfigError {

@@ -103,7 +103,14 @@ class SettingsLoaderTest {
             "ftpgate.control.max-line-length = 10|ftpgate.control.max-line-length: 10 is not in",
             "ftpgate.control.idle-timeout = 0s|ftpgate.control.idle-timeout: must be a positive duration",
             "ftpgate.control.idle-timeout = soon|ftpgate.control.idle-timeout",
-            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, none",
+            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, nftables, none",
+            "ftpgate.firewall.nftables.mark = 8388608|ftpgate.firewall.nftables.mark: must be a non-zero hexadecimal 32-bit mask",
+            "ftpgate.firewall.nftables.mark = \"0x0\"|ftpgate.firewall.nftables.mark",
+            "ftpgate.firewall.nftables.hook-chains = [\"filter input\"]|ftpgate.firewall.nftables.hook-chains: 'filter input' is not FAMILY TABLE CHAIN",
+            "ftpgate.firewall.nftables.priority = -200|ftpgate.firewall.nftables.priority",
+            "ftpgate.firewall.nftables.table = \"in et\"|ftpgate.firewall.nftables.table",
+            "ftpgate { firewall.backend = nftables, data.path = kernel }|ftpgate.firewall.backend: nftables has no kernel path yet",
+            "ftpgate { firewall.backend = nftables, listeners.t { mode = transparent, listen = [\"0.0.0.0:2121\"] }, destinations.allow = [\"10.0.0.0/8\"] }|nftables does not divert transparent connections yet",
             "ftpgate.firewall.ipset = \"\"|ftpgate.firewall.ipset",
             "ftpgate.data.advertised-address = gateway.example|ftpgate.data.advertised-address",
             "ftpgate.data.relay = zero-copy|ftpgate.conf: 1: ftpgate.data.relay: must be one of: splice, copy",
@@ -134,6 +141,20 @@ class SettingsLoaderTest {
     })
     void errorsNameFileLineAndKey(String hocon, String expected) {
         assertThatThrownBy(() -> load(hocon)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void theNftablesBackendAndItsKeys() throws Exception {
+        Settings s = load("""
+                ftpgate.firewall { backend = nftables, guard-output = true }
+                ftpgate.firewall.nftables { table = gw, priority = -5, mark = "0x10", manage-hook-rules = false,
+                    hook-chains = ["inet filter input", "ip  fw  out"] }
+                """);
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NFTABLES);
+        assertThat(s.firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "gw", -5, 0x10L, false,
+                java.util.List.of("inet filter input", "ip  fw  out")));
+        assertThat(load("").firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "ftpgate", -10, 0x00800000L,
+                true, java.util.List.of("inet filter input")));
     }
 
     @Test
@@ -174,6 +195,16 @@ class SettingsLoaderTest {
         assertThat(x.tls().protocols()).containsExactly("TLSv1.3", "TLSv1.2");
         assertThat(x.tls().dataSessionReuse()).isEqualTo(Settings.DataSessionReuse.OPTIONAL);
         assertThat(x.upstreamTls().protection()).isEqualTo(Settings.Protection.PRIVATE);
+        assertThat(x.tls().provider()).isEqualTo(Settings.TlsProvider.JDK);
+        assertThat(x.upstreamTls().provider()).isEqualTo(Settings.TlsProvider.JDK);
+    }
+
+    @Test
+    void tlsProviderOpensslHoldsForBothLegsOfEveryListenerAndTheDestinations() throws Exception {
+        Settings s = load(L + "}\nftpgate.tls.provider = openssl\n");
+        assertThat(s.listeners().get(0).tls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
+        assertThat(s.listeners().get(0).upstreamTls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
+        assertThat(s.destinations().upstreamTls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
     }
 
     @Test
@@ -264,6 +295,8 @@ class SettingsLoaderTest {
     @CsvSource(delimiter = '|', value = {
             "ftpgate.listener-defaults.tls.mood = x|ftpgate.conf: 1: unknown key ftpgate.listener-defaults.tls.mood",
             "ftpgate.destinations.upstream-tls.protection = none|ftpgate.conf: 1: ftpgate.destinations.upstream-tls.protection: must be one of",
+            "ftpgate.tls.provider = boringssl|ftpgate.conf: 1: ftpgate.tls.provider: must be one of: jdk, openssl",
+            "ftpgate.tls.provder = openssl|ftpgate.conf: 1: unknown key ftpgate.tls.provder",
             "ftpgate.listener-defaults.upstream-tls.verify = nope|ftpgate.conf: 1: ftpgate.listener-defaults.upstream-tls.verify",
             "ftpgate.listeners.f { mode = forward, listen = [\"1.2.3.4:21\"], upstream-tls.mode = explicit }, ftpgate.destinations.allow = [\"10.0.0.0/8\"]|ftpgate.listeners.f.upstream-tls: a forward listener's servers take destinations.upstream-tls",
     })
