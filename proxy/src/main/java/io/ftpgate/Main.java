@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /** The command line. Exit codes: 0 done, 1 failed at run time, 2 bad usage, 78 bad configuration. */
 public final class Main {
+    /** The logging context's property that logback.xml puts in every line. */
+    static final String INSTANCE_PROPERTY = "ftpgate.instance";
     static final int EXIT_OK = 0;
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -116,6 +118,10 @@ public final class Main {
                     () -> out.println("# no transparent listener: nothing to intercept"));
             return EXIT_OK;
         }
+        // Every log line names the instance (logback.xml: %property{ftpgate.instance}).
+        if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs) {
+            logs.putProperty(INSTANCE_PROPERTY, settings.instanceName());
+        }
         Logger log = LoggerFactory.getLogger(Main.class);
         Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
         try {
@@ -133,6 +139,13 @@ public final class Main {
             // SIGTERM/SIGINT end the process normally (exit 0) after the drain; the hook covers any
             // other way the JVM may go down. close() is idempotent. Both before READY=1: systemd may
             // send SIGTERM as soon as it has READY, and the JVM's default handler would skip the drain.
+            // SIGUSR1: drain without exiting (POST /undrain ends it). Not SIGUSR2: HotSpot suspends
+            // and resumes threads with it on Linux (PosixSignals::SR_signum), and replacing its
+            // handler would break that.
+            onSignal("USR1", () -> {
+                log.info("SIGUSR1: {}", gateway.drain());
+                systemd.ifPresent(n -> n.status("draining: " + gateway.statusLine()));
+            });
             CountDownLatch stop = new CountDownLatch(1);
             onSignal("TERM", stop::countDown);
             onSignal("INT", stop::countDown);

@@ -16,6 +16,8 @@ public record Settings(
         Duration shutdownGrace,
         Transparent transparent,
         Destinations destinations,
+        Drain drain,
+        String instanceName,
         Abuse abuse) {
 
     public Settings {
@@ -38,9 +40,15 @@ public record Settings(
      * @param upstream the server, for {@link Mode#EXPLICIT} only (null otherwise)
      */
     public record Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream,
-                           ListenerTls tls, UpstreamTls upstreamTls) {
+                           ListenerTls tls, UpstreamTls upstreamTls, ProxyProtocol proxyProtocol) {
         public Listener {
             listen = List.copyOf(listen);
+        }
+
+        /** A listener without the PROXY protocol. */
+        public Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream,
+                        ListenerTls tls, UpstreamTls upstreamTls) {
+            this(name, mode, listen, upstream, tls, upstreamTls, ProxyProtocol.OFF);
         }
 
         /** A listener without TLS on either leg. */
@@ -51,6 +59,25 @@ public record Settings(
         /** An explicit listener without TLS on either leg. */
         public Listener(String name, List<Endpoint> listen, Endpoint upstream) {
             this(name, Mode.EXPLICIT, listen, upstream);
+        }
+    }
+
+    /**
+     * The PROXY protocol (HAProxy, v1 and v2) in front of a listener's control connections.
+     *
+     * @param trusted the only peers whose header is read; anyone else is closed at once
+     * @param headerTimeout how long a trusted peer may take to send the header
+     */
+    public record ProxyProtocol(boolean enabled, List<Cidr> trusted, Duration headerTimeout) {
+        public static final ProxyProtocol OFF = new ProxyProtocol(false, List.of(), Duration.ofSeconds(3));
+
+        public ProxyProtocol {
+            trusted = List.copyOf(trusted);
+        }
+
+        /** Whether {@code peer} (an IPv4 address not written as IPv4-mapped IPv6) may send a header. */
+        public boolean trusts(InetAddress peer) {
+            return trusted.stream().anyMatch(n -> n.contains(peer));
         }
     }
 
@@ -296,6 +323,14 @@ public record Settings(
             hookChains = List.copyOf(hookChains);
         }
     }
+
+    /**
+     * A drain that does not stop the gateway.
+     *
+     * @param admitFor how long new sessions are still admitted after the drain starts
+     * @param timeout how long running sessions may go on before they get 421
+     */
+    public record Drain(Duration admitFor, Duration timeout) {}
 
     /** @param listen empty when the metrics endpoint is disabled */
     public record Metrics(Optional<Endpoint> listen, String path) {}

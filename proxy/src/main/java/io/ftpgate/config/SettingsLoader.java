@@ -91,6 +91,8 @@ public final class SettingsLoader {
                 positive(c, "shutdown.grace-period"),
                 transparent(c),
                 destinations(c),
+                new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
+                instanceName(c),
                 abuse(c));
         if (s.firewall().backend() == Settings.Backend.NFTABLES) {
             // Later versions: TPROXY diversions (nft "tproxy to") and the kernel path on nft maps.
@@ -340,9 +342,28 @@ public final class SettingsLoader {
     }
 
     private static final java.util.Set<String> LISTENER_KEYS =
-            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls");
+            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls", "proxy-protocol");
+
+    private static final String PROXY_DEFAULTS = "listener-defaults.proxy-protocol";
+
+    /** A listener's PROXY protocol: its own block over {@code listener-defaults.proxy-protocol}. */
+    private static Settings.ProxyProtocol proxyProtocol(Config c, String own) throws ConfigError {
+        checkBlock(c, own, PROXY_DEFAULTS);
+        String trustedKey = pick(c, own, PROXY_DEFAULTS, "trusted");
+        List<Cidr> trusted = new ArrayList<>();
+        for (String n : c.getStringList(trustedKey)) {
+            trusted.add(parse(c, trustedKey, n, Cidr::parse));
+        }
+        String enabledKey = pick(c, own, PROXY_DEFAULTS, "enabled");
+        boolean enabled = get(c, enabledKey, c::getBoolean);
+        if (enabled && trusted.isEmpty() && !own.equals(PROXY_DEFAULTS)) {
+            throw error(c, enabledKey, "needs trusted: the addresses of the load balancers that send the header");
+        }
+        return new Settings.ProxyProtocol(enabled, trusted, positive(c, pick(c, own, PROXY_DEFAULTS, "header-timeout")));
+    }
 
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {
+        proxyProtocol(c, PROXY_DEFAULTS);
         listenerTls(c, TLS_DEFAULTS);
         upstreamTls(c, UPSTREAM_TLS_DEFAULTS, UPSTREAM_TLS_DEFAULTS);
         Config all = c.getConfig("listeners");
@@ -360,7 +381,7 @@ public final class SettingsLoader {
             for (String k : l.root().keySet().stream().sorted().toList()) {
                 if (!LISTENER_KEYS.contains(k)) {
                     throw error(c, key + "." + k,
-                            "unknown key (a listener has only mode, listen, upstream, tls and upstream-tls)");
+                            "unknown key (a listener has only mode, listen, upstream, tls, upstream-tls and proxy-protocol)");
                 }
             }
             Settings.Mode mode = Settings.Mode.EXPLICIT;
@@ -408,7 +429,12 @@ public final class SettingsLoader {
             } else {
                 upstreamTls = upstreamTls(c, "destinations.upstream-tls", "destinations.upstream-tls");
             }
-            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls));
+            Settings.ProxyProtocol proxy = proxyProtocol(c, key + ".proxy-protocol");
+            if (proxy.enabled() && mode == Settings.Mode.TRANSPARENT) {
+                throw error(c, key + ".proxy-protocol.enabled", "a transparent listener sees clients directly; "
+                        + "the PROXY protocol is for listeners behind a load balancer");
+            }
+            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls, proxy));
         }
         if (result.stream().filter(l -> l.mode() == Settings.Mode.TRANSPARENT).count() > 1) {
             throw error(c, "listeners", "at most one listener can be transparent");
@@ -532,11 +558,17 @@ public final class SettingsLoader {
                 chains);
     }
 
+    /** Paths the metrics endpoint serves besides metrics.path. */
+    private static final List<String> RESERVED_PATHS = List.of("/health", "/ready", "/drain", "/undrain");
+
     private static Settings.Metrics metrics(Config c) throws ConfigError {
         String listen = c.getString("metrics.listen").trim();
         String path = c.getString("metrics.path");
         if (!path.startsWith("/")) {
             throw error(c, "metrics.path", "must start with '/'");
+        }
+        if (RESERVED_PATHS.stream().anyMatch(r -> path.equals(r) || path.startsWith(r + "/"))) {
+            throw error(c, "metrics.path", "'" + path + "' is taken by the endpoint itself " + RESERVED_PATHS);
         }
         if (listen.isEmpty()) {
             return new Settings.Metrics(Optional.empty(), path);
@@ -587,6 +619,37 @@ public final class SettingsLoader {
         Duration d = get(c, key, c::getDuration);
         if (d.isNegative() || d.isZero()) {
             throw error(c, key, "must be a positive duration such as 10s");
+        }
+        return d;
+    }
+
+    /** The instance name as written, or the host name when empty. */
+    private static String instanceName(Config c) throws ConfigError {
+        String name = c.getString("instance-name").trim();
+        if (name.isEmpty()) {
+            name = hostName();
+        }
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw error(c, "instance-name", "'" + name + "' must be 1-63 letters, digits, '.', '-' or '_'"
+                    + (c.getString("instance-name").isBlank() ? " (it is the host name; set instance-name)" : ""));
+        }
+        return name;
+    }
+
+    /** The kernel's host name (no DNS lookup), as hostname(1) prints it. */
+    private static String hostName() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (java.io.IOException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null || env.isBlank() ? "ftpgate" : env.trim();
+        }
+    }
+
+    private static Duration nonNegative(Config c, String key) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.isNegative()) {
+            throw error(c, key, "must be a duration of 0s or more");
         }
         return d;
     }

@@ -73,6 +73,8 @@ public enum Reason {
     UNEXPECTED_REPLY(421, "Service not available: the FTP server sent %s"),
     /** A client connected while the gateway drains its sessions (SIGTERM). */
     SHUTTING_DOWN(421, "Service not available: the gateway is shutting down, try again later"),
+    /** A client connected during a maintenance drain, after its grace period (POST /drain, SIGUSR1). */
+    DRAINING(421, "Service not available: the gateway is draining, try again later"),
     /** A client connected while control.max-sessions sessions run. */
     GATEWAY_FULL(421, "Service not available: too many sessions, try again later"),
     /** A client connected with abuse.max-sessions-per-address sessions of its address running. */

@@ -76,6 +76,8 @@ public final class ControlSession {
     private String forwardUser;
     /** Set once the server's control connection is up. */
     private LegAddresses legs;
+    /** The client as a trusted PROXY protocol header named it; null without one. */
+    private InetSocketAddress proxiedClient;
 
     ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services,
                    LegTls tls) {
@@ -101,7 +103,7 @@ public final class ControlSession {
         if (refusal.isPresent()) {
             metrics().sessionRejected(listener);
             metrics().refused(refusal.get().reason());
-            log.warn("session {} [{}] {}: refused: {}", id, listener, text(client.remoteAddress()), refusal.get().reason().tag());
+            log.warn("session {} [{}] {}: refused: {}", id, listener, text(clientRemote()), refusal.get().reason().tag());
             client.writeAndFlush(FtpReply.of(421, refusal.get().reason().text(refusal.get().args())))
                     .addListener(ChannelFutureListener.CLOSE);
             state = State.ENDED;
@@ -133,7 +135,7 @@ public final class ControlSession {
             }
             case FORWARD -> {
                 state = State.AWAIT_USER;
-                log.info("session {} [{}] {} connected, waiting for USER name@host", id, listener, text(client.remoteAddress()));
+                log.info("session {} [{}] {} connected, waiting for USER name@host", id, listener, text(clientRemote()));
                 deliver(FtpReply.of(220, "ftpgate: log in as USER name@host[:port] to reach an FTP server"));
                 client.config().setAutoRead(true);
             }
@@ -159,7 +161,7 @@ public final class ControlSession {
 
     private void connectUpstream(InetSocketAddress target) {
         state = State.CONNECTING;
-        log.info("session {} [{}] {} connected, opening {}", id, listener, text(client.remoteAddress()), text(target));
+        log.info("session {} [{}] {} connected, opening {}", id, listener, text(clientRemote()), text(target));
         long t0 = System.nanoTime();
         InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
                 ? clientAddress() : null;
@@ -188,7 +190,7 @@ public final class ControlSession {
                 return;
             }
             server = ((io.netty.channel.ChannelFuture) f).channel();
-            legs = LegAddresses.of(mode, settings().transparent(), (InetSocketAddress) client.remoteAddress(),
+            legs = LegAddresses.of(mode, settings().transparent(), clientRemote(),
                     (InetSocketAddress) client.localAddress(), (InetSocketAddress) server.remoteAddress(),
                     (InetSocketAddress) server.localAddress());
             state = State.GREETING;
@@ -806,7 +808,20 @@ public final class ControlSession {
 
     /** The client's address (known from the start). */
     InetAddress clientAddress() {
-        return Addresses.unmap(((InetSocketAddress) client.remoteAddress()).getAddress());
+        return Addresses.unmap(clientRemote().getAddress());
+    }
+
+    /**
+     * Where the client connects from: the PROXY protocol's source when a trusted load balancer
+     * sent one ({@link #clientIdentified}), else the control connection's peer.
+     */
+    InetSocketAddress clientRemote() {
+        return proxiedClient != null ? proxiedClient : (InetSocketAddress) client.remoteAddress();
+    }
+
+    /** The PROXY protocol named the client; called before {@link #start()}. */
+    void clientIdentified(InetSocketAddress source) {
+        proxiedClient = source;
     }
 
     /** The addresses of both legs; null until the server's control connection is up. */

@@ -15,7 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The live sessions of a gateway: numbering, the session limits (over all listeners, per client
- * address, per client IPv6 /64), and draining at shutdown.
+ * address, per client IPv6 /64), the maintenance drain (no exit) and the drain at shutdown.
+ *
+ * <p>A maintenance drain ({@link #startDrain}) still admits sessions for a grace period, so that
+ * connections a load balancer sends before its health check notices are served, and refuses them
+ * after it; {@link #undrain} admits again. Shutdown ({@link #drain}) refuses at once and for good.
  *
  * <p>Sessions start on several event loops at once, so each limit is taken with one atomic
  * check-and-increment of its own counter (never "look at the size, then add"): a limit is never
@@ -31,7 +35,10 @@ public final class SessionRegistry {
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<InetAddress, Integer> perPrefix = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
-    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private volatile boolean maintenance;
+    /** {@link System#nanoTime} until which a maintenance drain still admits sessions. */
+    private volatile long admitUntil;
     private volatile int maxSessions;
 
     /** The per-client limits a session is admitted under (0: no limit); they come from its settings. */
@@ -60,13 +67,17 @@ public final class SessionRegistry {
     }
 
     /**
-     * Registers a session from {@code client} unless the gateway is draining or a limit is reached.
+     * Registers a session from {@code client} unless the gateway is stopping, draining past its
+     * grace, or a limit is reached.
      *
      * @return empty if admitted, else why not
      */
     Optional<Refusal> admit(ControlSession session, InetAddress client, ClientLimits limits) {
-        if (draining.get()) {
+        if (stopping.get()) {
             return Optional.of(new Refusal(Reason.SHUTTING_DOWN));
+        }
+        if (maintenance && System.nanoTime() - admitUntil >= 0) {
+            return Optional.of(new Refusal(Reason.DRAINING));
         }
         int max = maxSessions;
         if (count.getAndUpdate(n -> n < max ? n + 1 : n) >= max) {
@@ -144,26 +155,53 @@ public final class SessionRegistry {
         return sessions.size();
     }
 
+    /** Whether new sessions are unwelcome: a maintenance drain or shutdown (also during the grace). */
     public boolean isDraining() {
-        return draining.get();
+        return maintenance || stopping.get();
     }
 
     /**
-     * Stops admitting sessions, waits up to {@code grace} for the running ones to end by themselves,
-     * then ends the rest; returns how many had to be ended.
+     * Starts a maintenance drain: sessions are still admitted for {@code admitFor}, then refused;
+     * running sessions go on. Returns false (and changes nothing) if one is already under way.
+     */
+    public boolean startDrain(Duration admitFor) {
+        if (maintenance) {
+            return false;
+        }
+        admitUntil = System.nanoTime() + admitFor.toNanos();
+        maintenance = true;
+        return true;
+    }
+
+    /** Ends a maintenance drain: sessions are admitted again. Returns false if none was under way. */
+    public boolean undrain() {
+        boolean was = maintenance;
+        maintenance = false;
+        return was;
+    }
+
+    /** Ends every running session with 421 and {@code why}; returns how many. */
+    public int endAll(String why) {
+        List<ControlSession> rest = sessions.values().stream().map(Entry::session).toList();
+        rest.forEach(s -> s.endFromOutside(why));
+        return rest.size();
+    }
+
+    /**
+     * Shutdown: stops admitting sessions, waits up to {@code grace} for the running ones to end by
+     * themselves, then ends the rest; returns how many had to be ended.
      */
     public int drain(Duration grace) throws InterruptedException {
-        draining.set(true);
+        stopping.set(true);
         long deadline = System.nanoTime() + grace.toNanos();
         while (!sessions.isEmpty() && System.nanoTime() < deadline) {
             TimeUnit.MILLISECONDS.sleep(50);
         }
-        List<ControlSession> rest = sessions.values().stream().map(Entry::session).toList();
-        rest.forEach(s -> s.endFromOutside("gateway shutting down"));
+        int ended = endAll("gateway shutting down");
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (!sessions.isEmpty() && System.nanoTime() < until) {
             TimeUnit.MILLISECONDS.sleep(20);
         }
-        return rest.size();
+        return ended;
     }
 }

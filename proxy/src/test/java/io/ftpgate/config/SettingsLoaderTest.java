@@ -305,6 +305,47 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void proxyProtocolAndDrainSettingsAreRead() throws Exception {
+        Settings s = load(L + "proxy-protocol { enabled = true, trusted = [\"192.0.2.10\", \"2001:db8::/64\"] } }\n"
+                + "ftpgate.listener-defaults.proxy-protocol.header-timeout = 2s\n"
+                + "ftpgate.drain { lb-grace = 0s, timeout = 30m }\n");
+        Settings.ProxyProtocol p = s.listeners().get(0).proxyProtocol();
+        assertThat(p.enabled()).isTrue();
+        assertThat(p.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+        assertThat(p.trusts(java.net.InetAddress.getByName("192.0.2.10"))).isTrue();
+        assertThat(p.trusts(java.net.InetAddress.getByName("192.0.2.11"))).isFalse();
+        assertThat(p.trusts(java.net.InetAddress.getByName("2001:db8::99"))).isTrue();
+        assertThat(s.drain()).isEqualTo(new Settings.Drain(java.time.Duration.ZERO, java.time.Duration.ofMinutes(30)));
+        assertThat(s.instanceName()).as("the host name by default")
+                .isEqualTo(java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim());
+        assertThat(load("ftpgate.instance-name = gw-b.example\n").instanceName()).isEqualTo("gw-b.example");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "proxy-protocol { enabled = true } }|ftpgate.listeners.x.proxy-protocol.enabled: needs trusted",
+            "proxy-protocol { trusted = [\"10.0.0.0/33\"] } }|ftpgate.listeners.x.proxy-protocol.trusted: '10.0.0.0/33': prefix length",
+            "proxy-protocol { header-timeout = 0s } }|ftpgate.listeners.x.proxy-protocol.header-timeout: must be a positive duration",
+            "proxy-protocol { version = 2 } }|ftpgate.listeners.x.proxy-protocol.version: unknown key",
+    })
+    void proxyProtocolErrorsNameTheKey(String block, String expected) {
+        assertThatThrownBy(() -> load(L + block)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void transparentListenersTakeNoProxyProtocolAndDrainTimesAreChecked() {
+        assertThatThrownBy(() -> load("ftpgate.destinations.allow = [\"10.0.0.0/8\"]\nftpgate.listeners.t { mode = transparent, "
+                + "listen = [\"0.0.0.0:2121\"], proxy-protocol { enabled = true, trusted = [\"10.0.0.1\"] } }\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("ftpgate.listeners.t.proxy-protocol.enabled: a transparent listener sees clients directly");
+        assertThatThrownBy(() -> load("ftpgate.drain.lb-grace = -1s\n")).hasMessageContaining("ftpgate.drain.lb-grace");
+        assertThatThrownBy(() -> load("ftpgate.drain.timeout = 0s\n")).hasMessageContaining("ftpgate.drain.timeout");
+        assertThatThrownBy(() -> load("ftpgate.metrics.path = \"/ready\"\n")).hasMessageContaining("ftpgate.metrics.path");
+        assertThatThrownBy(() -> load("ftpgate.instance-name = \"gw a\"\n"))
+                .hasMessageContaining("ftpgate.instance-name: 'gw a' must be 1-63 letters");
+    }
+
+    @Test
     void exampleProductionConfigIsValid() throws Exception {
         Path example = Path.of("../config/ftpgate.conf");
         Settings s = SettingsLoader.load(Optional.of(example), ConfigFactory.empty());

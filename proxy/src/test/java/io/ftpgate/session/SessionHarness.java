@@ -62,11 +62,11 @@ final class SessionHarness implements AutoCloseable {
             return server.newSucceededFuture();
         };
         SessionServices services = SessionServices.create(settings, Transport.nio(), leases,
-                metrics.apply(new MicrometerMetrics(meters, "test")), registry, Set.of(GATEWAY.getAddress()), false,
+                metrics.apply(new MicrometerMetrics(meters, "test", "test")), registry, Set.of(GATEWAY.getAddress()), false,
                 io.netty.util.concurrent.GlobalEventExecutor.INSTANCE, HostLookup.resolvers(settings.control(), Transport.nio()), dialer);
         client = new Addressed(GATEWAY, CLIENT);
         client.pipeline().addLast(new ClientLegInitializer("test", Settings.Mode.EXPLICIT,
-                Endpoint.parse("127.0.0.1:21"), services, LegTls.OFF));
+                Endpoint.parse("127.0.0.1:21"), services, LegTls.OFF, Settings.ProxyProtocol.OFF));
         client.register();
     }
 
