@@ -92,7 +92,8 @@ public final class SettingsLoader {
                 transparent(c),
                 destinations(c),
                 new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
-                instanceName(c));
+                instanceName(c),
+                abuse(c));
         if (s.firewall().backend() == Settings.Backend.NFTABLES) {
             // Later versions: TPROXY diversions (nft "tproxy to") and the kernel path on nft maps.
             if (s.listeners().stream().anyMatch(l -> l.mode() == Settings.Mode.TRANSPARENT)) {
@@ -105,6 +106,39 @@ public final class SettingsLoader {
             }
         }
         return s;
+    }
+
+    private static Settings.Abuse abuse(Config c) throws ConfigError {
+        return new Settings.Abuse(
+                intIn(c, "abuse.max-sessions-per-address", 0, 1_000_000),
+                intIn(c, "abuse.max-sessions-per-ipv6-prefix", 0, 1_000_000),
+                new Settings.LoginFailures(
+                        intIn(c, "abuse.login-failures.limit", 0, 1000),
+                        durationIn(c, "abuse.login-failures.window", Duration.ofSeconds(1), Duration.ofDays(1)),
+                        durationIn(c, "abuse.login-failures.ban", Duration.ofSeconds(1), Duration.ofDays(30)),
+                        intIn(c, "abuse.login-failures.max-addresses", 100, 10_000_000)),
+                intIn(c, "abuse.commands-per-second", 0, 100_000),
+                intIn(c, "abuse.command-burst", 1, 100_000),
+                intIn(c, "abuse.max-data-connections", 0, 100_000_000),
+                bandwidth(c, "abuse.bandwidth.per-session"),
+                bandwidth(c, "abuse.bandwidth.total"));
+    }
+
+    /** Bytes per second: 0 (no limit) or 16k..100g (below 16k a 64 KiB read would outlast Netty's 15 s wait cap). */
+    private static long bandwidth(Config c, String key) throws ConfigError {
+        long v = get(c, key, c::getBytes);
+        if (v != 0 && (v < 16 * 1024 || v > 100L * 1024 * 1024 * 1024)) {
+            throw error(c, key, v + " bytes per second is not 0 or in 16k..100g");
+        }
+        return v;
+    }
+
+    private static Duration durationIn(Config c, String key, Duration min, Duration max) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw error(c, key, "must be between " + min.toSeconds() + "s and " + max.toSeconds() + "s");
+        }
+        return d;
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {

@@ -15,6 +15,7 @@ import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.traffic.AbstractTrafficShapingHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -290,7 +291,10 @@ public final class DataRelay {
             } else if (splice != null) {
                 splice.start(this::spliceFailed);
             } else {
-                channel.config().setRecvByteBufAllocator(COPY_READS);
+                if (channel.pipeline().get(AbstractTrafficShapingHandler.class) == null) {
+                    // A shaped leg keeps Netty's reads of at most 64 KiB: one read is one shaping step.
+                    channel.config().setRecvByteBufAllocator(COPY_READS);
+                }
                 channel.config().setAutoRead(peer.channel.isWritable());
             }
         }
@@ -352,6 +356,11 @@ public final class DataRelay {
                 ReferenceCountUtil.release(msg);
             } else {
                 forward(msg);
+                if (!peer.channel.isWritable()) {
+                    // Traffic shaping may have turned reading back on while the peer was full
+                    // (its reopen task knows nothing of this relay): back-pressure holds anyway.
+                    ctx.channel().config().setAutoRead(false);
+                }
             }
         }
 

@@ -58,6 +58,7 @@ public final class ControlSession {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
+    private final CommandPacer pacer;
     private final OwedReplies owed = new OwedReplies(replies, this::unanswered);
     /** The client command being worked on (the latest taken from the inbox); null before the first. */
     private OwedReplies.Owed current;
@@ -91,17 +92,19 @@ public final class ControlSession {
         this.serverTls = new ServerLegTls(tls);
         this.securing = new ServerLegSecuring(this);
         this.router = new CommandRouter(this);
+        this.pacer = new CommandPacer(services.settings().abuse().commandsPerSecond(), services.settings().abuse().commandBurst());
     }
 
     // ---- life cycle -------------------------------------------------------------------------
 
     /** The client connected: admit it and open the upstream connection. */
     void start() {
-        if (!services.registry().admit(this)) {
+        var refusal = Admission.check(this);
+        if (refusal.isPresent()) {
             metrics().sessionRejected(listener);
-            String why = services.registry().refusal();
-            log.warn("session {} [{}] {}: refused, {}", id, listener, text(clientRemote()), why);
-            client.writeAndFlush(FtpReply.of(421, "Service not available: " + why + ", try again later"))
+            metrics().refused(refusal.get().reason());
+            log.warn("session {} [{}] {}: refused: {}", id, listener, text(clientRemote()), refusal.get().reason().tag());
+            client.writeAndFlush(FtpReply.of(421, refusal.get().reason().text(refusal.get().args())))
                     .addListener(ChannelFutureListener.CLOSE);
             state = State.ENDED;
             return;
@@ -399,6 +402,9 @@ public final class ControlSession {
         if (transfer != null && !transfer.isEnded() && transfer.isSpent()) {
             return; // a transfer is running; the control connection is quiet by design
         }
+        if (awaiting.isEmpty() && !inbox.isEmpty() && (state == State.READY || state == State.AWAIT_USER)) {
+            return; // commands wait for the command rate (CommandPacer): the client is not idle
+        }
         boolean serverMute = state == State.CONNECTING || state == State.GREETING || !awaiting.isEmpty();
         if (serverMute) {
             log.info("session {}: the server did not answer for {}, closing", id, settings().control().idleTimeout());
@@ -414,6 +420,9 @@ public final class ControlSession {
     /** Handles queued client input while nothing is outstanding. */
     private void pump() {
         while ((state == State.READY || state == State.AWAIT_USER) && awaiting.isEmpty() && !inbox.isEmpty()) {
+            if (inbox.peek() instanceof FtpCommand && !pacer.admit(this, this::pump)) {
+                break; // over the command rate: pump again when the next may go
+            }
             Object next = inbox.poll();
             // The previous command is done: if it has no final reply yet, it gets one now.
             owed.settle(current);
@@ -643,8 +652,9 @@ public final class ControlSession {
         } else if (!t.isEnded()) {
             t.cancel("server answered " + reply.code());
             deliver(reply);
-        } else if (t.failure() != null && reply.isPositiveCompletion()) {
-            // The data connection already failed (e.g. the client's leg): no success to report.
+        } else if (t.failure() != null && (reply.isPositiveCompletion() || t.failure() == Reason.DATA_IDLE)) {
+            // The data connection already failed (e.g. the client's leg): no success to report;
+            // a stalled one's 426 says why, whatever the server answers to the reset.
             deliver(failureReply(t));
         } else {
             deliver(reply);
@@ -654,6 +664,7 @@ public final class ControlSession {
     void loginEnded(boolean success) {
         metrics().login(listener, success);
         log.info("session {}: login {}", id, success ? "succeeded" : "failed");
+        LoginGuard.loginEnded(this, success);
     }
 
     private static FtpReply failureReply(DataTransfer t) {
@@ -755,6 +766,11 @@ public final class ControlSession {
 
     GatewayMetrics metrics() {
         return services.metrics();
+    }
+
+    /** The session log (every line starts with the session number). */
+    static Logger log() {
+        return log;
     }
 
 

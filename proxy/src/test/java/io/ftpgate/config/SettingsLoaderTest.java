@@ -75,6 +75,22 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void abuseControlsAreOffByDefaultAndReadWithTheirUnits() throws Exception {
+        Settings.Abuse off = load("").abuse();
+        assertThat(off.maxSessionsPerAddress()).isZero();
+        assertThat(off.loginFailures().limit()).isZero();
+        assertThat(off.commandsPerSecond()).isZero();
+        assertThat(off.bandwidthTotal()).isZero();
+        Settings.Abuse on = load("ftpgate.abuse { max-sessions-per-ipv6-prefix = 7, login-failures { limit = 5, ban = 1h }, "
+                + "bandwidth.per-session = 512k, bandwidth.total = 10m }\n").abuse();
+        assertThat(on.maxSessionsPerIpv6Prefix()).isEqualTo(7);
+        assertThat(on.loginFailures().limit()).isEqualTo(5);
+        assertThat(on.loginFailures().ban()).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(on.bandwidthPerSession()).isEqualTo(512 * 1024);
+        assertThat(on.bandwidthTotal()).isEqualTo(10 * 1024 * 1024);
+    }
+
+    @Test
     void theCopyingRelayCanBeChosen() throws Exception {
         assertThat(load("ftpgate.data.relay = copy\n").data().relay()).isEqualTo(Settings.Relay.COPY);
         assertThat(load("ftpgate.data.relay = Splice\n").data().relay()).isEqualTo(Settings.Relay.SPLICE);
@@ -114,6 +130,14 @@ class SettingsLoaderTest {
             "ftpgate.transparent.announce = both|must be server or gateway",
             "ftpgate.data.path = splice|ftpgate.conf: 1: ftpgate.data.path: must be relay or kernel",
             "ftpgate.transparent.routing-table = 255|is not in 1..252",
+            "ftpgate.abuse.max-sessions-per-address = -1|ftpgate.conf: 1: ftpgate.abuse.max-sessions-per-address: -1 is not in 0..1000000",
+            "ftpgate.abuse.login-failures.window = 0s|ftpgate.abuse.login-failures.window: must be between 1s and 86400s",
+            "ftpgate.abuse.login-failures.ban = 31d|ftpgate.abuse.login-failures.ban: must be between 1s and 2592000s",
+            "ftpgate.abuse.login-failures.max-addresses = 10|ftpgate.abuse.login-failures.max-addresses: 10 is not in 100..10000000",
+            "ftpgate.abuse.command-burst = 0|ftpgate.abuse.command-burst: 0 is not in 1..100000",
+            "ftpgate.abuse.bandwidth.total = 1k|ftpgate.abuse.bandwidth.total: 1024 bytes per second is not 0 or in 16k..100g",
+            "ftpgate.abuse.bandwidth.per-session = fast|ftpgate.abuse.bandwidth.per-session",
+            "ftpgate.abuse.max-session-per-address = 1|unknown key ftpgate.abuse.max-session-per-address",
     })
     void errorsNameFileLineAndKey(String hocon, String expected) {
         assertThatThrownBy(() -> load(hocon)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
