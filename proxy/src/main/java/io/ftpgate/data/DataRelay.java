@@ -16,6 +16,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.traffic.AbstractTrafficShapingHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -222,6 +223,22 @@ public final class DataRelay {
         return client.splice.progress() + server.splice.progress();
     }
 
+    /** Netty's traffic shaper marks a channel whose reading it suspended (its own reopen task resumes it). */
+    private static final AttributeKey<Boolean> SHAPER_SUSPENDED =
+            AttributeKey.valueOf(AbstractTrafficShapingHandler.class.getName() + ".READ_SUSPENDED");
+
+    /**
+     * Reading follows the peer's writability (back-pressure), except that it is never turned on
+     * while a traffic shaper holds the channel: that would let it read past its bandwidth limit.
+     */
+    private static void resumeReading(Channel ch, boolean peerWritable) {
+        if (!peerWritable) {
+            ch.config().setAutoRead(false);
+        } else if (!Boolean.TRUE.equals(ch.attr(SHAPER_SUSPENDED).get())) {
+            ch.config().setAutoRead(true);
+        }
+    }
+
     /**
      * Closes {@code ch} with a reset. Stream mode ends a file by closing (RFC 959 §3.4.1), so a
      * clean close after the other leg was reset would tell this peer a truncated file is complete.
@@ -295,7 +312,7 @@ public final class DataRelay {
                     // A shaped leg keeps Netty's reads of at most 64 KiB: one read is one shaping step.
                     channel.config().setRecvByteBufAllocator(COPY_READS);
                 }
-                channel.config().setAutoRead(peer.channel.isWritable());
+                resumeReading(channel, peer.channel.isWritable());
             }
         }
 
@@ -380,7 +397,7 @@ public final class DataRelay {
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             // Spliced legs are held back by the pipe between them (see Splice), not by water marks.
             if (peer != null && peer.splice == null && peer.channel.isOpen()) {
-                peer.channel.config().setAutoRead(ctx.channel().isWritable());
+                resumeReading(peer.channel, ctx.channel().isWritable());
             }
             ctx.fireChannelWritabilityChanged();
         }
