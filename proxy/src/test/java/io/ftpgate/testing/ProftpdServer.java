@@ -29,6 +29,14 @@ public final class ProftpdServer implements FtpServerUnderTest {
 
     /** Starts ProFTPD on {@code port} in {@code ns}; returns once it accepts connections. */
     public static ProftpdServer start(Topology topology, String ns, int port, long seed) {
+        return start(topology, ns, port, seed, java.util.List.of());
+    }
+
+    /**
+     * ProFTPD as {@link #start(Topology, String, int, long)} with {@code serverConfig} lines (e.g.
+     * {@code LoadModule} and mod_tls directives, see {@link #modTls}) before the anonymous root.
+     */
+    public static ProftpdServer start(Topology topology, String ns, int port, long seed, java.util.List<String> serverConfig) {
         Path binary = DebianPackage.binary("proftpd-core", "usr/sbin/proftpd");
         Path base = topology.workDir().resolve("proftpd");
         Path root = ServedFiles.populate(topology, base.resolve("root"), "hello from proftpd\n", seed);
@@ -60,6 +68,7 @@ public final class ProftpdServer implements FtpServerUnderTest {
                     "DelayTable none",
                     "SystemLog " + base.resolve("system.log"),
                     "TransferLog " + base.resolve("xferlog"),
+                    String.join("\n", serverConfig),
                     "<Anonymous " + root + ">",
                     "  User ftp",
                     "  Group nogroup",
@@ -81,6 +90,26 @@ public final class ProftpdServer implements FtpServerUnderTest {
         ProftpdServer server = new ProftpdServer(port, root, base, process);
         FtpServerUnderTest.awaitListening(topology, ns, port, process, "proftpd", server::log);
         return server;
+    }
+
+    /**
+     * The lines that load mod_tls, which Debian ships as a shared module in
+     * {@code proftpd-mod-crypto} (not in {@code proftpd-core}), from that package unpacked next to
+     * the binary's: {@code ModulePath} points at its {@code usr/lib/proftpd}.
+     */
+    public static java.util.List<String> modTls() {
+        Path module = DebianPackage.file("proftpd-mod-crypto", "usr/lib/proftpd/mod_tls.so");
+        return java.util.List.of("ModulePath " + module.getParent(), "LoadModule mod_tls.c");
+    }
+
+    /** mod_tls's own log, if {@code TLSLog} points at {@code tls.log} in this server's directory. */
+    public Path tlsLog() {
+        return base.resolve("tls.log");
+    }
+
+    /** This server's directory in the work dir (config, logs). */
+    public Path base() {
+        return base;
     }
 
     @Override

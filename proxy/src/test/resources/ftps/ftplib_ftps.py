@@ -1,0 +1,130 @@
+"""One FTPS session with Python's ftplib (FTP_TLS, PROT P), for ftpgate's FtpsIT.
+
+Usage: ftplib_ftps.py HOST PORT MODE CAFILE IMPLICIT OP...
+  MODE      PASV, EPSV, PORT or EPRT (forced, whatever the address family)
+  CAFILE    PEM file of the CA that signed the server's (the gateway's) certificate
+  IMPLICIT  1: TLS from the first byte (implicit FTPS), 0: AUTH TLS (explicit)
+
+Operations, in one control session, in the order given:
+  LIST                 LIST of the root directory
+  RETR:REMOTE:LOCAL    download REMOTE to LOCAL
+  STOR:LOCAL:REMOTE    upload LOCAL to REMOTE
+  MISSING:REMOTE       RETR of a file that does not exist: expects a 5xx reply
+
+stdout: one line per operation, "RESULT OP ok DETAIL" or "RESULT OP fail DETAIL"; after a
+failure that is not a reply (the connection broke), the remaining operations are not run.
+ftplib never resumes the control connection's TLS session on its data connections (cpython#63699).
+"""
+import ftplib
+import hashlib
+import socket
+import ssl
+import sys
+
+TIMEOUT = 15
+
+
+class ModeFTPS(ftplib.FTP_TLS):
+    trust_server_pasv_ipv4_address = True
+
+    def __init__(self, mode, context, implicit):
+        super().__init__(context=context, timeout=TIMEOUT)
+        self.mode = mode
+        self.implicit = implicit
+
+    def connect(self, host, port):
+        if not self.implicit:
+            return super().connect(host, port)
+        self.host, self.port = host, port
+        raw = socket.create_connection((host, port), self.timeout)
+        self.af = raw.family
+        self.sock = self.context.wrap_socket(raw, server_hostname=host)
+        self.file = self.sock.makefile("r", encoding=self.encoding)
+        self.welcome = self.getresp()
+        return self.welcome
+
+    def makepasv(self):
+        if self.mode == "EPSV":
+            return ftplib.parse229(self.sendcmd("EPSV"), self.sock.getpeername())
+        if self.mode == "PASV":
+            host, port = ftplib.parse227(self.sendcmd("PASV"))
+            return host, port
+        return super().makepasv()
+
+    def makeport(self):
+        sock = socket.create_server(("", 0), family=self.af, backlog=1)
+        host = self.sock.getsockname()[0]
+        port = sock.getsockname()[1]
+        if self.mode == "EPRT":
+            self.sendeprt(host, port)
+        else:
+            self.sendport(host, port)
+        sock.settimeout(self.timeout)
+        return sock
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def run(ftp, op):
+    verb, _, arg = op.partition(":")
+    if verb == "LIST":
+        lines = []
+        reply = ftp.retrlines("LIST", lines.append)
+        return "%s; %d lines: %s" % (reply, len(lines), " | ".join(lines))
+    if verb == "RETR":
+        remote, _, local = arg.partition(":")
+        with open(local, "wb") as out:
+            reply = ftp.retrbinary("RETR " + remote, out.write)
+        return "%s; sha256=%s" % (reply, sha256(local))
+    if verb == "STOR":
+        local, _, remote = arg.partition(":")
+        with open(local, "rb") as src:
+            reply = ftp.storbinary("STOR " + remote, src)
+        return "%s; sha256=%s" % (reply, sha256(local))
+    if verb == "MISSING":
+        try:
+            with open("/dev/null", "wb") as out:
+                ftp.retrbinary("RETR " + arg, out.write)
+        except ftplib.error_perm as e:
+            return "refused: %s" % e
+        raise ftplib.Error("RETR of a missing file succeeded")
+    raise ValueError("unknown operation " + op)
+
+
+def main():
+    host, port, mode, cafile, implicit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+    context = ssl.create_default_context(cafile=cafile)
+    ftp = ModeFTPS(mode, context, implicit)
+    ftp.set_debuglevel(1)
+    sys.stdout.flush()
+    try:
+        ftp.connect(host, port)
+        ftp.login()
+        ftp.prot_p()
+        ftp.set_pasv(mode in ("PASV", "EPSV"))
+        print("RESULT LOGIN ok %s %s" % (ftp.sock.version(), ftp.welcome), flush=True)
+    except Exception as e:
+        print("RESULT LOGIN fail %s: %s" % (type(e).__name__, str(e).replace("\n", " ")), flush=True)
+        return
+    for op in sys.argv[6:]:
+        name = op.partition(":")[0]
+        try:
+            print("RESULT %s ok %s" % (name, run(ftp, op)), flush=True)
+        except ftplib.error_reply as e:
+            print("RESULT %s fail reply %s" % (name, e), flush=True)
+        except (ftplib.error_temp, ftplib.error_perm) as e:
+            print("RESULT %s fail reply %s" % (name, e), flush=True)
+        except Exception as e:
+            print("RESULT %s fail %s: %s" % (name, type(e).__name__, str(e).replace("\n", " ")), flush=True)
+            return
+    try:
+        ftp.quit()
+    except Exception as e:
+        print("quit failed: %r" % e, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
