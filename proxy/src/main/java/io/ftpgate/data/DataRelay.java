@@ -47,6 +47,9 @@ public final class DataRelay {
     private static final AdaptiveRecvByteBufAllocator COPY_READS =
             new AdaptiveRecvByteBufAllocator(4 * 1024, 64 * 1024, 1024 * 1024);
 
+    /** How long closing a TLS server leg waits for the server's close_notify after sending ours. */
+    static final Duration SERVER_CLOSE_NOTIFY_WAIT = Duration.ofSeconds(3);
+
     /** Called on the event loop. */
     public interface Events {
         /** Both legs are closed; byte counts are what was relayed in each direction. */
@@ -81,6 +84,15 @@ public final class DataRelay {
 
     /** Takes over the server's data connection (auto-read must be off). */
     public void attachServer(Channel ch) {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls != null) {
+            // An upload ends with the gateway's close_notify. Closing the socket right after it
+            // (Netty's default) lets the JDK see the end before the server's close_notify: it then
+            // invalidates the TLS session, the TLS 1.3 ticket the next data connection needs
+            // with it (vsftpd 522, ProFTPD 425), and bytes the server sent meanwhile turn our FIN
+            // into a reset, which vsftpd with strict_ssl_read_eof reports as 426. So wait for it.
+            tls.setCloseNotifyReadTimeoutMillis(SERVER_CLOSE_NOTIFY_WAIT.toMillis());
+        }
         server = attach(ch, false);
         maybeLink();
     }
