@@ -10,6 +10,8 @@ Operations, in one control session, in the order given:
   RETR:REMOTE:LOCAL    download REMOTE to LOCAL
   STOR:LOCAL:REMOTE    upload LOCAL to REMOTE
   MISSING:REMOTE       RETR of a file that does not exist: expects a 5xx reply
+  RAW:REMOTE           RETR that reads the data connection to its end, whatever the end, then
+                       the final reply: "bytes=N end=HOW reply=REPLY" (ok only for a 2xx reply)
 
 stdout: one line per operation, "RESULT OP ok DETAIL" or "RESULT OP fail DETAIL"; after a
 failure that is not a reply (the connection broke), the remaining operations are not run.
@@ -91,6 +93,26 @@ def run(ftp, op):
         except ftplib.error_perm as e:
             return "refused: %s" % e
         raise ftplib.Error("RETR of a missing file succeeded")
+    if verb == "RAW":
+        ftp.voidcmd("TYPE I")
+        conn = ftp.transfercmd("RETR " + arg)
+        got, end = 0, "close_notify"
+        try:
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                got += len(chunk)
+            conn.unwrap()
+        except Exception as e:  # the end of a truncated transfer: reset, EOF without close_notify
+            end = "%s: %s" % (type(e).__name__, e)
+        finally:
+            conn.close()
+        try:
+            reply = ftp.voidresp()
+        except ftplib.Error as e:
+            raise ftplib.Error("bytes=%d end=%s reply=%s" % (got, end, e))
+        return "bytes=%d end=%s reply=%s" % (got, end, reply)
     raise ValueError("unknown operation " + op)
 
 

@@ -81,12 +81,13 @@ class FtpsIT {
     static final Route V6_TLS13 = new Route("ipv6 vsftpd TLSv1.3", new FtpEndpoint(GW6, 21), false, "TLSv1.3", "vsftpd");
     static final Route IMPLICIT = new Route("implicit both legs, vsftpd", new FtpEndpoint(GW4, IMPLICIT_PORT), true, null, "implicit");
     static final Route MIXED = new Route("explicit client, implicit vsftpd", new FtpEndpoint(GW4, 2122), false, null, "implicit");
-    static final Route PROFTPD13 = new Route("ipv4 proftpd TLSv1.3", new FtpEndpoint(GW4, 2123), false, "TLSv1.3", "proftpd");
-    static final Route PROFTPD12 = new Route("ipv6 proftpd TLSv1.2", new FtpEndpoint(GW6, 2123), false, "TLSv1.2", "proftpd");
+    static final Route PROFTPD12 = new Route("ipv4 proftpd TLSv1.2", new FtpEndpoint(GW4, 2123), false, "TLSv1.2", "proftpd");
+    static final Route PROFTPD12_V6 = new Route("ipv6 proftpd TLSv1.2", new FtpEndpoint(GW6, 2123), false, "TLSv1.2", "proftpd");
+    static final Route PROFTPD13 = new Route("ipv4 proftpd TLSv1.3", new FtpEndpoint(GW4, 2127), false, "TLSv1.3", "proftpd");
     static final FtpEndpoint WRONG_CA = new FtpEndpoint(GW4, 2124);
     static final FtpEndpoint WRONG_PIN = new FtpEndpoint(GW4, 2125);
     static final FtpEndpoint TRUNCATING = new FtpEndpoint(GW4, 2126);
-    static final List<Integer> EXTRA_PORTS = List.of(IMPLICIT_PORT, 2122, 2123, 2124, 2125, 2126);
+    static final List<Integer> EXTRA_PORTS = List.of(IMPLICIT_PORT, 2122, 2123, 2124, 2125, 2126, 2127);
 
     private Topology topology;
     private FtpsCertificates certs;
@@ -184,8 +185,9 @@ class FtpsIT {
                 listener("v6tls13", "[" + GW6 + "]:21", s6 + ":21", "explicit", "mode = explicit, protocols = [\"TLSv1.3\"]"),
                 listener("implicit", GW4 + ":" + IMPLICIT_PORT, s4 + ":" + IMPLICIT_PORT, "implicit", "mode = implicit"),
                 listener("mixed", GW4 + ":2122", s4 + ":" + IMPLICIT_PORT, "explicit", "mode = implicit"),
-                listener("proftpd13", GW4 + ":2123", s4 + ":" + PROFTPD_PORT, "explicit", "mode = explicit, protocols = [\"TLSv1.3\"]"),
-                listener("proftpd12", "[" + GW6 + "]:2123", s6 + ":" + PROFTPD_PORT, "explicit", "mode = explicit, protocols = [\"TLSv1.2\"]"),
+                listener("proftpd12", GW4 + ":2123", s4 + ":" + PROFTPD_PORT, "explicit", "mode = explicit, protocols = [\"TLSv1.2\"]"),
+                listener("proftpd12v6", "[" + GW6 + "]:2123", s6 + ":" + PROFTPD_PORT, "explicit", "mode = explicit, protocols = [\"TLSv1.2\"]"),
+                listener("proftpd13", GW4 + ":2127", s4 + ":" + PROFTPD_PORT, "explicit", "mode = explicit, protocols = [\"TLSv1.3\"]"),
                 listener("wrongca", GW4 + ":2124", s4 + ":21", "explicit", null,
                         "mode = explicit, verify = ca-file, ca-file = \"" + certs.clientCa + "\""),
                 listener("wrongpin", GW4 + ":2125", s4 + ":21", "explicit", null,
@@ -222,7 +224,7 @@ class FtpsIT {
     }
 
     static Stream<Arguments> otherRoutes() {
-        return Stream.of(IMPLICIT, MIXED, PROFTPD13, PROFTPD12).flatMap(r -> Stream.of(FtpMode.EPSV, FtpMode.PASV, FtpMode.PORT)
+        return Stream.of(IMPLICIT, MIXED, PROFTPD12, PROFTPD12_V6).flatMap(r -> Stream.of(FtpMode.EPSV, FtpMode.PASV, FtpMode.PORT)
                 .filter(m -> m.usableOver(r.endpoint().ipv6())).map(m -> Arguments.of(r, m)));
     }
 
@@ -279,6 +281,28 @@ class FtpsIT {
         s.assertServerLeg(route, 4);
     }
 
+    /**
+     * ProFTPD over TLS 1.3, where reuse is hardest: an upload, then more transfers in the same
+     * session. ProFTPD (OpenSSL 3.0) sends no new session ticket on a data connection it only reads
+     * from, and the JDK client keeps one single-use ticket per server, so unless the gateway keeps
+     * a ticket in reserve the data connection after a STOR is a full handshake that mod_tls
+     * refuses (425). Known to fail with ftpgate's JDK server leg (see the README, FTPS).
+     */
+    @ParameterizedTest(name = "ftplib, {0}, {1}")
+    @MethodSource("proftpdTls13")
+    void proftpdTls13ResumesAfterAnUpload(Route route, FtpMode mode) {
+        Session s = newSession(route);
+        ExecResult r = ftplib(route.endpoint(), mode, false, "LIST", "STOR:" + s.upload + ":" + VsftpdServer.UPLOAD_DIR + "/" + s.name,
+                "LIST", "RETR:" + VsftpdServer.BIG + ":" + s.local("big1"));
+        assertThat(results(r)).as(r.describe()).allMatch(line -> line.contains(" ok "), "every operation ok").hasSize(5);
+        s.assertUploaded(r);
+        s.assertServerLeg(route, 4);
+    }
+
+    static Stream<Arguments> proftpdTls13() {
+        return Stream.of(Arguments.of(PROFTPD13, FtpMode.EPSV));
+    }
+
     // ---------------------------------------------------------------- negative control: reuse
 
     /**
@@ -310,9 +334,11 @@ class FtpsIT {
         Session s = newSession(null);
         ExecResult c = curl(TRUNCATING, false, FtpMode.EPSV, List.of(List.of("-o", s.local("trunc").toString(), "ftp://" + TRUNCATING.authority() + "/any")));
         assertThat(c.exitCode()).as("curl must fail: %s", c.describe()).isNotZero();
-        assertThat(c.stderr()).as(c.describe()).contains("426");
-        ExecResult p = ftplib(TRUNCATING, FtpMode.EPSV, false, "RETR:any:" + s.local("trunc2"), "LIST");
-        assertThat(results(p)).as(p.describe()).element(1).asString().startsWith("RESULT RETR fail").contains("426");
+        assertThat(c.stderr()).as(c.describe()).doesNotContain("< 226");
+        ExecResult p = ftplib(TRUNCATING, FtpMode.EPSV, false, "RAW:any");
+        System.out.printf("[ftps] truncation as ftplib sees it: %s%n", results(p));
+        assertThat(results(p)).as(p.describe()).element(1).asString()
+                .startsWith("RESULT RAW fail").contains("reply=426").doesNotContain("end=close_notify");
         assertThat(gateway.log()).contains("tls_truncated");
     }
 
