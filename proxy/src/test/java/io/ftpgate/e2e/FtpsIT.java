@@ -319,8 +319,24 @@ class FtpsIT {
                 results(direct).get(0), "RESULT LIST fail reply 522 SSL connection failed: session reuse required");
         assertThat(results(direct).get(0)).startsWith("RESULT LOGIN ok");
 
+        double before = resumedServerDataHandshakes();
         ExecResult through = ftplib(V4_TLS12.endpoint(), FtpMode.EPSV, false, "LIST", "LIST");
         assertThat(results(through)).as(through.describe()).hasSize(3).allMatch(line -> line.contains(" ok "));
+        assertThat(resumedServerDataHandshakes() - before).as("ftpgate_tls_handshakes_total, resumed server-leg data connections")
+                .isEqualTo(2.0);
+    }
+
+    /** ftpgate_tls_handshakes_total{leg="server",channel="data",resumed="yes",result="ok"} from its metrics endpoint. */
+    private double resumedServerDataHandshakes() {
+        return dataHandshakes("leg=\"server\"", "resumed=\"yes\"", "result=\"ok\"");
+    }
+
+    /** The sum of ftpgate_tls_handshakes_total{channel="data"} series whose labels include {@code labels}. */
+    private double dataHandshakes(String... labels) {
+        String metrics = topology.exec(topology.gateway, "curl", "-sS", "http://127.0.0.1:9121/metrics").orThrow().stdout();
+        return metrics.lines().filter(l -> l.startsWith("ftpgate_tls_handshakes_total{") && l.contains("channel=\"data\""))
+                .filter(l -> Stream.of(labels).allMatch(l::contains))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     // ---------------------------------------------------------------- failures
@@ -349,6 +365,10 @@ class FtpsIT {
      */
     @Test
     void aFailedTransferCommandStartsNoHandshakeAndLeavesTheSessionUsable() {
+        double handshakes = dataHandshakes();
+        ExecResult refused = ftplib(V4_TLS13.endpoint(), FtpMode.EPSV, false, "MISSING:nosuch.bin", "MISSING:nosuch2.bin");
+        assertThat(results(refused)).as(refused.describe()).hasSize(3).allMatch(line -> line.contains(" ok "));
+        assertThat(dataHandshakes()).as("TLS handshakes on data connections, either leg, for refused RETRs").isEqualTo(handshakes);
         Session s = newSession(V4_TLS13);
         long start = System.nanoTime();
         ExecResult r = ftplib(V4_TLS13.endpoint(), FtpMode.EPSV, false, "MISSING:nosuch.bin", "RETR:" + VsftpdServer.BIG + ":" + s.local("big1"),
