@@ -19,19 +19,21 @@ ftplib never resumes the control connection's TLS session on its data connection
 """
 import ftplib
 import hashlib
+import os
 import socket
 import ssl
 import sys
 
-TIMEOUT = 15
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
+from ftplib_session import ModeFTP  # noqa: E402  (the same PASV/EPSV/PORT/EPRT forcing)
 
 
-class ModeFTPS(ftplib.FTP_TLS):
-    trust_server_pasv_ipv4_address = True
+class ModeFTPS(ModeFTP, ftplib.FTP_TLS):
+    """FTP_TLS with conformance's forced data connection modes, and implicit FTPS."""
 
     def __init__(self, mode, context, implicit):
-        super().__init__(context=context, timeout=TIMEOUT)
-        self.mode = mode
+        super().__init__(mode)
+        self.context = context
         self.implicit = implicit
 
     def connect(self, host, port):
@@ -44,25 +46,6 @@ class ModeFTPS(ftplib.FTP_TLS):
         self.file = self.sock.makefile("r", encoding=self.encoding)
         self.welcome = self.getresp()
         return self.welcome
-
-    def makepasv(self):
-        if self.mode == "EPSV":
-            return ftplib.parse229(self.sendcmd("EPSV"), self.sock.getpeername())
-        if self.mode == "PASV":
-            host, port = ftplib.parse227(self.sendcmd("PASV"))
-            return host, port
-        return super().makepasv()
-
-    def makeport(self):
-        sock = socket.create_server(("", 0), family=self.af, backlog=1)
-        host = self.sock.getsockname()[0]
-        port = sock.getsockname()[1]
-        if self.mode == "EPRT":
-            self.sendeprt(host, port)
-        else:
-            self.sendport(host, port)
-        sock.settimeout(self.timeout)
-        return sock
 
 
 def sha256(path):
