@@ -87,10 +87,12 @@ public final class DataRelay {
         SslHandler tls = ch.pipeline().get(SslHandler.class);
         if (tls != null) {
             // An upload ends with the gateway's close_notify. Closing the socket right after it
-            // (Netty's default) lets the JDK see the end before the server's close_notify: it then
-            // invalidates the TLS session, the TLS 1.3 ticket the next data connection needs
-            // with it (vsftpd 522, ProFTPD 425), and bytes the server sent meanwhile turn our FIN
-            // into a reset, which vsftpd with strict_ssl_read_eof reports as 426. So wait for it.
+            // (Netty's default) drops what the server still sends: vsftpd's TLS 1.3 session ticket
+            // for this connection may come that late (seen after the client's close_notify), and
+            // without it the next data connection cannot resume (vsftpd: 522, session ended); bytes
+            // arriving on the closed socket also turn our FIN into a reset (vsftpd with
+            // strict_ssl_read_eof: 426 Failure reading network stream). So read on until the
+            // server's close_notify or FIN.
             tls.setCloseNotifyReadTimeoutMillis(SERVER_CLOSE_NOTIFY_WAIT.toMillis());
         }
         server = attach(ch, false);
