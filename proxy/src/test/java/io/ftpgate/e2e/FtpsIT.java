@@ -34,6 +34,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -162,15 +163,20 @@ class FtpsIT {
     }
 
     private List<String> vsftpdTls(boolean implicit) {
-        List<String> lines = new ArrayList<>(List.of(
-                "ssl_enable=YES", "allow_anon_ssl=YES", "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES",
-                "rsa_cert_file=" + certs.server.chain(), "rsa_private_key_file=" + certs.server.key(), "ssl_ciphers=HIGH",
-                "require_ssl_reuse=YES", "strict_ssl_read_eof=YES", "strict_ssl_write_shutdown=YES", "ssl_request_cert=NO",
-                "debug_ssl=YES", "log_ftp_protocol=YES"));
+        List<String> lines = new ArrayList<>(vsftpdTls(certs));
         if (implicit) {
             lines.add("implicit_ssl=YES");
         }
         return lines;
+    }
+
+    /** vsftpd's FTPS: explicit, reuse required, strict TLS endings, each handshake logged. */
+    static List<String> vsftpdTls(FtpsCertificates certs) {
+        return new ArrayList<>(List.of(
+                "ssl_enable=YES", "allow_anon_ssl=YES", "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES",
+                "rsa_cert_file=" + certs.server.chain(), "rsa_private_key_file=" + certs.server.key(), "ssl_ciphers=HIGH",
+                "require_ssl_reuse=YES", "strict_ssl_read_eof=YES", "strict_ssl_write_shutdown=YES", "ssl_request_cert=NO",
+                "debug_ssl=YES", "log_ftp_protocol=YES"));
     }
 
     private String gatewayConfig() {
@@ -632,5 +638,70 @@ class FtpsIT {
         } catch (URISyntaxException | NullPointerException e) {
             throw new IllegalStateException("test resource " + name + " missing", e);
         }
+    }
+
+    /**
+     * Transparent mode: clients connect to the FTP server's own address, the routing gateway
+     * diverts the connection to ftpgate, and the client sees the gateway's certificate (it must
+     * name the server's address, and clients must trust its CA), never the server's.
+     */
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    class Transparent {
+        private Topology routed;
+        private FtpGateDaemon daemon;
+
+        @BeforeAll
+        void setUp() {
+            routed = Topology.create(Topology.Kind.ROUTING_GATEWAY);
+            try {
+                FtpsCertificates tls = FtpsCertificates.create(routed.workDir().resolve("tls"));
+                FtpsCertificates.Pem cert = tls.gateway("gateway", "ftpgate transparent", Topology.SERVER_V4, Topology.SERVER_V6);
+                VsftpdServer.start(routed, routed.server, "vsftpd", "hello over transparent FTPS\n", 21L, VsftpdServer.PORT,
+                        vsftpdTls(tls));
+                daemon = FtpGateDaemon.start(routed, String.join("\n",
+                        "ftpgate {",
+                        "  listeners.tp { mode = transparent, listen = [\"[::]:2121\"]",
+                        "    tls { mode = explicit, certificate = \"" + cert.chain() + "\", private-key = \"" + cert.key() + "\" } }",
+                        "  destinations.allow = [\"" + Topology.SERVER_V4 + "/32\", \"" + Topology.SERVER_V6 + "/128\"]",
+                        "  destinations.upstream-tls { mode = explicit, verify = ca-file, ca-file = \"" + tls.serverCa + "\" }",
+                        "  firewall.backend = iptables",
+                        "  data.connect-timeout = 3s",
+                        "  shutdown.grace-period = 2s",
+                        "}", ""));
+                transparentCa = tls.clientCa;
+            } catch (RuntimeException | Error e) {
+                routed.close();
+                throw e;
+            }
+        }
+
+        private Path transparentCa;
+
+        @AfterAll
+        void tearDown() {
+            if (routed != null) {
+                routed.close();
+            }
+        }
+
+        @ParameterizedTest(name = "curl to the server's address {0}")
+        @MethodSource("io.ftpgate.e2e.FtpsIT#serverAddresses")
+        void theClientSeesTheGatewaysCertificate(String server) {
+            String host = server.contains(":") ? "[" + server + "]" : server;
+            Path out = routed.workDir().resolve("small-" + server.replace(':', '-'));
+            ExecResult r = routed.exec(routed.client, Duration.ofSeconds(60), "curl", "-sS", "-v", "--ssl-reqd", "--cacert",
+                    transparentCa.toString(), "--max-time", "30", "--ftp-pasv", "-o", out.toString(),
+                    "ftp://" + host + "/" + VsftpdServer.SMALL);
+            assertThat(r.exitCode()).as("%s\ngateway log:\n%s", r.describe(), daemon.log()).isZero();
+            assertThat(r.stderr()).contains("subject: CN=ftpgate transparent").contains("issuer: CN=ftpgate test client-side CA")
+                    .doesNotContain("CN=ftp server");
+            assertThat(read(out)).isEqualTo("hello over transparent FTPS\n");
+            new GatewayRules(routed).awaitNoLeasesAnywhere();
+        }
+    }
+
+    static Stream<String> serverAddresses() {
+        return Stream.of(Topology.SERVER_V4, Topology.SERVER_V6);
     }
 }

@@ -54,13 +54,16 @@ public final class FtpsCertificates {
 
     /**
      * A gateway certificate named {@code cn}, issued by the client CA for the gateway's client-side
-     * addresses, written to {@code name}.pem and {@code name}.key (overwritten: a renewal).
+     * addresses and {@code moreAddresses} (a transparent gateway answers for the server's), written to {@code name}.pem and {@code name}.key (overwritten: a renewal).
      */
-    public Pem gateway(String name, String cn) {
+    public Pem gateway(String name, String cn, String... moreAddresses) {
         try {
-            return write(name, new CertificateBuilder().subject("CN=" + cn)
-                    .addSanIpAddress(Topology.GATEWAY_CLIENT_SIDE_V4).addSanIpAddress(Topology.GATEWAY_CLIENT_SIDE_V6)
-                    .rsa2048().addExtendedKeyUsageServerAuth().buildIssuedBy(clientCaBundle));
+            CertificateBuilder b = new CertificateBuilder().subject("CN=" + cn)
+                    .addSanIpAddress(Topology.GATEWAY_CLIENT_SIDE_V4).addSanIpAddress(Topology.GATEWAY_CLIENT_SIDE_V6);
+            for (String address : moreAddresses) {
+                b.addSanIpAddress(address);
+            }
+            return write(name, b.rsa2048().addExtendedKeyUsageServerAuth().buildIssuedBy(clientCaBundle));
         } catch (Exception e) {
             throw new IllegalStateException("cannot make a gateway certificate", e);
         }
