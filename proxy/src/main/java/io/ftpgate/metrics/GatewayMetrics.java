@@ -71,6 +71,12 @@ public interface GatewayMetrics {
     /** Registers the session limit (it may change on reload). */
     void sessionsLimit(IntSupplier limit);
 
+    /** A connection on a listener with the PROXY protocol: what its header (or its absence) led to. */
+    void proxyHeader(Enum<?> outcome);
+
+    /** Registers whether the gateway is draining or stopping (1) or takes new sessions (0). */
+    void draining(java.util.function.BooleanSupplier draining);
+
     /** Registers the live count of control sessions. */
     void sessionsActive(IntSupplier count);
 
@@ -119,6 +125,8 @@ public interface GatewayMetrics {
         @Override public void leasesActive(IntSupplier count) {}
         @Override public void sessionsActive(IntSupplier count) {}
         @Override public void sessionsLimit(IntSupplier limit) {}
+        @Override public void draining(java.util.function.BooleanSupplier draining) {}
+        @Override public void proxyHeader(Enum<?> outcome) {}
         @Override public void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos) {}
         @Override public void tlsReuseRejected(TlsLeg leg) {}
         @Override public void tlsInjectionRejected(TlsLeg leg) {}

@@ -45,6 +45,14 @@ public enum Reason {
     CONNECT_FAILED(425, "Can't open data connection: %s"),
     /** A data connection was reset by one of its peers: the transfer is incomplete. */
     DATA_RESET(426, "Connection closed; transfer aborted: a data connection was reset"),
+    /** A data negotiation (PASV, EPSV, PORT, EPRT) was cancelled (ABOR) before the client was answered. */
+    NEGOTIATION_CANCELLED(425, "Can't open data connection: the negotiation was cancelled"),
+    /** The gateway's work for a command ended without a reply for the client (a fault of the gateway). */
+    NO_ANSWER(451, "Requested action aborted: the gateway could not complete it"),
+    /** No byte moved on a data connection for data.idle-timeout: both legs are reset. */
+    DATA_IDLE(426, "Connection closed; transfer aborted: %s"),
+    /** An asynchronous step of the session failed inside the gateway (a bug): the session ends. */
+    INTERNAL_ERROR(421, "Service not available: internal error in the gateway (session %s, see its log)"),
     /** A transfer command without a usable PORT/PASV before it. */
     NO_DATA_CONNECTION(425, "Use PORT, EPRT, PASV or EPSV first"),
     /** The server a transparent or forward session wants is not allowed (destinations). */

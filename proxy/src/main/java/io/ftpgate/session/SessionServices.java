@@ -7,7 +7,9 @@ import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.DestinationPolicy;
+import io.netty.resolver.AddressResolverGroup;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.Set;
 
 /** What every session of one gateway shares; all of it is safe to use from any event loop. */
@@ -21,20 +23,26 @@ public record SessionServices(
         SessionRegistry registry,
         DestinationPolicy destinations,
         Set<InetAddress> ownAddresses,
-        boolean kernelPathReady) {
+        boolean kernelPathReady,
+        AddressResolverGroup<InetSocketAddress> resolvers,
+        UpstreamDialer dialer) {
 
     /**
      * @param ownAddresses the gateway's own addresses (never a destination)
      * @param kernelPathReady whether the firewall's kernel path was prepared at start
+     * @param resolvers the gateway's non-blocking DNS resolver ({@link HostLookup#resolvers})
+     * @param dialer how sessions connect to their server ({@link UpstreamDialer#NETTY})
      */
     public static SessionServices create(Settings settings, Transport transport, LeaseExecutor leases,
                                          GatewayMetrics metrics, SessionRegistry registry, Set<InetAddress> ownAddresses,
-                                         boolean kernelPathReady) {
+                                         boolean kernelPathReady, AddressResolverGroup<InetSocketAddress> resolvers,
+                                         UpstreamDialer dialer) {
         Settings.PortRange range = settings.data().portRange();
         return new SessionServices(settings, transport, leases, metrics,
                 new DataPolicy(settings.data().trustPassiveAddress()),
                 new PortAllocator(range.first(), range.last()), registry,
-                new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses), kernelPathReady);
+                new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses), kernelPathReady,
+                resolvers, dialer);
     }
 
     /** The same services with new settings (reload); the port allocator is kept if its range is. */
@@ -42,6 +50,7 @@ public record SessionServices(
         Settings.PortRange range = next.data().portRange();
         PortAllocator p = range.equals(settings.data().portRange()) ? ports : new PortAllocator(range.first(), range.last());
         return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p,
-                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady);
+                registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady,
+                resolvers, dialer);
     }
 }

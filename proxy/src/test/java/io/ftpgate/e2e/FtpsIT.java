@@ -6,7 +6,6 @@ import io.ftpgate.testing.ExecResult;
 import io.ftpgate.testing.FtpEndpoint;
 import io.ftpgate.testing.FtpGateDaemon;
 import io.ftpgate.testing.FtpMode;
-import io.ftpgate.testing.FtpServerUnderTest;
 import io.ftpgate.testing.FtpsCertificates;
 import io.ftpgate.testing.GatewayRules;
 import io.ftpgate.testing.ProftpdServer;
@@ -95,7 +94,7 @@ class FtpsIT {
     private FtpsCertificates.Pem gatewayCert;
     private VsftpdServer vsftpd;
     private VsftpdServer implicitVsftpd;
-    private ProftpdServer proftpd;
+    private io.ftpgate.testing.RunningFtpServer proftpd;
     private Process truncating;
     private FtpGateDaemon gateway;
     private GatewayRules rules;
@@ -124,14 +123,14 @@ class FtpsIT {
             List<String> tls = new ArrayList<>(ProftpdServer.modTls());
             tls.addAll(List.of("TLSEngine on", "TLSRequired on", "TLSProtocol TLSv1.2 TLSv1.3",
                     "TLSRSACertificateFile " + certs.server.chain(), "TLSRSACertificateKeyFile " + certs.server.key(),
-                    "TLSVerifyClient off", "TLSLog " + topology.workDir().resolve("proftpd").resolve("tls.log")));
+                    "TLSVerifyClient off", "TLSLog " + ProftpdServer.tlsLog(topology)));
             proftpd = ProftpdServer.start(topology, topology.server, PROFTPD_PORT, 13L, tls);
             Path truncLog = topology.workDir().resolve("truncating.log");
             truncating = topology.start(topology.server, truncLog, PYTHON, resource("ftps/truncating_server.py").toString(),
                     Topology.SERVER_V4, String.valueOf(TRUNCATING_PORT), certs.server.chain().toString(),
                     certs.server.key().toString(), String.valueOf(TRUNCATED_SIZE));
-            FtpServerUnderTest.awaitListening(topology, topology.server, TRUNCATING_PORT, truncating, "truncating server",
-                    () -> read(truncLog));
+            new io.ftpgate.testing.RunningFtpServer("truncating server", TRUNCATING_PORT, topology.workDir(), truncating, List.of(truncLog))
+                    .awaitListening(topology, topology.server);
             gateway = FtpGateDaemon.start(topology, gatewayConfig());
             rules = new GatewayRules(topology);
         } catch (RuntimeException | Error e) {
@@ -147,7 +146,7 @@ class FtpsIT {
             Path keep = Files.createDirectories(Path.of(System.getProperty("ftpgate.jar", "target/x")).getParent().resolve("ftps-it"));
             Files.writeString(keep.resolve("gateway.log"), gateway.log());
             Files.writeString(keep.resolve("vsftpd.log"), vsftpd.transferLog());
-            Files.writeString(keep.resolve("proftpd-tls.log"), read(proftpd.tlsLog()));
+            Files.writeString(keep.resolve("proftpd-tls.log"), read(ProftpdServer.tlsLog(topology)));
         }
         if (topology != null) {
             topology.close();
@@ -532,7 +531,7 @@ class FtpsIT {
         final Path upload;
         final String vsftpdBefore = vsftpd.transferLog();
         final String implicitBefore = implicitVsftpd.transferLog();
-        final String proftpdBefore = read(proftpd.tlsLog());
+        final String proftpdBefore = read(ProftpdServer.tlsLog(topology));
         final Route route;
 
         Session(Route route) {
@@ -595,7 +594,7 @@ class FtpsIT {
                     }
                 }
                 case "proftpd" -> {
-                    String delta = read(proftpd.tlsLog()).substring(proftpdBefore.length());
+                    String delta = read(ProftpdServer.tlsLog(topology)).substring(proftpdBefore.length());
                     assertThat(delta).as(delta).doesNotContain("did not reuse").doesNotContain("rejecting data connection");
                     assertThat(count(delta, "client reused")).as("data connections that resumed, in %s", delta)
                             .isGreaterThanOrEqualTo(dataConnections);

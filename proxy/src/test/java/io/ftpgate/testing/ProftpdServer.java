@@ -5,38 +5,30 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * ProFTPD (Debian's {@code proftpd-core}, unpacked by {@link DebianPackage}) in the foreground
  * ({@code -n}) in a namespace, with a config written from scratch: standalone, one dual-stack
- * socket on {@link #port()} ({@code UseIPv6 on}), an {@code <Anonymous>} root where only
+ * socket on its port ({@code UseIPv6 on}), an {@code <Anonymous>} root where only
  * {@link VsftpdServer#UPLOAD_DIR} is writable, passive ports 32000-32999, no DNS, no ident.
  * Only modules built into the binary are used, so nothing is loaded from the package's paths.
  */
-public final class ProftpdServer implements FtpServerUnderTest {
+public final class ProftpdServer {
 
-    private final int port;
-    private final Path root;
-    private final Path base;
-    private final Process process;
-
-    private ProftpdServer(int port, Path root, Path base, Process process) {
-        this.port = port;
-        this.root = root;
-        this.base = base;
-        this.process = process;
+    private ProftpdServer() {
     }
 
     /** Starts ProFTPD on {@code port} in {@code ns}; returns once it accepts connections. */
-    public static ProftpdServer start(Topology topology, String ns, int port, long seed) {
-        return start(topology, ns, port, seed, java.util.List.of());
+    public static RunningFtpServer start(Topology topology, String ns, int port, long seed) {
+        return start(topology, ns, port, seed, List.of());
     }
 
     /**
      * ProFTPD as {@link #start(Topology, String, int, long)} with {@code serverConfig} lines (e.g.
-     * {@code LoadModule} and mod_tls directives, see {@link #modTls}) before the anonymous root.
+     * {@link #modTls()} and mod_tls directives) before the anonymous root.
      */
-    public static ProftpdServer start(Topology topology, String ns, int port, long seed, java.util.List<String> serverConfig) {
+    public static RunningFtpServer start(Topology topology, String ns, int port, long seed, List<String> serverConfig) {
         Path binary = DebianPackage.binary("proftpd-core", "usr/sbin/proftpd");
         Path base = topology.workDir().resolve("proftpd");
         Path root = ServedFiles.populate(topology, base.resolve("root"), "hello from proftpd\n", seed);
@@ -87,9 +79,8 @@ public final class ProftpdServer implements FtpServerUnderTest {
             throw new UncheckedIOException(e);
         }
         Process process = topology.start(ns, base.resolve("proftpd.log"), binary.toString(), "--nodaemon", "--config", conf.toString());
-        ProftpdServer server = new ProftpdServer(port, root, base, process);
-        FtpServerUnderTest.awaitListening(topology, ns, port, process, "proftpd", server::log);
-        return server;
+        return new RunningFtpServer("proftpd", port, root, process,
+                List.of(base.resolve("proftpd.log"), base.resolve("system.log"), base.resolve("xferlog"))).awaitListening(topology, ns);
     }
 
     /**
@@ -97,43 +88,13 @@ public final class ProftpdServer implements FtpServerUnderTest {
      * {@code proftpd-mod-crypto} (not in {@code proftpd-core}), from that package unpacked next to
      * the binary's: {@code ModulePath} points at its {@code usr/lib/proftpd}.
      */
-    public static java.util.List<String> modTls() {
+    public static List<String> modTls() {
         Path module = DebianPackage.file("proftpd-mod-crypto", "usr/lib/proftpd/mod_tls.so");
-        return java.util.List.of("ModulePath " + module.getParent(), "LoadModule mod_tls.c");
+        return List.of("ModulePath " + module.getParent(), "LoadModule mod_tls.c");
     }
 
-    /** mod_tls's own log, if {@code TLSLog} points at {@code tls.log} in this server's directory. */
-    public Path tlsLog() {
-        return base.resolve("tls.log");
-    }
-
-    /** This server's directory in the work dir (config, logs). */
-    public Path base() {
-        return base;
-    }
-
-    @Override
-    public String name() {
-        return "proftpd";
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
-    @Override
-    public Path root() {
-        return root;
-    }
-
-    @Override
-    public String log() {
-        return FtpServerUnderTest.read(base.resolve("proftpd.log"), base.resolve("system.log"), base.resolve("xferlog"));
-    }
-
-    @Override
-    public boolean isAlive() {
-        return process.isAlive();
+    /** Where a {@code TLSLog} in this server's directory belongs. */
+    public static Path tlsLog(Topology topology) {
+        return topology.workDir().resolve("proftpd").resolve("tls.log");
     }
 }

@@ -81,6 +81,12 @@ public final class RawFtpClient implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends one byte as TCP urgent data (MSG_OOB), as ftplib sends the end of ABOR. */
+    public void sendUrgent(int b) throws IOException {
+        out.flush();
+        socket.sendUrgentData(b);
+    }
+
     /** Reads one complete reply. */
     public Reply read() throws IOException {
         String first = readLine();
@@ -145,6 +151,12 @@ public final class RawFtpClient implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    /** Closes the control connection with a TCP reset (SO_LINGER 0), as a crashing client would. */
+    public void resetClose() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
     }
 
     @Override
