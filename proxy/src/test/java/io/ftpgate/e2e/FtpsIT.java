@@ -52,6 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code ssl_tlsv1}, which allows every TLS version), so the version is pinned on the gateway's side
  * ({@code upstream-tls.protocols}) and checked in vsftpd's {@code debug_ssl} log, which also shows
  * that every data connection resumed. After each case no lease may be left in ftpgate's chain.
+ * {@code -Dftps.provider=openssl} runs it all with {@code ftpgate.tls.provider = openssl}.
  */
 @Tag("netns")
 @Tag("ftps")
@@ -199,6 +200,7 @@ class FtpsIT {
                         "mode = explicit, verify = fingerprint, fingerprint = \"" + "00:".repeat(31) + "00\""),
                 listener("truncating", GW4 + ":2126", s4 + ":" + TRUNCATING_PORT, "explicit", "mode = explicit"),
                 "  }",
+                "  tls.provider = " + System.getProperty("ftps.provider", "jdk"),
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
                 "  shutdown.grace-period = 2s",
