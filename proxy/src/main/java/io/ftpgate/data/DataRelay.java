@@ -49,6 +49,9 @@ public final class DataRelay {
     private static final AdaptiveRecvByteBufAllocator COPY_READS =
             new AdaptiveRecvByteBufAllocator(4 * 1024, 64 * 1024, 1024 * 1024);
 
+    /** How long closing a TLS server leg waits for the server's close_notify after sending ours. */
+    static final Duration SERVER_CLOSE_NOTIFY_WAIT = Duration.ofSeconds(3);
+
     /** Called on the event loop. */
     public interface Events {
         /** Both legs are closed; byte counts are what was relayed in each direction. */
@@ -84,6 +87,17 @@ public final class DataRelay {
 
     /** Takes over the server's data connection (auto-read must be off). */
     public void attachServer(Channel ch) {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls != null) {
+            // An upload ends with the gateway's close_notify. Closing the socket right after it
+            // (Netty's default) drops what the server still sends: vsftpd's TLS 1.3 session ticket
+            // for this connection may come that late (seen after the client's close_notify), and
+            // without it the next data connection cannot resume (vsftpd: 522, session ended); bytes
+            // arriving on the closed socket also turn our FIN into a reset (vsftpd with
+            // strict_ssl_read_eof: 426 Failure reading network stream). So read on until the
+            // server's close_notify or FIN.
+            tls.setCloseNotifyReadTimeoutMillis(SERVER_CLOSE_NOTIFY_WAIT.toMillis());
+        }
         server = attach(ch, false);
         maybeLink();
     }
