@@ -254,4 +254,23 @@ class SettingsLoaderTest {
         assertThat(s.listeners()).hasSize(1);
         assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.IPSET);
     }
+
+    /**
+     * --print-config: no key of reference.conf holds a secret today, but a key named like one (a
+     * future key-store password, an API token) is masked wherever it is; key paths are not.
+     */
+    @Test
+    void printedSettingsMaskSecretsButNotKeyPaths() throws Exception {
+        Path f = Files.writeString(dir.resolve("secret.conf"), """
+                ftpgate.listeners.dmz {
+                  listen = ["127.0.0.1:2121"], upstream = "192.0.2.7:21"
+                  tls { private-key = "/etc/ftpgate/tls/privkey.pem", key-password = "hunter2" }
+                }
+                """);
+        String printed = SettingsLoader.render(Optional.of(f), ConfigFactory.parseMap(Map.of("ftpgate.metrics.api-token", "s3cr3t")));
+
+        assertThat(printed).doesNotContain("hunter2", "s3cr3t")
+                .contains("# " + f + ": 3\n", "key-password=\"********\"", "api-token=\"********\"")
+                .contains("private-key=\"/etc/ftpgate/tls/privkey.pem\"");
+    }
 }
