@@ -5,6 +5,7 @@ import io.ftpgate.config.ConfigError;
 import io.ftpgate.config.Settings;
 import io.ftpgate.config.SettingsLoader;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.log.LogFormat;
 import io.ftpgate.tls.TlsConfigCheck;
 import io.ftpgate.tls.TlsMaterialException;
 import java.io.IOException;
@@ -63,6 +64,10 @@ public final class Main {
         ConfigCheckReport report = new ConfigCheckReport(o.configFile(), err);
         Settings settings;
         try {
+            Optional<String> logFormat = LogFormat.problem(System.getenv());
+            if (logFormat.isPresent()) {
+                throw new ConfigError(logFormat.get());
+            }
             settings = SettingsLoader.load(o.configFile(), ConfigFactory.parseMap(o.overrides(), "command line"));
             if (!o.demo && !o.cleanupFirewall && !o.printFirewall && settings.listeners().isEmpty()) {
                 throw new ConfigError("no listener: add ftpgate.listeners in --config FILE, or give --listen and --upstream");

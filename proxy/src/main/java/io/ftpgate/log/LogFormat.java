@@ -1,0 +1,29 @@
+package io.ftpgate.log;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The log format, chosen by the environment variable {@code FTPGATE_LOG_FORMAT}: {@code text}
+ * (the default, one line per event) or {@code json} (one object per line, logstash-logback-encoder).
+ *
+ * <p>An environment variable and not a setting, because logback configures itself from
+ * {@code logback.xml} at the first log call, before and independently of the settings file: every
+ * line, those of a start that fails on the settings and of {@code --cleanup-firewall} included,
+ * comes out in one format, and {@code logback.xml} stays the one place that says what each format
+ * holds. The unit reads it from {@code /etc/default/ftpgate} (as {@code FTPGATE_LOG_LEVEL}).
+ */
+public final class LogFormat {
+    public static final String VARIABLE = "FTPGATE_LOG_FORMAT";
+
+    private LogFormat() {}
+
+    /** The problem with the variable's value, if any (logback would otherwise log nothing at all). */
+    public static Optional<String> problem(Map<String, String> environment) {
+        String value = environment.get(VARIABLE);
+        if (value == null || value.equals("text") || value.equals("json")) {
+            return Optional.empty();
+        }
+        return Optional.of("environment variable " + VARIABLE + "=" + value + ": must be text or json");
+    }
+}
