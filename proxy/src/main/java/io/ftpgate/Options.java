@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
  * usage text, and what the bash completion script offers (file names for {@code --config}, the
  * backends for {@code --firewall}). {@link Main} decides what to do with it.
  */
-@Command(name = "ftpgate", sortOptions = false, usageHelpAutoWidth = false, usageHelpWidth = 100,
+@Command(name = "ftpgate", sortOptions = false, abbreviateSynopsis = true, usageHelpAutoWidth = false, usageHelpWidth = 100,
         versionProvider = Options.Version.class,
         description = "FTP application-level gateway with exact, transient firewall leases.",
         exitCodeListHeading = "%nExit codes:%n",
@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
             "  FTPGATE_XFERLOG      a file that also gets every transfer in wu-ftpd xferlog format"})
 final class Options {
     @Option(names = "--config", paramLabel = "FILE",
-            description = "settings file (HOCON); without it the built-in defaults (reference.conf in the jar)")
+            description = "settings file (HOCON); without it, the built-in defaults")
     Path config;
 
     @Option(names = {"-t", "--check-config"},
@@ -55,8 +55,8 @@ final class Options {
     boolean printFirewall;
 
     @Option(names = "--demo",
-            description = "start an embedded FTP server and a gateway in front of it on 127.0.0.1:2121, firewall"
-                    + " 'none'; try: curl ftp://127.0.0.1:2121/")
+            description = "start an embedded FTP server and a gateway in front of it, firewall 'none'; try:"
+                    + " curl ftp://127.0.0.1:2121/")
     boolean demo;
 
     @Option(names = "--listen", paramLabel = "ADDR:PORT",

@@ -44,7 +44,7 @@ class MainTest {
     void unknownOptionIsAUsageError() {
         assertThat(run("--frobnicate")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate: Unknown option: '--frobnicate'",
-                "Usage: ftpgate [-htTV]", "Try 'ftpgate --help'");
+                "Usage: ftpgate [OPTIONS]", "Try 'ftpgate --help'");
     }
 
     @Test
