@@ -61,6 +61,9 @@ public final class Main {
             return usageError(cli, problem.get(), err);
         }
         boolean check = o.checkConfig || o.printConfig;
+        if (check || o.cleanupFirewall || o.printFirewall) {
+            LogFormat.oneShot();
+        }
         ConfigCheckReport report = new ConfigCheckReport(o.configFile(), err);
         Settings settings;
         try {

@@ -15,6 +15,8 @@ import java.util.Optional;
  */
 public final class LogFormat {
     public static final String VARIABLE = "FTPGATE_LOG_FORMAT";
+    /** The file that gets wu-ftpd xferlog lines ({@code logback.xml}). */
+    public static final String XFERLOG = "FTPGATE_XFERLOG";
 
     private LogFormat() {}
 
@@ -25,5 +27,15 @@ public final class LogFormat {
             return Optional.empty();
         }
         return Optional.of("environment variable " + VARIABLE + "=" + value + ": must be text or json");
+    }
+
+    /**
+     * For a run that makes no transfers (a check, a print, the unit's ExecStopPost cleanup, which
+     * runs as root): the xferlog file is not opened, so such a run never creates it with its own
+     * owner before the daemon does. Call before the first log call; logback looks a variable up in
+     * the system properties before the environment.
+     */
+    public static void oneShot() {
+        System.setProperty(XFERLOG, "/dev/null");
     }
 }

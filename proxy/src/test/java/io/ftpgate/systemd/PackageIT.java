@@ -40,6 +40,8 @@ class PackageIT {
     private static final String RELEASE = "/root/ftpgate";
     private static final String CONF = "/etc/ftpgate/ftpgate.conf";
     private static final String EDIT = "\n# edited by the admin\nftpgate.control.max-sessions = 1999\n";
+    private static final String DEFAULTS = "/etc/default/ftpgate";
+    private static final String LOG_EDIT = "FTPGATE_LOG_FORMAT=json\nFTPGATE_XFERLOG=/var/log/ftpgate/xferlog\n";
 
     private NspawnMachine machine;
     private ExampleSite site;
@@ -110,6 +112,7 @@ class PackageIT {
 
     private void upgradeKeepsTheEditedConffileAndRestarts(Path deb, Endpoint first) throws IOException {
         Files.writeString(machine.root().resolve(CONF.substring(1)), EDIT, StandardOpenOption.APPEND);
+        Files.writeString(machine.root().resolve(DEFAULTS.substring(1)), LOG_EDIT, StandardOpenOption.APPEND);
         String version = ok(machine.exec("dpkg-query", "-W", "-f=${Version}", "ftpgate")).stdout().strip();
         String next = version + "+test1";
         String pid = site.property("MainPID");
@@ -122,10 +125,22 @@ class PackageIT {
 
         assertThat(ok(machine.exec("dpkg-query", "-W", "-f=${Version}", "ftpgate")).stdout().strip()).isEqualTo(next);
         assertThat(Files.readString(machine.root().resolve(CONF.substring(1)))).endsWith(EDIT);
-        assertThat(ok(machine.exec("sh", "-c", "ls /etc/ftpgate")).stdout().strip()).isEqualTo("ftpgate.conf");
+        assertThat(Files.readString(machine.root().resolve(DEFAULTS.substring(1)))).endsWith(LOG_EDIT);
+        assertThat(ok(machine.exec("sh", "-c", "ls /etc/ftpgate /etc/default | grep dpkg- || true")).stdout())
+                .as("no .dpkg-new or .dpkg-dist beside the conffiles").isEmpty();
         assertThat(site.property("ActiveState")).isEqualTo("active");
         assertThat(site.property("MainPID")).as("restarted with the new jar").isNotEqualTo(pid);
         assertThat(site.curl(url(first, UPSTREAM_FILE))).as("after the upgrade").isEqualTo(UPSTREAM_TEXT);
+        // The environment file's settings now hold: one JSON object per line; the xferlog file goes
+        // to the unit's LogsDirectory (writable despite ProtectSystem=strict), and no run as root
+        // (ExecStopPost's cleanup reads the same environment) made it first, with root as owner.
+        String daemon = ok(machine.exec("journalctl", "--no-pager", "--identifier=ftpgate", "--output=cat")).stdout();
+        List<String> since = daemon.lines().dropWhile(l -> !l.contains("\"message\":\"ftpgate ready")).toList();
+        assertThat(since).as("JSON lines after the restart").isNotEmpty()
+                .allMatch(l -> l.startsWith("{\"@timestamp\":") && l.endsWith("}"), "one JSON object per line")
+                .anyMatch(l -> l.contains("\"logger_name\":\"ftpgate.session\"") && l.contains("download RETR"));
+        assertThat(ok(machine.exec("stat", "-c", "%U", "/var/log/ftpgate")).stdout().strip()).isEqualTo("ftpgate");
+        assertThat(ok(machine.exec("find", "/var/log/ftpgate", "-not", "-user", "ftpgate")).stdout()).isEmpty();
         CommandRunner.Result printed = ok(machine.exec("ftpgate", "--print-config", "--config", CONF));
         assertThat(printed.stdout()).contains("# " + CONF + ": ", "max-sessions=1999");
     }
