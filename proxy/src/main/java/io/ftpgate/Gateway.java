@@ -9,7 +9,11 @@ import io.ftpgate.firewall.LeaseExecutor;
 import io.ftpgate.firewall.NoFirewall;
 import io.ftpgate.firewall.iptables.IpsetFirewall;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
+import io.ftpgate.firewall.nftables.NftFirewall;
+import io.ftpgate.firewall.nftables.NftRules;
+import io.ftpgate.metrics.DrainSwitch;
 import io.ftpgate.metrics.GatewayMetrics;
+import io.ftpgate.metrics.HealthProbes;
 import io.ftpgate.metrics.MetricsEndpoint;
 import io.ftpgate.metrics.MicrometerMetrics;
 import io.ftpgate.session.ClientLegInitializer;
@@ -19,7 +23,10 @@ import io.ftpgate.tls.ServerTls;
 import io.ftpgate.tls.TlsMaterialException;
 import io.ftpgate.session.KernelPath;
 import io.ftpgate.session.SessionRegistry;
+import io.ftpgate.session.HostLookup;
 import io.ftpgate.session.SessionServices;
+import io.ftpgate.session.UpstreamDialer;
+import io.netty.resolver.AddressResolverGroup;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -69,6 +76,8 @@ public final class Gateway implements AutoCloseable {
     private final LeaseExecutor leases;
     private final SessionRegistry registry;
     private final EventLoopGroup group;
+    /** Non-blocking DNS for host-name upstreams, one resolver per event loop. */
+    private final AddressResolverGroup<InetSocketAddress> resolvers;
     /** Bound listener addresses in configuration order, keyed by "name address". */
     private final Map<String, Bound> listeners = new LinkedHashMap<>();
     private final AtomicReference<SessionServices> services = new AtomicReference<>();
@@ -77,7 +86,13 @@ public final class Gateway implements AutoCloseable {
     private final GatewayMetrics metrics;
     /** The TLS in force per listener name (for the certificate-expiry gauge). */
     private final Map<String, LegTls> legTls = new java.util.concurrent.ConcurrentHashMap<>();
-    private boolean closed;
+    private volatile boolean closed;
+    /** The listeners' channels by "name address", replaced after start and each reload (read by /ready). */
+    private volatile Map<String, Channel> boundNow = Map.of();
+    /** The running maintenance drain's two timers (end of admission, drain timeout); null when none runs. */
+    private List<io.netty.util.concurrent.ScheduledFuture<?>> drainTimers;
+    /** Not the gateway's lock: a drain request must not wait for a stop's grace period. */
+    private final Object drainLock = new Object();
 
     private Gateway(Settings settings, Firewall firewall) throws IOException, FirewallException, InterruptedException {
         this.settings = settings;
@@ -94,11 +109,12 @@ public final class Gateway implements AutoCloseable {
         new ProcessorMetrics().bindTo(meterRegistry);
         new UptimeMetrics().bindTo(meterRegistry);
         new FileDescriptorMetrics().bindTo(meterRegistry);
-        metrics = new MicrometerMetrics(meterRegistry, Main.version());
+        metrics = new MicrometerMetrics(meterRegistry, Main.version(), settings.instanceName());
 
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
         group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+        resolvers = HostLookup.resolvers(settings.control(), transport);
         MetricsEndpoint endpoint = null;
         try {
             int orphans = leases.start();
@@ -109,6 +125,7 @@ public final class Gateway implements AutoCloseable {
             metrics.leasesActive(leases::activeLeases);
             metrics.sessionsActive(registry::size);
             metrics.sessionsLimit(registry::maxSessions);
+            metrics.draining(registry::isDraining);
             if (hasTransparent(settings) && !transport.name().equals("epoll")) {
                 throw new IOException("transparent listeners need the native epoll transport (IP_TRANSPARENT), "
                         + "which is not available here");
@@ -121,7 +138,7 @@ public final class Gateway implements AutoCloseable {
             }
             boolean kernelPath = prepareKernelPath(settings);
             SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses(),
-                    kernelPath);
+                    kernelPath, group, resolvers, UpstreamDialer.NETTY);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             Map<String, LegTls> tls = loadTls(settings);
@@ -131,9 +148,10 @@ public final class Gateway implements AutoCloseable {
                 }
             }
             useTls(tls);
+            publishListeners();
             if (settings.metrics().listen().isPresent()) {
                 endpoint = new MetricsEndpoint(meterRegistry, settings.metrics().listen().get().toSocketAddress(),
-                        settings.metrics().path());
+                        settings.metrics().path(), probes(), drainSwitch());
             }
         } catch (IOException | FirewallException | InterruptedException | RuntimeException e) {
             if (endpoint != null) {
@@ -143,6 +161,10 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         metricsEndpoint = endpoint;
+        if (!transport.canInlineUrgentData()) {
+            log.warn("transport {} cannot read TCP urgent data in line (SO_OOBINLINE): an ABOR sent as urgent data"
+                    + " (Python's ftplib) loses its last byte", transport.name());
+        }
         if (settings.data().relay() == Settings.Relay.SPLICE && !transport.canSplice()) {
             log.warn("data.relay = splice needs the native epoll transport, which is not available here: "
                     + "data connections are relayed by copying");
@@ -170,8 +192,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * @param dataConnectTimeout how long a lease waits for its connection; an ipset entry lives
-     *     that long and {@link IpsetFirewall#ENTRY_MARGIN} more
+     * @param dataConnectTimeout how long a lease waits for its connection; an ipset entry or nft
+     *     element lives that long and {@link IpsetFirewall#ENTRY_MARGIN} more
      */
     static Firewall firewallFor(Settings.Firewall f, Duration dataConnectTimeout) {
         return switch (f.backend()) {
@@ -180,6 +202,10 @@ public final class Gateway implements AutoCloseable {
                     f.commandTimeout(), f.guardOutput());
             case IPSET -> new IpsetFirewall(f.chainPrefix(), f.commandPrefix(), f.iptables(), f.ip6tables(), f.ipset(),
                     "ip", f.commandTimeout(), f.guardOutput(), dataConnectTimeout.plus(IpsetFirewall.ENTRY_MARGIN));
+            case NFTABLES -> new NftFirewall(new NftRules(f.nftables().table(), f.nftables().priority(),
+                    f.nftables().mark(), f.guardOutput()), f.nftables().hookChains(), f.nftables().manageHookRules(),
+                    f.commandPrefix(), f.nftables().nft(), f.commandTimeout(),
+                    dataConnectTimeout.plus(NftFirewall.ENTRY_MARGIN));
         };
     }
 
@@ -283,7 +309,8 @@ public final class Gateway implements AutoCloseable {
 
     private Bound bind(Settings.Listener l, Endpoint e, SessionServices services, LegTls tls)
             throws IOException, InterruptedException {
-        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services, tls);
+        ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services, tls,
+                l.proxyProtocol());
         ServerBootstrap b = new ServerBootstrap();
         if (l.mode() == Settings.Mode.TRANSPARENT) {
             // Accepts connections to any address that TPROXY diverts to this port.
@@ -297,6 +324,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(initializer);
+        transport.inlineUrgentData(b);
         var f = b.bind(e.toSocketAddress()).await();
         if (!f.isSuccess()) {
             throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());
@@ -304,6 +332,116 @@ public final class Gateway implements AutoCloseable {
         log.info("listener {}: {} -> {}", l.name(), e, l.mode() == Settings.Mode.EXPLICIT ? l.upstream()
                 : l.mode().name().toLowerCase() + " (destinations " + services.settings().destinations().allow() + ")");
         return new Bound(f.channel(), initializer);
+    }
+
+    private void publishListeners() {
+        Map<String, Channel> m = new LinkedHashMap<>();
+        listeners.forEach((k, b) -> m.put(k, b.channel()));
+        boundNow = Collections.unmodifiableMap(m);
+    }
+
+    private DrainSwitch drainSwitch() {
+        return new DrainSwitch() {
+            @Override
+            public String drain() {
+                return Gateway.this.drain();
+            }
+
+            @Override
+            public String undrain() {
+                return Gateway.this.undrain();
+            }
+        };
+    }
+
+    /**
+     * Starts a drain that does not stop the gateway (SIGUSR1, POST /drain): /ready answers 503 at
+     * once, new sessions are admitted for {@code drain.lb-grace} and refused with 421 after it,
+     * running sessions go on until they end or {@code drain.timeout} passes, when the ones left get
+     * 421. A second call while draining changes nothing. Returns one line saying what happened.
+     */
+    public String drain() {
+        synchronized (drainLock) {
+            return startDrain();
+        }
+    }
+
+    private String startDrain() {
+        if (closed) {
+            return "stopping";
+        }
+        Settings.Drain d = settings.drain();
+        if (!registry.startDrain(d.admitFor())) {
+            return "already draining, " + registry.size() + " session(s) running";
+        }
+        log.info("draining: /ready answers 503; new sessions admitted for {} more, then refused; {} running session(s) "
+                + "may go on for up to {}", d.admitFor(), registry.size(), d.timeout());
+        var loop = group.next();
+        drainTimers = List.of(
+                loop.schedule(() -> log.info("draining: new sessions are refused from now on; {} session(s) running",
+                        registry.size()), d.admitFor().toNanos(), TimeUnit.NANOSECONDS),
+                loop.schedule(() -> {
+                    int ended = registry.endAll("the gateway is draining (drain.timeout passed)");
+                    log.info("draining: drain.timeout passed, ended {} session(s) still running", ended);
+                }, d.admitFor().plus(d.timeout()).toNanos(), TimeUnit.NANOSECONDS));
+        return "draining: " + registry.size() + " session(s) running";
+    }
+
+    /** Ends a drain started by {@link #drain()}: new sessions are welcome again. */
+    public String undrain() {
+        synchronized (drainLock) {
+            return endDrain();
+        }
+    }
+
+    private String endDrain() {
+        if (closed) {
+            return "stopping";
+        }
+        if (!registry.undrain()) {
+            return "not draining";
+        }
+        drainTimers.forEach(t -> t.cancel(false));
+        drainTimers = null;
+        log.info("undrained: new sessions are welcome again; {} session(s) running", registry.size());
+        return "undrained: " + registry.size() + " session(s) running";
+    }
+
+    /** What /health and /ready report. */
+    private HealthProbes probes() {
+        return new HealthProbes() {
+            @Override
+            public boolean alive() {
+                return isHealthy();
+            }
+
+            @Override
+            public Optional<String> notReady() {
+                return Gateway.this.notReady();
+            }
+        };
+    }
+
+    /**
+     * Empty when new sessions are welcome: not stopping nor draining, every listener bound, the
+     * firewall usable (its thread answers within a second and the latest lease apply succeeded).
+     */
+    public Optional<String> notReady() {
+        if (closed) {
+            return Optional.of("stopping");
+        }
+        if (registry.isDraining()) {
+            return Optional.of("draining");
+        }
+        for (Map.Entry<String, Channel> e : boundNow.entrySet()) {
+            if (!e.getValue().isActive()) {
+                return Optional.of("listener " + e.getKey() + " not bound");
+            }
+        }
+        if (!leases.usable(Duration.ofSeconds(1))) {
+            return Optional.of("firewall " + leases.firewallName() + " not usable");
+        }
+        return Optional.empty();
     }
 
     /** The addresses actually bound (port 0 resolved), in configuration order. */
@@ -333,6 +471,9 @@ public final class Gateway implements AutoCloseable {
         if (next.data().path() != settings.data().path()
                 || (next.data().path() == Settings.DataPath.KERNEL && !next.data().portRange().equals(settings.data().portRange()))) {
             throw new IOException("data.path or, with the kernel path, data.port-range changed: restart ftpgate to apply it");
+        }
+        if (!next.instanceName().equals(settings.instanceName())) {
+            throw new IOException("instance-name changed: restart ftpgate to apply it");
         }
         if (!next.metrics().equals(settings.metrics())) {
             throw new IOException("metrics settings changed: restart ftpgate to apply them");
@@ -371,12 +512,14 @@ public final class Gateway implements AutoCloseable {
             return true;
         });
         listeners.forEach((k, b) -> b.initializer().reroute(wanted.get(k).upstream(), nextServices,
-                nextTls.get(wanted.get(k).name())));
+                nextTls.get(wanted.get(k).name()), wanted.get(k).proxyProtocol()));
         Map<String, Bound> ordered = new LinkedHashMap<>();
         wanted.keySet().forEach(k -> ordered.put(k, listeners.containsKey(k) ? listeners.get(k) : added.get(k)));
         listeners.clear();
         listeners.putAll(ordered);
+        publishListeners();
         registry.maxSessions(next.control().maxSessions());
+        nextServices.totalBandwidth().configure(0, next.abuse().bandwidthTotal());
         useTls(nextTls);
         services.set(nextServices);
         settings = next;
@@ -398,6 +541,11 @@ public final class Gateway implements AutoCloseable {
             }
         }
         return !group.isShuttingDown();
+    }
+
+    /** Where the metrics endpoint (with /health and /ready) listens, if it is on. */
+    public Optional<InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(metricsEndpoint).map(MetricsEndpoint::address);
     }
 
     public int activeSessions() {
@@ -433,6 +581,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void shutdownQuietly() {
+        if (services.get() != null) {
+            services.get().totalBandwidth().release();
+        }
         listeners.values().forEach(b -> b.channel().close());
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
@@ -443,6 +594,7 @@ public final class Gateway implements AutoCloseable {
             log.error("firewall: could not remove ftpgate's objects: {}", e.getMessage());
         }
         leases.close();
+        resolvers.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -24,6 +24,8 @@ import picocli.CommandLine;
 
 /** The command line ({@link Options}). Exit codes: 0 done, 1 failed at run time, 2 bad usage, 78 bad configuration. */
 public final class Main {
+    /** The logging context's property that logback.xml puts in every line. */
+    static final String INSTANCE_PROPERTY = "ftpgate.instance";
     static final int EXIT_OK = 0;
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -111,10 +113,15 @@ public final class Main {
         }
         if (o.printFirewall) {
             var firewall = Gateway.firewallFor(settings);
+            firewall.describeLeaseObjects().forEach(out::println);
             Gateway.interception(settings).ifPresentOrElse(
                     spec -> firewall.describeIntercept(spec).forEach(out::println),
                     () -> out.println("# no transparent listener: nothing to intercept"));
             return EXIT_OK;
+        }
+        // Every log line names the instance (logback.xml: %property{ftpgate.instance}).
+        if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs) {
+            logs.putProperty(INSTANCE_PROPERTY, settings.instanceName());
         }
         Logger log = LoggerFactory.getLogger(Main.class);
         Optional<SystemdNotify> systemd = SystemdNotify.fromEnvironment();
@@ -133,6 +140,13 @@ public final class Main {
             // SIGTERM/SIGINT end the process normally (exit 0) after the drain; the hook covers any
             // other way the JVM may go down. close() is idempotent. Both before READY=1: systemd may
             // send SIGTERM as soon as it has READY, and the JVM's default handler would skip the drain.
+            // SIGUSR1: drain without exiting (POST /undrain ends it). Not SIGUSR2: HotSpot suspends
+            // and resumes threads with it on Linux (PosixSignals::SR_signum), and replacing its
+            // handler would break that.
+            onSignal("USR1", () -> {
+                log.info("SIGUSR1: {}", gateway.drain());
+                systemd.ifPresent(n -> n.status("draining: " + gateway.statusLine()));
+            });
             CountDownLatch stop = new CountDownLatch(1);
             onSignal("TERM", stop::countDown);
             onSignal("INT", stop::countDown);
@@ -150,7 +164,7 @@ public final class Main {
             systemd.ifPresent(SystemdNotify::close);
             return EXIT_OK;
         } catch (FirewallException e) {
-            log.error("cannot set up the firewall: {} (the iptables and ipset backends need root or CAP_NET_ADMIN)", e.getMessage());
+            log.error("cannot set up the firewall: {} (the iptables, ipset and nftables backends need root or CAP_NET_ADMIN)", e.getMessage());
             return EXIT_FAILED;
         } catch (IOException e) {
             log.error("cannot start: {}", e.getMessage());
@@ -192,15 +206,18 @@ public final class Main {
     static int cleanupFirewall(Settings settings, PrintStream out, PrintStream err) {
         // Backends none and iptables: remove ftpgate's chains, jumps and interception (whatever a
         // crashed run left lives there). Backend ipset: the same, then ftpgate's sets.
+        // Backend nftables: ftpgate's table and the rules it inserted into the admin's chains.
         Settings.Firewall f = settings.firewall();
-        Settings.Backend backend = f.backend() == Settings.Backend.IPSET ? Settings.Backend.IPSET : Settings.Backend.IPTABLES;
-        var firewall = Gateway.firewallFor(new Settings.Firewall(backend, f.chainPrefix(),
-                f.guardOutput(), f.iptables(), f.ip6tables(), f.ipset(), f.commandPrefix(), f.commandTimeout()),
-                settings.data().connectTimeout());
+        Settings.Backend backend = switch (f.backend()) {
+            case IPSET, NFTABLES -> f.backend();
+            case IPTABLES, NONE -> Settings.Backend.IPTABLES;
+        };
+        var firewall = Gateway.firewallFor(f.withBackend(backend), settings.data().connectTimeout());
         try {
             firewall.stop();
-            out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate (chain prefix "
-                    + settings.firewall().chainPrefix() + ")");
+            out.println("ftpgate: removed the " + firewall.name() + " firewall objects of ftpgate ("
+                    + (backend == Settings.Backend.NFTABLES ? "table inet " + f.nftables().table()
+                            : "chain prefix " + f.chainPrefix()) + ")");
             return EXIT_OK;
         } catch (FirewallException e) {
             err.println("ftpgate: cannot remove the firewall objects: " + e.getMessage());

@@ -108,7 +108,7 @@ final class Options {
     static final class Backends implements Iterable<String> {
         @Override
         public Iterator<String> iterator() {
-            return List.of("ipset", "iptables", "none").iterator();
+            return List.of("ipset", "iptables", "nftables", "none").iterator();
         }
     }
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * Keeps the package arrows of STYLE.md pointing one way: the protocol core and the policy are pure
  * (no Netty, no I/O libraries), only {@code config} reads Typesafe Config, only {@code tls} reads
  * keys (Bouncy Castle) and builds TLS contexts from them, only {@code metrics}
- * (and the wiring) touches Micrometer, only {@code firewall.iptables.CommandRunner} starts
+ * (and the wiring) touches Micrometer, only {@code firewall.process.CommandRunner} starts
  * processes, and nothing imports the root package.
  */
 class ArchitectureTest {
@@ -31,6 +31,7 @@ class ArchitectureTest {
             "protocol/codec;    java. io.netty. io.ftpgate.protocol.",
             "policy;            java. io.ftpgate.protocol. io.ftpgate.config. io.ftpgate.policy.",
             "firewall;          java. org.slf4j. io.ftpgate.firewall.",
+            "firewall/process;  java. org.slf4j. io.ftpgate.firewall.FirewallException io.ftpgate.firewall.process.",
             "firewall/iptables; java. org.slf4j. io.ftpgate.firewall.",
             "config;            java. com.typesafe.config. io.ftpgate.config.",
             "metrics;           java. io.micrometer. com.sun.net.httpserver. io.ftpgate.metrics.",
@@ -63,7 +64,7 @@ class ArchitectureTest {
                 starters.add(MAIN.relativize(file).toString());
             }
         }
-        assertThat(starters).containsExactly("firewall/iptables/CommandRunner.java");
+        assertThat(starters).containsExactly("firewall/process/CommandRunner.java");
     }
 
     @Test

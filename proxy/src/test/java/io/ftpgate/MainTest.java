@@ -34,7 +34,7 @@ class MainTest {
     void helpAndVersion() {
         assertThat(run("--help")).isZero();
         assertThat(out()).contains("Usage: ftpgate", "--config=FILE", "settings file (HOCON)", "--demo",
-                "-t, --check-config", "-T, --print-config", "--firewall=BACKEND", "firewall backend: ipset, iptables, none",
+                "-t, --check-config", "-T, --print-config", "--firewall=BACKEND", "firewall backend: ipset, iptables, nftables, none",
                 "Exit codes:", "78   configuration error", "FTPGATE_LOG_FORMAT");
         assertThat(run("--version")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("ftpgate ");
@@ -177,9 +177,38 @@ class MainTest {
     }
 
     @Test
+    void printFirewallShowsTheNftablesTableAndTheRuleForTheAdminsChains() throws Exception {
+        Path f = dir.resolve("nft.conf");
+        Files.writeString(f, """
+                ftpgate.firewall.backend = nftables
+                ftpgate.firewall.nftables { manage-hook-rules = false }
+                """);
+        assertThat(run("--config", f.toString(), "--print-firewall")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains(
+                "table inet ftpgate {\n\tset in4 {\n\t\ttype ipv4_addr . inet_service . ipv4_addr\n",
+                "\t\tct state new ip saddr . tcp dport . ip daddr @in4 meta mark set meta mark | 0x00800000 comment \"ftpgate lease set\"\n",
+                "put this rule at the top of each of your chains",
+                "\nmeta mark & 0x00800000 == 0x00800000 accept comment \"ftpgate leases (table inet ftpgate)\"\n",
+                "# no transparent listener: nothing to intercept");
+    }
+
+    @Test
+    void theNftablesBackendRefusesTransparentListenersWith78() throws Exception {
+        Path f = dir.resolve("nft-t.conf");
+        Files.writeString(f, """
+                ftpgate.firewall.backend = nftables
+                ftpgate.destinations.allow = ["203.0.113.0/24"]
+                ftpgate.listeners.t { mode = transparent, listen = ["0.0.0.0:2121"] }
+                """);
+        assertThat(run("--config", f.toString(), "--check-config")).isEqualTo(78);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate.firewall.backend",
+                "nftables does not divert transparent connections yet");
+    }
+
+    @Test
     void badFirewallNameExits78() {
         assertThat(run("--listen", "127.0.0.1:2121", "--upstream", "192.0.2.7:21", "--firewall", "pf", "--check-config"))
                 .isEqualTo(78);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate.firewall.backend", "iptables, ipset, none");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate.firewall.backend", "iptables, ipset, nftables, none");
     }
 }

@@ -15,7 +15,10 @@ public record Settings(
         Metrics metrics,
         Duration shutdownGrace,
         Transparent transparent,
-        Destinations destinations) {
+        Destinations destinations,
+        Drain drain,
+        String instanceName,
+        Abuse abuse) {
 
     public Settings {
         listeners = List.copyOf(listeners);
@@ -37,9 +40,15 @@ public record Settings(
      * @param upstream the server, for {@link Mode#EXPLICIT} only (null otherwise)
      */
     public record Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream,
-                           ListenerTls tls, UpstreamTls upstreamTls) {
+                           ListenerTls tls, UpstreamTls upstreamTls, ProxyProtocol proxyProtocol) {
         public Listener {
             listen = List.copyOf(listen);
+        }
+
+        /** A listener without the PROXY protocol. */
+        public Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream,
+                        ListenerTls tls, UpstreamTls upstreamTls) {
+            this(name, mode, listen, upstream, tls, upstreamTls, ProxyProtocol.OFF);
         }
 
         /** A listener without TLS on either leg. */
@@ -53,8 +62,34 @@ public record Settings(
         }
     }
 
+    /**
+     * The PROXY protocol (HAProxy, v1 and v2) in front of a listener's control connections.
+     *
+     * @param trusted the only peers whose header is read; anyone else is closed at once
+     * @param headerTimeout how long a trusted peer may take to send the header
+     */
+    public record ProxyProtocol(boolean enabled, List<Cidr> trusted, Duration headerTimeout) {
+        public static final ProxyProtocol OFF = new ProxyProtocol(false, List.of(), Duration.ofSeconds(3));
+
+        public ProxyProtocol {
+            trusted = List.copyOf(trusted);
+        }
+
+        /** Whether {@code peer} (an IPv4 address not written as IPv4-mapped IPv6) may send a header. */
+        public boolean trusts(InetAddress peer) {
+            return trusted.stream().anyMatch(n -> n.contains(peer));
+        }
+    }
+
     /** How a leg starts TLS: not at all, with AUTH TLS (RFC 4217), or from the first byte (port 990). */
     public enum TlsMode { OFF, EXPLICIT, IMPLICIT }
+
+    /**
+     * Which TLS implementation builds the contexts of both legs (key {@code tls.provider}): the
+     * JDK's (SunJSSE), or Netty's OpenSSL provider (BoringSSL from netty-tcnative), which ftpgate
+     * refuses at start where it cannot be loaded.
+     */
+    public enum TlsProvider { JDK, OPENSSL }
 
     /** Whether a client's TLS data connections must resume its control connection's TLS session. */
     public enum DataSessionReuse { OPTIONAL, REQUIRED }
@@ -67,6 +102,7 @@ public record Settings(
      * @param protocols enabled versions, e.g. TLSv1.3, TLSv1.2
      * @param required USER/PASS before AUTH TLS are refused (explicit mode)
      * @param allowClearData the client may choose PROT C
+     * @param provider the TLS implementation ({@code tls.provider}, for all listeners)
      */
     public record ListenerTls(
             TlsMode mode,
@@ -75,12 +111,19 @@ public record Settings(
             List<String> protocols,
             boolean required,
             boolean allowClearData,
-            DataSessionReuse dataSessionReuse) {
+            DataSessionReuse dataSessionReuse,
+            TlsProvider provider) {
         public static final ListenerTls OFF = new ListenerTls(TlsMode.OFF, Optional.empty(), Optional.empty(),
                 List.of("TLSv1.3", "TLSv1.2"), false, true, DataSessionReuse.OPTIONAL);
 
         public ListenerTls {
             protocols = List.copyOf(protocols);
+        }
+
+        /** With the JDK provider (the default). */
+        public ListenerTls(TlsMode mode, Optional<Path> certificate, Optional<Path> privateKey, List<String> protocols,
+                           boolean required, boolean allowClearData, DataSessionReuse dataSessionReuse) {
+            this(mode, certificate, privateKey, protocols, required, allowClearData, dataSessionReuse, TlsProvider.JDK);
         }
 
         public boolean enabled() {
@@ -113,6 +156,7 @@ public record Settings(
      * @param fingerprint SHA-256 of the server certificate, 64 hex digits, for {@link Verify#FINGERPRINT}
      * @param sni server name sent and verified; empty: the server's host name (none for an IP address)
      * @param clientCertificate PEM chain presented to servers that ask (with {@code clientKey})
+     * @param provider the TLS implementation ({@code tls.provider}, for all listeners)
      */
     public record UpstreamTls(
             UpstreamTlsMode mode,
@@ -123,13 +167,22 @@ public record Settings(
             Optional<Path> clientCertificate,
             Optional<Path> clientKey,
             Protection protection,
-            List<String> protocols) {
+            List<String> protocols,
+            TlsProvider provider) {
         public static final UpstreamTls OFF = new UpstreamTls(UpstreamTlsMode.OFF, Verify.SYSTEM, Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Protection.PRIVATE,
                 List.of("TLSv1.3", "TLSv1.2"));
 
         public UpstreamTls {
             protocols = List.copyOf(protocols);
+        }
+
+        /** With the JDK provider (the default). */
+        public UpstreamTls(UpstreamTlsMode mode, Verify verify, Optional<Path> caFile, Optional<String> fingerprint,
+                           Optional<String> sni, Optional<Path> clientCertificate, Optional<Path> clientKey,
+                           Protection protection, List<String> protocols) {
+            this(mode, verify, caFile, fingerprint, sni, clientCertificate, clientKey, protection, protocols,
+                    TlsProvider.JDK);
         }
     }
 
@@ -172,7 +225,32 @@ public record Settings(
             Duration upstreamConnectTimeout,
             int maxSessions,
             int maxPipelinedCommands,
-            ReplyViolations unexpectedReplies) {}
+            ReplyViolations unexpectedReplies,
+            Duration dnsTimeout,
+            List<Endpoint> dnsServers) {}
+
+    /**
+     * Abuse controls (reference.conf {@code ftpgate.abuse}); a limit of 0 is off.
+     *
+     * @param maxSessionsPerAddress sessions at once from one client address
+     * @param maxSessionsPerIpv6Prefix sessions at once from one client IPv6 /64
+     */
+    public record Abuse(
+            int maxSessionsPerAddress,
+            int maxSessionsPerIpv6Prefix,
+            LoginFailures loginFailures,
+            int commandsPerSecond,
+            int commandBurst,
+            int maxDataConnections,
+            long bandwidthPerSession,
+            long bandwidthTotal) {
+    }
+
+    /**
+     * {@code limit} failed logins from one client address within {@code window} ban it for
+     * {@code ban}; at most {@code maxAddresses} addresses are tracked. A limit of 0 is off.
+     */
+    public record LoginFailures(int limit, Duration window, Duration ban, int maxAddresses) {}
 
     /** What a session does with a server reply that no outstanding command asked for. */
     public enum ReplyViolations {
@@ -210,7 +288,7 @@ public record Settings(
         KERNEL
     }
 
-    public enum Backend { IPTABLES, IPSET, NONE }
+    public enum Backend { IPTABLES, IPSET, NFTABLES, NONE }
 
     public record Firewall(
             Backend backend,
@@ -220,11 +298,39 @@ public record Settings(
             String ip6tables,
             String ipset,
             List<String> commandPrefix,
-            Duration commandTimeout) {
+            Duration commandTimeout,
+            Nftables nftables) {
         public Firewall {
             commandPrefix = List.copyOf(commandPrefix);
         }
+
+        /** The same settings for another backend (the demo, --cleanup-firewall). */
+        public Firewall withBackend(Backend other) {
+            return new Firewall(other, chainPrefix, guardOutput, iptables, ip6tables, ipset, commandPrefix,
+                    commandTimeout, nftables);
+        }
     }
+
+    /**
+     * The nftables backend: ftpgate's table {@code inet <table>}, its chains' priority (relative
+     * to filter), the mark bit(s) of a leased connection's first packet, and the admin's chains
+     * ({@code inet filter input}) that get the one accepting rule, inserted and removed by
+     * ftpgate if {@code manageHookRules}.
+     */
+    public record Nftables(String nft, String table, int priority, long mark, boolean manageHookRules,
+            List<String> hookChains) {
+        public Nftables {
+            hookChains = List.copyOf(hookChains);
+        }
+    }
+
+    /**
+     * A drain that does not stop the gateway.
+     *
+     * @param admitFor how long new sessions are still admitted after the drain starts
+     * @param timeout how long running sessions may go on before they get 421
+     */
+    public record Drain(Duration admitFor, Duration timeout) {}
 
     /** @param listen empty when the metrics endpoint is disabled */
     public record Metrics(Optional<Endpoint> listen, String path) {}

@@ -112,7 +112,7 @@ public final class SettingsLoader {
     }
 
     private static Settings read(Config c) throws ConfigError {
-        return new Settings(
+        Settings s = new Settings(
                 listeners(c),
                 new Settings.Control(
                         intIn(c, "control.max-line-length", 512, 1 << 20),
@@ -121,13 +121,63 @@ public final class SettingsLoader {
                         positive(c, "control.upstream-connect-timeout"),
                         intIn(c, "control.max-sessions", 1, 1_000_000),
                         intIn(c, "control.max-pipelined-commands", 1, 10_000),
-                        enumOf(c, "control.unexpected-replies", Settings.ReplyViolations.class)),
+                        enumOf(c, "control.unexpected-replies", Settings.ReplyViolations.class),
+                        positive(c, "control.dns-timeout"),
+                        dnsServers(c)),
                 data(c),
                 firewall(c),
                 metrics(c),
                 positive(c, "shutdown.grace-period"),
                 transparent(c),
-                destinations(c));
+                destinations(c),
+                new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
+                instanceName(c),
+                abuse(c));
+        if (s.firewall().backend() == Settings.Backend.NFTABLES) {
+            // Later versions: TPROXY diversions (nft "tproxy to") and the kernel path on nft maps.
+            if (s.listeners().stream().anyMatch(l -> l.mode() == Settings.Mode.TRANSPARENT)) {
+                throw error(c, "firewall.backend", "nftables does not divert transparent connections yet:"
+                        + " a listener with mode = transparent needs backend ipset or iptables");
+            }
+            if (s.data().path() == Settings.DataPath.KERNEL) {
+                throw error(c, "firewall.backend", "nftables has no kernel path yet: set data.path = relay,"
+                        + " or use backend iptables for data.path = kernel");
+            }
+        }
+        return s;
+    }
+
+    private static Settings.Abuse abuse(Config c) throws ConfigError {
+        return new Settings.Abuse(
+                intIn(c, "abuse.max-sessions-per-address", 0, 1_000_000),
+                intIn(c, "abuse.max-sessions-per-ipv6-prefix", 0, 1_000_000),
+                new Settings.LoginFailures(
+                        intIn(c, "abuse.login-failures.limit", 0, 1000),
+                        durationIn(c, "abuse.login-failures.window", Duration.ofSeconds(1), Duration.ofDays(1)),
+                        durationIn(c, "abuse.login-failures.ban", Duration.ofSeconds(1), Duration.ofDays(30)),
+                        intIn(c, "abuse.login-failures.max-addresses", 100, 10_000_000)),
+                intIn(c, "abuse.commands-per-second", 0, 100_000),
+                intIn(c, "abuse.command-burst", 1, 100_000),
+                intIn(c, "abuse.max-data-connections", 0, 100_000_000),
+                bandwidth(c, "abuse.bandwidth.per-session"),
+                bandwidth(c, "abuse.bandwidth.total"));
+    }
+
+    /** Bytes per second: 0 (no limit) or 16k..100g (below 16k a 64 KiB read would outlast Netty's 15 s wait cap). */
+    private static long bandwidth(Config c, String key) throws ConfigError {
+        long v = get(c, key, c::getBytes);
+        if (v != 0 && (v < 16 * 1024 || v > 100L * 1024 * 1024 * 1024)) {
+            throw error(c, key, v + " bytes per second is not 0 or in 16k..100g");
+        }
+        return v;
+    }
+
+    private static Duration durationIn(Config c, String key, Duration min, Duration max) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw error(c, key, "must be between " + min.toSeconds() + "s and " + max.toSeconds() + "s");
+        }
+        return d;
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {
@@ -168,6 +218,8 @@ public final class SettingsLoader {
     private static final String TLS_DEFAULTS = "listener-defaults.tls";
     private static final String UPSTREAM_TLS_DEFAULTS = "listener-defaults.upstream-tls";
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+    /** One TLS implementation for every listener's both legs. */
+    private static final String TLS_PROVIDER = "tls.provider";
 
     /** A listener's client-leg TLS: its own {@code tls} block over {@code listener-defaults.tls}. */
     private static Settings.ListenerTls listenerTls(Config c, String own) throws ConfigError {
@@ -190,7 +242,8 @@ public final class SettingsLoader {
                 protocols(c, pick(c, own, TLS_DEFAULTS, "protocols")),
                 get(c, pick(c, own, TLS_DEFAULTS, "required"), c::getBoolean),
                 get(c, pick(c, own, TLS_DEFAULTS, "allow-clear-data"), c::getBoolean),
-                oneOf(c, pick(c, own, TLS_DEFAULTS, "data-session-reuse"), Settings.DataSessionReuse.class));
+                oneOf(c, pick(c, own, TLS_DEFAULTS, "data-session-reuse"), Settings.DataSessionReuse.class),
+                oneOf(c, TLS_PROVIDER, Settings.TlsProvider.class));
     }
 
     /** A server-leg TLS policy: the {@code own} block over the {@code defaults} block. */
@@ -228,7 +281,8 @@ public final class SettingsLoader {
         }
         return new Settings.UpstreamTls(mode, verify, caFile, fingerprint, sni, clientCertificate, clientKey,
                 oneOf(c, pick(c, own, defaults, "protection"), Settings.Protection.class),
-                protocols(c, pick(c, own, defaults, "protocols")));
+                protocols(c, pick(c, own, defaults, "protocols")),
+                oneOf(c, TLS_PROVIDER, Settings.TlsProvider.class));
     }
 
     /** The key {@code own.name} if the user set it, else {@code defaults.name}. */
@@ -290,6 +344,29 @@ public final class SettingsLoader {
         return protocols;
     }
 
+    /** control.dns-servers: IP literals with an optional port (53 if none). */
+    private static List<Endpoint> dnsServers(Config c) throws ConfigError {
+        String key = "control.dns-servers";
+        List<Endpoint> servers = new ArrayList<>();
+        for (String s : get(c, key, c::getStringList)) {
+            String text = s.trim();
+            String withPort;
+            if (text.startsWith("[")) {
+                withPort = text.contains("]:") ? text : text + ":53";
+            } else if (text.chars().filter(ch -> ch == ':').count() > 1) {
+                withPort = "[" + text + "]:53"; // a bare IPv6 address
+            } else {
+                withPort = text.contains(":") ? text : text + ":53";
+            }
+            Endpoint e = parse(c, key, withPort, Endpoint::parse);
+            if (!e.isLiteral()) {
+                throw error(c, key, "'" + text + "' is not an IP address (a name server must be given by address)");
+            }
+            servers.add(e);
+        }
+        return List.copyOf(servers);
+    }
+
     private static List<Integer> ports(Config c, String key) throws ConfigError {
         List<Integer> ports = get(c, key, c::getIntList);
         for (int p : ports) {
@@ -304,9 +381,28 @@ public final class SettingsLoader {
     }
 
     private static final java.util.Set<String> LISTENER_KEYS =
-            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls");
+            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls", "proxy-protocol");
+
+    private static final String PROXY_DEFAULTS = "listener-defaults.proxy-protocol";
+
+    /** A listener's PROXY protocol: its own block over {@code listener-defaults.proxy-protocol}. */
+    private static Settings.ProxyProtocol proxyProtocol(Config c, String own) throws ConfigError {
+        checkBlock(c, own, PROXY_DEFAULTS);
+        String trustedKey = pick(c, own, PROXY_DEFAULTS, "trusted");
+        List<Cidr> trusted = new ArrayList<>();
+        for (String n : c.getStringList(trustedKey)) {
+            trusted.add(parse(c, trustedKey, n, Cidr::parse));
+        }
+        String enabledKey = pick(c, own, PROXY_DEFAULTS, "enabled");
+        boolean enabled = get(c, enabledKey, c::getBoolean);
+        if (enabled && trusted.isEmpty() && !own.equals(PROXY_DEFAULTS)) {
+            throw error(c, enabledKey, "needs trusted: the addresses of the load balancers that send the header");
+        }
+        return new Settings.ProxyProtocol(enabled, trusted, positive(c, pick(c, own, PROXY_DEFAULTS, "header-timeout")));
+    }
 
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {
+        proxyProtocol(c, PROXY_DEFAULTS);
         listenerTls(c, TLS_DEFAULTS);
         upstreamTls(c, UPSTREAM_TLS_DEFAULTS, UPSTREAM_TLS_DEFAULTS);
         Config all = c.getConfig("listeners");
@@ -324,7 +420,7 @@ public final class SettingsLoader {
             for (String k : l.root().keySet().stream().sorted().toList()) {
                 if (!LISTENER_KEYS.contains(k)) {
                     throw error(c, key + "." + k,
-                            "unknown key (a listener has only mode, listen, upstream, tls and upstream-tls)");
+                            "unknown key (a listener has only mode, listen, upstream, tls, upstream-tls and proxy-protocol)");
                 }
             }
             Settings.Mode mode = Settings.Mode.EXPLICIT;
@@ -372,7 +468,12 @@ public final class SettingsLoader {
             } else {
                 upstreamTls = upstreamTls(c, "destinations.upstream-tls", "destinations.upstream-tls");
             }
-            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls));
+            Settings.ProxyProtocol proxy = proxyProtocol(c, key + ".proxy-protocol");
+            if (proxy.enabled() && mode == Settings.Mode.TRANSPARENT) {
+                throw error(c, key + ".proxy-protocol.enabled", "a transparent listener sees clients directly; "
+                        + "the PROXY protocol is for listeners behind a load balancer");
+            }
+            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls, proxy));
         }
         if (result.stream().filter(l -> l.mode() == Settings.Mode.TRANSPARENT).count() > 1) {
             throw error(c, "listeners", "at most one listener can be transparent");
@@ -446,7 +547,7 @@ public final class SettingsLoader {
         try {
             b = Settings.Backend.valueOf(backend);
         } catch (IllegalArgumentException e) {
-            throw error(c, "firewall.backend", "must be one of: iptables, ipset, none");
+            throw error(c, "firewall.backend", "must be one of: iptables, ipset, nftables, none");
         }
         String prefix = c.getString("firewall.chain-prefix");
         if (!prefix.matches("[A-Za-z][A-Za-z0-9_-]{0,20}")) {
@@ -460,14 +561,53 @@ public final class SettingsLoader {
                 nonEmpty(c, "firewall.ip6tables"),
                 nonEmpty(c, "firewall.ipset"),
                 c.getStringList("firewall.command-prefix"),
-                positive(c, "firewall.command-timeout"));
+                positive(c, "firewall.command-timeout"),
+                nftables(c));
     }
+
+    private static Settings.Nftables nftables(Config c) throws ConfigError {
+        String table = c.getString("firewall.nftables.table");
+        if (!table.matches("[A-Za-z][A-Za-z0-9_-]{0,30}")) {
+            throw error(c, "firewall.nftables.table", "must be a letter then up to 30 letters, digits, '-' or '_'");
+        }
+        String markText = c.getString("firewall.nftables.mark").trim();
+        long mark;
+        try {
+            mark = markText.matches("0[xX][0-9a-fA-F]{1,8}") ? Long.parseLong(markText.substring(2), 16) : -1;
+        } catch (NumberFormatException e) {
+            mark = -1;
+        }
+        if (mark <= 0) {
+            throw error(c, "firewall.nftables.mark", "must be a non-zero hexadecimal 32-bit mask such as \"0x00800000\"");
+        }
+        List<String> chains = c.getStringList("firewall.nftables.hook-chains");
+        for (String chain : chains) {
+            if (!chain.strip().matches("(ip|ip6|inet)\\s+[A-Za-z0-9_.-]+\\s+[A-Za-z0-9_.-]+")) {
+                throw error(c, "firewall.nftables.hook-chains", "'" + chain + "' is not FAMILY TABLE CHAIN"
+                        + " (family ip, ip6 or inet), e.g. \"inet filter input\"");
+            }
+        }
+        return new Settings.Nftables(
+                nonEmpty(c, "firewall.nftables.nft"),
+                table,
+                // Above conntrack (-200), so that ct state is known; below the admin's filter chains.
+                intIn(c, "firewall.nftables.priority", -199, 99),
+                mark,
+                get(c, "firewall.nftables.manage-hook-rules", c::getBoolean),
+                chains);
+    }
+
+    /** Paths the metrics endpoint serves besides metrics.path. */
+    private static final List<String> RESERVED_PATHS = List.of("/health", "/ready", "/drain", "/undrain");
 
     private static Settings.Metrics metrics(Config c) throws ConfigError {
         String listen = c.getString("metrics.listen").trim();
         String path = c.getString("metrics.path");
         if (!path.startsWith("/")) {
             throw error(c, "metrics.path", "must start with '/'");
+        }
+        if (RESERVED_PATHS.stream().anyMatch(r -> path.equals(r) || path.startsWith(r + "/"))) {
+            throw error(c, "metrics.path", "'" + path + "' is taken by the endpoint itself " + RESERVED_PATHS);
         }
         if (listen.isEmpty()) {
             return new Settings.Metrics(Optional.empty(), path);
@@ -518,6 +658,37 @@ public final class SettingsLoader {
         Duration d = get(c, key, c::getDuration);
         if (d.isNegative() || d.isZero()) {
             throw error(c, key, "must be a positive duration such as 10s");
+        }
+        return d;
+    }
+
+    /** The instance name as written, or the host name when empty. */
+    private static String instanceName(Config c) throws ConfigError {
+        String name = c.getString("instance-name").trim();
+        if (name.isEmpty()) {
+            name = hostName();
+        }
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw error(c, "instance-name", "'" + name + "' must be 1-63 letters, digits, '.', '-' or '_'"
+                    + (c.getString("instance-name").isBlank() ? " (it is the host name; set instance-name)" : ""));
+        }
+        return name;
+    }
+
+    /** The kernel's host name (no DNS lookup), as hostname(1) prints it. */
+    private static String hostName() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (java.io.IOException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null || env.isBlank() ? "ftpgate" : env.trim();
+        }
+    }
+
+    private static Duration nonNegative(Config c, String key) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.isNegative()) {
+            throw error(c, key, "must be a duration of 0s or more");
         }
         return d;
     }

@@ -3,6 +3,8 @@ package io.ftpgate.data;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -25,6 +27,12 @@ public final class DataListener {
         void accepted(Channel channel);
 
         void refused(InetSocketAddress from);
+
+        /**
+         * The listening socket failed (an accept error); {@code listening} is false when the
+         * listener was already closed (Netty may still report an accept that raced the close).
+         */
+        void failed(Throwable cause, boolean listening);
     }
 
     private final Channel serverChannel;
@@ -72,20 +80,28 @@ public final class DataListener {
                         events.accepted(ch);
                     }
                 });
-        tryBind(b, local, ports, ports.attempts(), promise, holder);
+        tryBind(b, local, ports, ports.attempts(), promise, holder, events);
         return promise;
     }
 
     private static void tryBind(ServerBootstrap b, InetAddress local, PortAllocator ports, int left,
-                                Promise<DataListener> promise, DataListener[] holder) {
+                                Promise<DataListener> promise, DataListener[] holder, Events events) {
         int port = ports.next();
         ChannelFuture f = b.bind(new InetSocketAddress(local, port));
         f.addListener(done -> {
             if (done.isSuccess()) {
                 holder[0] = new DataListener(f.channel(), ports);
+                // Last in the listener's pipeline, after Netty's acceptor: no accept error reaches its tail.
+                DataListener self = holder[0];
+                f.channel().pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        events.failed(cause, !self.done && ctx.channel().isOpen());
+                    }
+                });
                 promise.setSuccess(holder[0]);
             } else if (left > 1) {
-                tryBind(b, local, ports, left - 1, promise, holder);
+                tryBind(b, local, ports, left - 1, promise, holder, events);
             } else {
                 promise.setFailure(done.cause());
             }

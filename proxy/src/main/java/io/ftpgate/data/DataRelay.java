@@ -15,6 +15,7 @@ import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.traffic.AbstractTrafficShapingHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -60,6 +61,7 @@ public final class DataRelay {
     private End server;
     private int open;
     private boolean finished;
+    private boolean idle;
 
     /** A copying relay. */
     public DataRelay(Duration idleTimeout, Events events) {
@@ -94,6 +96,11 @@ public final class DataRelay {
         return client != null && client.splice != null;
     }
 
+    /** Whether the relay was ended because no byte moved for the idle timeout (both legs reset). */
+    public boolean wasIdle() {
+        return idle;
+    }
+
     /** Whether a leg ended with a reset (or another error) rather than a clean close. */
     public boolean wasReset() {
         return client != null && client.wasReset || server != null && server.wasReset;
@@ -126,8 +133,22 @@ public final class DataRelay {
         return server == null ? 0 : server.bytes();
     }
 
-    /** Closes both legs now (abort, session end); {@link Events#finished} follows. */
+    /** Closes both legs now, cleanly (a cancelled or refused transfer); {@link Events#finished} follows. */
     public void close() {
+        close(false);
+    }
+
+    /**
+     * Ends both legs now with a reset (SO_LINGER 0): the transfer was given up while it may have
+     * been running (its session ended, it failed). In stream mode a clean close tells the peer the
+     * file is complete (RFC 959 §3.4.1), and the kernel would go on sending whatever is in the
+     * socket's send buffer (megabytes, seconds on a slow link). {@link Events#finished} follows.
+     */
+    public void reset() {
+        close(true);
+    }
+
+    private void close(boolean reset) {
         for (End end : new End[] {client, server}) {
             if (end != null) {
                 end.count();
@@ -137,7 +158,11 @@ public final class DataRelay {
             if (end != null) {
                 end.closedHere = true;
                 end.releaseHeld();
-                end.channel.close();
+                if (reset) {
+                    resetClose(end.channel);
+                } else {
+                    end.channel.close();
+                }
             }
         }
     }
@@ -266,7 +291,10 @@ public final class DataRelay {
             } else if (splice != null) {
                 splice.start(this::spliceFailed);
             } else {
-                channel.config().setRecvByteBufAllocator(COPY_READS);
+                if (channel.pipeline().get(AbstractTrafficShapingHandler.class) == null) {
+                    // A shaped leg keeps Netty's reads of at most 64 KiB: one read is one shaping step.
+                    channel.config().setRecvByteBufAllocator(COPY_READS);
+                }
                 channel.config().setAutoRead(peer.channel.isWritable());
             }
         }
@@ -328,6 +356,11 @@ public final class DataRelay {
                 ReferenceCountUtil.release(msg);
             } else {
                 forward(msg);
+                if (!peer.channel.isWritable()) {
+                    // Traffic shaping may have turned reading back on while the peer was full
+                    // (its reopen task knows nothing of this relay): back-pressure holds anyway.
+                    ctx.channel().config().setAutoRead(false);
+                }
             }
         }
 
@@ -377,7 +410,10 @@ public final class DataRelay {
                 // Spliced bytes pass no handler, so the idle handler sees none: ask the kernel.
                 long progress = splice == null ? -1 : splicedProgress();
                 if (splice == null || progress == lastProgress) {
-                    DataRelay.this.close();
+                    // Given up, not finished: both peers see a reset (a clean end would say "complete").
+                    log.debug("{} leg idle for {}: resetting both legs", name(), idleTimeout);
+                    idle = true;
+                    DataRelay.this.reset();
                 }
                 lastProgress = progress;
             } else if (evt instanceof SslCloseCompletionEvent close && close.isSuccess()) {

@@ -1,6 +1,9 @@
 package io.ftpgate.data;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -8,8 +11,13 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
+import java.io.IOException;
+import java.net.SocketOption;
+import java.nio.channels.SocketChannel;
 
 /** The Netty transport in use: native epoll where the platform has it, NIO otherwise. */
 public record Transport(
@@ -31,6 +39,63 @@ public record Transport(
      */
     public boolean canSplice() {
         return socketChannel == EpollSocketChannel.class;
+    }
+
+    /**
+     * SO_OOBINLINE for epoll sockets (level SOL_SOCKET = 1, option SO_OOBINLINE = 10 on Linux):
+     * Netty has no named option for it.
+     */
+    private static final ChannelOption<Integer> EPOLL_OOB_INLINE = new IntegerUnixChannelOption("SO_OOBINLINE", 1, 10);
+    /** The JDK's own SO_OOBINLINE of NIO socket channels (not public API, but listed as supported), or null. */
+    private static final ChannelOption<Boolean> NIO_OOB_INLINE = nioOobInline();
+
+    /**
+     * Control connections read TCP urgent data in line (SO_OOBINLINE), as vsftpd does. A client
+     * that sends ABOR the way Python's ftplib does ({@code send(b"ABOR\r\n", MSG_OOB)}) marks its
+     * last byte urgent; without this the kernel keeps that byte out of the stream, the gateway sees
+     * {@code ABOR\r} and glues the next command to it. RFC 959's Telnet Synch (IAC IP, IAC DM with
+     * the DM urgent) loses its DM the same way. In line, both are ordinary bytes for the framer.
+     */
+    public void inlineUrgentData(ServerBootstrap b) {
+        if (socketChannel == EpollSocketChannel.class) {
+            b.childOption(EPOLL_OOB_INLINE, 1);
+        } else if (NIO_OOB_INLINE != null) {
+            b.childOption(NIO_OOB_INLINE, true);
+        }
+    }
+
+    /** Like {@link #inlineUrgentData(ServerBootstrap)}, for a connection the gateway opens. */
+    public void inlineUrgentData(Bootstrap b) {
+        if (socketChannel == EpollSocketChannel.class) {
+            b.option(EPOLL_OOB_INLINE, 1);
+        } else if (NIO_OOB_INLINE != null) {
+            b.option(NIO_OOB_INLINE, true);
+        }
+    }
+
+    /** Whether control connections can read urgent data in line (see {@link #inlineUrgentData}). */
+    public boolean canInlineUrgentData() {
+        return socketChannel == EpollSocketChannel.class || NIO_OOB_INLINE != null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ChannelOption<Boolean> nioOobInline() {
+        try (SocketChannel probe = SocketChannel.open()) {
+            for (SocketOption<?> o : probe.supportedOptions()) {
+                if (o.name().equals("SO_OOBINLINE") && o.type() == Boolean.class) {
+                    return NioChannelOption.of((SocketOption<Boolean>) o);
+                }
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // reported by canInlineUrgentData
+        }
+        return null;
+    }
+
+    /** The datagram channel of this transport (the DNS resolver's). */
+    public Class<? extends io.netty.channel.socket.DatagramChannel> datagramChannel() {
+        return socketChannel == EpollSocketChannel.class ? io.netty.channel.epoll.EpollDatagramChannel.class
+                : io.netty.channel.socket.nio.NioDatagramChannel.class;
     }
 
     public static Transport nio() {

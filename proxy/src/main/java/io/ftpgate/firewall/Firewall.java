@@ -92,6 +92,14 @@ public interface Firewall {
         throw new FirewallException("the " + name() + " firewall backend has no kernel path");
     }
 
+    /**
+     * The backend's own lease objects and what the admin's ruleset needs for them, one per line
+     * ({@code --print-firewall}); none for backends whose objects need no help from the admin.
+     */
+    default java.util.List<String> describeLeaseObjects() {
+        return java.util.List.of();
+    }
+
     /** The exact commands {@link #intercept} runs, one per line, for admins who manage rules themselves. */
     default java.util.List<String> describeIntercept(Interception spec) {
         return java.util.List.of("# the " + name() + " backend installs nothing");

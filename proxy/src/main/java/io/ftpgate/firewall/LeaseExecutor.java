@@ -44,6 +44,8 @@ public final class LeaseExecutor implements AutoCloseable {
     private final LiveLeases<DataLease> leases;
     private final LiveLeases<ForwardLease> forwards;
     private final LeaseFault.Counter faults;
+    /** Set by every lease apply's outcome, read by {@link #usable}. */
+    private volatile boolean lastApplyFailed;
 
     /** An executor that logs lease faults but counts them nowhere (tools, tests). */
     public LeaseExecutor(Firewall firewall) {
@@ -69,7 +71,29 @@ public final class LeaseExecutor implements AutoCloseable {
      * the backend again, so a rule is never added twice.
      */
     public CompletableFuture<Void> apply(DataLease lease) {
-        return thread.submit(LeaseChange.apply(lease));
+        CompletableFuture<Void> f = thread.submit(LeaseChange.apply(lease));
+        f.whenComplete((ok, failure) -> lastApplyFailed = failure != null);
+        return f;
+    }
+
+    /**
+     * Whether the firewall can take leases (for {@code /ready}): its thread runs a call within
+     * {@code wait}, and the latest lease apply did not fail. A failed apply makes the gateway
+     * unready until the next one succeeds: sessions would get 425 for every transfer meanwhile.
+     */
+    public boolean usable(java.time.Duration wait) {
+        if (lastApplyFailed) {
+            return false;
+        }
+        try {
+            submit(() -> null).get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 
     /** Removes the lease; the backend is asked even if the lease is not known to be active. */

@@ -49,6 +49,12 @@ public interface GatewayMetrics {
     /** A login ended: 230 (success) or 530 (failure). */
     void login(String listener, boolean success);
 
+    /** Something of a client was delayed rather than refused; {@code reason} is an enum (the label). */
+    void throttled(Enum<?> reason);
+
+    /** A client address was banned after too many failed logins (abuse.login-failures). */
+    void clientBanned();
+
     /** Registers the number of data ports bound now and the size of the range. */
     void dataPorts(IntSupplier inUse, int rangeSize);
 
@@ -70,6 +76,12 @@ public interface GatewayMetrics {
 
     /** Registers the session limit (it may change on reload). */
     void sessionsLimit(IntSupplier limit);
+
+    /** A connection on a listener with the PROXY protocol: what its header (or its absence) led to. */
+    void proxyHeader(Enum<?> outcome);
+
+    /** Registers whether the gateway is draining or stopping (1) or takes new sessions (0). */
+    void draining(java.util.function.BooleanSupplier draining);
 
     /** Registers the live count of control sessions. */
     void sessionsActive(IntSupplier count);
@@ -111,6 +123,8 @@ public interface GatewayMetrics {
         @Override public void command(String verb) {}
         @Override public void reply(int code) {}
         @Override public void login(String listener, boolean success) {}
+        @Override public void clientBanned() {}
+        @Override public void throttled(Enum<?> reason) {}
         @Override public void dataPorts(IntSupplier inUse, int rangeSize) {}
         @Override public void refused(Enum<?> reason) {}
         @Override public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {}
@@ -119,6 +133,8 @@ public interface GatewayMetrics {
         @Override public void leasesActive(IntSupplier count) {}
         @Override public void sessionsActive(IntSupplier count) {}
         @Override public void sessionsLimit(IntSupplier limit) {}
+        @Override public void draining(java.util.function.BooleanSupplier draining) {}
+        @Override public void proxyHeader(Enum<?> outcome) {}
         @Override public void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos) {}
         @Override public void tlsReuseRejected(TlsLeg leg) {}
         @Override public void tlsInjectionRejected(TlsLeg leg) {}

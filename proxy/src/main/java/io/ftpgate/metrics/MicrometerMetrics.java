@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_upstream_connect_seconds{listener}}; {@code ftpgate_upstream_failures_total{listener}}</li>
  *   <li>{@code ftpgate_data_connections_total{mode,outcome}}</li>
  *   <li>{@code ftpgate_relayed_bytes_total{direction}} (upload: client to server)</li>
- *   <li>{@code ftpgate_refused_total{reason}}</li>
+ *   <li>{@code ftpgate_refused_total{reason}}; {@code ftpgate_throttled_total{reason}} (delayed, not refused)</li>
  *   <li>{@code ftpgate_firewall_operations_seconds{operation,result}}; {@code ftpgate_firewall_leases_active};
  *       {@code ftpgate_firewall_orphans_removed_total}; {@code ftpgate_firewall_lease_faults_total{fault,cause}}
  *       (leases whose apply was compensated or not, doubtful ones removed later, leaked ones the
@@ -27,9 +27,13 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_transfers_total{kind,mode,outcome}}; {@code ftpgate_transfer_duration_seconds{kind,mode}};
  *       {@code ftpgate_transfer_size_bytes{kind}}</li>
  *   <li>{@code ftpgate_commands_total{verb}} (standard verbs, else "other"); {@code ftpgate_replies_total{class}}
- *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}</li>
+ *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}; {@code ftpgate_client_bans_total}
+ *       (client addresses banned after failed logins)</li>
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
- *   <li>{@code ftpgate_build_info{version,java}} (always 1); {@code ftpgate_sessions_limit}</li>
+ *   <li>{@code ftpgate_build_info{version,java,instance_name}} (always 1; instance_name is the instance-name setting: Prometheus keeps "instance" for the target); {@code ftpgate_sessions_limit};
+ *       {@code ftpgate_draining} (1 while draining or stopping: /ready answers 503)</li>
+ *   <li>{@code ftpgate_proxy_headers_total{outcome}} (listeners with the PROXY protocol: proxied,
+ *       local, untrusted, invalid, timeout)</li>
  *   <li>{@code ftpgate_tls_handshakes_total{leg,channel,resumed,result}} (leg client|server, channel
  *       control|data, resumed yes|no, result ok|failed); {@code ftpgate_tls_handshake_seconds{leg,channel}};
  *       {@code ftpgate_tls_reuse_rejected_total{leg}} (reuse required but absent);
@@ -42,10 +46,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     private final MeterRegistry registry;
 
-    public MicrometerMetrics(MeterRegistry registry, String version) {
+    /** @param instance the gateway's instance-name (a label of build_info only: one value per process) */
+    public MicrometerMetrics(MeterRegistry registry, String version, String instance) {
         this.registry = registry;
-        Gauge.builder("ftpgate.build.info", () -> 1).description("Version of the running ftpgate (value is always 1)")
-                .tag("version", version).tag("java", System.getProperty("java.version", "unknown"))
+        Gauge.builder("ftpgate.build.info", () -> 1).description("Version and instance name of the running ftpgate (value is always 1)")
+                .tag("version", version).tag("java", System.getProperty("java.version", "unknown")).tag("instance_name", instance)
                 .strongReference(true).register(registry);
     }
 
@@ -132,6 +137,18 @@ public final class MicrometerMetrics implements GatewayMetrics {
     }
 
     @Override
+    public void throttled(Enum<?> reason) {
+        Counter.builder("ftpgate.throttled").description("Client commands delayed rather than refused, by reason")
+                .tag("reason", tag(reason)).register(registry).increment();
+    }
+
+    @Override
+    public void clientBanned() {
+        Counter.builder("ftpgate.client.bans").description("Client addresses banned after too many failed logins")
+                .register(registry).increment();
+    }
+
+    @Override
     public void dataPorts(IntSupplier inUse, int rangeSize) {
         Gauge.builder("ftpgate.data.ports.in.use", inUse::getAsInt)
                 .description("Data ports of the range bound now").strongReference(true).register(registry);
@@ -173,6 +190,19 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void leasesActive(IntSupplier count) {
         Gauge.builder("ftpgate.firewall.leases.active", count::getAsInt)
                 .description("Firewall leases in place now").strongReference(true).register(registry);
+    }
+
+    @Override
+    public void proxyHeader(Enum<?> outcome) {
+        Counter.builder("ftpgate.proxy.headers").description("Connections on PROXY protocol listeners, by what their header led to")
+                .tag("outcome", tag(outcome)).register(registry).increment();
+    }
+
+    @Override
+    public void draining(java.util.function.BooleanSupplier draining) {
+        Gauge.builder("ftpgate.draining", () -> draining.getAsBoolean() ? 1 : 0)
+                .description("1 while the gateway drains or stops (no new sessions after the grace), else 0")
+                .strongReference(true).register(registry);
     }
 
     @Override

@@ -58,6 +58,10 @@ public final class ControlSession {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
+    private final CommandPacer pacer;
+    private final OwedReplies owed = new OwedReplies(replies, this::unanswered);
+    /** The client command being worked on (the latest taken from the inbox); null before the first. */
+    private OwedReplies.Owed current;
     private final long startNanos = System.nanoTime();
     private Channel server;
     private State state = State.CONNECTING;
@@ -72,6 +76,8 @@ public final class ControlSession {
     private String forwardUser;
     /** Set once the server's control connection is up. */
     private LegAddresses legs;
+    /** The client as a trusted PROXY protocol header named it; null without one. */
+    private InetSocketAddress proxiedClient;
 
     ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services,
                    LegTls tls) {
@@ -86,17 +92,19 @@ public final class ControlSession {
         this.serverTls = new ServerLegTls(tls);
         this.securing = new ServerLegSecuring(this);
         this.router = new CommandRouter(this);
+        this.pacer = new CommandPacer(services.settings().abuse().commandsPerSecond(), services.settings().abuse().commandBurst());
     }
 
     // ---- life cycle -------------------------------------------------------------------------
 
     /** The client connected: admit it and open the upstream connection. */
     void start() {
-        if (!services.registry().admit(this)) {
+        var refusal = Admission.check(this);
+        if (refusal.isPresent()) {
             metrics().sessionRejected(listener);
-            String why = services.registry().isDraining() ? "the gateway is shutting down" : "too many sessions";
-            log.warn("session {} [{}] {}: refused, {}", id, listener, text(client.remoteAddress()), why);
-            client.writeAndFlush(FtpReply.of(421, "Service not available: " + why + ", try again later"))
+            metrics().refused(refusal.get().reason());
+            log.warn("session {} [{}] {}: refused: {}", id, listener, text(clientRemote()), refusal.get().reason().tag());
+            client.writeAndFlush(FtpReply.of(421, refusal.get().reason().text(refusal.get().args())))
                     .addListener(ChannelFutureListener.CLOSE);
             state = State.ENDED;
             return;
@@ -105,7 +113,16 @@ public final class ControlSession {
         switch (mode) {
             case EXPLICIT -> {
                 serverName = upstream.host();
-                connectUpstream(upstream.toSocketAddress());
+                if (upstream.isLiteral()) {
+                    connectUpstream(upstream.toSocketAddress());
+                } else {
+                    lookUp(upstream, this::connectUpstream, cause -> {
+                        metrics().upstreamFailed(listener);
+                        log.warn("session {}: cannot resolve upstream {}: {}", id, upstream, cause);
+                        deliver(FtpReply.of(421, "Service not available: cannot reach the FTP server (" + cause + ")"));
+                        end("upstream unknown");
+                    });
+                }
             }
             case TRANSPARENT -> {
                 // TPROXY keeps the original destination as the accepted socket's local address.
@@ -118,7 +135,7 @@ public final class ControlSession {
             }
             case FORWARD -> {
                 state = State.AWAIT_USER;
-                log.info("session {} [{}] {} connected, waiting for USER name@host", id, listener, text(client.remoteAddress()));
+                log.info("session {} [{}] {} connected, waiting for USER name@host", id, listener, text(clientRemote()));
                 deliver(FtpReply.of(220, "ftpgate: log in as USER name@host[:port] to reach an FTP server"));
                 client.config().setAutoRead(true);
             }
@@ -144,7 +161,7 @@ public final class ControlSession {
 
     private void connectUpstream(InetSocketAddress target) {
         state = State.CONNECTING;
-        log.info("session {} [{}] {} connected, opening {}", id, listener, text(client.remoteAddress()), text(target));
+        log.info("session {} [{}] {} connected, opening {}", id, listener, text(clientRemote()), text(target));
         long t0 = System.nanoTime();
         InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
                 ? clientAddress() : null;
@@ -158,7 +175,7 @@ public final class ControlSession {
             }
             securing.watchImplicit(implicitTls);
         }
-        UpstreamConnector.connect(this, target, from, implicitTls).addListener(f -> {
+        services.dialer().dial(this, target, from, implicitTls).addListener(f -> guard(() -> {
             if (!f.isSuccess()) {
                 metrics().upstreamFailed(listener);
                 String cause = LeaseHandle.rootMessage(f.cause());
@@ -173,12 +190,12 @@ public final class ControlSession {
                 return;
             }
             server = ((io.netty.channel.ChannelFuture) f).channel();
-            legs = LegAddresses.of(mode, settings().transparent(), (InetSocketAddress) client.remoteAddress(),
+            legs = LegAddresses.of(mode, settings().transparent(), clientRemote(),
                     (InetSocketAddress) client.localAddress(), (InetSocketAddress) server.remoteAddress(),
                     (InetSocketAddress) server.localAddress());
             state = State.GREETING;
             client.config().setAutoRead(true);
-        });
+        }));
     }
 
     /**
@@ -225,25 +242,28 @@ public final class ControlSession {
             connectIfAllowed(literal);
             return;
         }
-        // Name lookups block: not on the event loop.
-        java.util.concurrent.CompletableFuture
-                .supplyAsync(() -> {
-                    try {
-                        return new InetSocketAddress(InetAddress.getByName(dest.host()), dest.port());
-                    } catch (java.net.UnknownHostException e) {
-                        return null;
-                    }
-                })
-                .thenAccept(a -> loop.execute(() -> {
+        lookUp(dest, this::connectIfAllowed, cause -> {
+            log.info("session {}: cannot resolve {}: {}", id, LogText.escape(dest.host()), cause);
+            state = State.AWAIT_USER;
+            refuse(Reason.UNKNOWN_HOST, LogText.escape(dest.host()));
+            pump();
+        });
+    }
+
+    /**
+     * Resolves a host name without blocking the loop (see {@link HostLookup}), then calls
+     * {@code found} or {@code unknown} (with why) on the loop, unless the session ended meanwhile.
+     */
+    private void lookUp(Endpoint dest, Consumer<InetSocketAddress> found, Consumer<String> unknown) {
+        HostLookup.resolve(services.resolvers(), loop, dest.host(), dest.port(), settings().control().dnsTimeout())
+                .addListener(f -> guard(() -> {
                     if (state == State.ENDED) {
                         return;
                     }
-                    if (a == null) {
-                        state = State.AWAIT_USER;
-                        refuse(Reason.UNKNOWN_HOST, LogText.escape(dest.host()));
-                        pump();
+                    if (f.isSuccess()) {
+                        found.accept((InetSocketAddress) f.getNow());
                     } else {
-                        connectIfAllowed(a);
+                        unknown.accept(LeaseHandle.rootMessage(f.cause()));
                     }
                 }));
     }
@@ -267,7 +287,8 @@ public final class ControlSession {
         }
         state = State.ENDED;
         if (transfer != null) {
-            transfer.cancel("session ended");
+            // Reset, not closed: with no control connection left, a clean end would pass for success.
+            transfer.abort("session ended");
         }
         replies.release(null);
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -310,6 +331,25 @@ public final class ControlSession {
         });
     }
 
+    /**
+     * Runs an asynchronous callback of this session (a lease, bind, connect or look-up result) on
+     * its loop. If it throws, the session ends with that as its reason — logged with the session's
+     * id, counted, and a 421 to the client — instead of the exception going to Netty and the session
+     * stalling until the idle timeout blames the server.
+     */
+    void guard(Runnable callback) {
+        try {
+            callback.run();
+        } catch (RuntimeException e) {
+            log.warn("session {}: internal error, ending the session: {}", id, e.toString(), e);
+            if (state != State.ENDED) {
+                metrics().refused(Reason.INTERNAL_ERROR);
+                deliver(FtpReply.of(Reason.INTERNAL_ERROR.replyCode(), Reason.INTERNAL_ERROR.text(id)));
+                end("internal error: " + e);
+            }
+        }
+    }
+
     /** Ends the session from another thread (shutdown). */
     void endFromOutside(String why) {
         loop.execute(() -> {
@@ -329,7 +369,14 @@ public final class ControlSession {
             metrics().command(Verbs.isKnown(cmd.verb()) ? cmd.verb() : "OTHER");
             quitSent |= cmd.is("QUIT");
             if (cmd.is("ABOR") && !awaiting.isEmpty()) {
-                router.abort(cmd);
+                // Its own place among the owed replies, after the command still being worked on.
+                OwedReplies.Owed working = current;
+                current = owed.open(cmd.verb());
+                try {
+                    router.abort(cmd);
+                } finally {
+                    current = working;
+                }
                 return;
             }
             inbox.add(cmd);
@@ -355,6 +402,9 @@ public final class ControlSession {
         if (transfer != null && !transfer.isEnded() && transfer.isSpent()) {
             return; // a transfer is running; the control connection is quiet by design
         }
+        if (awaiting.isEmpty() && !inbox.isEmpty() && (state == State.READY || state == State.AWAIT_USER)) {
+            return; // commands wait for the command rate (CommandPacer): the client is not idle
+        }
         boolean serverMute = state == State.CONNECTING || state == State.GREETING || !awaiting.isEmpty();
         if (serverMute) {
             log.info("session {}: the server did not answer for {}, closing", id, settings().control().idleTimeout());
@@ -370,7 +420,13 @@ public final class ControlSession {
     /** Handles queued client input while nothing is outstanding. */
     private void pump() {
         while ((state == State.READY || state == State.AWAIT_USER) && awaiting.isEmpty() && !inbox.isEmpty()) {
+            if (inbox.peek() instanceof FtpCommand && !pacer.admit(this, this::pump)) {
+                break; // over the command rate: pump again when the next may go
+            }
             Object next = inbox.poll();
+            // The previous command is done: if it has no final reply yet, it gets one now.
+            owed.settle(current);
+            current = owed.open(next instanceof FtpCommand c ? c.verb() : "");
             if (next instanceof FtpReply local) {
                 deliver(local);
             } else if (state == State.AWAIT_USER) {
@@ -493,6 +549,26 @@ public final class ControlSession {
         securing.secure(!serverTls.implicit(), then);
     }
 
+    /** An exchange working for {@code owner} completed (see {@link Exchange#complete()}). */
+    void exchangeCompleted(OwedReplies.Owed owner) {
+        owed.exchangeCompleted(owner);
+        exchangeCompleted();
+    }
+
+    /**
+     * The reply for a command whose work ended without one (see {@link OwedReplies}): 425 for a
+     * cancelled data negotiation, 451 otherwise; logged and counted.
+     */
+    private FtpReply unanswered(OwedReplies.Owed o) {
+        Reason reason = switch (o.verb) {
+            case "PASV", "EPSV", "PORT", "EPRT" -> Reason.NEGOTIATION_CANCELLED;
+            default -> Reason.NO_ANSWER;
+        };
+        metrics().refused(reason);
+        log.info("session {}: {} ended without a reply for the client: {}", id, o.verb.isEmpty() ? "a line" : o.verb, reason.tag());
+        return FtpReply.of(reason.replyCode(), reason.text());
+    }
+
     /** Drops completed exchanges from the front and continues with the inbox. */
     void exchangeCompleted() {
         while (!awaiting.isEmpty() && awaiting.peek().isComplete()) {
@@ -517,14 +593,16 @@ public final class ControlSession {
 
     /** Sends {@code command} to the server, with {@code exchange} taking its replies. */
     void forward(FtpCommand command, Exchange exchange) {
-        exchange.bind(this, command.verb());
+        exchange.bind(this, command.verb(), current);
+        owed.exchangeStarted(current);
         awaiting.add(exchange);
         sendToServer(command);
     }
 
     /** Holds the queue for local work that sends nothing to the server. */
     void forwardLocal(Exchange exchange) {
-        exchange.bindLocal(this);
+        exchange.bindLocal(this, current);
+        owed.exchangeStarted(current);
         awaiting.add(exchange);
     }
 
@@ -534,9 +612,17 @@ public final class ControlSession {
         }
     }
 
-    /** Sends a reply to the client, after the replies held for a running transfer. */
+    /**
+     * Sends a reply to the client for the command being worked on, after the replies owed to older
+     * commands and those held for a running transfer.
+     */
     void deliver(FtpReply reply) {
-        replies.deliver(reply);
+        owed.deliver(current, reply);
+    }
+
+    /** Sends a reply for {@code owner}'s command (see {@link OwedReplies}). */
+    void deliver(OwedReplies.Owed owner, FtpReply reply) {
+        owed.deliver(owner, reply);
     }
 
     private void flushClient() {
@@ -562,12 +648,13 @@ public final class ControlSession {
             t.kernelFinished(reply);
             deliver(reply);
         } else if (!t.isEnded() && reply.isPositiveCompletion()) {
-            replies.holdFrom(reply);
+            owed.hold(current, reply);
         } else if (!t.isEnded()) {
             t.cancel("server answered " + reply.code());
             deliver(reply);
-        } else if (t.failure() != null && reply.isPositiveCompletion()) {
-            // The data connection already failed (e.g. the client's leg): no success to report.
+        } else if (t.failure() != null && (reply.isPositiveCompletion() || t.failure() == Reason.DATA_IDLE)) {
+            // The data connection already failed (e.g. the client's leg): no success to report;
+            // a stalled one's 426 says why, whatever the server answers to the reset.
             deliver(failureReply(t));
         } else {
             deliver(reply);
@@ -577,6 +664,7 @@ public final class ControlSession {
     void loginEnded(boolean success) {
         metrics().login(listener, success);
         log.info("session {}: login {}", id, success ? "succeeded" : "failed");
+        LoginGuard.loginEnded(this, success);
     }
 
     private static FtpReply failureReply(DataTransfer t) {
@@ -639,12 +727,12 @@ public final class ControlSession {
 
     LeaseHandle applyLease(DataLease lease, Consumer<Throwable> done) {
         hadLeases = true;
-        return LeaseHandle.apply(lease, services.leases(), metrics(), loop, done);
+        return LeaseHandle.apply(lease, services.leases(), metrics(), loop, err -> guard(() -> done.accept(err)));
     }
 
     LeaseHandle applyForwardLease(ForwardLease lease, Consumer<Throwable> done) {
         hadLeases = true;
-        return LeaseHandle.applyForward(lease, services.leases(), metrics(), loop, done);
+        return LeaseHandle.applyForward(lease, services.leases(), metrics(), loop, err -> guard(() -> done.accept(err)));
     }
 
     /** An address as admins write it: 2001:db8::2 and [2001:db8::2]:21, not Java's long forms. */
@@ -678,6 +766,11 @@ public final class ControlSession {
 
     GatewayMetrics metrics() {
         return services.metrics();
+    }
+
+    /** The session log (every line starts with the session number). */
+    static Logger log() {
+        return log;
     }
 
 
@@ -715,7 +808,20 @@ public final class ControlSession {
 
     /** The client's address (known from the start). */
     InetAddress clientAddress() {
-        return Addresses.unmap(((InetSocketAddress) client.remoteAddress()).getAddress());
+        return Addresses.unmap(clientRemote().getAddress());
+    }
+
+    /**
+     * Where the client connects from: the PROXY protocol's source when a trusted load balancer
+     * sent one ({@link #clientIdentified}), else the control connection's peer.
+     */
+    InetSocketAddress clientRemote() {
+        return proxiedClient != null ? proxiedClient : (InetSocketAddress) client.remoteAddress();
+    }
+
+    /** The PROXY protocol named the client; called before {@link #start()}. */
+    void clientIdentified(InetSocketAddress source) {
+        proxiedClient = source;
     }
 
     /** The addresses of both legs; null until the server's control connection is up. */

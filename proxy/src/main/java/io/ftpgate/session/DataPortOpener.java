@@ -69,7 +69,7 @@ final class DataPortOpener {
         boolean bindTransparent = transparent || alsoDiverted != null;
         DataListener.bind(s.loop(), s.services().transport(), bindAddress, bindTransparent, s.services().ports(),
                         expected, events)
-                .addListener(f -> {
+                .addListener(f -> s.guard(() -> {
                     if (!f.isSuccess()) {
                         t.fail(Reason.NO_PORT, LeaseHandle.rootMessage(f.cause()));
                         s.refuse(Reason.NO_PORT);
@@ -89,7 +89,7 @@ final class DataPortOpener {
                     } else {
                         openRelay(t, listener, peer, local, transparent, alsoDiverted, announce, ex);
                     }
-                });
+                }));
     }
 
     /**
@@ -120,12 +120,13 @@ final class DataPortOpener {
         }
         LeaseHandle[] h = new LeaseHandle[1];
         h[0] = s.applyLease(leases.get(next), err -> {
-            if (err != null) {
+            if (t.isEnded()) {
+                // Cancelled meanwhile: no rule is wanted; the client's reply comes from the exchange.
+                h[0].revoke();
+                ex.complete();
+            } else if (err != null) {
                 t.fail(Reason.FIREWALL_FAILED, LeaseHandle.rootMessage(err));
                 s.refuse(Reason.FIREWALL_FAILED);
-                ex.complete();
-            } else if (t.isEnded()) {
-                h[0].revoke();
                 ex.complete();
             } else {
                 applyLeases(t, leases, next + 1, then, ex);
@@ -148,20 +149,21 @@ final class DataPortOpener {
                 towardsServer ? s.legs().serverLocal() : s.legs().clientLegLocal());
         LeaseHandle[] h = new LeaseHandle[1];
         h[0] = s.applyForwardLease(lease, err -> {
+            if (t.isEnded()) {
+                h[0].revoke();
+                ex.complete();
+                return;
+            }
             if (err != null) {
                 log.warn("session {}: kernel path unavailable, relaying: {}", s.id(), LeaseHandle.rootMessage(err));
                 openRelay(t, listener, peer, local, transparent, null, announce, ex);
                 return;
             }
-            if (t.isEnded()) {
-                h[0].revoke();
-            } else {
-                // The rules are in place: only now may the port be announced.
-                t.kernel(lease);
-                log.debug("session {}: {}", s.id(), lease);
-                announce.accept(listener.port());
-                t.startDeadline();
-            }
+            // The rules are in place: only now may the port be announced.
+            t.kernel(lease);
+            log.debug("session {}: {}", s.id(), lease);
+            announce.accept(listener.port());
+            t.startDeadline();
             ex.complete();
         });
         t.lease(h[0]);

@@ -96,7 +96,7 @@ final class DataTransfer {
         // Splice where the transport can and both legs are plain: a TLS leg's bytes are decrypted
         // and encrypted again by the gateway, so they have to pass through it.
         boolean splice = session.settings().data().relay() == Settings.Relay.SPLICE
-                && session.services().transport().canSplice() && !isTls();
+                && session.services().transport().canSplice() && !isTls() && !DataBandwidth.limits(session);
         this.relay = new DataRelay(session.settings().data().idleTimeout(), splice, this::relayFinished);
     }
 
@@ -178,6 +178,16 @@ final class DataTransfer {
             public void refused(InetSocketAddress from) {
                 session.refusedDataConnection(from, leg.label());
             }
+
+            @Override
+            public void failed(Throwable cause, boolean listening) {
+                if (!listening || phase == Phase.ENDED) {
+                    // e.g. "accept(..) failed: Invalid argument" from a listener closed meanwhile
+                    log.debug("session {}: {} data listener, already closed: {}", session.id(), leg.label(), cause.toString());
+                } else {
+                    fail(Reason.CONNECT_FAILED, leg.label() + " data listener: " + LeaseHandle.rootMessage(cause));
+                }
+            }
         };
     }
 
@@ -239,6 +249,11 @@ final class DataTransfer {
 
     /** A leg exists (and is secured, if TLS): the relay takes it over. */
     private void attach(Leg leg, Channel ch) {
+        if (ch.pipeline().get(DataLegErrors.NAME) != null) {
+            // The relay's handler ends the pipeline from here on.
+            ch.pipeline().remove(DataLegErrors.NAME);
+        }
+        DataBandwidth.install(session, ch);
         if (leg == Leg.CLIENT) {
             clientLeg = LegState.ATTACHED;
             relay.attachClient(ch);
@@ -263,13 +278,13 @@ final class DataTransfer {
     void startDeadline() {
         announced();
         long ms = session.settings().data().connectTimeout().toMillis();
-        deadline = session.loop().schedule(() -> {
+        deadline = session.loop().schedule(() -> session.guard(() -> {
             if (phase != Phase.ENDED && kernelLease != null) {
                 kernelDeadline(ms);
             } else if (phase != Phase.ENDED && !relay.isLinked()) {
                 fail(Reason.DEADLINE, "no data connection within " + ms + " ms");
             }
-        }, ms, TimeUnit.MILLISECONDS);
+        }), ms, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -277,7 +292,7 @@ final class DataTransfer {
      * carries it); if none was made, the transfer fails as a relayed one would.
      */
     private void kernelDeadline(long ms) {
-        session.services().leases().forwardConnected(kernelLease).whenComplete((connected, err) -> session.loop().execute(() -> {
+        session.services().leases().forwardConnected(kernelLease).whenComplete((connected, err) -> session.loop().execute(() -> session.guard(() -> {
             if (phase == Phase.ENDED) {
                 return;
             }
@@ -288,7 +303,7 @@ final class DataTransfer {
                 fail(Reason.DEADLINE, "no data connection within " + ms + " ms"
                         + (err == null ? "" : " (" + LeaseHandle.rootMessage(err) + ")"));
             }
-        }));
+        })));
     }
 
     // ---- transfer ---------------------------------------------------------------------------
@@ -369,6 +384,17 @@ final class DataTransfer {
         }
     }
 
+    /**
+     * Like {@link #cancel}, for a transfer given up while it may be running (the session ended):
+     * its legs are reset, so that neither peer takes a cut-short file for a whole one.
+     */
+    void abort(String why) {
+        if (phase != Phase.ENDED) {
+            log.debug("session {}: data connection aborted: {}", session.id(), why);
+            end(Outcome.CANCELLED, true);
+        }
+    }
+
     void fail(Reason reason, String detail) {
         if (phase == Phase.ENDED) {
             return;
@@ -377,7 +403,7 @@ final class DataTransfer {
         failureDetail = detail;
         session.metrics().refused(reason);
         log.warn("session {}: {} data connection failed: {} ({})", session.id(), mode.name(), reason.tag(), detail);
-        end(Outcome.FAILED);
+        end(Outcome.FAILED, true);
     }
 
     // ---- internals --------------------------------------------------------------------------
@@ -420,7 +446,17 @@ final class DataTransfer {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
-                .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(DataLegErrors.NAME, new DataLegErrors(cause -> {
+                            log.debug("session {}: {} data connection to {} failed: {}", session.id(), leg.label(), target,
+                                    cause.toString());
+                            fail(Reason.CONNECT_FAILED, "connect to " + leg.label() + " " + target + ": "
+                                    + LeaseHandle.rootMessage(cause));
+                        }));
+                    }
+                });
         boolean toClient = leg == Leg.CLIENT;
         if (toClient) {
             b.localAddress(new InetSocketAddress(session.legs().clientLegLocal(), 0));
@@ -432,7 +468,7 @@ final class DataTransfer {
             b.option(io.netty.channel.epoll.EpollChannelOption.IP_TRANSPARENT, true);
         }
         ChannelFuture f = b.connect(target);
-        f.addListener(done -> {
+        f.addListener(done -> session.guard(() -> {
             if (!done.isSuccess()) {
                 fail(Reason.CONNECT_FAILED, "connect to " + leg.label() + " " + target + ": "
                         + LeaseHandle.rootMessage(done.cause()));
@@ -447,7 +483,7 @@ final class DataTransfer {
                 leases.forEach(LeaseHandle::revoke);
             }
             arrived(leg, f.channel());
-        });
+        }));
     }
 
     private void configure(Channel ch) {
@@ -478,6 +514,12 @@ final class DataTransfer {
                     + uploaded + " bytes to server, " + downloaded + " bytes to client");
             return;
         }
+        if (relay.wasIdle()) {
+            long ms = session.settings().data().idleTimeout().toMillis();
+            fail(Reason.DATA_IDLE, "no data moved for " + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms") + " ("
+                    + uploaded + " bytes to server, " + downloaded + " bytes to client)");
+            return;
+        }
         if (relay.wasReset()) {
             fail(Reason.DATA_RESET, uploaded + " bytes to server, " + downloaded + " bytes to client");
             return;
@@ -486,9 +528,18 @@ final class DataTransfer {
     }
 
     private void end(Outcome outcome) {
+        end(outcome, false);
+    }
+
+    /**
+     * @param reset whether open legs are reset rather than closed (see {@link DataRelay#reset()}),
+     *     if a transfer command used them (before that, no file can be taken for complete)
+     */
+    private void end(Outcome outcome, boolean reset) {
         if (phase == Phase.ENDED) {
             return;
         }
+        reset &= phase == Phase.IN_USE;
         phase = Phase.ENDED;
         if (deadline != null) {
             deadline.cancel(false);
@@ -498,7 +549,11 @@ final class DataTransfer {
             pendingServer.close();
         }
         leases.forEach(LeaseHandle::revoke);
-        relay.close();
+        if (reset) {
+            relay.reset();
+        } else {
+            relay.close();
+        }
         GatewayMetrics m = session.metrics();
         m.dataConnectionEnded(mode, outcome);
         m.dataPathChosen(kernelLease != null ? Settings.DataPath.KERNEL : Settings.DataPath.RELAY);

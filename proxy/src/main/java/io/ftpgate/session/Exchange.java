@@ -15,16 +15,25 @@ abstract class Exchange {
     private ControlSession session;
     /** The verb of the command the server is answering (upper case); null for local work. */
     private String verb;
+    /** The client command this exchange works for (its reply is owed there); null for none. */
+    private OwedReplies.Owed owner;
 
-    final void bind(ControlSession session, String verb) {
+    final void bind(ControlSession session, String verb, OwedReplies.Owed owner) {
         this.session = session;
         this.verb = verb;
+        this.owner = owner;
     }
 
     /** For local work that must hold the queue but sends nothing to the server. */
-    final void bindLocal(ControlSession session) {
+    final void bindLocal(ControlSession session, OwedReplies.Owed owner) {
         this.session = session;
         this.finalReceived = true;
+        this.owner = owner;
+    }
+
+    /** Sends a reply to the client for the command this exchange works for, in command order. */
+    final void deliver(FtpReply reply) {
+        session.deliver(owner, reply);
     }
 
     /** The verb of the command whose replies this exchange takes; null for local work. */
@@ -55,11 +64,15 @@ abstract class Exchange {
         session.sendToServer(command);
     }
 
-    /** Marks the exchange done; the session sends the next queued command. */
+    /**
+     * Marks the exchange done; the session sends the next queued command. If this was the last
+     * exchange of its command and the client had no final reply, the gateway sends one
+     * ({@link OwedReplies}).
+     */
     final void complete() {
         if (!complete) {
             complete = true;
-            session.exchangeCompleted();
+            session.exchangeCompleted(owner);
         }
     }
 

@@ -35,7 +35,7 @@ final class FeatFilter extends Exchange {
     @Override
     void onReply(FtpReply reply) {
         if (!reply.isFinal()) {
-            session.deliver(reply);
+            deliver(reply);
             return;
         }
         List<String> own = tlsFeatures(session.clientTls());
@@ -61,7 +61,7 @@ final class FeatFilter extends Exchange {
             lines.add("211 End");
             reply = new FtpReply(211, lines);
         }
-        session.deliver(reply);
+        deliver(reply);
         complete();
     }
 }

@@ -38,8 +38,10 @@ final class LeaseHandle {
     }
 
     /**
-     * Applies {@code lease}; {@code done} runs on {@code loop} with null on success or the failure.
-     * If {@link #revoke} was called meanwhile, {@code done} is not called.
+     * Applies {@code lease}; {@code done} runs on {@code loop} with null on success or the failure,
+     * always, also when {@link #revoke} was called meanwhile (the lease is then already being
+     * removed): the callback decides whether it still wants the result, so that the work waiting
+     * for it (a client's PASV) always ends.
      */
     static LeaseHandle apply(DataLease lease, LeaseExecutor executor, GatewayMetrics metrics, EventLoop loop,
                              Consumer<Throwable> done) {
@@ -74,7 +76,6 @@ final class LeaseHandle {
         }
         if (revokeWanted) {
             revoke();
-            return;
         }
         done.accept(err);
     }

@@ -22,7 +22,7 @@ final class Passthrough extends Exchange {
         if (login && (reply.code() == 230 || reply.code() == 530)) {
             session.loginEnded(reply.code() == 230);
         }
-        session.deliver(reply);
+        deliver(reply);
         if (reply.isFinal()) {
             complete();
         }

@@ -5,6 +5,9 @@ package io.ftpgate.session;
  * before {@link #FRAME}) are placed by these names rather than by position.
  */
 final class PipelineNames {
+    /** Listeners with the PROXY protocol: Netty's header decoder, then the handler that waits for it. */
+    static final String PROXY_DECODE = "proxy-decode";
+    static final String PROXY = "proxy";
     /** Client leg only: the control connection's idle timer. */
     static final String IDLE = "idle";
     /** TLS (AUTH TLS puts it here, implicit FTPS from the start): before the framing. */

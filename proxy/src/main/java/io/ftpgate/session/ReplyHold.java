@@ -10,7 +10,7 @@ import java.util.function.Consumer;
  * are held, because a client that reads "226 complete" while bytes are still in the gateway may
  * take a short file for the whole one.
  */
-final class ReplyHold {
+final class ReplyHold implements OwedReplies.Sink {
     private final Consumer<FtpReply> write;
     private final Runnable flush;
     private final ArrayDeque<FtpReply> held = new ArrayDeque<>();
@@ -23,7 +23,8 @@ final class ReplyHold {
     }
 
     /** Sends {@code reply} now, or after the held ones. */
-    void deliver(FtpReply reply) {
+    @Override
+    public void deliver(FtpReply reply) {
         if (holding) {
             held.add(reply);
         } else {
@@ -33,7 +34,8 @@ final class ReplyHold {
     }
 
     /** Holds {@code reply} and everything delivered after it until {@link #release}. */
-    void holdFrom(FtpReply reply) {
+    @Override
+    public void holdFrom(FtpReply reply) {
         holding = true;
         held.add(reply);
     }

@@ -34,6 +34,8 @@ final class UpstreamConnector {
             // preserve-client-address: a source address that is not the gateway's (IP_TRANSPARENT).
             b.option(EpollChannelOption.IP_TRANSPARENT, true).localAddress(new InetSocketAddress(from, 0));
         }
+        // Urgent data in line, as on the client leg (see Transport#inlineUrgentData).
+        session.services().transport().inlineUrgentData(b);
         return b
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())
@@ -42,17 +44,28 @@ final class UpstreamConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (implicitTls != null) {
-                            ch.pipeline().addLast(PipelineNames.TLS, implicitTls);
-                        }
-                        ch.pipeline()
-                                .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), false))
-                                .addLast(PipelineNames.DECODE, new FtpReplyDecoder(c.maxReplyLines()))
-                                .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
-                                .addLast(PipelineNames.SESSION, new ServerLegHandler(session));
+                        initPipeline(session, ch, implicitTls);
                     }
                 })
                 .connect(upstream);
+    }
+
+    /** The server leg's pipeline: reply framing and decoding in front of the session. */
+    static void initPipeline(ControlSession session, Channel ch) {
+        initPipeline(session, ch, null);
+    }
+
+    /** The same, behind the TLS client handler of implicit FTPS ({@code implicitTls}, or null). */
+    static void initPipeline(ControlSession session, Channel ch, io.netty.handler.ssl.SslHandler implicitTls) {
+        Settings.Control c = session.settings().control();
+        if (implicitTls != null) {
+            ch.pipeline().addLast(PipelineNames.TLS, implicitTls);
+        }
+        ch.pipeline()
+                .addLast(PipelineNames.FRAME, new FtpLineDecoder(c.maxLineLength(), false))
+                .addLast(PipelineNames.DECODE, new FtpReplyDecoder(c.maxReplyLines()))
+                .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
+                .addLast(PipelineNames.SESSION, new ServerLegHandler(session));
     }
 
     /** The server leg: replies to the session. */

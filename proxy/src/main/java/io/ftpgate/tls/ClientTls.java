@@ -3,7 +3,6 @@ package io.ftpgate.tls;
 import io.ftpgate.config.Settings;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.FingerprintTrustManagerFactory;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.io.IOException;
@@ -53,6 +52,7 @@ public final class ClientTls {
         if (policy.clientCertificate().isPresent() && policy.clientKey().isPresent()) {
             client = Optional.of(TlsMaterial.load(policy.clientCertificate().get(), policy.clientKey().get()));
         }
+        ServerTls.requireAvailable(policy.provider());
         ClientTls tls = new ClientTls(policy, trustManager(policy), client);
         try {
             tls.newSession("localhost", 21);
@@ -74,7 +74,7 @@ public final class ClientTls {
     public ClientTlsSession newSession(String serverHost, int controlPort) throws SSLException {
         ResumptionObserver observer = new ResumptionObserver(trust);
         SslContextBuilder builder = SslContextBuilder.forClient()
-                .sslProvider(SslProvider.JDK)
+                .sslProvider(ServerTls.sslProvider(policy.provider()))
                 .protocols(policy.protocols())
                 .trustManager(observer);
         // Endpoint identification stays "HTTPS" (Netty's default) in every mode: the JDK resumes a

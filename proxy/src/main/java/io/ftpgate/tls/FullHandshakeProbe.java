@@ -22,7 +22,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * resumption (there, ask {@code SSL.isSessionReused}). The engine must be the one Netty's handler
  * holds, which is the case for the JDK provider without ALPN.
  */
-public final class FullHandshakeProbe extends X509ExtendedKeyManager {
+public final class FullHandshakeProbe extends X509ExtendedKeyManager implements ResumptionProbe {
 
     private final X509ExtendedKeyManager delegate;
     /** Engines that chose a certificate and whose handshake has not been asked about yet. */
@@ -37,6 +37,7 @@ public final class FullHandshakeProbe extends X509ExtendedKeyManager {
      * After the handshake of {@code engine} succeeded: true if it resumed a session of the same
      * context, false for a full handshake. Ask once per engine.
      */
+    @Override
     public boolean resumed(SSLEngine engine) {
         return !fullHandshakes.remove(engine);
     }

@@ -1,6 +1,7 @@
 package io.ftpgate.tls;
 
 import io.ftpgate.config.Settings;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -12,7 +13,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * A listener's client-leg TLS as loaded at one moment: the gateway's certificate and key (read
- * once) and the protocol versions. Each FTP session takes its own server context from it
+ * once), the protocol versions and the provider ({@code tls.provider}). Each FTP session takes its own server context from it
  * ({@link #newSession()}), so that its data connections can resume only sessions of its own
  * control connection (ftps.md §3: the session cache and the ticket keys live in the context).
  * Immutable; a reload makes a new one ({@link ServerTlsHolder}).
@@ -26,11 +27,14 @@ public final class ServerTls {
 
     private final TlsMaterial material;
     private final List<String> protocols;
+    private final Settings.TlsProvider provider;
     private final X509ExtendedKeyManager keyManager;
 
-    private ServerTls(TlsMaterial material, List<String> protocols) throws TlsMaterialException {
+    private ServerTls(TlsMaterial material, List<String> protocols, Settings.TlsProvider provider) throws TlsMaterialException {
         this.material = material;
         this.protocols = List.copyOf(protocols);
+        this.provider = provider;
+        requireAvailable(provider);
         KeyManagerFactory kmf = material.keyManagerFactory();
         X509ExtendedKeyManager km = null;
         for (KeyManager k : kmf.getKeyManagers()) {
@@ -54,11 +58,34 @@ public final class ServerTls {
         if (settings.certificate().isEmpty() || settings.privateKey().isEmpty()) {
             throw new TlsMaterialException("TLS mode " + settings.mode() + " needs a certificate and a private key");
         }
-        return of(TlsMaterial.load(settings.certificate().get(), settings.privateKey().get()), settings.protocols());
+        return of(TlsMaterial.load(settings.certificate().get(), settings.privateKey().get()), settings.protocols(),
+                settings.provider());
     }
 
+    /** With the JDK provider. */
     public static ServerTls of(TlsMaterial material, List<String> protocols) throws TlsMaterialException {
-        return new ServerTls(material, protocols);
+        return of(material, protocols, Settings.TlsProvider.JDK);
+    }
+
+    public static ServerTls of(TlsMaterial material, List<String> protocols, Settings.TlsProvider provider)
+            throws TlsMaterialException {
+        return new ServerTls(material, protocols, provider);
+    }
+
+    /**
+     * Refuses {@code openssl} where netty-tcnative cannot be loaded (another OS or CPU, a missing
+     * library), with Netty's reason, rather than failing at the first client.
+     */
+    static void requireAvailable(Settings.TlsProvider provider) throws TlsMaterialException {
+        if (provider == Settings.TlsProvider.OPENSSL && !OpenSsl.isAvailable()) {
+            Throwable cause = OpenSsl.unavailabilityCause();
+            throw new TlsMaterialException("tls.provider = openssl, but Netty's OpenSSL provider (netty-tcnative) cannot be"
+                    + " loaded here: " + cause + "; use tls.provider = jdk", cause);
+        }
+    }
+
+    static SslProvider sslProvider(Settings.TlsProvider provider) {
+        return provider == Settings.TlsProvider.OPENSSL ? SslProvider.OPENSSL : SslProvider.JDK;
     }
 
     public TlsMaterial material() {
@@ -69,11 +96,27 @@ public final class ServerTls {
         return protocols;
     }
 
-    /** A server context for one FTP session (JDK provider), with its own session cache and resumption probe. */
+    public Settings.TlsProvider provider() {
+        return provider;
+    }
+
+    /**
+     * A server context for one FTP session, with its own session cache (and, with OpenSSL, its own
+     * ticket keys) and resumption probe.
+     */
     public ServerTlsSession newSession() throws SSLException {
-        FullHandshakeProbe probe = new FullHandshakeProbe(keyManager);
-        SslContext context = SslContextBuilder.forServer(probe)
-                .sslProvider(SslProvider.JDK)
+        ResumptionProbe probe;
+        SslContextBuilder builder;
+        if (provider == Settings.TlsProvider.OPENSSL) {
+            probe = new OpenSslResumption();
+            builder = SslContextBuilder.forServer(material.key(), material.chain());
+        } else {
+            FullHandshakeProbe keys = new FullHandshakeProbe(keyManager);
+            probe = keys;
+            builder = SslContextBuilder.forServer(keys);
+        }
+        SslContext context = builder
+                .sslProvider(sslProvider(provider))
                 .protocols(protocols)
                 .sessionCacheSize(SESSION_CACHE_SIZE)
                 .sessionTimeout(SESSION_TIMEOUT_SECONDS)

@@ -9,7 +9,7 @@ import io.netty.handler.ssl.SslHandler;
  * control connection and all its data connections, and the probe that tells whether a data
  * connection resumed one of this context's sessions.
  */
-public record ServerTlsSession(SslContext context, FullHandshakeProbe probe) {
+public record ServerTlsSession(SslContext context, ResumptionProbe probe) {
 
     /**
      * The control connection's handler. {@code startTls}: explicit FTPS, where the first flush (the

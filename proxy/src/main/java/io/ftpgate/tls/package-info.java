@@ -1,12 +1,16 @@
 /**
  * TLS (FTPS, RFC 4217) material and contexts for both legs, built with Netty's
- * {@code SslContextBuilder} (JDK provider): the gateway's certificate and key read from PEM files
+ * {@code SslContextBuilder} with the provider of {@code tls.provider} (the JDK's, or Netty's
+ * OpenSSL provider, BoringSSL from netty-tcnative, refused at start where it cannot be loaded):
+ * the gateway's certificate and key read from PEM files
  * and checked ({@link io.ftpgate.tls.TlsMaterial}); per FTP session a server context for the client
  * leg ({@link io.ftpgate.tls.ServerTls}, swapped on reload by {@link io.ftpgate.tls.ServerTlsHolder})
  * and a client context for the server leg ({@link io.ftpgate.tls.ClientTls}: verification by the
  * system trust store, a CA file, a pinned SHA-256 fingerprint, or insecurely; SNI; a client
  * certificate); how to tell a resumed handshake from a full one on either side
- * ({@link io.ftpgate.tls.FullHandshakeProbe}, {@link io.ftpgate.tls.ResumptionObserver}); the
+ * ({@link io.ftpgate.tls.ResumptionProbe}: {@link io.ftpgate.tls.FullHandshakeProbe} for the JDK,
+ * {@link io.ftpgate.tls.OpenSslResumption} for OpenSSL; {@link io.ftpgate.tls.ResumptionObserver}
+ * on the server leg for both); the
  * demo's self-signed certificate. No pipeline code: the session and data packages put the handlers
  * in place.
  *

@@ -45,7 +45,7 @@ import io.ftpgate.testing.VsftpdServer;
  */
 final class BenchSetup implements AutoCloseable {
 
-    enum Kind {
+    enum Kind implements Labelled {
         DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_COPY("ftpgate-copy"),
         FTPGATE_IPSET("ftpgate-ipset"), FTPGATE_KERNEL("ftpgate-kernel");
 
@@ -53,6 +53,11 @@ final class BenchSetup implements AutoCloseable {
 
         Kind(String label) {
             this.label = label;
+        }
+
+        @Override
+        public String label() {
+            return label;
         }
 
         boolean isFtpgate() {
@@ -216,6 +221,12 @@ final class BenchSetup implements AutoCloseable {
     }
 
     private ExecResult curl(Duration timeout, FtpMode mode, List<String> options, String path) {
+        return curl(topology, endpoint, timeout, mode, options, path);
+    }
+
+    /** curl in the client namespace: {@code path} on {@code endpoint} in {@code mode}, with {@code options}. */
+    static ExecResult curl(Topology topology, FtpEndpoint endpoint, Duration timeout, FtpMode mode, List<String> options,
+                           String path) {
         List<String> argv = new ArrayList<>(List.of("curl", "-sS", "--connect-timeout", "5",
                 "--max-time", String.valueOf(timeout.toSeconds())));
         argv.addAll(Curl.modeArguments(endpoint, mode));
@@ -260,8 +271,8 @@ final class BenchSetup implements AutoCloseable {
                     + " apply_p99_ms=([\\d.]+) revoke_p50_ms=([\\d.]+) revoke_p99_ms=([\\d.]+)");
 
     /**
-     * Runs {@link LeaseChurn} for {@code backend} ({@code iptables} or {@code ipset}) in the gateway
-     * namespace (next to ftpgate's own chains and sets, which it leaves alone).
+     * Runs {@link LeaseChurn} for {@code backend} ({@code iptables}, {@code ipset} or {@code nftables})
+     * in the gateway namespace (next to ftpgate's own chains and sets, which it leaves alone).
      */
     List<LeaseFigures> leaseChurn(String backend, List<Integer> levels, int ops) {
         String joined = String.join(",", levels.stream().map(String::valueOf).toList());
@@ -288,6 +299,11 @@ final class BenchSetup implements AutoCloseable {
     /** A measurement that did not produce a figure; the message says what the tool printed. */
     /** ftpgate's last warnings (a failed transfer says why there); empty for the other setups. */
     String gatewayComplaints() {
+        return complaints(daemon);
+    }
+
+    /** {@code daemon}'s last warning or error as a parenthesis, or nothing (also for no daemon). */
+    static String complaints(FtpGateDaemon daemon) {
         if (daemon == null) {
             return "";
         }

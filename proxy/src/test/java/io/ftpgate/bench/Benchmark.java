@@ -18,7 +18,8 @@ import io.ftpgate.testing.FtpMode;
  * The benchmark: {@code direct}, {@code conntrack-helper}, {@code ftpgate} and {@code ftpgate-ipset} (see {@link
  * BenchSetup}) built side by side and measured in interleaved rounds — RETR and STOR in PASV, EPSV
  * and PORT with curl, complete sessions per second with one and with sixteen clients ({@link
- * SessionLoad}) — then ftpgate's memory with idle sessions ({@link IdleSessionMemory}). Prints the
+ * SessionLoad}) — then FTPS downloads and uploads end to end and through ftpgate with either TLS
+ * provider ({@link FtpsTransfers}), then ftpgate's memory with idle sessions ({@link IdleSessionMemory}). Prints the
  * tables and writes them, with date, machine and setup, to {@link BenchOptions#out()}. Nothing is
  * asserted: the figures depend on the machine; compare ratios within one run.
  *
@@ -30,6 +31,8 @@ public final class Benchmark {
 
     /** The ipset backend is measured with this many times more leases per level: it is that much faster. */
     static final int IPSET_OPS_FACTOR = 40;
+    /** The nftables backend likewise (about a quarter of ipset's rate). */
+    static final int NFTABLES_OPS_FACTOR = 10;
 
     private Benchmark() {
     }
@@ -51,7 +54,8 @@ public final class Benchmark {
     public static String run(BenchOptions options) {
         Instant start = Instant.now();
         String machine = MachineInfo.describe();
-        ResultTable table = new ResultTable();
+        ResultTable<BenchSetup.Kind, Figure> table = ResultTable.plain();
+        ResultTable<FtpsSetup.Kind, FtpsTransfers.Column> ftps = null;
         IdleSessionMemory.Figures idle = null;
         String idleFailure = null;
         List<BenchSetup.LeaseFigures> leases = List.of();
@@ -62,7 +66,7 @@ public final class Benchmark {
             scratch = Files.createTempDirectory("ftpgate-bench-");
             Path upload = scratch.resolve("upload.bin");
             allocate(upload, options.storBytes());
-            for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
+            for (BenchSetup.Kind kind : options.ftpsOnly() ? new BenchSetup.Kind[0] : BenchSetup.Kind.values()) {
                 log("setting up " + kind.label);
                 BenchSetup setup = BenchSetup.start(kind, options);
                 setups.add(setup);
@@ -72,18 +76,20 @@ public final class Benchmark {
                 }
             }
             List<BenchSetup> measured = setups.stream().filter(s -> s.unavailable == null).toList();
-            if (options.warmUp()) {
+            if (options.warmUp() && !measured.isEmpty()) {
                 log("warm-up round (not recorded)");
-                round(measured, options, upload, new ResultTable(), 0);
+                round(measured, options, upload, ResultTable.plain(), 0);
             }
-            for (int r = 1; r <= options.rounds(); r++) {
+            for (int r = 1; r <= (measured.isEmpty() ? 0 : options.rounds()); r++) {
                 log("round " + r + " of " + options.rounds());
                 round(measured, options, upload, table, r);
             }
+            ftps = FtpsTransfers.measure(options, scratch, Benchmark::log);
             BenchSetup ftpgate = setups.stream().filter(s -> s.kind == BenchSetup.Kind.FTPGATE && s.unavailable == null)
                     .findFirst().orElse(null);
-            if (options.transfersOnly()) {
-                idleFailure = "only transfers were measured (--transfers)";
+            if (options.transfersOnly() || options.ftpsOnly()) {
+                idleFailure = options.ftpsOnly() ? "only FTPS transfers were measured (--ftps)"
+                        : "only transfers were measured (--transfers)";
                 leaseFailure = idleFailure;
             } else if (ftpgate != null) {
                 int sessions = Math.min(options.idleSessions(), BenchSetup.maxIdleSessions());
@@ -103,6 +109,8 @@ public final class Benchmark {
                     List<BenchSetup.LeaseFigures> all = new ArrayList<>(
                             ftpgate.leaseChurn("iptables", options.liveLeases(), options.leaseOps()));
                     all.addAll(ftpgate.leaseChurn("ipset", options.liveLeases(), options.leaseOps() * IPSET_OPS_FACTOR));
+                    all.addAll(ftpgate.leaseChurn("nftables", options.liveLeases(),
+                            options.leaseOps() * NFTABLES_OPS_FACTOR));
                     leases = all;
                 } catch (RuntimeException e) {
                     leaseFailure = e.getMessage();
@@ -119,6 +127,7 @@ public final class Benchmark {
         }
         Duration took = Duration.between(start, Instant.now());
         String report = report(options, start, took, machine, table, idle, idleFailure)
+                + FtpsTransfers.report(options, ftps)
                 + leaseReport(options, leases, leaseFailure);
         try {
             Files.createDirectories(options.out().toAbsolutePath().getParent());
@@ -130,7 +139,8 @@ public final class Benchmark {
     }
 
     /** One round: every figure for every setup, the setups' order rotated per round. */
-    private static void round(List<BenchSetup> measured, BenchOptions options, Path upload, ResultTable table, int round) {
+    private static void round(List<BenchSetup> measured, BenchOptions options, Path upload,
+                              ResultTable<BenchSetup.Kind, Figure> table, int round) {
         List<BenchSetup> order = new ArrayList<>(measured);
         Collections.rotate(order, round);
         for (FtpMode mode : Figure.MODES) {
@@ -168,7 +178,7 @@ public final class Benchmark {
         double run();
     }
 
-    private static void record(ResultTable table, BenchSetup setup, Figure figure, Measurement measurement) {
+    private static void record(ResultTable<BenchSetup.Kind, Figure> table, BenchSetup setup, Figure figure, Measurement measurement) {
         try {
             table.add(setup.kind, figure, measurement.run());
         } catch (BenchSetup.BenchFailure e) {
@@ -176,19 +186,25 @@ public final class Benchmark {
         }
     }
 
-    private static String report(BenchOptions options, Instant start, Duration took, String machine, ResultTable table,
+    private static String report(BenchOptions options, Instant start, Duration took, String machine,
+            ResultTable<BenchSetup.Kind, Figure> table,
             IdleSessionMemory.Figures idle, String idleFailure) {
         StringBuilder out = new StringBuilder();
         out.append("## ftpgate benchmark, ").append(options.mode()).append(" mode, ")
                 .append(start.truncatedTo(ChronoUnit.SECONDS)).append('\n').append('\n');
         out.append(machine);
         out.append(String.format(Locale.ROOT,
-                "- run: %d round(s)%s, RETR %s, STOR %s, %s; took %d s%n",
-                options.rounds(), options.warmUp() ? " after one warm-up round" : "", size(options.retrBytes()),
-                size(options.storBytes()), options.transfersOnly() ? "transfers only (--transfers)"
+                "- run: %d round(s)%s, %sFTPS %s, %s; took %d s%n",
+                options.rounds(), options.warmUp() && !options.ftpsOnly() ? " after one warm-up round" : "",
+                options.ftpsOnly() ? "" : "RETR " + size(options.retrBytes()) + ", STOR " + size(options.storBytes()) + ", ",
+                size(options.ftpsBytes()),
+                options.ftpsOnly() ? "FTPS transfers only (--ftps)" : options.transfersOnly() ? "transfers only (--transfers)"
                         : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
                                 options.idleSessions()),
                 took.toSeconds()));
+        if (options.ftpsOnly()) {
+            return out.append("- setups and clients: see the FTPS section\n\nPlain FTP: not measured (--ftps)\n").toString();
+        }
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
@@ -217,10 +233,11 @@ public final class Benchmark {
 
     private static String leaseReport(BenchOptions options, List<BenchSetup.LeaseFigures> leases, String failure) {
         StringBuilder out = new StringBuilder();
-        out.append("\nLease open+close rate of the firewall backends (`IptablesFirewall`, `IpsetFirewall` in the gateway")
-                .append(" namespace, chains and sets of their own filled to each level, then ")
-                .append(options.leaseOps()).append(" (iptables) or ").append(options.leaseOps() * IPSET_OPS_FACTOR)
-                .append(" (ipset) leases applied and revoked one after the other at each level):\n\n");
+        out.append("\nLease open+close rate of the firewall backends (`IptablesFirewall`, `IpsetFirewall`, `NftFirewall`")
+                .append(" in the gateway namespace, chains, sets and tables of their own filled to each level, then ")
+                .append(options.leaseOps()).append(" (iptables), ").append(options.leaseOps() * IPSET_OPS_FACTOR)
+                .append(" (ipset) or ").append(options.leaseOps() * NFTABLES_OPS_FACTOR)
+                .append(" (nftables) leases applied and revoked one after the other at each level):\n\n");
         if (failure != null) {
             return out.append("- not measured: ").append(failure.strip().replaceAll("\\s+", " ")).append('\n').toString();
         }
@@ -233,7 +250,7 @@ public final class Benchmark {
         return out.toString();
     }
 
-    private static String size(long bytes) {
+    static String size(long bytes) {
         long mib = bytes / (1024 * 1024);
         return mib % 1024 == 0 ? mib / 1024 + " GiB" : mib + " MiB";
     }

@@ -15,10 +15,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The benchmark's short mode, one round, a few idle sessions: it must produce its tables, one row
  * per setup with a number in every cell (or, for the conntrack helper only, a dash and the reason
- * it could not be used). How fast anything is does not matter here.
+ * it could not be used), and the FTPS table with a row per FTPS setup (4 MiB each way): speeds
+ * everywhere, ftpgate's CPU per GiB for the ftpgate rows only. A setup whose check transfer came
+ * back with the wrong SHA-256 is not measured and fails this. How fast anything is does not matter here.
  */
 @Tag("netns")
-@Timeout(180)
+@Timeout(300)
 class BenchmarkSmokeIT {
 
     private static final String NUMBER = "\\d+(\\.\\d+)?";
@@ -27,7 +29,8 @@ class BenchmarkSmokeIT {
     void shortRunWritesATableWithARowPerSetup() throws Exception {
         RootTools.requireRootAndTools("ip", "iptables", "vsftpd", "curl", "ss", "jcmd", "fallocate");
         Path out = Path.of("target", "bench", "smoke-results.md");
-        String report = Benchmark.run(BenchOptions.parse("--short", "--rounds", "1", "--idle", "100", "--out", out.toString()));
+        String report = Benchmark.run(BenchOptions.parse("--short", "--rounds", "1", "--idle", "100", "--ftps-mib", "4",
+                "--out", out.toString()));
 
         assertThat(Files.readString(out)).isEqualTo(report);
         for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
@@ -39,6 +42,17 @@ class BenchmarkSmokeIT {
                 assertThat(cells).as("cells of %s", row).hasSize(Figure.values().length)
                         .allSatisfy(cell -> assertThat(cell.matches(NUMBER) || excused && cell.equals("—"))
                                 .as("cell '%s' of %s in\n%s", cell, row, report).isTrue());
+            }
+        }
+        for (FtpsSetup.Kind kind : FtpsSetup.Kind.values()) {
+            List<String> rows = report.lines().filter(l -> l.startsWith("| " + kind.label + " |")).toList();
+            assertThat(rows).as("FTPS rows of %s (medians, ratios) in\n%s", kind.label, report).hasSize(2);
+            for (int r = 0; r < rows.size(); r++) {
+                List<String> cells = Arrays.stream(rows.get(r).split("\\|")).map(String::strip).skip(2).toList();
+                boolean cpu = r == 0 && kind != FtpsSetup.Kind.DIRECT;
+                assertThat(cells).as("cells of %s in\n%s", rows.get(r), report).hasSize(FtpsTransfers.Column.values().length)
+                        .satisfies(c -> assertThat(c.subList(0, 2)).allMatch(cell -> cell.matches(NUMBER)))
+                        .satisfies(c -> assertThat(c.subList(2, 4)).allMatch(cell -> cpu ? cell.matches(NUMBER) : cell.equals("—")));
             }
         }
         assertThat(report).as("idle-session memory row").containsPattern("\\| 100 \\| " + NUMBER + " \\| " + NUMBER + " \\|");

@@ -3,7 +3,7 @@ package io.ftpgate.bench;
 import io.ftpgate.testing.FtpMode;
 
 /** One column of the result table: what was measured, in which unit. */
-enum Figure {
+enum Figure implements Labelled {
     RETR_PASV("RETR PASV", "MiB/s"),
     RETR_EPSV("RETR EPSV", "MiB/s"),
     RETR_PORT("RETR PORT", "MiB/s"),
@@ -26,6 +26,11 @@ enum Figure {
     Figure(String label, String unit) {
         this.label = label;
         this.unit = unit;
+    }
+
+    @Override
+    public String label() {
+        return label;
     }
 
     static Figure retrieve(FtpMode mode) {

@@ -18,18 +18,21 @@ import io.ftpgate.firewall.iptables.IpsetFirewall;
 import io.ftpgate.firewall.iptables.IpsetRules;
 import io.ftpgate.firewall.iptables.IptablesFirewall;
 import io.ftpgate.firewall.iptables.IptablesRules;
+import io.ftpgate.firewall.LeaseChange;
+import io.ftpgate.firewall.nftables.NftFirewall;
+import io.ftpgate.firewall.nftables.NftRules;
 
 /**
  * Lease open+close rate of one firewall backend, run as its own JVM in the gateway namespace:
- * {@link IptablesFirewall} or {@link IpsetFirewall} with chains (and sets) of its own
- * ({@code BENCH-IN}, {@code BENCH-in4}), filled to each level of live leases in bulk, in the
- * backend's exact format ({@code iptables-restore --noflush}, or {@code ipset restore} with a
- * 600 s timeout), then {@code ops} leases applied and revoked one after the other, as ftpgate's
+ * {@link IptablesFirewall}, {@link IpsetFirewall} or {@link NftFirewall} with chains (and sets) of its
+ * own ({@code BENCH-IN}, {@code BENCH-in4}, table {@code inet bench}), filled to each level of live
+ * leases in bulk, in the backend's exact format ({@code iptables-restore --noflush}, {@code ipset
+ * restore} or {@code nft -f -} with a 600 s timeout), then {@code ops} leases applied and revoked one after the other, as ftpgate's
  * single lease thread does (after one unrecorded pass of {@code ops}, for the JIT). Prints one line per level:
  * {@code RESULT backend=B live=N ops=M per_second=R apply_p50_ms=A apply_p99_ms=P revoke_p50_ms=C revoke_p99_ms=Q}.
  * Removes its chains and sets at the end.
  *
- * <p>Arguments: backend ({@code iptables} or {@code ipset}), comma-separated live-lease levels
+ * <p>Arguments: backend ({@code iptables}, {@code ipset} or {@code nftables}), comma-separated live-lease levels
  * (ascending), ops per level.
  */
 public final class LeaseChurn {
@@ -46,10 +49,15 @@ public final class LeaseChurn {
         InetAddress client = InetAddress.getByName("198.51.100.2");
         InetAddress gateway = InetAddress.getByName("198.51.100.1");
         boolean ipset = backend.equals("ipset");
-        Firewall firewall = ipset
-                ? new IpsetFirewall(CHAIN_PREFIX, List.of(), "iptables", "ip6tables", "ipset", "ip",
-                        Duration.ofSeconds(30), false, Duration.ofSeconds(600))
-                : new IptablesFirewall(CHAIN_PREFIX, List.of(), "iptables", "ip6tables", Duration.ofSeconds(30), false);
+        // nftables: its own table only; no admin chain to insert into (manage off, no hook chains).
+        NftRules nft = new NftRules("bench", -10, 0x00800000L, false);
+        Firewall firewall = switch (backend) {
+            case "ipset" -> new IpsetFirewall(CHAIN_PREFIX, List.of(), "iptables", "ip6tables", "ipset", "ip",
+                    Duration.ofSeconds(30), false, Duration.ofSeconds(600));
+            case "nftables" -> new NftFirewall(nft, List.of(), false, List.of(), "nft", Duration.ofSeconds(30),
+                    Duration.ofSeconds(600));
+            default -> new IptablesFirewall(CHAIN_PREFIX, List.of(), "iptables", "ip6tables", Duration.ofSeconds(30), false);
+        };
         IptablesRules rules = new IptablesRules(CHAIN_PREFIX);
         firewall.start();
         try {
@@ -63,6 +71,8 @@ public final class LeaseChurn {
             for (int level : levels) {
                 if (ipset) {
                     fillSet(new IpsetRules(rules), client, gateway, live, level);
+                } else if (backend.equals("nftables")) {
+                    fillNftSet(nft, client, gateway, live, level);
                 } else {
                     fillChain(rules, client, gateway, live, level);
                 }
@@ -122,6 +132,19 @@ public final class LeaseChurn {
             rules.addLines(filler(client, gateway, i), 600).forEach(line -> input.append(line).append('\n'));
         }
         feed(List.of("ipset", "-exist", "restore"), input.toString());
+    }
+
+    /** Adds leases {@code from..to-1} as set elements in one nft -f call, one add per lease. */
+    private static void fillNftSet(NftRules rules, InetAddress client, InetAddress gateway, int from, int to)
+            throws IOException, InterruptedException {
+        if (to <= from) {
+            return;
+        }
+        StringBuilder input = new StringBuilder();
+        for (int i = from; i < to; i++) {
+            input.append(rules.change(LeaseChange.apply(filler(client, gateway, i)), 600)).append('\n');
+        }
+        feed(List.of("nft", "-f", "-"), input.toString());
     }
 
     /** Filler lease number {@code i}: a port outside the measured 40000-40999 (up to 20,000 distinct). */

@@ -8,31 +8,51 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The samples of one run and their Markdown rendering: per setup and figure the median of the
- * rounds, and the ratio of that median to {@code direct}'s. A setup that was not measured shows
- * {@code —} and its reason below the tables; a figure whose every round failed shows {@code —}.
+ * The samples of one run and their Markdown rendering: per setup (row) and figure (column) the
+ * median of the rounds, and the ratio of that median to the baseline setup's ({@code direct} for
+ * plain FTP). A setup that was not measured shows {@code —} and its reason below the tables; a
+ * figure whose every round failed, or that the baseline does not have, shows {@code —}.
+ *
+ * @param <R> the setups
+ * @param <C> the figures
  */
-final class ResultTable {
+final class ResultTable<R extends Enum<R> & Labelled, C extends Enum<C> & Labelled> {
 
-    private final Map<BenchSetup.Kind, Map<Figure, List<Double>>> samples = new LinkedHashMap<>();
-    private final Map<BenchSetup.Kind, String> unavailable = new EnumMap<>(BenchSetup.Kind.class);
+    private final Class<R> rows;
+    private final Class<C> columns;
+    private final R baseline;
+    private final String units;
+    private final Map<R, Map<C, List<Double>>> samples = new LinkedHashMap<>();
+    private final Map<R, String> unavailable;
     private final List<String> notes = new ArrayList<>();
 
-    ResultTable() {
-        for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
-            Map<Figure, List<Double>> figures = new EnumMap<>(Figure.class);
-            for (Figure figure : Figure.values()) {
-                figures.put(figure, new ArrayList<>());
+    /** @param units what the medians are in, e.g. {@code transfers in MiB/s} */
+    ResultTable(Class<R> rows, Class<C> columns, R baseline, String units) {
+        this.rows = rows;
+        this.columns = columns;
+        this.baseline = baseline;
+        this.units = units;
+        this.unavailable = new EnumMap<>(rows);
+        for (R row : rows.getEnumConstants()) {
+            Map<C, List<Double>> figures = new EnumMap<>(columns);
+            for (C column : columns.getEnumConstants()) {
+                figures.put(column, new ArrayList<>());
             }
-            samples.put(kind, figures);
+            samples.put(row, figures);
         }
     }
 
-    void add(BenchSetup.Kind kind, Figure figure, double value) {
+    /** The plain-FTP table: {@link BenchSetup.Kind} by {@link Figure}, ratios to {@code direct}. */
+    static ResultTable<BenchSetup.Kind, Figure> plain() {
+        return new ResultTable<>(BenchSetup.Kind.class, Figure.class, BenchSetup.Kind.DIRECT,
+                "transfers in MiB/s, sessions per second, latencies in ms");
+    }
+
+    void add(R kind, C figure, double value) {
         samples.get(kind).get(figure).add(value);
     }
 
-    void unavailable(BenchSetup.Kind kind, String reason) {
+    void unavailable(R kind, String reason) {
         unavailable.put(kind, reason);
     }
 
@@ -41,7 +61,7 @@ final class ResultTable {
         notes.add(line);
     }
 
-    double median(BenchSetup.Kind kind, Figure figure) {
+    double median(R kind, C figure) {
         List<Double> values = samples.get(kind).get(figure).stream().filter(v -> !v.isNaN()).sorted().toList();
         if (values.isEmpty()) {
             return Double.NaN;
@@ -52,32 +72,34 @@ final class ResultTable {
 
     String markdown() {
         StringBuilder out = new StringBuilder();
-        out.append("Medians of the rounds (transfers in MiB/s, sessions per second, latencies in ms):\n\n");
+        out.append("Medians of the rounds (").append(units).append("):\n\n");
         table(out, false);
-        out.append("\nRatio to `direct` (median ÷ direct's median; for latencies higher is slower):\n\n");
+        out.append("\nRatio to `").append(baseline.label()).append("` (median ÷ ").append(baseline.label())
+                .append("'s median; for latencies and CPU higher is slower):\n\n");
         table(out, true);
         if (!unavailable.isEmpty() || !notes.isEmpty()) {
             out.append('\n');
         }
-        unavailable.forEach((kind, reason) -> out.append("- `").append(kind.label).append("` not measured: ")
+        unavailable.forEach((kind, reason) -> out.append("- `").append(kind.label()).append("` not measured: ")
                 .append(oneLine(reason)).append('\n'));
         notes.forEach(n -> out.append("- ").append(oneLine(n)).append('\n'));
         return out.toString();
     }
 
     private void table(StringBuilder out, boolean ratio) {
+        C[] figures = columns.getEnumConstants();
         out.append("| setup |");
-        for (Figure figure : Figure.values()) {
-            out.append(' ').append(figure.label).append(" |");
+        for (C figure : figures) {
+            out.append(' ').append(figure.label()).append(" |");
         }
         out.append("\n|---|");
-        out.append("---:|".repeat(Figure.values().length)).append('\n');
-        for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
-            out.append("| ").append(kind.label).append(" |");
-            for (Figure figure : Figure.values()) {
+        out.append("---:|".repeat(figures.length)).append('\n');
+        for (R kind : rows.getEnumConstants()) {
+            out.append("| ").append(kind.label()).append(" |");
+            for (C figure : figures) {
                 double value = median(kind, figure);
                 if (ratio) {
-                    value = value / median(BenchSetup.Kind.DIRECT, figure);
+                    value = value / median(baseline, figure);
                 }
                 out.append(' ').append(format(value, ratio)).append(" |");
             }

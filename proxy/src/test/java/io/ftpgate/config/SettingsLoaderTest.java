@@ -75,6 +75,22 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void abuseControlsAreOffByDefaultAndReadWithTheirUnits() throws Exception {
+        Settings.Abuse off = load("").abuse();
+        assertThat(off.maxSessionsPerAddress()).isZero();
+        assertThat(off.loginFailures().limit()).isZero();
+        assertThat(off.commandsPerSecond()).isZero();
+        assertThat(off.bandwidthTotal()).isZero();
+        Settings.Abuse on = load("ftpgate.abuse { max-sessions-per-ipv6-prefix = 7, login-failures { limit = 5, ban = 1h }, "
+                + "bandwidth.per-session = 512k, bandwidth.total = 10m }\n").abuse();
+        assertThat(on.maxSessionsPerIpv6Prefix()).isEqualTo(7);
+        assertThat(on.loginFailures().limit()).isEqualTo(5);
+        assertThat(on.loginFailures().ban()).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(on.bandwidthPerSession()).isEqualTo(512 * 1024);
+        assertThat(on.bandwidthTotal()).isEqualTo(10 * 1024 * 1024);
+    }
+
+    @Test
     void theCopyingRelayCanBeChosen() throws Exception {
         assertThat(load("ftpgate.data.relay = copy\n").data().relay()).isEqualTo(Settings.Relay.COPY);
         assertThat(load("ftpgate.data.relay = Splice\n").data().relay()).isEqualTo(Settings.Relay.SPLICE);
@@ -87,7 +103,14 @@ class SettingsLoaderTest {
             "ftpgate.control.max-line-length = 10|ftpgate.control.max-line-length: 10 is not in",
             "ftpgate.control.idle-timeout = 0s|ftpgate.control.idle-timeout: must be a positive duration",
             "ftpgate.control.idle-timeout = soon|ftpgate.control.idle-timeout",
-            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, none",
+            "ftpgate.firewall.backend = pf|ftpgate.firewall.backend: must be one of: iptables, ipset, nftables, none",
+            "ftpgate.firewall.nftables.mark = 8388608|ftpgate.firewall.nftables.mark: must be a non-zero hexadecimal 32-bit mask",
+            "ftpgate.firewall.nftables.mark = \"0x0\"|ftpgate.firewall.nftables.mark",
+            "ftpgate.firewall.nftables.hook-chains = [\"filter input\"]|ftpgate.firewall.nftables.hook-chains: 'filter input' is not FAMILY TABLE CHAIN",
+            "ftpgate.firewall.nftables.priority = -200|ftpgate.firewall.nftables.priority",
+            "ftpgate.firewall.nftables.table = \"in et\"|ftpgate.firewall.nftables.table",
+            "ftpgate { firewall.backend = nftables, data.path = kernel }|ftpgate.firewall.backend: nftables has no kernel path yet",
+            "ftpgate { firewall.backend = nftables, listeners.t { mode = transparent, listen = [\"0.0.0.0:2121\"] }, destinations.allow = [\"10.0.0.0/8\"] }|nftables does not divert transparent connections yet",
             "ftpgate.firewall.ipset = \"\"|ftpgate.firewall.ipset",
             "ftpgate.data.advertised-address = gateway.example|ftpgate.data.advertised-address",
             "ftpgate.data.relay = zero-copy|ftpgate.conf: 1: ftpgate.data.relay: must be one of: splice, copy",
@@ -107,9 +130,31 @@ class SettingsLoaderTest {
             "ftpgate.transparent.announce = both|must be server or gateway",
             "ftpgate.data.path = splice|ftpgate.conf: 1: ftpgate.data.path: must be relay or kernel",
             "ftpgate.transparent.routing-table = 255|is not in 1..252",
+            "ftpgate.abuse.max-sessions-per-address = -1|ftpgate.conf: 1: ftpgate.abuse.max-sessions-per-address: -1 is not in 0..1000000",
+            "ftpgate.abuse.login-failures.window = 0s|ftpgate.abuse.login-failures.window: must be between 1s and 86400s",
+            "ftpgate.abuse.login-failures.ban = 31d|ftpgate.abuse.login-failures.ban: must be between 1s and 2592000s",
+            "ftpgate.abuse.login-failures.max-addresses = 10|ftpgate.abuse.login-failures.max-addresses: 10 is not in 100..10000000",
+            "ftpgate.abuse.command-burst = 0|ftpgate.abuse.command-burst: 0 is not in 1..100000",
+            "ftpgate.abuse.bandwidth.total = 1k|ftpgate.abuse.bandwidth.total: 1024 bytes per second is not 0 or in 16k..100g",
+            "ftpgate.abuse.bandwidth.per-session = fast|ftpgate.abuse.bandwidth.per-session",
+            "ftpgate.abuse.max-session-per-address = 1|unknown key ftpgate.abuse.max-session-per-address",
     })
     void errorsNameFileLineAndKey(String hocon, String expected) {
         assertThatThrownBy(() -> load(hocon)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void theNftablesBackendAndItsKeys() throws Exception {
+        Settings s = load("""
+                ftpgate.firewall { backend = nftables, guard-output = true }
+                ftpgate.firewall.nftables { table = gw, priority = -5, mark = "0x10", manage-hook-rules = false,
+                    hook-chains = ["inet filter input", "ip  fw  out"] }
+                """);
+        assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NFTABLES);
+        assertThat(s.firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "gw", -5, 0x10L, false,
+                java.util.List.of("inet filter input", "ip  fw  out")));
+        assertThat(load("").firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "ftpgate", -10, 0x00800000L,
+                true, java.util.List.of("inet filter input")));
     }
 
     @Test
@@ -150,6 +195,16 @@ class SettingsLoaderTest {
         assertThat(x.tls().protocols()).containsExactly("TLSv1.3", "TLSv1.2");
         assertThat(x.tls().dataSessionReuse()).isEqualTo(Settings.DataSessionReuse.OPTIONAL);
         assertThat(x.upstreamTls().protection()).isEqualTo(Settings.Protection.PRIVATE);
+        assertThat(x.tls().provider()).isEqualTo(Settings.TlsProvider.JDK);
+        assertThat(x.upstreamTls().provider()).isEqualTo(Settings.TlsProvider.JDK);
+    }
+
+    @Test
+    void tlsProviderOpensslHoldsForBothLegsOfEveryListenerAndTheDestinations() throws Exception {
+        Settings s = load(L + "}\nftpgate.tls.provider = openssl\n");
+        assertThat(s.listeners().get(0).tls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
+        assertThat(s.listeners().get(0).upstreamTls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
+        assertThat(s.destinations().upstreamTls().provider()).isEqualTo(Settings.TlsProvider.OPENSSL);
     }
 
     @Test
@@ -240,11 +295,54 @@ class SettingsLoaderTest {
     @CsvSource(delimiter = '|', value = {
             "ftpgate.listener-defaults.tls.mood = x|ftpgate.conf: 1: unknown key ftpgate.listener-defaults.tls.mood",
             "ftpgate.destinations.upstream-tls.protection = none|ftpgate.conf: 1: ftpgate.destinations.upstream-tls.protection: must be one of",
+            "ftpgate.tls.provider = boringssl|ftpgate.conf: 1: ftpgate.tls.provider: must be one of: jdk, openssl",
+            "ftpgate.tls.provder = openssl|ftpgate.conf: 1: unknown key ftpgate.tls.provder",
             "ftpgate.listener-defaults.upstream-tls.verify = nope|ftpgate.conf: 1: ftpgate.listener-defaults.upstream-tls.verify",
             "ftpgate.listeners.f { mode = forward, listen = [\"1.2.3.4:21\"], upstream-tls.mode = explicit }, ftpgate.destinations.allow = [\"10.0.0.0/8\"]|ftpgate.listeners.f.upstream-tls: a forward listener's servers take destinations.upstream-tls",
     })
     void tlsDefaultErrorsNameFileLineAndKey(String hocon, String expected) {
         assertThatThrownBy(() -> load(hocon.replace("}, ", "}\n"))).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void proxyProtocolAndDrainSettingsAreRead() throws Exception {
+        Settings s = load(L + "proxy-protocol { enabled = true, trusted = [\"192.0.2.10\", \"2001:db8::/64\"] } }\n"
+                + "ftpgate.listener-defaults.proxy-protocol.header-timeout = 2s\n"
+                + "ftpgate.drain { lb-grace = 0s, timeout = 30m }\n");
+        Settings.ProxyProtocol p = s.listeners().get(0).proxyProtocol();
+        assertThat(p.enabled()).isTrue();
+        assertThat(p.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+        assertThat(p.trusts(java.net.InetAddress.getByName("192.0.2.10"))).isTrue();
+        assertThat(p.trusts(java.net.InetAddress.getByName("192.0.2.11"))).isFalse();
+        assertThat(p.trusts(java.net.InetAddress.getByName("2001:db8::99"))).isTrue();
+        assertThat(s.drain()).isEqualTo(new Settings.Drain(java.time.Duration.ZERO, java.time.Duration.ofMinutes(30)));
+        assertThat(s.instanceName()).as("the host name by default")
+                .isEqualTo(java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim());
+        assertThat(load("ftpgate.instance-name = gw-b.example\n").instanceName()).isEqualTo("gw-b.example");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "proxy-protocol { enabled = true } }|ftpgate.listeners.x.proxy-protocol.enabled: needs trusted",
+            "proxy-protocol { trusted = [\"10.0.0.0/33\"] } }|ftpgate.listeners.x.proxy-protocol.trusted: '10.0.0.0/33': prefix length",
+            "proxy-protocol { header-timeout = 0s } }|ftpgate.listeners.x.proxy-protocol.header-timeout: must be a positive duration",
+            "proxy-protocol { version = 2 } }|ftpgate.listeners.x.proxy-protocol.version: unknown key",
+    })
+    void proxyProtocolErrorsNameTheKey(String block, String expected) {
+        assertThatThrownBy(() -> load(L + block)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void transparentListenersTakeNoProxyProtocolAndDrainTimesAreChecked() {
+        assertThatThrownBy(() -> load("ftpgate.destinations.allow = [\"10.0.0.0/8\"]\nftpgate.listeners.t { mode = transparent, "
+                + "listen = [\"0.0.0.0:2121\"], proxy-protocol { enabled = true, trusted = [\"10.0.0.1\"] } }\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("ftpgate.listeners.t.proxy-protocol.enabled: a transparent listener sees clients directly");
+        assertThatThrownBy(() -> load("ftpgate.drain.lb-grace = -1s\n")).hasMessageContaining("ftpgate.drain.lb-grace");
+        assertThatThrownBy(() -> load("ftpgate.drain.timeout = 0s\n")).hasMessageContaining("ftpgate.drain.timeout");
+        assertThatThrownBy(() -> load("ftpgate.metrics.path = \"/ready\"\n")).hasMessageContaining("ftpgate.metrics.path");
+        assertThatThrownBy(() -> load("ftpgate.instance-name = \"gw a\"\n"))
+                .hasMessageContaining("ftpgate.instance-name: 'gw a' must be 1-63 letters");
     }
 
     @Test

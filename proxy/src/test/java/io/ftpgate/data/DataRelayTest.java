@@ -212,11 +212,25 @@ class DataRelayTest {
         assertThat(onLoop(relay::wasReset)).isFalse();
     }
 
+    /** A stalled transfer is reset, not closed: a clean close would say "file complete". */
     @Test
-    void aSplicedTransferWithNoBytesIsClosedWhenIdle() throws Exception {
+    void aSplicedTransferWithNoBytesIsResetWhenIdle() throws Exception {
         link(epoll(), true, Duration.ofMillis(300));
         assertThat(counts()).containsExactly(0, 0);
-        assertThat(client.getInputStream().read()).isEqualTo(-1);
+        assertThat(onLoop(relay::wasIdle)).isTrue();
+        assertThatThrownBy(() -> client.getInputStream().read()).as("client sees a reset").isInstanceOf(SocketException.class);
+        assertThatThrownBy(() -> server.getInputStream().read()).as("server sees a reset").isInstanceOf(SocketException.class);
+    }
+
+    @Test
+    void aCopiedTransferThatStallsIsResetWhenIdle() throws Exception {
+        link(Transport.detect(), false, Duration.ofMillis(300));
+        server.getOutputStream().write(new byte[1000]);
+        assertThat(client.getInputStream().readNBytes(1000)).hasSize(1000);
+        assertThat(counts()).containsExactly(0, 1000);
+        assertThat(onLoop(relay::wasIdle)).isTrue();
+        assertThatThrownBy(() -> client.getInputStream().read()).as("client sees a reset").isInstanceOf(SocketException.class);
+        assertThatThrownBy(() -> server.getInputStream().read()).as("server sees a reset").isInstanceOf(SocketException.class);
     }
 
     /** Spliced bytes pass no handler; the idle check asks the kernel whether any moved. */

@@ -49,7 +49,7 @@ class GatewayTransferIT {
         }
     }
 
-    private Testbed testbed;
+    Testbed testbed;
     private TransferChecks checks;
 
     @BeforeAll

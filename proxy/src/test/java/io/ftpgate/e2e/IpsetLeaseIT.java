@@ -31,7 +31,8 @@ import static org.awaitility.Awaitility.await;
  * a pending data connection is one set entry, for exactly the client, the port and the gateway's
  * address; the entry goes when the connection is made; after {@code kill -9} it expires by itself
  * (data.connect-timeout 10 s + 5 s), the next start removes what is left, and SIGTERM or
- * {@code --cleanup-firewall} leave no rule, chain or set.
+ * {@code --cleanup-firewall} leave no rule, chain or set. {@link NftLeaseIT} runs the same for
+ * the nftables backend.
  */
 @Tag("netns")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -42,18 +43,55 @@ class IpsetLeaseIT {
     private static final String SETTINGS = FtpGateDaemon.config("  firewall.backend = ipset\n  data.connect-timeout = 10s");
     private static final int ROUTING_TABLE = 100;
 
-    private Topology topology;
-    private GatewayRules rules;
-    private FtpGateDaemon daemon;
+    Topology topology;
+    GatewayRules rules;
+    FtpGateDaemon daemon;
+
+    // What a subclass for another backend changes (NftLeaseIT).
+
+    String settings() {
+        return SETTINGS;
+    }
+
+    Topology.Kind kind() {
+        return Topology.Kind.GATEWAY;
+    }
+
+    void requireBackendTools() {
+        RootTools.requireRootAndTools("ipset");
+    }
+
+    /** How {@link GatewayRules#leases()} lists a pending passive data connection, up to its time left. */
+    String pendingLease(boolean ipv6, String client, int port, String gatewayAddress) {
+        return "add FTPGATE-in" + (ipv6 ? "6 " : "4 ") + client + ",tcp:" + port + "," + gatewayAddress + " timeout ";
+    }
+
+    /** After kill -9 and expiry: the backend's own objects are still there, for cleanup to remove. */
+    void assertObjectsStayUntilCleanup() {
+        assertThat(rules.sets()).as("the sets stay until cleanup").isNotEmpty();
+    }
+
+    /** Before ftpgate ever ran in the topology. */
+    void rememberFirewallBeforeFtpgate() {
+    }
+
+    /** After SIGTERM or --cleanup-firewall, on top of {@link GatewayRules#leftovers} being empty. */
+    void assertNothingElseLeft(String when) {
+    }
+
+    /** After a start that followed a killed run, on top of no lease being left. */
+    void assertOneSetOfObjectsAfterRestart() {
+    }
 
     @BeforeAll
     void setUp() {
-        RootTools.requireRootAndTools("ipset");
+        requireBackendTools();
         Testbed.requireTools();
-        topology = Topology.create(Topology.Kind.GATEWAY);
+        topology = Topology.create(kind());
         try {
             VsftpdServer.start(topology);
             rules = new GatewayRules(topology);
+            rememberFirewallBeforeFtpgate();
         } catch (RuntimeException | Error e) {
             topology.close();
             throw e;
@@ -63,7 +101,7 @@ class IpsetLeaseIT {
     @BeforeEach
     void daemonRunning() {
         if (daemon == null || !daemon.isAlive()) {
-            daemon = FtpGateDaemon.start(topology, SETTINGS);
+            daemon = FtpGateDaemon.start(topology, settings());
         }
     }
 
@@ -76,6 +114,7 @@ class IpsetLeaseIT {
             if (daemon != null && daemon.isAlive()) {
                 assertThat(daemon.stop()).isIn(0, 143);
                 assertThat(rules.leftovers(ROUTING_TABLE)).as("after SIGTERM; log:\n%s", daemon.log()).isEmpty();
+                assertNothingElseLeft("after SIGTERM");
             }
         } finally {
             topology.close();
@@ -84,20 +123,20 @@ class IpsetLeaseIT {
 
     static Stream<Arguments> pending() {
         return Stream.of(
-                Arguments.of(FtpGateDaemon.V4, "PASV", Topology.CLIENT_V4, Topology.THIRD_V4, Topology.GATEWAY_SERVER_SIDE_V4, "FTPGATE-in4"),
-                Arguments.of(FtpGateDaemon.V6, "EPSV", Topology.CLIENT_V6, Topology.THIRD_V6, Topology.GATEWAY_SERVER_SIDE_V6, "FTPGATE-in6"));
+                Arguments.of(FtpGateDaemon.V4, "PASV", Topology.CLIENT_V4, Topology.THIRD_V4, Topology.GATEWAY_SERVER_SIDE_V4),
+                Arguments.of(FtpGateDaemon.V6, "EPSV", Topology.CLIENT_V6, Topology.THIRD_V6, Topology.GATEWAY_SERVER_SIDE_V6));
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("pending")
     void aPendingDataConnectionIsOneEntryForExactlyTheClientPortAndAddress(FtpEndpoint endpoint, String verb,
-            String client, String third, String otherAddress, String set) {
+            String client, String third, String otherAddress) {
         try (ProbeSession probe = ProbeSession.open(topology, endpoint)) {
             String reply = probe.command(verb);
             assertThat(reply).startsWith(verb.equals("PASV") ? "227" : "229");
             int port = ProbeSession.announcedPort(reply);
             assertThat(rules.leases()).as("leases while the data connection is pending").singleElement().asString()
-                    .startsWith("add " + set + " " + client + ",tcp:" + port + "," + endpoint.host() + " timeout ");
+                    .startsWith(pendingLease(endpoint.ipv6(), client, port, endpoint.host()));
 
             assertThat(probe.connect(third, endpoint.host(), port)).as("a third host").startsWith("FAILED").contains("timed out");
             assertThat(probe.connect(client, otherAddress, port)).as("the client, to the gateway's other address")
@@ -124,10 +163,11 @@ class IpsetLeaseIT {
             assertThat(probe.connect(Topology.CLIENT_V4, FtpGateDaemon.V4.host(), port)).as("the client, after expiry")
                     .startsWith("FAILED").contains("timed out");
         }
-        assertThat(rules.sets()).as("the sets stay until cleanup").isNotEmpty();
+        assertObjectsStayUntilCleanup();
         ExecResult cleanup = daemon.runOnce("--cleanup-firewall");
         assertThat(cleanup.ok()).as(cleanup.describe()).isTrue();
         assertThat(rules.leftovers(ROUTING_TABLE)).as("after --cleanup-firewall").isEmpty();
+        assertNothingElseLeft("after --cleanup-firewall");
     }
 
     @Test
@@ -137,8 +177,9 @@ class IpsetLeaseIT {
             daemon.kill();
         }
         assertThat(rules.leases()).as("the entry a killed ftpgate left").hasSize(1);
-        daemon = FtpGateDaemon.start(topology, SETTINGS);
+        daemon = FtpGateDaemon.start(topology, settings());
         assertThat(rules.leases()).as("entries after the restart; log:\n%s", daemon.log()).isEmpty();
         assertThat(daemon.log()).contains("removed 1 lease(s) left by an earlier run");
+        assertOneSetOfObjectsAfterRestart();
     }
 }

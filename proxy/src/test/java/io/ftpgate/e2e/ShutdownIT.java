@@ -64,4 +64,36 @@ class ShutdownIT {
             }
         }
     }
+
+    /**
+     * SIGUSR1 drains without exiting: /ready answers 503 (curl in the gateway's namespace, as
+     * keepalived's vrrp_script would ask), the running session goes on, POST /undrain restores
+     * 200, and SIGTERM afterwards still stops cleanly. Log lines carry the instance name.
+     */
+    @Test
+    void sigusr1DrainsWithoutExitingAndUndrainRestoresReadiness() {
+        try (Testbed testbed = Testbed.start(Topology.Kind.GATEWAY, FtpGateDaemon.config("instance-name = gw-a"), false)) {
+            FtpGateDaemon gateway = testbed.gateway;
+            assertThat(httpStatus(testbed, "GET", "/ready")).isEqualTo("200");
+            try (ProbeSession probe = ProbeSession.open(testbed.topology, FtpGateDaemon.V4)) {
+                gateway.signal("USR1");
+                gateway.awaitLog("INFO  gw-a Main: SIGUSR1: draining: 1 session(s) running");
+                assertThat(gateway.log()).as("every line names the instance").contains("INFO  gw-a Gateway: ftpgate ready");
+                assertThat(httpStatus(testbed, "GET", "/ready")).isEqualTo("503");
+                assertThat(httpStatus(testbed, "GET", "/health")).isEqualTo("200");
+                gateway.assertAlive();
+                assertThat(probe.command("EPSV")).as("the running session goes on").startsWith("229");
+                assertThat(httpStatus(testbed, "POST", "/undrain")).isEqualTo("200");
+                assertThat(httpStatus(testbed, "GET", "/ready")).isEqualTo("200");
+            }
+            int exit = gateway.stop();
+            assertThat(exit).as("exit code after SIGTERM, log:\n%s", gateway.log()).isIn(0, 143);
+            assertThat(testbed.rules.saved()).doesNotContain("FTPGATE");
+        }
+    }
+
+    private static String httpStatus(Testbed testbed, String method, String path) {
+        return testbed.topology.exec(testbed.topology.gateway, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "-X", method, "http://127.0.0.1:9121" + path).stdout().trim();
+    }
 }

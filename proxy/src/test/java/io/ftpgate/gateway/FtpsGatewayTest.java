@@ -186,4 +186,24 @@ class FtpsGatewayTest {
             });
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void abortDuringATlsDownloadLeavesTheSessionUsable() throws Exception {
+        try (GatewayUnderTest gw = gateway(Legs.EXPLICIT_CLIENT_EXPLICIT_SERVER, Mode.EPSV)) {
+            FTPClient c = connect(gw, Legs.EXPLICIT_CLIENT_EXPLICIT_SERVER, Mode.EPSV);
+            try (java.io.InputStream in = c.retrieveFileStream("big.bin")) {
+                assertThat(in).as(c.getReplyString()).isNotNull();
+                assertThat(in.readNBytes(64 * 1024)).hasSize(64 * 1024);
+                assertThat(c.abort()).as(c.getReplyString()).isTrue();
+            }
+            c.completePendingCommand();
+            assertThat(c.sendNoOp()).as("the session goes on: " + c.getReplyString()).isTrue();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            assertThat(c.retrieveFile("hello.txt", out)).as(c.getReplyString()).isTrue();
+            assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("hello through the gateway\n");
+            c.logout();
+            c.disconnect();
+            gw.awaitNoSessionsNorLeases();
+        }
+    }
 }

@@ -231,4 +231,48 @@ class FtpsProtocolTest {
         }
         assertThat(server.verbs()).as("no login in clear").containsExactly("AUTH");
     }
+
+    @Test
+    void reloadTakesANewCertificateForNewSessionsAndRefusesABadOne() throws Exception {
+        Path certDir = Files.createDirectories(dir.resolve("reload"));
+        TlsMaterial first = DemoCertificate.create(certDir);
+        Map<String, Object> m = new HashMap<>(HostileServerTest.FAST);
+        m.putAll(FtpsGatewayTest.clientLegFor(first, "explicit"));
+        m.put("ftpgate.listeners.test.listen", java.util.List.of("127.0.0.1:0"));
+        m.put("ftpgate.listeners.test.upstream", server.upstream());
+        m.put("ftpgate.metrics.listen", "");
+        try (GatewayUnderTest g = new GatewayUnderTest("127.0.0.1:0", server.upstream(), m);
+             Control old = new Control(g)) {
+            assertThat(old.read()).startsWith("220");
+            assertThat(old.command("AUTH TLS")).startsWith("234");
+            old.startTls();
+            assertThat(fingerprint(old)).isEqualTo(first.fingerprint());
+
+            TlsMaterial second = DemoCertificate.create(certDir); // new key and certificate, same files
+            g.gateway.reload(GatewayUnderTest.settings(m));
+            try (Control fresh = new Control(g)) {
+                assertThat(fresh.read()).startsWith("220");
+                assertThat(fresh.command("AUTH TLS")).startsWith("234");
+                fresh.startTls();
+                assertThat(fingerprint(fresh)).isEqualTo(second.fingerprint()).isNotEqualTo(first.fingerprint());
+            }
+            assertThat(old.command("NOOP")).as("the running session keeps its TLS").startsWith("200");
+
+            Files.writeString(second.certificateFile(), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> g.gateway.reload(GatewayUnderTest.settings(m))))
+                    .isInstanceOf(java.io.IOException.class).hasMessageContaining(second.certificateFile().toString());
+            try (Control after = new Control(g)) {
+                assertThat(after.read()).startsWith("220");
+                assertThat(after.command("AUTH TLS")).startsWith("234");
+                after.startTls();
+                assertThat(fingerprint(after)).as("the old certificate stays").isEqualTo(second.fingerprint());
+            }
+        }
+    }
+
+    private static String fingerprint(Control c) throws Exception {
+        var peer = (java.security.cert.X509Certificate) ((SSLSocket) c.socket).getSession().getPeerCertificates()[0];
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(peer.getEncoded());
+        return java.util.HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
+    }
 }

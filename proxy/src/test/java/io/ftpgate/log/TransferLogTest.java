@@ -37,7 +37,7 @@ class TransferLogTest {
     void textIsTodaysOneLine() throws Exception {
         String out = logTransfers(Map.of());
         assertThat(out.lines().toList()).hasSize(2);
-        assertThat(out.lines().findFirst().orElseThrow()).endsWith(" INFO  session: session 7: transfer client=198.51.100.7"
+        assertThat(out.lines().findFirst().orElseThrow()).endsWith(" INFO  - session: session 7: transfer client=198.51.100.7"
                 + " server=203.0.113.10 download RETR \"pub/a b.iso\" bytes=1048576 seconds=2.250 mode=passive path=relay completed");
         assertThat(out.lines().skip(1).findFirst().orElseThrow()).endsWith("session 7: transfer client=198.51.100.7"
                 + " server=203.0.113.10 upload STOR \"in\\x09x é\" bytes=unknown seconds=0.020 mode=active path=kernel failed"

@@ -16,7 +16,7 @@ class TlsMetricsTest {
     @Test
     void tlsVerbsBecomeTheCataloguedSeries() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        GatewayMetrics m = new MicrometerMetrics(registry, "test");
+        GatewayMetrics m = new MicrometerMetrics(registry, "test", "gw-test");
         m.tlsHandshake(TlsLeg.CLIENT, TlsChannel.CONTROL, false, true, TimeUnit.MILLISECONDS.toNanos(3));
         m.tlsHandshake(TlsLeg.SERVER, TlsChannel.DATA, true, true, TimeUnit.MILLISECONDS.toNanos(1));
         m.tlsHandshake(TlsLeg.SERVER, TlsChannel.DATA, true, true, TimeUnit.MILLISECONDS.toNanos(1));

@@ -38,7 +38,7 @@ class GrafanaDashboardTest {
         List<String> rows = DashboardQueries.panels(dashboard).stream().filter(p -> p.getString("type").equals("row"))
                 .map(p -> p.getString("title")).toList();
         assertThat(rows).containsExactly("Overview", "Traffic", "Sessions", "Data connections & leases",
-                "Errors & refusals", "Firewall", "JVM");
+                "Errors & refusals", "Firewall", "TLS", "JVM");
     }
 
     @Test

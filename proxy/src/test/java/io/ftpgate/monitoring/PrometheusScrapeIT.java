@@ -139,6 +139,10 @@ class PrometheusScrapeIT {
         assertThat(labels(queries, "Refusals/s by reason", "reason")).contains("bounce");
         assertThat(labels(queries, "Relayed bytes/s by direction", "direction")).contains("upload", "download");
         assertThat(labels(queries, "Logins/s by outcome", "outcome")).contains("success");
+        assertThat(labels(queries, "TLS handshakes/s by leg, channel, resumption and result", "channel"))
+                .contains("control", "data");
+        assertThat(labels(queries, "TLS handshake latency", "leg")).contains("client");
+        assertThat(labels(queries, "Certificate expiry (days)", "listener")).isNotEmpty();
     }
 
     @Test
@@ -183,10 +187,12 @@ class PrometheusScrapeIT {
         curl(0, client, "-P", "-", url + "README.txt");
         curl(0, client, "-P", "-", "--disable-eprt", url + "sample.bin");
         curl(0, client, "-T", upload.toString(), url + "upload/");
+        // The demo offers explicit FTPS with a certificate of its own: a TLS control and data handshake.
+        curl(0, client, "--ssl-reqd", "-k", url + "README.txt");
         // PORT/EPRT naming another address than the client's own: refused as bounce (RFC 2577).
         String other = client.equals("127.0.0.9") ? "127.0.0.8" : "127.0.0.9";
         curl(30, client, "-P", other, url + "README.txt");
-        sessionsRun += 6;
+        sessionsRun += 7;
     }
 
     private void curl(int expectedExit, String client, String... args) throws Exception {

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
-import io.ftpgate.firewall.iptables.CommandRunner;
+import io.ftpgate.firewall.process.CommandRunner;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.nio.file.Files;

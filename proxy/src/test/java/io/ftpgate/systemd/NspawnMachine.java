@@ -2,7 +2,7 @@ package io.ftpgate.systemd;
 
 import static org.awaitility.Awaitility.await;
 
-import io.ftpgate.firewall.iptables.CommandRunner;
+import io.ftpgate.firewall.process.CommandRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -10,7 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
 import io.ftpgate.config.SettingsLoader;
-import io.ftpgate.firewall.iptables.CommandRunner;
+import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.testing.RootTools;
 import java.io.IOException;
 import java.nio.file.Files;

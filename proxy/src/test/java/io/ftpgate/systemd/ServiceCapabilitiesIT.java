@@ -3,8 +3,9 @@ package io.ftpgate.systemd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ftpgate.firewall.iptables.CommandRunner;
+import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.testing.RootTools;
+import io.ftpgate.testing.Topology;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * binds port 21, installs its chains with iptables-nft, and removes them on SIGTERM. iptables-legacy
  * needs CAP_NET_RAW and read access to {@code /run/xtables.lock} on top (README.md says so; proven
  * here, each missing piece by its failure). And {@code --cleanup-firewall} (the unit's ExecStopPost)
- * removes what a {@code kill -9}ed daemon left.
+ * removes what a {@code kill -9}ed daemon left. The nftables backend needs nothing more than
+ * iptables-nft.
  */
 @Tag("netns")
 class ServiceCapabilitiesIT {
@@ -80,6 +82,23 @@ class ServiceCapabilitiesIT {
         stop(daemon);
         assertThat(Files.readString(log)).contains("ftpgate stopped").doesNotContain("ERROR");
         assertNoFtpgateObjects("nft");
+    }
+
+    /** The nftables backend: nft talks netlink only, so the unit's two capabilities are enough. */
+    @Test
+    void nftablesNeedsOnlyTheUnitsTwoCapabilities() throws Exception {
+        RootTools.requireRootAndTools("nft", "sh");
+        run(inNamespace(List.of("sh", "-c", "printf '%s' \"$0\" | nft -f -", Topology.NFT_RULESET)));
+        String adminRuleset = run(inNamespace(List.of("nft", "list", "ruleset"))).stdout();
+        writeSettings("firewall.backend = nftables");
+        Process daemon = start(asNobody(UNIT_CAPS, daemon()));
+        awaitLog("ftpgate ready");
+
+        assertThat(run(inNamespace(List.of("nft", "list", "ruleset"))).stdout())
+                .contains("table inet ftpgate {", "inserted by ftpgate");
+        stop(daemon);
+        assertThat(Files.readString(log)).contains("ftpgate stopped").doesNotContain("ERROR");
+        assertThat(run(inNamespace(List.of("nft", "list", "ruleset"))).stdout()).isEqualTo(adminRuleset);
     }
 
     @ParameterizedTest(name = "with {0}: {1}")
@@ -155,14 +174,19 @@ class ServiceCapabilitiesIT {
     // --- helpers ---
 
     private void writeConfig(String flavour) throws IOException {
+        writeSettings("firewall { backend = iptables, iptables = \"iptables-%1$s\", ip6tables = \"ip6tables-%1$s\" }"
+                .formatted(flavour));
+    }
+
+    private void writeSettings(String firewall) throws IOException {
         config = dir.resolve("ftpgate.conf");
         Files.writeString(config, """
                 ftpgate {
                   listeners.test { listen = ["127.0.0.1:21"], upstream = "127.0.0.1:2100" }
-                  firewall { backend = iptables, iptables = "iptables-%1$s", ip6tables = "ip6tables-%1$s" }
+                  %s
                   metrics.listen = ""
                 }
-                """.formatted(flavour));
+                """.formatted(firewall));
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
     }
 

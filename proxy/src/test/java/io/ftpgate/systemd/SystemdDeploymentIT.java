@@ -11,7 +11,7 @@ import com.typesafe.config.ConfigFactory;
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
 import io.ftpgate.config.SettingsLoader;
-import io.ftpgate.firewall.iptables.CommandRunner;
+import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.testing.RootTools;
 import java.io.IOException;
 import java.net.Inet6Address;

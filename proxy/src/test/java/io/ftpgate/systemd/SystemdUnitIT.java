@@ -2,7 +2,7 @@ package io.ftpgate.systemd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ftpgate.firewall.iptables.CommandRunner;
+import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.testing.RootTools;
 import java.io.IOException;
 import java.nio.file.Files;

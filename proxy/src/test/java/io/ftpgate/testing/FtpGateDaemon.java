@@ -194,6 +194,11 @@ public final class FtpGateDaemon {
         topology.exec(topology.gateway, "sh", "-c", "kill -HUP \"$0\"", String.valueOf(process.pid())).orThrow();
     }
 
+    /** Sends a signal by name ({@code USR1}) with the shell's built-in kill. */
+    public void signal(String name) {
+        topology.exec(topology.gateway, "sh", "-c", "kill -" + name + " \"$0\"", String.valueOf(process.pid())).orThrow();
+    }
+
     /** Waits up to 10 s for a log line containing {@code text}. */
     public void awaitLog(String text) {
         await("ftpgate logs '" + text + "'").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))

@@ -9,8 +9,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Reads the gateway namespace's firewall as ftpgate left it, for both IP families, whichever
- * backend made it: a lease is a rule tagged {@code ftpgate session N} (iptables backend) or an
- * entry of one of ftpgate's sets, as {@code ipset save} prints it (ipset backend).
+ * backend made it: a lease is a rule tagged {@code ftpgate session N} (iptables backend), an
+ * entry of one of ftpgate's sets, as {@code ipset save} prints it (ipset backend), or an element of
+ * the sets of ftpgate's nftables table (nftables backend).
  */
 public final class GatewayRules {
 
@@ -36,7 +37,46 @@ public final class GatewayRules {
                 .flatMap(tool -> topology.exec(topology.gateway, tool, "-w", "-S", CHAIN).stdout().lines())
                 .filter(line -> line.startsWith("-A ") && !line.contains(SET_RULE_COMMENT))
                 .toList();
-        return Stream.concat(rules.stream(), setEntries().stream()).toList();
+        return Stream.of(rules.stream(), setEntries().stream(), nftElements().stream()).flatMap(s -> s).toList();
+    }
+
+    /** The nftables backend's table. */
+    public static final String NFT_TABLE = "inet ftpgate";
+
+    /**
+     * The elements of the nftables backend's sets, each as {@code SET ELEMENT} the way {@code nft
+     * list table inet ftpgate} prints it, e.g. {@code in4 198.51.100.2 . 40001 . 198.51.100.1
+     * timeout 8s expires 7s512ms}; none where nft is not installed or the table does not exist.
+     */
+    public List<String> nftElements() {
+        String listing = topology.exec(topology.gateway, "sh", "-c",
+                "command -v nft >/dev/null || exit 0; nft list table " + NFT_TABLE + " 2>/dev/null || true")
+                .orThrow().stdout();
+        List<String> elements = new java.util.ArrayList<>();
+        String set = null;
+        StringBuilder collected = null;
+        for (String line : listing.split("\n")) {
+            java.util.regex.Matcher named = java.util.regex.Pattern.compile("^\\tset (\\S+) \\{").matcher(line);
+            if (named.find()) {
+                set = named.group(1);
+                continue;
+            }
+            if (collected == null && line.contains("elements = {")) {
+                collected = new StringBuilder();
+                line = line.substring(line.indexOf('{') + 1);
+            }
+            if (collected != null) {
+                int end = line.indexOf('}');
+                collected.append(end >= 0 ? line.substring(0, end) : line).append(' ');
+                if (end >= 0) {
+                    for (String element : collected.toString().split(",")) {
+                        elements.add(set + " " + element.strip().replaceAll("\\s+", " "));
+                    }
+                    collected = null;
+                }
+            }
+        }
+        return elements;
     }
 
     /**
@@ -94,6 +134,11 @@ public final class GatewayRules {
         saved().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("ftpgate"))
                 .forEach(l -> left.add("firewall: " + l));
         sets().forEach(set -> left.add("ipset: " + set));
+        // The nftables backend: its table, and the rules it inserts into the admin's chains.
+        topology.exec(topology.gateway, "sh", "-c", "command -v nft >/dev/null || exit 0; nft list ruleset")
+                .orThrow().stdout().lines()
+                .filter(l -> l.contains("table " + NFT_TABLE + " ") || l.contains("inserted by ftpgate"))
+                .forEach(l -> left.add("nftables: " + l.strip()));
         String table = String.valueOf(routingTable);
         for (String family : List.of("-4", "-6")) {
             topology.exec(topology.gateway, "ip", family, "rule", "show").orThrow().stdout().lines()

@@ -46,9 +46,14 @@ public final class Lftp implements FtpClientTool {
         return run(topology, endpoint, mode, String.join("; ", commands));
     }
 
-    private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, String command) {
-        String script = String.join("; ",
-                "set cmd:fail-exit yes",
+    /**
+     * The start of an {@code lftp -c} script: short timeouts, one retry, no TLS, {@code mode},
+     * the dialogue at {@code debugLevel} on stderr (3: replies, 5: commands too), then the login.
+     * {@code failExit}: whether the first failed command ends the script.
+     */
+    public static String preamble(FtpEndpoint endpoint, FtpMode mode, boolean failExit, int debugLevel) {
+        return String.join("; ",
+                "set cmd:fail-exit " + (failExit ? "yes" : "no"),
                 "set net:timeout 5",
                 "set net:max-retries 1",
                 "set net:reconnect-interval-base 1",
@@ -56,8 +61,13 @@ public final class Lftp implements FtpClientTool {
                 "set xfer:clobber yes",
                 "set ftp:passive-mode " + (mode.passive() ? "on" : "off"),
                 "set ftp:prefer-epsv " + (mode == FtpMode.EPSV ? "yes" : "no"),
-                "debug -o /dev/stderr 3",
-                "open -u " + endpoint.user() + ",lftp@ -p " + endpoint.port() + " " + endpoint.host(),
+                "debug -o /dev/stderr " + debugLevel,
+                "open -u " + endpoint.user() + ",lftp@ -p " + endpoint.port() + " " + endpoint.host());
+    }
+
+    private static ExecResult run(Topology topology, FtpEndpoint endpoint, FtpMode mode, String command) {
+        String script = String.join("; ",
+                preamble(endpoint, mode, true, 3),
                 command);
         return topology.exec(topology.client, "lftp", "-c", script);
     }

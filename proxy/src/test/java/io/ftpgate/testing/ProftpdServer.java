@@ -5,30 +5,22 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * ProFTPD (Debian's {@code proftpd-core}, unpacked by {@link DebianPackage}) in the foreground
  * ({@code -n}) in a namespace, with a config written from scratch: standalone, one dual-stack
- * socket on {@link #port()} ({@code UseIPv6 on}), an {@code <Anonymous>} root where only
+ * socket on its port ({@code UseIPv6 on}), an {@code <Anonymous>} root where only
  * {@link VsftpdServer#UPLOAD_DIR} is writable, passive ports 32000-32999, no DNS, no ident.
  * Only modules built into the binary are used, so nothing is loaded from the package's paths.
  */
-public final class ProftpdServer implements FtpServerUnderTest {
+public final class ProftpdServer {
 
-    private final int port;
-    private final Path root;
-    private final Path base;
-    private final Process process;
-
-    private ProftpdServer(int port, Path root, Path base, Process process) {
-        this.port = port;
-        this.root = root;
-        this.base = base;
-        this.process = process;
+    private ProftpdServer() {
     }
 
     /** Starts ProFTPD on {@code port} in {@code ns}; returns once it accepts connections. */
-    public static ProftpdServer start(Topology topology, String ns, int port, long seed) {
+    public static RunningFtpServer start(Topology topology, String ns, int port, long seed) {
         Path binary = DebianPackage.binary("proftpd-core", "usr/sbin/proftpd");
         Path base = topology.workDir().resolve("proftpd");
         Path root = ServedFiles.populate(topology, base.resolve("root"), "hello from proftpd\n", seed);
@@ -78,33 +70,7 @@ public final class ProftpdServer implements FtpServerUnderTest {
             throw new UncheckedIOException(e);
         }
         Process process = topology.start(ns, base.resolve("proftpd.log"), binary.toString(), "--nodaemon", "--config", conf.toString());
-        ProftpdServer server = new ProftpdServer(port, root, base, process);
-        FtpServerUnderTest.awaitListening(topology, ns, port, process, "proftpd", server::log);
-        return server;
-    }
-
-    @Override
-    public String name() {
-        return "proftpd";
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
-    @Override
-    public Path root() {
-        return root;
-    }
-
-    @Override
-    public String log() {
-        return FtpServerUnderTest.read(base.resolve("proftpd.log"), base.resolve("system.log"), base.resolve("xferlog"));
-    }
-
-    @Override
-    public boolean isAlive() {
-        return process.isAlive();
+        return new RunningFtpServer("proftpd", port, root, process,
+                List.of(base.resolve("proftpd.log"), base.resolve("system.log"), base.resolve("xferlog"))).awaitListening(topology, ns);
     }
 }

@@ -1,33 +1,23 @@
 package io.ftpgate.testing;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Pure-FTPd (Debian's {@code pure-ftpd}, unpacked by {@link DebianPackage}) in the foreground in
  * a namespace, configured by its command line: anonymous users only, uploads allowed, every user
- * chrooted, passive ports 31000-31999, one socket per family on {@link #port()}. Pure-FTPd takes
+ * chrooted, passive ports 31000-31999, one socket per family on its port. Pure-FTPd takes
  * the anonymous root from the home directory of the system user {@code ftp} (vsftpd's package
  * creates it); the fixture bind-mounts its own root there in a private mount namespace
  * ({@code unshare --mount}), so nothing outside that process changes. Transfers are logged in CLF.
  */
-public final class PureFtpdServer implements FtpServerUnderTest {
+public final class PureFtpdServer {
 
-    private final int port;
-    private final Path root;
-    private final Path log;
-    private final Path transfers;
-    private final Process process;
-
-    private PureFtpdServer(int port, Path root, Path log, Path transfers, Process process) {
-        this.port = port;
-        this.root = root;
-        this.log = log;
-        this.transfers = transfers;
-        this.process = process;
+    private PureFtpdServer() {
     }
 
     /** Starts Pure-FTPd on {@code port} in {@code ns}; returns once it accepts connections. */
-    public static PureFtpdServer start(Topology topology, String ns, int port, long seed) {
+    public static RunningFtpServer start(Topology topology, String ns, int port, long seed) {
         Path binary = DebianPackage.binary("pure-ftpd", "usr/sbin/pure-ftpd");
         String[] ftpUser = topology.exec(ns, "getent", "passwd", "ftp").stdout().strip().split(":");
         if (ftpUser.length < 6) {
@@ -50,33 +40,6 @@ public final class PureFtpdServer implements FtpServerUnderTest {
                 "--maxclientsperip 50",
                 "--maxclientsnumber 50");
         Process process = topology.start(ns, log, "unshare", "--mount", "--propagation", "private", "sh", "-c", command);
-        PureFtpdServer server = new PureFtpdServer(port, root, log, transfers, process);
-        FtpServerUnderTest.awaitListening(topology, ns, port, process, "pure-ftpd", server::log);
-        return server;
-    }
-
-    @Override
-    public String name() {
-        return "pure-ftpd";
-    }
-
-    @Override
-    public int port() {
-        return port;
-    }
-
-    @Override
-    public Path root() {
-        return root;
-    }
-
-    @Override
-    public String log() {
-        return FtpServerUnderTest.read(log, transfers);
-    }
-
-    @Override
-    public boolean isAlive() {
-        return process.isAlive();
+        return new RunningFtpServer("pure-ftpd", port, root, process, List.of(log, transfers)).awaitListening(topology, ns);
     }
 }

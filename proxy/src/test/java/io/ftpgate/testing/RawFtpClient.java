@@ -35,7 +35,15 @@ public final class RawFtpClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawFtpClient(InetSocketAddress gateway) throws IOException {
+        this(gateway, null);
+    }
+
+    /** A connection from {@code from} (e.g. 127.0.0.2: another client address on loopback). */
+    public RawFtpClient(InetSocketAddress gateway, java.net.InetAddress from) throws IOException {
         socket = new Socket();
+        if (from != null) {
+            socket.bind(new InetSocketAddress(from, 0));
+        }
         socket.connect(gateway, 5000);
         socket.setSoTimeout(5000);
         socket.setTcpNoDelay(true);
@@ -65,6 +73,11 @@ public final class RawFtpClient implements AutoCloseable {
         throw new IOException("unexpected reply: " + r);
     }
 
+    /** How long a read waits (5 s unless changed). */
+    public void setTimeoutMillis(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
     /** Sends one line with CRLF and reads its reply. */
     public Reply command(String line) throws IOException {
         send(line);
@@ -79,6 +92,12 @@ public final class RawFtpClient implements AutoCloseable {
     public void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
+    }
+
+    /** Sends one byte as TCP urgent data (MSG_OOB), as ftplib sends the end of ABOR. */
+    public void sendUrgent(int b) throws IOException {
+        out.flush();
+        socket.sendUrgentData(b);
     }
 
     /** Reads one complete reply. */
@@ -145,6 +164,12 @@ public final class RawFtpClient implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    /** Closes the control connection with a TCP reset (SO_LINGER 0), as a crashing client would. */
+    public void resetClose() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
     }
 
     @Override

@@ -26,8 +26,54 @@ public final class RecordingFirewall implements Firewall {
         return 0;
     }
 
+    /** While set, apply waits (outside the lock) until {@link #releaseApplies}: a slow firewall. */
+    private volatile java.util.concurrent.CountDownLatch applyGate;
+    private final java.util.concurrent.Semaphore appliesWaiting = new java.util.concurrent.Semaphore(0);
+    private volatile RuntimeException applyThrows;
+
+    /** From now on each apply waits until {@link #releaseApplies()}. */
+    public void holdApplies() {
+        applyGate = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    /** Lets waiting and later applies go on. */
+    public void releaseApplies() {
+        var gate = applyGate;
+        applyGate = null;
+        if (gate != null) {
+            gate.countDown();
+        }
+    }
+
+    /** Waits (5 s at most) until an apply is held by {@link #holdApplies()}. */
+    public boolean awaitHeldApply() throws InterruptedException {
+        return appliesWaiting.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** From now on apply throws {@code e} (not a FirewallException: a fault, not a refusal); null stops it. */
+    public void throwOnApply(RuntimeException e) {
+        applyThrows = e;
+    }
+
     @Override
-    public synchronized void apply(DataLease lease) throws FirewallException {
+    public void apply(DataLease lease) throws FirewallException {
+        var gate = applyGate;
+        if (gate != null) {
+            appliesWaiting.release();
+            try {
+                gate.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        RuntimeException fault = applyThrows;
+        if (fault != null) {
+            throw fault;
+        }
+        record(lease);
+    }
+
+    private synchronized void record(DataLease lease) throws FirewallException {
         if (failApply) {
             throw new FirewallException("iptables: simulated failure");
         }

@@ -44,6 +44,20 @@ public final class RootTools {
         Assumptions.assumeTrue(false, reason);
     }
 
+    /** Like {@link #requireRootAndTools}, for tools that need no root (a skip, or a failure under CI). */
+    public static void requireTools(String... tools) {
+        List<String> missing = new ArrayList<>();
+        for (String tool : tools) {
+            if (!onPath(tool)) {
+                missing.add("'" + tool + "' on PATH");
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        unavailable("this test needs " + String.join(", ", missing));
+    }
+
     private static boolean isRoot() {
         try {
             // /proc/self belongs to the effective uid of the reading process.

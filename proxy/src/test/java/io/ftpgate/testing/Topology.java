@@ -37,7 +37,9 @@ import java.util.regex.Pattern;
  * rules ftpgate installs with its interception, not of the admin. {@link Kind#FORWARDING_GATEWAY}
  * is the place of ftpgate's kernel path: it routes, its INPUT chain is that of
  * {@link Kind#GATEWAY}, and its FORWARD chain drops everything, ESTABLISHED packets included, so
- * whatever crosses it was let through by ftpgate's own rules.
+ * whatever crosses it was let through by ftpgate's own rules. {@link Kind#NFTABLES_GATEWAY} is
+ * {@link Kind#GATEWAY} with a native nftables firewall instead of iptables rules (none at all):
+ * {@link #NFT_RULESET}, table {@code inet filter}, whose input and forward policies drop.
  *
  * <p>{@link #addSecondServer()} adds a fourth namespace, a second FTP server host at
  * {@link #SECOND_SERVER_V4} / {@link #SECOND_SERVER_V6}, on its own link from the gateway (host
@@ -49,7 +51,31 @@ import java.util.regex.Pattern;
  */
 public final class Topology implements AutoCloseable {
 
-    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY }
+    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY }
+
+    /**
+     * The gateway's own firewall in {@link Kind#NFTABLES_GATEWAY}, as an admin would write it in
+     * {@code /etc/nftables.conf}: what {@link Kind#GATEWAY}'s iptables rules admit, and nothing more.
+     */
+    public static final String NFT_RULESET = """
+            table inet filter {
+            	chain input {
+            		type filter hook input priority filter; policy drop;
+            		iif "lo" accept
+            		ct state established accept
+            		tcp dport { 21, 2121 } ct state new accept
+            		meta l4proto ipv6-icmp accept
+            	}
+
+            	chain forward {
+            		type filter hook forward priority filter; policy drop;
+            	}
+
+            	chain output {
+            		type filter hook output priority filter; policy accept;
+            	}
+            }
+            """;
 
     public static final String CLIENT_V4 = "198.51.100.2";
     public static final String CLIENT_V6 = "2001:db8:1::2";
@@ -160,10 +186,12 @@ public final class Topology implements AutoCloseable {
             exec(route[0], "ip", "-4", "route", "add", "default", "via", route[1]).orThrow();
             exec(route[0], "ip", "-6", "route", "add", "default", "via", route[2]).orThrow();
         }
-        boolean routes = kind != Kind.GATEWAY;
+        boolean routes = kind != Kind.GATEWAY && kind != Kind.NFTABLES_GATEWAY;
         exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=" + (routes ? 1 : 0)).orThrow();
         exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=" + (routes ? 1 : 0)).orThrow();
-        if (kind != Kind.ROUTER) {
+        if (kind == Kind.NFTABLES_GATEWAY) {
+            nft(NFT_RULESET);
+        } else if (kind != Kind.ROUTER) {
             gatewayFirewall(kind, "iptables", "icmp");
             gatewayFirewall(kind, "ip6tables", "ipv6-icmp");
         }
@@ -228,6 +256,11 @@ public final class Topology implements AutoCloseable {
             // Neighbour discovery; without it IPv6 never resolves the peer's link address.
             exec(gateway, tool, "-A", "INPUT", "-p", icmp, "-j", "ACCEPT").orThrow();
         }
+    }
+
+    /** Loads an nftables script ({@code nft -f -}) in the gateway namespace. */
+    public void nft(String script) {
+        exec(gateway, "sh", "-c", "printf '%s' \"$0\" | nft -f -", script).orThrow();
     }
 
     /** Runs {@code argv} in namespace {@code ns} and waits up to 30 s. */

@@ -33,8 +33,10 @@ public final class VsftpdServer implements FtpServerUnderTest {
     private final Path log;
     private final Path transferLog;
     private final Process process;
+    private final int port;
 
-    private VsftpdServer(Path anonRoot, Path log, Path transferLog, Process process) {
+    private VsftpdServer(Path anonRoot, Path log, Path transferLog, Process process, int port) {
+        this.port = port;
         this.anonRoot = anonRoot;
         this.log = log;
         this.transferLog = transferLog;
@@ -53,6 +55,15 @@ public final class VsftpdServer implements FtpServerUnderTest {
      * by their files.
      */
     public static VsftpdServer start(Topology topology, String ns, String name, String small, long seed) {
+        return start(topology, ns, name, small, seed, PORT, java.util.List.of());
+    }
+
+    /**
+     * vsftpd as {@link #start(Topology, String, String, String, long)}, listening on {@code port},
+     * with {@code extraConfig} lines appended (e.g. {@code ssl_enable=YES}).
+     */
+    public static VsftpdServer start(Topology topology, String ns, String name, String small, long seed, int port,
+                                     java.util.List<String> extraConfig) {
         try {
             Path base = Files.createDirectories(topology.workDir().resolve(name));
             // vsftpd must be able to reach the root as user ftp, but refuses a root ftp may write.
@@ -74,7 +85,7 @@ public final class VsftpdServer implements FtpServerUnderTest {
                     "background=NO",
                     "listen=NO",
                     "listen_ipv6=YES",
-                    "listen_port=" + PORT,
+                    "listen_port=" + port,
                     "anonymous_enable=YES",
                     "no_anon_password=YES",
                     "local_enable=NO",
@@ -95,17 +106,18 @@ public final class VsftpdServer implements FtpServerUnderTest {
                     "xferlog_std_format=NO",
                     "vsftpd_log_file=" + base.resolve("transfers.log"),
                     "secure_chroot_dir=" + empty,
+                    String.join("\n", extraConfig),
                     "") , StandardCharsets.US_ASCII);
 
             Path log = base.resolve("vsftpd.log");
             Process process = topology.start(ns, log, "/usr/sbin/vsftpd", conf.toString());
-            VsftpdServer server = new VsftpdServer(root, log, base.resolve("transfers.log"), process);
-            await("vsftpd listening on port " + PORT).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+            VsftpdServer server = new VsftpdServer(root, log, base.resolve("transfers.log"), process, port);
+            await("vsftpd listening on port " + port).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                     .until(() -> {
                         if (!process.isAlive()) {
                             throw new AssertionError("vsftpd exited with " + process.exitValue() + ": " + server.log());
                         }
-                        return !topology.exec(ns, "ss", "-Hltn", "sport = :" + PORT).stdout().isBlank();
+                        return !topology.exec(ns, "ss", "-Hltn", "sport = :" + port).stdout().isBlank();
                     });
             return server;
         } catch (IOException e) {
@@ -120,7 +132,7 @@ public final class VsftpdServer implements FtpServerUnderTest {
 
     @Override
     public int port() {
-        return PORT;
+        return port;
     }
 
     /** The anonymous root as seen from the test (the file system is shared by all namespaces). */
@@ -140,6 +152,15 @@ public final class VsftpdServer implements FtpServerUnderTest {
             return Files.readString(log);
         } catch (IOException e) {
             return "(no log: " + e + ")";
+        }
+    }
+
+    /** vsftpd's own log (connections, transfers and, with {@code debug_ssl=YES}, each TLS handshake). */
+    public String transferLog() {
+        try {
+            return Files.exists(transferLog) ? Files.readString(transferLog) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.ftpgate.firewall.iptables;
 
+import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.firewall.FirewallException;
 import java.io.IOException;
 import java.time.Duration;

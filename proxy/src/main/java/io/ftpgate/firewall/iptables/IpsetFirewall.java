@@ -1,5 +1,6 @@
 package io.ftpgate.firewall.iptables;
 
+import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;

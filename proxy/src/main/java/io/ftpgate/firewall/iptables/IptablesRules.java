@@ -1,7 +1,7 @@
 package io.ftpgate.firewall.iptables;
 
+import io.ftpgate.firewall.AddressText;
 import io.ftpgate.firewall.DataLease;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,53 +175,12 @@ public final class IptablesRules {
      * {@code iptables -S} quotes the comment.
      */
     public static String commandLine(List<String> argv) {
-        StringBuilder line = new StringBuilder();
-        for (String arg : argv) {
-            if (line.length() > 0) {
-                line.append(' ');
-            }
-            line.append(arg.isEmpty() || arg.contains(" ") ? '"' + arg + '"' : arg);
-        }
-        return line.toString();
+        return io.ftpgate.firewall.process.CommandRunner.commandLine(argv);
     }
 
     /** The address as iptables prints it: dotted IPv4, RFC 5952 IPv6, without a zone. */
     static String address(InetAddress address) {
-        if (address instanceof Inet4Address) {
-            return address.getHostAddress();
-        }
-        byte[] b = address.getAddress();
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-        }
-        // RFC 5952 §4.2: the longest run of two or more zero groups (the first if tied) becomes "::".
-        int bestStart = -1;
-        int bestLength = 1;
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                text.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
-                text.append(':');
-            }
-            text.append(Integer.toHexString(groups[i]));
-        }
-        return text.toString();
+        return AddressText.of(address);
     }
 
     private List<String> leaseRule(String operation, DataLease lease) {

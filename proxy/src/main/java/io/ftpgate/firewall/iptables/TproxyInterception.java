@@ -1,5 +1,6 @@
 package io.ftpgate.firewall.iptables;
 
+import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.iptables.IptablesRules.Hook;

@@ -12,8 +12,7 @@
  * instead ({@link io.ftpgate.firewall.iptables.IpsetRules} shows the sets, lines and static rules),
  * driving the iptables backend for chains and interception, and sends every change through one
  * acknowledged {@code ipset} process ({@link io.ftpgate.firewall.iptables.IpsetChannel});
- * {@link io.ftpgate.firewall.iptables.CommandRunner} is the only class in ftpgate that starts
- * a process (no shell, output captured, killed at its timeout; or one long-lived conversation).
- * Imports {@code firewall} and SLF4J.
+ * commands run through {@link io.ftpgate.firewall.process.CommandRunner}, the only class in
+ * ftpgate that starts a process. Imports {@code firewall}, {@code firewall.process} and SLF4J.
  */
 package io.ftpgate.firewall.iptables;

@@ -1,5 +1,6 @@
 package io.ftpgate.firewall.iptables;
 
+import io.ftpgate.firewall.process.CommandRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

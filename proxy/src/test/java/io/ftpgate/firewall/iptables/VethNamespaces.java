@@ -1,5 +1,6 @@
 package io.ftpgate.firewall.iptables;
 
+import io.ftpgate.firewall.process.CommandRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ftpgate.testing.RootTools;
@@ -20,13 +21,14 @@ import java.util.concurrent.TimeUnit;
  * a client, joined by a veth pair ({@code v0} in the gateway, {@code v1} in the client), each side
  * with the given addresses (IPv4 as /24, IPv6 as /64). Created inside the namespaces, so no
  * interface ever appears in the root namespace; {@link #close()} ends the probes and deletes both.
+ * Public for the nftables backend's IT.
  */
-final class VethNamespaces implements AutoCloseable {
+public final class VethNamespaces implements AutoCloseable {
 
-    static final Duration TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    final String gateway;
-    final String client;
+    public final String gateway;
+    public final String client;
     private final CommandRunner runner = new CommandRunner();
     private final List<Process> processes = new ArrayList<>();
 
@@ -37,7 +39,7 @@ final class VethNamespaces implements AutoCloseable {
     }
 
     /** Builds both namespaces; on failure what was built is removed. */
-    static VethNamespaces create(String name, List<String> gatewayAddresses, List<String> clientAddresses) throws IOException {
+    public static VethNamespaces create(String name, List<String> gatewayAddresses, List<String> clientAddresses) throws IOException {
         VethNamespaces pair = new VethNamespaces(name);
         try {
             pair.run("ip", "netns", "add", pair.gateway);
@@ -77,40 +79,50 @@ final class VethNamespaces implements AutoCloseable {
     }
 
     /** {@code ip netns exec NS BINARY ARGS}. */
-    static List<String> in(String ns, String binary, List<String> args) {
+    public static List<String> in(String ns, String binary, List<String> args) {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, binary));
         argv.addAll(args);
         return argv;
     }
 
     /** Runs a command in the gateway namespace; it must succeed. */
-    CommandRunner.Result inGateway(String binary, List<String> args) throws IOException {
+    public CommandRunner.Result inGateway(String binary, List<String> args) throws IOException {
         return run(in(gateway, binary, args));
     }
 
-    CommandRunner.Result run(String... argv) throws IOException {
+    public CommandRunner.Result run(String... argv) throws IOException {
         return run(List.of(argv));
     }
 
     /** Runs the command; it must succeed. */
-    CommandRunner.Result run(List<String> argv) throws IOException {
+    public CommandRunner.Result run(List<String> argv) throws IOException {
         CommandRunner.Result result = runner.run(argv, TIMEOUT);
         assertThat(result.ok()).as("%s: %s", IptablesRules.commandLine(argv), result.failure()).isTrue();
         return result;
     }
 
     /** Accepts (and closes) connections to {@code port} in the gateway namespace until {@link #close()}. */
-    void listen(int port) throws Exception {
-        Process listener = new ProcessBuilder(java(gateway, "listen", Integer.toString(port)))
+    public void listen(int port) throws Exception {
+        listenIn(gateway, port);
+    }
+
+    /** Accepts (and closes) connections to {@code port} in namespace {@code ns} until {@link #close()}. */
+    public void listenIn(String ns, int port) throws Exception {
+        Process listener = new ProcessBuilder(java(ns, "listen", Integer.toString(port)))
                 .redirectErrorStream(true).start();
         processes.add(listener);
         BufferedReader out = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("listener in %s", gateway).isEqualTo("listening");
+        assertThat(out.readLine()).as("listener in %s", ns).isEqualTo("listening");
     }
 
     /** Whether the client namespace completes a handshake with {@code host:port} within 1.5 s, from {@code from} if not null. */
-    boolean connect(String host, int port, String from) throws Exception {
-        List<String> argv = new ArrayList<>(java(client, "connect", host, Integer.toString(port), "1500"));
+    public boolean connect(String host, int port, String from) throws Exception {
+        return connectFrom(client, host, port, from);
+    }
+
+    /** Whether namespace {@code ns} completes a handshake with {@code host:port} within 1.5 s, from {@code from} if not null. */
+    public boolean connectFrom(String ns, String host, int port, String from) throws Exception {
+        List<String> argv = new ArrayList<>(java(ns, "connect", host, Integer.toString(port), "1500"));
         if (from != null) {
             argv.add(from);
         }

@@ -18,7 +18,7 @@ import io.ftpgate.testing.VsftpdServer;
  * lftp, every operation in one control session ({@code lftp -c}, modes as in {@link Lftp}); each
  * command echoes its own result line, and a failed one does not stop the script. REST:
  * {@code get -c}. ABOR: a rate-limited {@code get} of the 10 MiB file in the background, killed
- * after a second ({@code kill all}: lftp sends ABOR, by default after Telnet IP and Synch), then
+ * after half a second ({@code kill all}: lftp sends ABOR, by default after Telnet IP and Synch), then
  * a {@code get} of the small file in the same session. The dialogue ({@code debug 5}) is on stderr.
  */
 public final class LftpClient implements ConformanceClient {
@@ -43,17 +43,7 @@ public final class LftpClient implements ConformanceClient {
 
     @Override
     public Map<Operation, Outcome> run(Topology topology, FtpEndpoint endpoint, FtpMode mode, SessionFiles files, List<Operation> ops) {
-        List<String> script = new ArrayList<>(List.of(
-                "set cmd:fail-exit no",
-                "set net:timeout 5",
-                "set net:max-retries 1",
-                "set net:reconnect-interval-base 1",
-                "set ftp:ssl-allow no",
-                "set xfer:clobber yes",
-                "set ftp:passive-mode " + (mode.passive() ? "on" : "off"),
-                "set ftp:prefer-epsv " + (mode == FtpMode.EPSV ? "yes" : "no"),
-                "debug -o /dev/stderr 5",
-                "open -u anonymous,lftp@ -p " + endpoint.port() + " " + endpoint.host()));
+        List<String> script = new ArrayList<>(List.of(Lftp.preamble(endpoint, mode, false, 5)));
         for (Operation op : ops) {
             String command = switch (op) {
                 case LIST -> "ls > " + files.listLocal();

@@ -1,4 +1,4 @@
-package io.ftpgate.firewall.iptables;
+package io.ftpgate.firewall.process;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -22,8 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * helper threads so a large output can never fill a pipe and deadlock the child. A process still
  * running at its timeout is killed and reported as a failure.
  *
- * <p>{@link #startConversation} starts a long-lived process instead ({@code ipset -}), whose
- * caller writes commands to its stdin and reads answers from its stderr (see {@link IpsetChannel}).
+ * <p>{@link #startConversation} starts a long-lived process instead ({@code ipset -}, {@code nft -i}),
+ * whose caller writes commands to its stdin and reads answers from its stderr (see
+ * {@link Conversation}). Shared by every backend that runs commands ({@code firewall.iptables},
+ * {@code firewall.nftables}).
  *
  * <p>Not final so that tests can substitute a scripted runner.
  */
@@ -132,10 +134,32 @@ public class CommandRunner {
      * @throws IOException if the program cannot be started
      */
     public Process startConversation(List<String> argv) throws IOException {
+        return startConversation(argv, java.util.Map.of());
+    }
+
+    /** {@link #startConversation(List)} with {@code environment} set on top of ours. */
+    public Process startConversation(List<String> argv, java.util.Map<String, String> environment) throws IOException {
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("empty command");
         }
-        return new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ProcessBuilder builder = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().putAll(environment);
+        return builder.start();
+    }
+
+    /**
+     * Joins arguments for logs and error messages; an argument containing a space is quoted, as
+     * {@code iptables -S} quotes the comment.
+     */
+    public static String commandLine(List<String> argv) {
+        StringBuilder line = new StringBuilder();
+        for (String arg : argv) {
+            if (line.length() > 0) {
+                line.append(' ');
+            }
+            line.append(arg.isEmpty() || arg.contains(" ") ? '"' + arg + '"' : arg);
+        }
+        return line.toString();
     }
 
     private static CompletableFuture<String> drain(InputStream stream) {

@@ -1,9 +1,9 @@
-package io.ftpgate.firewall.iptables;
+package io.ftpgate.firewall.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ftpgate.firewall.iptables.CommandRunner.Result;
+import io.ftpgate.firewall.process.CommandRunner.Result;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;

@@ -1,0 +1,358 @@
+package io.ftpgate.firewall.nftables;
+
+import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.Firewall;
+import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.LeaseChange;
+import io.ftpgate.firewall.nftables.NftListing.BaseChain;
+import io.ftpgate.firewall.nftables.NftListing.HookChain;
+import io.ftpgate.firewall.nftables.NftListing.ListedRule;
+import io.ftpgate.firewall.nftables.NftListing.Ruleset;
+import io.ftpgate.firewall.process.CommandRunner;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code nftables} backend: every lease is an element, with its own timeout, of a set in
+ * ftpgate's own table ({@code inet ftpgate}); a base chain of that table, at a priority below the
+ * admin's chains, marks the first packet of a leased connection, and one rule at the top of each
+ * of the admin's drop chains ({@code firewall.nftables.hook-chains}) accepts marked packets. The
+ * exact objects are in {@link NftRules}. A lease change is one line to one long-lived {@code nft -i}
+ * process ({@link NftChannel}), acknowledged before it counts as made; changes that queued up
+ * together are one line, so one transaction.
+ *
+ * <p>With {@code manage} (the default) ftpgate inserts that rule at {@link #start()} and removes
+ * exactly it, found by its comment and deleted by its handle, at {@link #stop()}; without, it only
+ * maintains its table, and the admin puts the rule ({@link #describeLeaseObjects()}) into their
+ * own ruleset. {@link #start()} replaces the table by a fresh copy (the elements an earlier run
+ * left are its orphans) and removes managed rules an earlier run left, in the same transaction as
+ * it inserts the new ones. The element timeout (the data connect timeout and a margin) is the
+ * safety net: an element disappears by itself even if ftpgate is killed and never revokes it. If
+ * nft refuses a change because the table is gone (the admin's {@code flush ruleset}), the table
+ * and the managed rules are put back and the change is tried once more.
+ *
+ * <p>Transparent diversions and the kernel path are not (yet) supported by this backend: the
+ * configuration check refuses them, and {@link #apply} refuses a diverted lease.
+ */
+public final class NftFirewall implements Firewall {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NftFirewall.class);
+
+    /** How much longer than the data connect timeout an element lives: the lease thread may lag. */
+    public static final Duration ENTRY_MARGIN = Duration.ofSeconds(5);
+
+    private final NftRules rules;
+    private final List<HookChain> hookChains;
+    private final boolean manage;
+    private final List<String> prefix;
+    private final String nft;
+    private final Duration commandTimeout;
+    private final CommandRunner runner;
+    private final NftChannel channel;
+    private final long entrySeconds;
+
+    /**
+     * @param hookChains the admin's chains ({@code inet filter input}) that get the accepting rule
+     * @param manage whether ftpgate inserts and removes that rule itself
+     * @param commandPrefix put before {@code nft}, e.g. {@code [ip, netns, exec, gw]}
+     * @param entryLifetime how long an element lives unless revoked first (rounded up to seconds)
+     */
+    public NftFirewall(NftRules rules, List<String> hookChains, boolean manage, List<String> commandPrefix, String nft,
+            Duration commandTimeout, Duration entryLifetime) {
+        this(rules, hookChains, manage, commandPrefix, nft, commandTimeout, entryLifetime, new CommandRunner(), null);
+    }
+
+    /** @param channel null for the real one; tests pass a recording one */
+    NftFirewall(NftRules rules, List<String> hookChains, boolean manage, List<String> commandPrefix, String nft,
+            Duration commandTimeout, Duration entryLifetime, CommandRunner runner, NftChannel channel) {
+        this.rules = Objects.requireNonNull(rules, "rules");
+        this.hookChains = hookChains.stream().map(HookChain::parse).toList();
+        this.manage = manage;
+        this.prefix = List.copyOf(commandPrefix);
+        this.nft = Objects.requireNonNull(nft, "nft");
+        this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
+        this.runner = Objects.requireNonNull(runner, "runner");
+        if (entryLifetime.isNegative() || entryLifetime.isZero()) {
+            throw new IllegalArgumentException("entry lifetime must be positive, not " + entryLifetime);
+        }
+        this.entrySeconds = (entryLifetime.toMillis() + 999) / 1000;
+        this.channel = channel != null ? channel : new NftChannel(argv(List.of("-i")), rules, commandTimeout, runner);
+    }
+
+    @Override
+    public String name() {
+        return "nftables";
+    }
+
+    /**
+     * Checks the admin's chains, then in one transaction: replaces ftpgate's table by a fresh copy,
+     * deletes managed rules an earlier run left, and (managed) inserts the rule in each chain.
+     *
+     * @return how many elements (leases) an earlier run left in ftpgate's sets
+     */
+    @Override
+    public int start() throws FirewallException {
+        Ruleset ruleset = listRuleset();
+        int orphans = 0;
+        if (ruleset.hasTable()) {
+            orphans = NftListing.elements(mustRun("list table", List.of("list", "table", "inet", rules.tableName()), null).stdout());
+            if (orphans > 0) {
+                LOG.info("removing {} orphaned lease(s) from table {} left by an earlier run", orphans, rules.table());
+            }
+        }
+        for (ListedRule left : ruleset.managedRules()) {
+            LOG.info("removing ftpgate's rule (handle {}) from chain {} left by an earlier run", left.handle(), left.chain());
+        }
+        install(ruleset);
+        // Starts nft -i now, so that a broken nft fails the start instead of the first lease.
+        Map<String, String> said = channel.execute(List.of());
+        if (!said.isEmpty()) {
+            throw new FirewallException("nft -i: " + String.join("; ", said.values()));
+        }
+        if (!manage) {
+            LOG.info("firewall.nftables.manage-hook-rules is off: your ruleset must accept what ftpgate marks"
+                    + " (--print-firewall shows the rule)");
+        }
+        return orphans;
+    }
+
+    /**
+     * In one transaction: a fresh copy of the table, the managed rules the listing shows deleted,
+     * and (managed) the rule inserted in each chain, which must exist and be fit for it.
+     */
+    private void install(Ruleset ruleset) throws FirewallException {
+        if (manage) {
+            for (HookChain chain : hookChains) {
+                check(chain, ruleset.baseChain(chain));
+            }
+        }
+        StringBuilder script = new StringBuilder(rules.replaceTable());
+        for (ListedRule left : ruleset.managedRules()) {
+            script.append(NftRules.deleteRule(left)).append('\n');
+        }
+        if (manage) {
+            for (HookChain chain : hookChains) {
+                script.append(rules.insertHookRule(chain)).append('\n');
+            }
+        }
+        mustRun("set-up", List.of("-f", "-"), script.toString());
+    }
+
+    /**
+     * After nft refused a batch: if ftpgate's table is gone (the admin's {@code nft -f} with
+     * {@code flush ruleset}, e.g. {@code systemctl reload nftables}), puts the table and the
+     * managed rules back, as at start, and says so.
+     *
+     * @return whether it did (then the batch is worth one more try)
+     */
+    private boolean reinstallIfGone() {
+        try {
+            Ruleset ruleset = listRuleset();
+            if (ruleset.hasTable()) {
+                return false;
+            }
+            LOG.warn("table {} is gone (was the ruleset reloaded with flush ruleset?): putting it{} back; live leases"
+                    + " went with it", rules.table(), manage ? " and the rule in " + hookChains : "");
+            install(ruleset);
+            return true;
+        } catch (FirewallException e) {
+            LOG.error("table {} is gone and cannot be put back: {}", rules.table(), e.getMessage());
+            return false;
+        }
+    }
+
+    /** Why the admin's chain cannot carry the rule, if it cannot. */
+    private void check(HookChain chain, Optional<BaseChain> listed) throws FirewallException {
+        String key = "firewall.nftables.hook-chains: ";
+        if (listed.isEmpty()) {
+            throw new FirewallException(key + "no base chain " + chain + " in the ruleset (nft list chains shows yours)");
+        }
+        BaseChain base = listed.get();
+        if (base.hook().equals("output") && !rules.guardOutput()) {
+            throw new FirewallException(key + chain + " hooks output, but firewall.guard-output is false: outbound"
+                    + " data connections get no lease; set guard-output = true or leave the chain out");
+        }
+        if (!base.hook().equals("input") && !base.hook().equals("output")) {
+            throw new FirewallException(key + chain + " hooks " + base.hook() + "; the nftables backend leases"
+                    + " connections to and from the gateway only (input, output)");
+        }
+        if (base.priority() <= rules.priority()) {
+            throw new FirewallException(key + chain + " has priority " + base.priority() + ", not above ftpgate's "
+                    + rules.priority() + " (firewall.nftables.priority): ftpgate must mark packets before it sees them");
+        }
+    }
+
+    @Override
+    public void apply(DataLease lease) throws FirewallException {
+        throwIfFailed(change(List.of(LeaseChange.apply(lease))).get(0));
+    }
+
+    @Override
+    public void revoke(DataLease lease) throws FirewallException {
+        throwIfFailed(change(List.of(LeaseChange.revoke(lease))).get(0));
+    }
+
+    /**
+     * The changes as one line (one transaction); if nft refuses it (then nothing went in), each
+     * change on its own line, in one exchange, so that each gets its own result. A batch without
+     * acknowledgement may have gone in: its leases are revoked again (the applies undone, the
+     * revokes made again).
+     */
+    @Override
+    public List<FirewallException> change(List<LeaseChange> changes) {
+        List<FirewallException> results = new ArrayList<>(Collections.nCopies(changes.size(), null));
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < changes.size(); i++) {
+            DataLease lease = changes.get(i).lease();
+            if (lease.divert()) {
+                results.set(i, new FirewallException(lease + ": the nftables backend does not divert connections"
+                        + " (transparent mode needs backend ipset or iptables)"));
+            } else if (rules.needsEntry(lease)) {
+                pending.add(i);
+            } else {
+                LOG.debug("{}: output is not guarded, no element needed", lease);
+            }
+        }
+        if (pending.isEmpty()) {
+            return results;
+        }
+        List<LeaseChange> batch = pending.stream().map(changes::get).toList();
+        try {
+            String line = rules.batch(batch, entrySeconds);
+            Map<String, String> refused = channel.execute(List.of(line));
+            if (!refused.isEmpty() && reinstallIfGone()) {
+                refused = channel.execute(List.of(line));
+            }
+            if (refused.isEmpty()) {
+                return results;
+            }
+            if (batch.size() > 1) {
+                LOG.warn("nft refused a batch of {} change(s) ({}); making them one by one", batch.size(),
+                        String.join("; ", refused.values()));
+            }
+            List<String> lines = batch.stream().map(c -> rules.change(c, entrySeconds)).toList();
+            refused = batch.size() > 1 ? channel.execute(lines) : refused;
+            for (int k = 0; k < batch.size(); k++) {
+                String complaint = refused.getOrDefault(lines.get(k), refused.get(""));
+                if (complaint != null) {
+                    results.set(pending.get(k), new FirewallException(batch.get(k).lease() + ": nft refused "
+                            + lines.get(k) + ": " + complaint));
+                }
+            }
+        } catch (FirewallException lost) {
+            undo(batch, pending, lost, results);
+        }
+        return results;
+    }
+
+    /** After a batch of unknown outcome: revokes every lease of it, each on its own line. */
+    private void undo(List<LeaseChange> batch, List<Integer> pending, FirewallException lost,
+            List<FirewallException> results) {
+        List<String> revokes = batch.stream().map(c -> rules.change(LeaseChange.revoke(c.lease()), entrySeconds)).toList();
+        Map<String, String> refused;
+        FirewallException undoFailure = null;
+        try {
+            refused = channel.execute(revokes);
+        } catch (FirewallException e) {
+            refused = Map.of();
+            undoFailure = e;
+        }
+        for (int k = 0; k < batch.size(); k++) {
+            LeaseChange c = batch.get(k);
+            FirewallException failure = new FirewallException(c.lease() + ": " + lost.getMessage(), lost,
+                    FirewallException.Residue.NONE, lost.timedOut());
+            String complaint = refused.getOrDefault(revokes.get(k), refused.get(""));
+            FirewallException undo = undoFailure != null ? undoFailure
+                    : complaint == null ? null : new FirewallException("nft refused " + revokes.get(k) + ": " + complaint);
+            if (c.kind() == LeaseChange.Kind.APPLY) {
+                results.set(pending.get(k), FirewallException.compensated(failure, undo));
+            } else if (undo != null) {
+                failure.addSuppressed(undo);
+                results.set(pending.get(k), failure);
+            } // else: the revoke was made again, and acknowledged
+        }
+    }
+
+    /**
+     * Removes the managed rules (wherever they are, found by their comment) and ftpgate's table, in
+     * one transaction, and ends the channel. Idempotent; works in a fresh process.
+     */
+    @Override
+    public void stop() throws FirewallException {
+        channel.close();
+        Ruleset ruleset = listRuleset();
+        StringBuilder script = new StringBuilder();
+        for (ListedRule rule : ruleset.managedRules()) {
+            script.append(NftRules.deleteRule(rule)).append('\n');
+        }
+        script.append(rules.removeTable());
+        mustRun("clean-up", List.of("-f", "-"), script.toString());
+    }
+
+    /**
+     * What ftpgate creates and what the admin's ruleset needs: the table, and the rule for each
+     * chain (inserted by ftpgate when managed; else to be put at the top of each drop chain).
+     */
+    @Override
+    public List<String> describeLeaseObjects() {
+        List<String> lines = new ArrayList<>();
+        lines.add("# ftpgate's own table, created at start (a fresh copy) and removed at stop:");
+        lines.addAll(rules.tableDefinition().lines().toList());
+        if (manage) {
+            lines.add("# inserted at start at the top of each chain of firewall.nftables.hook-chains, removed at stop:");
+            for (HookChain chain : hookChains) {
+                lines.add(rules.insertHookRule(chain));
+            }
+        } else {
+            lines.add("# firewall.nftables.manage-hook-rules = false: put this rule at the top of each of your chains");
+            lines.add("# (type filter, hook input; hook output too with guard-output) whose policy drops,");
+            lines.add("# at a priority above " + rules.priority() + ":");
+            lines.add(rules.hookRule(rules.adminComment()));
+        }
+        return lines;
+    }
+
+    /** {@code nft -a -t list ruleset}, parsed: base chains, managed rules, whether the table exists. */
+    private Ruleset listRuleset() throws FirewallException {
+        return rules.ruleset(mustRun("list ruleset", List.of("-a", "-t", "list", "ruleset"), null).stdout());
+    }
+
+    private static void throwIfFailed(FirewallException failure) throws FirewallException {
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private List<String> argv(List<String> args) {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.add(nft);
+        argv.addAll(args);
+        return argv;
+    }
+
+    private CommandRunner.Result mustRun(String label, List<String> args, String input) throws FirewallException {
+        List<String> argv = argv(args);
+        CommandRunner.Result result;
+        try {
+            result = runner.run(argv, commandTimeout, input);
+        } catch (IOException e) {
+            throw new FirewallException("cannot run " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);
+        }
+        LOG.debug("{}{} ({} ms, {})", CommandRunner.commandLine(argv), input == null ? "" : " <<< " + input.strip().lines().count()
+                + " line(s)", result.elapsed().toMillis(), result.ok() ? "ok" : result.failure());
+        if (!result.ok()) {
+            throw new FirewallException("nftables " + label + " command failed: " + CommandRunner.commandLine(argv)
+                    + (input == null ? "" : " <<< " + input.strip().replace("\n", " \\n ")) + ": " + result.failure(),
+                    null, FirewallException.Residue.NONE, result.timedOut());
+        }
+        return result;
+    }
+}
