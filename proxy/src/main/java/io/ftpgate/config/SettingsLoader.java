@@ -4,7 +4,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -54,6 +57,42 @@ public final class SettingsLoader {
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
         }
+    }
+
+    /**
+     * The effective settings ({@code --print-config}) as HOCON, every value preceded by a comment
+     * naming where it comes from (the file and line, {@code reference.conf}, or the command line);
+     * values of keys that look like secrets are masked. Call after {@link #load} accepted the same.
+     */
+    public static String render(Optional<Path> file, Config overrides) throws ConfigError {
+        Config reference = ConfigFactory.defaultReference(SettingsLoader.class.getClassLoader());
+        try {
+            Config user = file.isPresent()
+                    ? ConfigFactory.parseFile(file.get().toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
+                    : ConfigFactory.empty();
+            Config merged = overrides.withFallback(user).resolve().withFallback(reference).resolve();
+            return masked(merged.withOnlyPath(ROOT)).root()
+                    .render(ConfigRenderOptions.defaults().setJson(false).setComments(false).setOriginComments(true));
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    /** Keys whose last part names a password, passphrase, secret, token or credential. */
+    private static final java.util.regex.Pattern SECRET =
+            java.util.regex.Pattern.compile(".*(password|passwd|passphrase|secret|token|credential).*",
+                    java.util.regex.Pattern.CASE_INSENSITIVE);
+    static final String MASK = "********";
+
+    private static Config masked(Config c) {
+        Config out = c;
+        for (Map.Entry<String, ConfigValue> e : c.entrySet()) {
+            List<String> parts = ConfigUtil.splitPath(e.getKey());
+            if (SECRET.matcher(parts.get(parts.size() - 1)).matches()) {
+                out = out.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(MASK).withOrigin(e.getValue().origin()));
+            }
+        }
+        return out;
     }
 
     /** A misspelt key would otherwise be ignored silently: refuse it. */

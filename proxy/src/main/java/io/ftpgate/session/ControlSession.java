@@ -14,6 +14,7 @@ import io.ftpgate.protocol.FtpParseException;
 import io.ftpgate.protocol.ForwardLogin;
 import io.ftpgate.protocol.FtpReply;
 import io.ftpgate.protocol.LogText;
+import io.ftpgate.log.TransferLog;
 import io.ftpgate.protocol.Verbs;
 import io.ftpgate.protocol.codec.BadCommand;
 import io.ftpgate.protocol.codec.BadReply;
@@ -711,13 +712,8 @@ public final class ControlSession {
         if (t.command() != null) {
             // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
             // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
-            log.info("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} path={} {}{}",
-                    id, clientAddress().getHostAddress(), legs == null ? "-" : legs.server().getHostAddress(),
-                    t.kind().name().toLowerCase(), t.command().verb(), LogText.escape(t.command().argument()),
-                    t.isKernel() ? "unknown" : String.valueOf(uploaded + downloaded),
-                    String.format("%.3f", t.elapsedNanos() / 1e9), t.mode.name().toLowerCase(),
-                    t.isKernel() ? "kernel" : "relay",
-                    outcome.name().toLowerCase(), t.failure() == null ? "" : " reason=" + t.failure().tag());
+            TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
+                    uploaded + downloaded, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, t.failure());
         } else {
             log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
         }

@@ -200,7 +200,7 @@ class FtpsIT {
                         "mode = explicit, verify = fingerprint, fingerprint = \"" + "00:".repeat(31) + "00\""),
                 listener("truncating", GW4 + ":2126", s4 + ":" + TRUNCATING_PORT, "explicit", "mode = explicit"),
                 "  }",
-                "  tls.provider = " + System.getProperty("ftps.provider", "jdk"),
+                "  tls.provider = " + System.getProperty("ftps.provider", "openssl"),
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
                 "  shutdown.grace-period = 2s",
