@@ -206,7 +206,8 @@ public final class DataRelay {
         boolean spliced = splice && client.channel.isActive() && server.channel.isActive()
                 && client.channel instanceof AbstractEpollStreamChannel
                 && server.channel instanceof AbstractEpollStreamChannel
-                && client.channel.eventLoop() == server.channel.eventLoop();
+                && client.channel.eventLoop() == server.channel.eventLoop()
+                && Splice.pipesOwnable();
         if (spliced) {
             client.splice = new Splice(client.channel, server.channel);
             server.splice = new Splice(server.channel, client.channel);
@@ -221,14 +222,28 @@ public final class DataRelay {
     }
 
     private void legClosed(End end) {
-        // A spliced leg that closes must stop the other leg splicing into it at once (Splice#fence).
+        // A spliced leg that closes must stop the other leg splicing into it at once (Splice#fence),
+        // and its closed pipe must not be used again (see Splice, "the pipe's life").
         if (end.peer != null && end.peer.splice != null) {
             end.peer.splice.fence();
+            Splice.forgetPipe(end.channel);
         }
         // A leg that closes before the other exists keeps what it sent for that other leg.
         if (--open == 0 && !finished && isLinked()) {
             finished = true;
+            if (end.splice != null) {
+                closeLatePipes();
+            }
             events.finished(uploaded(), downloaded());
+        }
+    }
+
+    /** Both spliced legs are closed: no pipe outlives them (see Splice, "the pipe's life"). */
+    private void closeLatePipes() {
+        for (End end : new End[] {client, server}) {
+            if (Splice.closePipe(end.channel)) {
+                log.debug("{} leg: closed a pipe Netty made after the leg closed", end.name());
+            }
         }
     }
 
