@@ -101,20 +101,24 @@ def run(ftp, op):
 
 def main():
     host, port, mode, cafile, implicit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+    ops = sys.argv[6:]
+    user = "anonymous"
+    if ops and ops[0].startswith("user="):  # forward mode: user=anonymous@host
+        user, ops = ops[0][len("user="):], ops[1:]
     context = ssl.create_default_context(cafile=cafile)
     ftp = ModeFTPS(mode, context, implicit)
     ftp.set_debuglevel(1)
     sys.stdout.flush()
     try:
         ftp.connect(host, port)
-        ftp.login()
+        ftp.login(user)
         ftp.prot_p()
         ftp.set_pasv(mode in ("PASV", "EPSV"))
         print("RESULT LOGIN ok %s %s" % (ftp.sock.version(), ftp.welcome), flush=True)
     except Exception as e:
         print("RESULT LOGIN fail %s: %s" % (type(e).__name__, str(e).replace("\n", " ")), flush=True)
         return
-    for op in sys.argv[6:]:
+    for op in ops:
         name = op.partition(":")[0]
         try:
             print("RESULT %s ok %s" % (name, run(ftp, op)), flush=True)

@@ -600,6 +600,18 @@ public final class ControlSession {
         sendToServer(command);
     }
 
+    /**
+     * Sends a command of the gateway's own (securing the server leg) that answers no client
+     * command: its completion must not count as the end of the client command being worked on
+     * (forward mode's USER name@host waits for it, and is answered by the server's reply to the
+     * USER that follows).
+     */
+    void forwardOwnCommand(FtpCommand command, Exchange exchange) {
+        exchange.bind(this, command.verb(), null);
+        awaiting.add(exchange);
+        sendToServer(command);
+    }
+
     /** Holds the queue for local work that sends nothing to the server. */
     void forwardLocal(Exchange exchange) {
         exchange.bindLocal(this, current);

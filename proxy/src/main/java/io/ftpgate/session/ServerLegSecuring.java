@@ -57,7 +57,7 @@ final class ServerLegSecuring {
         Channel server = s.serverChannel();
         FtpLineDecoder frame = (FtpLineDecoder) server.pipeline().get(PipelineNames.FRAME);
         frame.gate(line -> line.startsWith("234 "));
-        s.forward(FtpCommand.of("AUTH", "TLS"), new Exchange() {
+        s.forwardOwnCommand(FtpCommand.of("AUTH", "TLS"), new Exchange() {
             @Override
             void onReply(FtpReply r) {
                 if (!r.isFinal()) {
@@ -123,7 +123,7 @@ final class ServerLegSecuring {
 
     /** PBSZ 0 (a refusal is tolerated: some servers need none), then PROT per policy. */
     private void protect(Runnable then) {
-        s.forward(FtpCommand.of("PBSZ", "0"), new Exchange() {
+        s.forwardOwnCommand(FtpCommand.of("PBSZ", "0"), new Exchange() {
             @Override
             void onReply(FtpReply r) {
                 if (!r.isFinal()) {
@@ -137,7 +137,7 @@ final class ServerLegSecuring {
 
     /** Sets the server leg's PROT; {@code then} runs when the server agreed (or clear was asked). */
     void prot(boolean wantPrivate, Runnable then) {
-        s.forward(FtpCommand.of("PROT", wantPrivate ? "P" : "C"), new Exchange() {
+        s.forwardOwnCommand(FtpCommand.of("PROT", wantPrivate ? "P" : "C"), new Exchange() {
             @Override
             void onReply(FtpReply r) {
                 if (!r.isFinal()) {

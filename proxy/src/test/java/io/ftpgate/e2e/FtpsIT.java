@@ -63,6 +63,8 @@ class FtpsIT {
     static final int IMPLICIT_PORT = 990;
     static final int PROFTPD_PORT = 2200;
     static final int TRUNCATING_PORT = 2300;
+    /** The forward listener (USER name@host) on the gateway. */
+    static final int FORWARD_PORT = 2128;
     static final int TRUNCATED_SIZE = 1024 * 1024;
     static final Pattern RESULT = Pattern.compile("^RESULT (\\w+) (ok|fail) ?(.*)$", Pattern.MULTILINE);
 
@@ -88,7 +90,7 @@ class FtpsIT {
     static final FtpEndpoint WRONG_CA = new FtpEndpoint(GW4, 2124);
     static final FtpEndpoint WRONG_PIN = new FtpEndpoint(GW4, 2125);
     static final FtpEndpoint TRUNCATING = new FtpEndpoint(GW4, 2126);
-    static final List<Integer> EXTRA_PORTS = List.of(IMPLICIT_PORT, 2122, 2123, 2124, 2125, 2126, 2127);
+    static final List<Integer> EXTRA_PORTS = List.of(IMPLICIT_PORT, 2122, 2123, 2124, 2125, 2126, 2127, FORWARD_PORT);
 
     private Topology topology;
     private FtpsCertificates certs;
@@ -199,7 +201,13 @@ class FtpsIT {
                 listener("wrongpin", GW4 + ":2125", s4 + ":21", "explicit", null,
                         "mode = explicit, verify = fingerprint, fingerprint = \"" + "00:".repeat(31) + "00\""),
                 listener("truncating", GW4 + ":2126", s4 + ":" + TRUNCATING_PORT, "explicit", "mode = explicit"),
+                "    forward { mode = forward, listen = [\"" + GW4 + ":" + FORWARD_PORT + "\"]",
+                "      tls { mode = explicit, certificate = \"" + gatewayCert.chain() + "\", private-key = \""
+                        + gatewayCert.key() + "\" } }",
                 "  }",
+                "  destinations.allow = [\"203.0.113.0/24\"]",
+                "  destinations.upstream-tls { mode = explicit, verify = ca-file, ca-file = \"" + certs.serverCa
+                        + "\", protocols = [\"TLSv1.2\"] }",
                 "  tls.provider = " + System.getProperty("ftps.provider", "openssl"),
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
@@ -352,6 +360,17 @@ class FtpsIT {
      * A server-leg data connection that ends without close_notify is a truncation: the lying
      * server still says 226, the client must see a failed transfer, never success.
      */
+    /** Forward mode: AUTH TLS before USER name@host, then the gateway's own FTPS towards the named server. */
+    @Test
+    void forwardModeLogsInAsUserAtHostOverTls() {
+        FtpEndpoint forward = new FtpEndpoint(GW4, FORWARD_PORT);
+        Session s = newSession(V4_TLS12);
+        ExecResult r = ftplib(forward, FtpMode.EPSV, false, "user=anonymous@" + Topology.SERVER_V4, "LIST",
+                "RETR:" + VsftpdServer.BIG + ":" + s.local("big1"));
+        assertThat(results(r)).as(r.describe()).hasSize(3).allMatch(line -> line.contains(" ok "), "every operation ok");
+        s.assertTransferred(r, "big1");
+    }
+
     @Test
     void aTruncatedDownloadFailsForTheClient() {
         Session s = newSession(null);
