@@ -3,6 +3,8 @@ package io.ftpgate.firewall.nftables;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.Interception;
+import io.ftpgate.firewall.TproxyRouting;
 import io.ftpgate.firewall.LeaseChange;
 import io.ftpgate.firewall.nftables.NftListing.BaseChain;
 import io.ftpgate.firewall.nftables.NftListing.HookChain;
@@ -13,10 +15,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +50,9 @@ public final class NftFirewall implements Firewall {
 
     private static final Logger LOG = LoggerFactory.getLogger(NftFirewall.class);
 
+    /** The routing tool of the interception (run with the command prefix). */
+    private static final String IP = "ip";
+
     /** How much longer than the data connect timeout an element lives: the lease thread may lag. */
     public static final Duration ENTRY_MARGIN = Duration.ofSeconds(5);
 
@@ -58,6 +65,8 @@ public final class NftFirewall implements Firewall {
     private final CommandRunner runner;
     private final NftChannel channel;
     private final long entrySeconds;
+    /** The interception last installed, or null: part of the table from then on. */
+    private Interception spec;
 
     /**
      * @param hookChains the admin's chains ({@code inet filter input}) that get the accepting rule
@@ -102,16 +111,26 @@ public final class NftFirewall implements Firewall {
     public int start() throws FirewallException {
         Ruleset ruleset = listRuleset();
         int orphans = 0;
+        Set<List<Integer>> leftRouting = Set.of();
         if (ruleset.hasTable()) {
-            orphans = NftListing.elements(mustRun("list table", List.of("list", "table", "inet", rules.tableName()), null).stdout());
+            String listing = mustRun("list table", List.of("list", "table", "inet", rules.tableName()), null).stdout();
+            orphans = NftListing.elements(listing);
             if (orphans > 0) {
                 LOG.info("removing {} orphaned lease(s) from table {} left by an earlier run", orphans, rules.table());
             }
+            leftRouting = NftInterception.routingOf(listing);
         }
         for (ListedRule left : ruleset.managedRules()) {
             LOG.info("removing ftpgate's rule (handle {}) from chain {} left by an earlier run", left.handle(), left.chain());
         }
         install(ruleset);
+        for (List<Integer> markAndTable : leftRouting) {
+            if (spec == null || spec.mark() != markAndTable.get(0) || spec.routingTable() != markAndTable.get(1)) {
+                LOG.info("removing the interception routing (mark {}, table {}) left by an earlier run",
+                        NftRules.hex(markAndTable.get(0)), markAndTable.get(1));
+                removeRouting(markAndTable.get(0), markAndTable.get(1));
+            }
+        }
         // Starts nft -i now, so that a broken nft fails the start instead of the first lease.
         Map<String, String> said = channel.execute(List.of());
         if (!said.isEmpty()) {
@@ -134,7 +153,7 @@ public final class NftFirewall implements Firewall {
                 check(chain, ruleset.baseChain(chain));
             }
         }
-        StringBuilder script = new StringBuilder(rules.replaceTable());
+        StringBuilder script = new StringBuilder(rules.replaceTable(spec));
         for (ListedRule left : ruleset.managedRules()) {
             script.append(NftRules.deleteRule(left)).append('\n');
         }
@@ -212,9 +231,9 @@ public final class NftFirewall implements Firewall {
         List<Integer> pending = new ArrayList<>();
         for (int i = 0; i < changes.size(); i++) {
             DataLease lease = changes.get(i).lease();
-            if (lease.divert()) {
-                results.set(i, new FirewallException(lease + ": the nftables backend does not divert connections"
-                        + " (transparent mode needs backend ipset or iptables)"));
+            if (lease.divert() && lease.direction() == DataLease.Direction.INBOUND && spec == null) {
+                results.set(i, new FirewallException(lease + ": a diverted lease needs intercept() first"
+                        + " (it supplies the sets of diversions and the packet mark)"));
             } else if (rules.needsEntry(lease)) {
                 pending.add(i);
             } else {
@@ -289,12 +308,110 @@ public final class NftFirewall implements Firewall {
     public void stop() throws FirewallException {
         channel.close();
         Ruleset ruleset = listRuleset();
+        Set<List<Integer>> routing = new LinkedHashSet<>();
+        if (spec != null) {
+            routing.add(List.of(spec.mark(), spec.routingTable()));
+        }
+        if (ruleset.hasTable()) {
+            routing.addAll(NftInterception.routingOf(mustRun("list table",
+                    List.of("-t", "list", "table", "inet", rules.tableName()), null).stdout()));
+        }
         StringBuilder script = new StringBuilder();
         for (ListedRule rule : ruleset.managedRules()) {
             script.append(NftRules.deleteRule(rule)).append('\n');
         }
         script.append(rules.removeTable());
         mustRun("clean-up", List.of("-f", "-"), script.toString());
+        for (List<Integer> markAndTable : routing) {
+            removeRouting(markAndTable.get(0), markAndTable.get(1));
+        }
+        spec = null;
+    }
+
+    /**
+     * Makes the interception part of ftpgate's table (a fresh copy of it: call this before the
+     * first lease, as the gateway does at start; live elements would go) and adds the routing,
+     * IPv4 and IPv6 (an IPv6 failure is logged and skipped). The routing of a previous spec with
+     * another mark or table is removed.
+     */
+    @Override
+    public void intercept(Interception wanted) throws FirewallException {
+        Interception previous = spec;
+        spec = Objects.requireNonNull(wanted, "spec");
+        try {
+            install(listRuleset());
+        } catch (FirewallException e) {
+            spec = previous;
+            throw e;
+        }
+        for (boolean ipv6 : new boolean[] {false, true}) {
+            try {
+                addRouting(wanted, ipv6);
+            } catch (FirewallException e) {
+                if (!ipv6) {
+                    throw e;
+                }
+                LOG.warn("IPv6 connections are not intercepted: {}", e.getMessage());
+            }
+        }
+        if (previous != null && (previous.mark() != wanted.mark() || previous.routingTable() != wanted.routingTable())) {
+            removeRouting(previous.mark(), previous.routingTable());
+        }
+    }
+
+    /** The table with the interception, and the routing commands, for admins who manage rules themselves. */
+    @Override
+    public List<String> describeIntercept(Interception wanted) {
+        List<String> lines = new ArrayList<>();
+        lines.add("# ftpgate's own table with the interception (nft -f; created at start, removed at stop):");
+        lines.addAll(rules.tableDefinition(wanted).lines().toList());
+        lines.add("# routing:");
+        for (boolean ipv6 : new boolean[] {false, true}) {
+            lines.add(CommandRunner.commandLine(ipArgv(TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6))));
+            lines.add(CommandRunner.commandLine(ipArgv(TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6))));
+        }
+        return lines;
+    }
+
+    private void addRouting(Interception wanted, boolean ipv6) throws FirewallException {
+        String listed = mustRunArgv("interception", ipArgv(TproxyRouting.listIpRules(ipv6))).stdout();
+        if (listed.lines().noneMatch(line -> TproxyRouting.isIpRule(line, wanted.mark(), wanted.routingTable()))) {
+            mustRunArgv("interception", ipArgv(TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6)));
+        }
+        mustRunArgv("interception", ipArgv(TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6)));
+    }
+
+    /** Removes ftpgate's ip rules for this mark and table and the table's local route, IPv4 and IPv6. */
+    private void removeRouting(int mark, int table) throws FirewallException {
+        for (boolean ipv6 : new boolean[] {false, true}) {
+            String listed;
+            try {
+                listed = mustRunArgv("interception", ipArgv(TproxyRouting.listIpRules(ipv6))).stdout();
+            } catch (FirewallException e) {
+                if (!ipv6) {
+                    throw e;
+                }
+                LOG.debug("ip -6 rule unusable: {}", e.getMessage());
+                continue;
+            }
+            for (String line : listed.lines().toList()) {
+                if (TproxyRouting.isIpRule(line, mark, table)) {
+                    mustRunArgv("interception", ipArgv(TproxyRouting.deleteIpRule(mark, table, ipv6)));
+                }
+            }
+            CommandRunner.Result route = runArgv(ipArgv(TproxyRouting.deleteLocalRoute(table, ipv6)));
+            if (!route.ok() && !TproxyRouting.noSuchRoute(route.stderr())) {
+                throw new FirewallException("interception command failed: " + CommandRunner.commandLine(route.argv())
+                        + ": " + route.failure(), null, FirewallException.Residue.NONE, route.timedOut());
+            }
+        }
+    }
+
+    private List<String> ipArgv(List<String> args) {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.add(IP);
+        argv.addAll(args);
+        return argv;
     }
 
     /**
@@ -336,6 +453,25 @@ public final class NftFirewall implements Firewall {
         argv.add(nft);
         argv.addAll(args);
         return argv;
+    }
+
+    private CommandRunner.Result runArgv(List<String> argv) throws FirewallException {
+        try {
+            return runner.run(argv, commandTimeout, null);
+        } catch (IOException e) {
+            throw new FirewallException("cannot run " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private CommandRunner.Result mustRunArgv(String label, List<String> argv) throws FirewallException {
+        CommandRunner.Result result = runArgv(argv);
+        LOG.debug("{} ({} ms, {})", CommandRunner.commandLine(argv), result.elapsed().toMillis(),
+                result.ok() ? "ok" : result.failure());
+        if (!result.ok()) {
+            throw new FirewallException("nftables " + label + " command failed: " + CommandRunner.commandLine(argv) + ": "
+                    + result.failure(), null, FirewallException.Residue.NONE, result.timedOut());
+        }
+        return result;
     }
 
     private CommandRunner.Result mustRun(String label, List<String> args, String input) throws FirewallException {

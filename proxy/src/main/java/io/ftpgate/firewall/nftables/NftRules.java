@@ -2,6 +2,7 @@ package io.ftpgate.firewall.nftables;
 
 import io.ftpgate.firewall.AddressText;
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.LeaseChange;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,17 +113,33 @@ public final class NftRules {
 
     /** The table as {@code nft list table} prints it without elements (and as {@code nft -f} reads it). */
     public String tableDefinition() {
+        return tableDefinition(null);
+    }
+
+    /**
+     * The table with, when {@code interception} is not null, the pieces of transparent interception
+     * ({@link NftInterception}: the sets of diversions, the prerouting chain, the input rules).
+     */
+    public String tableDefinition(Interception interception) {
         StringBuilder t = new StringBuilder("table ").append(table()).append(" {\n");
         List<Boolean> directions = guardOutput ? List.of(false, true) : List.of(false);
+        List<String> sets = new ArrayList<>();
         for (boolean outbound : directions) {
             for (boolean ipv6 : new boolean[] {false, true}) {
-                String type = ipv6 ? "ipv6_addr" : "ipv4_addr";
-                t.append("\tset ").append(set(outbound, ipv6)).append(" {\n")
-                        .append("\t\ttype ").append(type).append(" . inet_service . ").append(type).append('\n')
-                        .append("\t\tsize ").append(MAX_ELEMENTS).append('\n')
-                        .append("\t\tflags timeout\n")
-                        .append("\t}\n\n");
+                sets.add(set(outbound, ipv6));
             }
+        }
+        if (interception != null) {
+            sets.add(NftInterception.set(false));
+            sets.add(NftInterception.set(true));
+        }
+        for (String set : sets) {
+            String type = set.endsWith("6") ? "ipv6_addr" : "ipv4_addr";
+            t.append("\tset ").append(set).append(" {\n")
+                    .append("\t\ttype ").append(type).append(" . inet_service . ").append(type).append('\n')
+                    .append("\t\tsize ").append(MAX_ELEMENTS).append('\n')
+                    .append("\t\tflags timeout\n")
+                    .append("\t}\n\n");
         }
         for (boolean outbound : directions) {
             String hook = outbound ? "output" : "input";
@@ -140,17 +157,30 @@ public final class NftRules {
                         .append(" meta mark set meta mark | ").append(hex(mark))
                         .append(" comment \"").append(SET_RULE_COMMENT).append("\"\n");
             }
+            if (!outbound && interception != null) {
+                for (String rule : NftInterception.inputRules(interception, mark)) {
+                    t.append("\t\t").append(rule).append('\n');
+                }
+            }
             t.append("\t}\n");
             if (!outbound && guardOutput) {
                 t.append('\n');
             }
+        }
+        if (interception != null) {
+            t.append('\n').append(NftInterception.preroutingChain(interception));
         }
         return t.append("}\n").toString();
     }
 
     /** An {@code nft -f} script that replaces the table by a fresh, empty copy (creating it if missing). */
     public String replaceTable() {
-        return removeTable() + tableDefinition();
+        return replaceTable(null);
+    }
+
+    /** Likewise, with the interception's pieces when it is not null. */
+    public String replaceTable(Interception interception) {
+        return removeTable() + tableDefinition(interception);
     }
 
     /** An {@code nft -f} script that removes the table if it exists (the add makes a missing one no error). */
@@ -192,16 +222,31 @@ public final class NftRules {
         return lease.direction() == DataLease.Direction.INBOUND || guardOutput;
     }
 
-    /** The text of one change: an add with the entry's timeout, or an idempotent delete. */
+    /**
+     * The text of one change: an add with the entry's timeout, or an idempotent delete. A diverted
+     * inbound lease is two elements, the same in {@code div4} and {@code in4}: diverted, then admitted.
+     */
     public String change(LeaseChange change, long seconds) {
         DataLease lease = change.lease();
-        String set = "element " + table() + " " + set(lease.direction() == DataLease.Direction.OUTBOUND, lease.isIpv6());
         String element = element(lease);
-        if (change.kind() == LeaseChange.Kind.APPLY) {
-            return "add " + set + " { " + element + " timeout " + seconds + "s }";
+        List<String> texts = new ArrayList<>();
+        for (String name : setsOf(lease)) {
+            String set = "element " + table() + " " + name;
+            if (change.kind() == LeaseChange.Kind.APPLY) {
+                texts.add("add " + set + " { " + element + " timeout " + seconds + "s }");
+            } else {
+                // nft 1.0.6 has no "destroy element"; in one transaction, add-then-delete never fails on a missing one.
+                texts.add("add " + set + " { " + element + " timeout 1s }; delete " + set + " { " + element + " }");
+            }
         }
-        // nft 1.0.6 has no "destroy element"; in one transaction, add-then-delete never fails on a missing one.
-        return "add " + set + " { " + element + " timeout 1s }; delete " + set + " { " + element + " }";
+        return String.join("; ", texts);
+    }
+
+    /** The sets a lease has an element in: the diversion first (nothing new is diverted once it goes). */
+    static List<String> setsOf(DataLease lease) {
+        boolean outbound = lease.direction() == DataLease.Direction.OUTBOUND;
+        String admit = set(outbound, lease.isIpv6());
+        return lease.divert() && !outbound ? List.of(NftInterception.set(lease.isIpv6()), admit) : List.of(admit);
     }
 
     /** The changes as one line: one transaction, all or nothing. */
