@@ -68,6 +68,12 @@ class NftInterceptionTest {
     }
 
     @Test
+    void theReadmeShowsExactlyTheDefaultTableWithInterception() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("../README.md"));
+        assertThat(readme).contains("```\n" + rules.tableDefinition(plain) + "```\n");
+    }
+
+    @Test
     void interfacesAndNetworksGiveOneRulePerPortInterfaceAndNetworkOfTheFamily() {
         Interception spec = new Interception(0x4, 7, List.of("eth0", "eth1"),
                 List.of("198.51.100.7/24", "192.0.2.9/32", "2001:db8:1::5/64"), List.of(21, 990), 2121);
