@@ -93,13 +93,6 @@ public final class SettingsLoader {
                 destinations(c),
                 new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
                 instanceName(c));
-        if (s.firewall().backend() == Settings.Backend.NFTABLES) {
-            // A later version: the kernel path on nft maps.
-            if (s.data().path() == Settings.DataPath.KERNEL) {
-                throw error(c, "firewall.backend", "nftables has no kernel path yet: set data.path = relay,"
-                        + " or use backend iptables for data.path = kernel");
-            }
-        }
         return s;
     }
 

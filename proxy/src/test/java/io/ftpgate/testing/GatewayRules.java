@@ -56,7 +56,7 @@ public final class GatewayRules {
         String set = null;
         StringBuilder collected = null;
         for (String line : listing.split("\n")) {
-            java.util.regex.Matcher named = java.util.regex.Pattern.compile("^\\tset (\\S+) \\{").matcher(line);
+            java.util.regex.Matcher named = java.util.regex.Pattern.compile("^\\t(?:set|map) (\\S+) \\{").matcher(line);
             if (named.find()) {
                 set = named.group(1);
                 continue;

@@ -41,7 +41,9 @@ import java.util.regex.Pattern;
  * {@link Kind#GATEWAY} with a native nftables firewall instead of iptables rules (none at all):
  * {@link #NFT_RULESET}, table {@code inet filter}, whose input and forward policies drop.
  * {@link Kind#NFTABLES_ROUTING_GATEWAY} is {@link Kind#ROUTING_GATEWAY} in native nftables
- * ({@link #NFT_ROUTING_RULESET}, no iptables rule at all).
+ * ({@link #NFT_ROUTING_RULESET}, no iptables rule at all). {@link Kind#NFTABLES_FORWARDING_GATEWAY}
+ * is {@link Kind#FORWARDING_GATEWAY} in native nftables: it routes, with {@link #NFT_RULESET}
+ * (whose forward chain drops everything).
  *
  * <p>{@link #addSecondServer()} adds a fourth namespace, a second FTP server host at
  * {@link #SECOND_SERVER_V4} / {@link #SECOND_SERVER_V6}, on its own link from the gateway (host
@@ -53,7 +55,8 @@ import java.util.regex.Pattern;
  */
 public final class Topology implements AutoCloseable {
 
-    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY, NFTABLES_ROUTING_GATEWAY }
+    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY, NFTABLES_ROUTING_GATEWAY,
+        NFTABLES_FORWARDING_GATEWAY }
 
     /**
      * The gateway's own firewall in {@link Kind#NFTABLES_GATEWAY}, as an admin would write it in
@@ -215,7 +218,7 @@ public final class Topology implements AutoCloseable {
         boolean routes = kind != Kind.GATEWAY && kind != Kind.NFTABLES_GATEWAY;
         exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=" + (routes ? 1 : 0)).orThrow();
         exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=" + (routes ? 1 : 0)).orThrow();
-        if (kind == Kind.NFTABLES_GATEWAY) {
+        if (kind == Kind.NFTABLES_GATEWAY || kind == Kind.NFTABLES_FORWARDING_GATEWAY) {
             nft(NFT_RULESET);
         } else if (kind == Kind.NFTABLES_ROUTING_GATEWAY) {
             nft(NFT_ROUTING_RULESET);

@@ -3,6 +3,7 @@ package io.ftpgate.firewall.nftables;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.TproxyRouting;
 import io.ftpgate.firewall.LeaseChange;
@@ -67,6 +68,8 @@ public final class NftFirewall implements Firewall {
     private final long entrySeconds;
     /** The interception last installed, or null: part of the table from then on. */
     private Interception spec;
+    /** The kernel path's data ports (first, last) once prepared, or null: part of the table from then on. */
+    private int[] forwardPorts;
 
     /**
      * @param hookChains the admin's chains ({@code inet filter input}) that get the accepting rule
@@ -153,7 +156,7 @@ public final class NftFirewall implements Firewall {
                 check(chain, ruleset.baseChain(chain));
             }
         }
-        StringBuilder script = new StringBuilder(rules.replaceTable(spec));
+        StringBuilder script = new StringBuilder(rules.replaceTable(spec, forwardPorts, entrySeconds));
         for (ListedRule left : ruleset.managedRules()) {
             script.append(NftRules.deleteRule(left)).append('\n');
         }
@@ -199,9 +202,9 @@ public final class NftFirewall implements Firewall {
             throw new FirewallException(key + chain + " hooks output, but firewall.guard-output is false: outbound"
                     + " data connections get no lease; set guard-output = true or leave the chain out");
         }
-        if (!base.hook().equals("input") && !base.hook().equals("output")) {
+        if (!base.hook().equals("input") && !base.hook().equals("output") && !base.hook().equals("forward")) {
             throw new FirewallException(key + chain + " hooks " + base.hook() + "; the nftables backend leases"
-                    + " connections to and from the gateway only (input, output)");
+                    + " connections to and from the gateway (input, output) and, with data.path = kernel, through it (forward)");
         }
         if (base.priority() <= rules.priority()) {
             throw new FirewallException(key + chain + " has priority " + base.priority() + ", not above ftpgate's "
@@ -371,6 +374,85 @@ public final class NftFirewall implements Firewall {
             lines.add(CommandRunner.commandLine(ipArgv(TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6))));
         }
         return lines;
+    }
+
+    /**
+     * Makes the kernel path part of ftpgate's table (a fresh copy: call this before the first
+     * lease, as the gateway does at start), see {@link NftForwarding}. The admin's forward chain
+     * needs the accepting rule: list it in {@code firewall.nftables.hook-chains}.
+     */
+    @Override
+    public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        int[] previous = forwardPorts;
+        forwardPorts = new int[] {firstPort, lastPort};
+        try {
+            install(listRuleset());
+        } catch (FirewallException e) {
+            forwardPorts = previous;
+            throw e;
+        }
+    }
+
+    /** The lease's two elements in one transaction; without acknowledgement they are removed again. */
+    @Override
+    public void applyForward(ForwardLease lease) throws FirewallException {
+        requireForwarding(lease);
+        String line = rules.applyForward(lease, entrySeconds);
+        Map<String, String> refused;
+        try {
+            refused = channel.execute(List.of(line));
+            if (!refused.isEmpty() && reinstallIfGone()) {
+                refused = channel.execute(List.of(line));
+            }
+        } catch (FirewallException lost) {
+            FirewallException undo = null;
+            try {
+                Map<String, String> undoRefused = channel.execute(List.of(rules.revokeForward(lease)));
+                if (!undoRefused.isEmpty()) {
+                    undo = new FirewallException("nft refused the undo: " + String.join("; ", undoRefused.values()));
+                }
+            } catch (FirewallException e) {
+                undo = e;
+            }
+            throw FirewallException.compensated(new FirewallException(lease + ": " + lost.getMessage(), lost,
+                    FirewallException.Residue.NONE, lost.timedOut()), undo);
+        }
+        if (!refused.isEmpty()) {
+            throw new FirewallException(lease + ": nft refused " + line + ": " + String.join("; ", refused.values()));
+        }
+    }
+
+    /** Removes the lease's elements, and the kernel's record of its connection; a connection made goes on. */
+    @Override
+    public void revokeForward(ForwardLease lease) throws FirewallException {
+        requireForwarding(lease);
+        String line = rules.revokeForward(lease);
+        Map<String, String> refused = channel.execute(List.of(line));
+        if (!refused.isEmpty()) {
+            throw new FirewallException(lease + ": nft refused " + line + ": " + String.join("; ", refused.values()));
+        }
+    }
+
+    /** Whether the kernel recorded the lease's connection in {@code used4}/{@code used6}. */
+    @Override
+    public boolean forwardConnected(ForwardLease lease) throws FirewallException {
+        requireForwarding(lease);
+        List<String> argv = argv(rules.forwardUsed(lease));
+        CommandRunner.Result result = runArgv(argv);
+        if (result.ok()) {
+            return true;
+        }
+        if (result.stderr().contains("No such file or directory") && !result.timedOut()) {
+            return false;
+        }
+        throw new FirewallException("nftables kernel path query failed: " + CommandRunner.commandLine(argv) + ": "
+                + result.failure(), null, FirewallException.Residue.NONE, result.timedOut());
+    }
+
+    private void requireForwarding(ForwardLease lease) throws FirewallException {
+        if (forwardPorts == null) {
+            throw new FirewallException(lease + ": the kernel path needs prepareForwarding() first");
+        }
     }
 
     private void addRouting(Interception wanted, boolean ipv6) throws FirewallException {

@@ -2,6 +2,7 @@ package io.ftpgate.firewall.nftables;
 
 import io.ftpgate.firewall.AddressText;
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.LeaseChange;
 import java.util.ArrayList;
@@ -121,6 +122,15 @@ public final class NftRules {
      * ({@link NftInterception}: the sets of diversions, the prerouting chain, the input rules).
      */
     public String tableDefinition(Interception interception) {
+        return tableDefinition(interception, null, 0);
+    }
+
+    /**
+     * The table with interception (when not null) and the kernel path (when {@code ports} is not
+     * null: data ports {@code ports[0]}..{@code ports[1]}; {@link NftForwarding}, whose set
+     * {@code used4} lives {@code seconds}).
+     */
+    public String tableDefinition(Interception interception, int[] ports, long seconds) {
         StringBuilder t = new StringBuilder("table ").append(table()).append(" {\n");
         List<Boolean> directions = guardOutput ? List.of(false, true) : List.of(false);
         List<String> sets = new ArrayList<>();
@@ -140,6 +150,9 @@ public final class NftRules {
                     .append("\t\tsize ").append(MAX_ELEMENTS).append('\n')
                     .append("\t\tflags timeout\n")
                     .append("\t}\n\n");
+        }
+        if (ports != null) {
+            t.append(NftForwarding.sets(seconds));
         }
         for (boolean outbound : directions) {
             String hook = outbound ? "output" : "input";
@@ -170,6 +183,9 @@ public final class NftRules {
         if (interception != null) {
             t.append('\n').append(NftInterception.preroutingChain(interception));
         }
+        if (ports != null) {
+            t.append('\n').append(NftForwarding.chains(priority, mark, ports[0], ports[1]));
+        }
         return t.append("}\n").toString();
     }
 
@@ -181,6 +197,26 @@ public final class NftRules {
     /** Likewise, with the interception's pieces when it is not null. */
     public String replaceTable(Interception interception) {
         return removeTable() + tableDefinition(interception);
+    }
+
+    /** Likewise, with the interception's pieces and the kernel path's when they are not null. */
+    public String replaceTable(Interception interception, int[] ports, long seconds) {
+        return removeTable() + tableDefinition(interception, ports, seconds);
+    }
+
+    /** The line that adds a kernel-path lease's elements (one transaction). */
+    public String applyForward(ForwardLease lease, long seconds) {
+        return NftForwarding.apply(table(), lease, seconds);
+    }
+
+    /** The line that removes them, idempotently. */
+    public String revokeForward(ForwardLease lease) {
+        return NftForwarding.revoke(table(), lease);
+    }
+
+    /** The nft arguments that succeed exactly when the lease's connection was made. */
+    public List<String> forwardUsed(ForwardLease lease) {
+        return NftForwarding.getUsed(table(), lease);
     }
 
     /** An {@code nft -f} script that removes the table if it exists (the add makes a missing one no error). */
@@ -320,6 +356,20 @@ public final class NftRules {
     /** The priority as nft prints it for the inet family: {@code filter}, {@code filter - 10}. */
     static String priorityText(int priority) {
         return priority == 0 ? "filter" : "filter " + (priority < 0 ? "- " : "+ ") + Math.abs(priority);
+    }
+
+    /** Seconds as nft prints a timeout: {@code 8s}, {@code 1m}, {@code 1m5s}, {@code 1h}. */
+    static String durationText(long seconds) {
+        StringBuilder text = new StringBuilder();
+        long[] units = {86400, 3600, 60, 1};
+        String[] names = {"d", "h", "m", "s"};
+        for (int i = 0; i < units.length; i++) {
+            if (seconds >= units[i]) {
+                text.append(seconds / units[i]).append(names[i]);
+                seconds %= units[i];
+            }
+        }
+        return text.length() == 0 ? "0s" : text.toString();
     }
 
     static String hex(long value) {
