@@ -31,7 +31,7 @@ import java.util.List;
  * chain kernel-dnat {
  * 	type nat hook prerouting priority dstnat - 10; policy accept;
  * 	ip saddr . ip daddr . tcp dport @used4 return comment "ftpgate kernel path: one connection per lease"
- * 	ip saddr . ip daddr . tcp dport @fwd4 add @used4 { ip saddr . ip daddr . tcp dport } dnat ip addr . port to ip saddr . ip daddr . tcp dport map @fwd4 comment "ftpgate kernel path"
+ * 	ip saddr . ip daddr . tcp dport @fwd4 add @used4 { ip saddr . ip daddr . tcp dport } dnat ip to ip saddr . ip daddr . tcp dport map @fwd4 comment "ftpgate kernel path"
  * }
  * chain kernel-snat {
  * 	type nat hook postrouting priority srcnat - 10; policy accept;
@@ -113,7 +113,7 @@ final class NftForwarding {
             t.append("\t\t").append(tuple).append(" @").append(used(ipv6))
                     .append(" return comment \"" + COMMENT + ": one connection per lease\"\n");
             t.append("\t\t").append(tuple).append(" @").append(fwd(ipv6)).append(" add @").append(used(ipv6))
-                    .append(" { ").append(tuple).append(" } dnat ").append(ip).append(" addr . port to ").append(tuple)
+                    .append(" { ").append(tuple).append(" } dnat ").append(ip).append(" to ").append(tuple)
                     .append(" map @").append(fwd(ipv6)).append(comment);
         }
         t.append("\t}\n\n\tchain kernel-snat {\n")

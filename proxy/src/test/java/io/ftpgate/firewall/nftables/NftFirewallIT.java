@@ -276,6 +276,25 @@ class NftFirewallIT {
         assertThat(before).contains("tproxy ip to :2121");
     }
 
+    @Test
+    void theKernelPathIsPartOfTheTableAsDocumented() throws Exception {
+        NftFirewall firewall = firewall(true, LIFETIME);
+        firewall.start();
+        firewall.prepareForwarding(40000, 40999);
+        assertThat(nft("list", "table", "inet", "ftpgate")).isEqualTo(rules.tableDefinition(null, new int[] {40000, 40999}, 50));
+        io.ftpgate.firewall.ForwardLease lease = new io.ftpgate.firewall.ForwardLease(3, InetAddress.getByName(CLIENT_V4),
+                InetAddress.getByName(GATEWAY_V4), 40017, InetAddress.getByName("203.0.113.2"), 30000,
+                InetAddress.getByName("203.0.113.1"));
+        firewall.applyForward(lease);
+        assertThat(nft("list", "map", "inet", "ftpgate", "fwd4")).contains("198.51.100.2 . 198.51.100.1 . 40017 timeout 50s");
+        assertThat(firewall.forwardConnected(lease)).as("no connection yet").isFalse();
+        firewall.revokeForward(lease);
+        firewall.revokeForward(lease); // idempotent
+        assertThat(nft("-t", "list", "table", "inet", "ftpgate")).doesNotContain("elements");
+        firewall.stop();
+        assertThat(nft("list", "ruleset")).doesNotContain("ftpgate");
+    }
+
     private NftFirewall firewall(boolean manage, Duration lifetime) {
         return firewall(manage, lifetime, HOOK_CHAINS);
     }
