@@ -383,10 +383,15 @@ public final class NftFirewall implements Firewall {
      */
     @Override
     public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        Ruleset ruleset = listRuleset();
+        if (manage && hookChains.stream().noneMatch(c -> ruleset.baseChain(c).map(b -> b.hook().equals("forward")).orElse(false))) {
+            throw new FirewallException("firewall.nftables.hook-chains names no chain of hook forward (e.g. \"inet filter"
+                    + " forward\"): forwarded data connections would meet your forward chain's drop");
+        }
         int[] previous = forwardPorts;
         forwardPorts = new int[] {firstPort, lastPort};
         try {
-            install(listRuleset());
+            install(ruleset);
         } catch (FirewallException e) {
             forwardPorts = previous;
             throw e;

@@ -278,7 +278,12 @@ class NftFirewallIT {
 
     @Test
     void theKernelPathIsPartOfTheTableAsDocumented() throws Exception {
-        NftFirewall firewall = firewall(true, LIFETIME);
+        NftFirewall inputOnly = firewall(true, LIFETIME);
+        inputOnly.start();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> inputOnly.prepareForwarding(40000, 40999))
+                .hasMessageContaining("names no chain of hook forward");
+        inputOnly.stop();
+        NftFirewall firewall = firewall(true, LIFETIME, List.of("inet filter input", "inet filter forward"));
         firewall.start();
         firewall.prepareForwarding(40000, 40999);
         assertThat(nft("list", "table", "inet", "ftpgate")).isEqualTo(rules.tableDefinition(null, new int[] {40000, 40999}, 50));
