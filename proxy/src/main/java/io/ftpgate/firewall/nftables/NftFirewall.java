@@ -5,7 +5,6 @@ import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.firewall.Interception;
-import io.ftpgate.firewall.TproxyRouting;
 import io.ftpgate.firewall.LeaseChange;
 import io.ftpgate.firewall.nftables.NftListing.BaseChain;
 import io.ftpgate.firewall.nftables.NftListing.HookChain;
@@ -51,9 +50,6 @@ public final class NftFirewall implements Firewall {
 
     private static final Logger LOG = LoggerFactory.getLogger(NftFirewall.class);
 
-    /** The routing tool of the interception (run with the command prefix). */
-    private static final String IP = "ip";
-
     /** How much longer than the data connect timeout an element lives: the lease thread may lag. */
     public static final Duration ENTRY_MARGIN = Duration.ofSeconds(5);
 
@@ -65,6 +61,7 @@ public final class NftFirewall implements Firewall {
     private final Duration commandTimeout;
     private final CommandRunner runner;
     private final NftChannel channel;
+    private final NftTproxyRouting routing;
     private final long entrySeconds;
     /** The interception last installed, or null: part of the table from then on. */
     private Interception spec;
@@ -96,6 +93,7 @@ public final class NftFirewall implements Firewall {
             throw new IllegalArgumentException("entry lifetime must be positive, not " + entryLifetime);
         }
         this.entrySeconds = (entryLifetime.toMillis() + 999) / 1000;
+        this.routing = new NftTproxyRouting(prefix, commandTimeout, runner);
         this.channel = channel != null ? channel : new NftChannel(argv(List.of("-i")), rules, commandTimeout, runner);
     }
 
@@ -131,7 +129,7 @@ public final class NftFirewall implements Firewall {
             if (spec == null || spec.mark() != markAndTable.get(0) || spec.routingTable() != markAndTable.get(1)) {
                 LOG.info("removing the interception routing (mark {}, table {}) left by an earlier run",
                         NftRules.hex(markAndTable.get(0)), markAndTable.get(1));
-                removeRouting(markAndTable.get(0), markAndTable.get(1));
+                routing.remove(markAndTable.get(0), markAndTable.get(1));
             }
         }
         // Starts nft -i now, so that a broken nft fails the start instead of the first lease.
@@ -305,18 +303,19 @@ public final class NftFirewall implements Firewall {
 
     /**
      * Removes the managed rules (wherever they are, found by their comment) and ftpgate's table, in
-     * one transaction, and ends the channel. Idempotent; works in a fresh process.
+     * one transaction, then the interception's routing (the remembered spec's, and every mark and
+     * routing table the listed table names), and ends the channel. Idempotent; works in a fresh process.
      */
     @Override
     public void stop() throws FirewallException {
         channel.close();
         Ruleset ruleset = listRuleset();
-        Set<List<Integer>> routing = new LinkedHashSet<>();
+        Set<List<Integer>> routed = new LinkedHashSet<>();
         if (spec != null) {
-            routing.add(List.of(spec.mark(), spec.routingTable()));
+            routed.add(List.of(spec.mark(), spec.routingTable()));
         }
         if (ruleset.hasTable()) {
-            routing.addAll(NftInterception.routingOf(mustRun("list table",
+            routed.addAll(NftInterception.routingOf(mustRun("list table",
                     List.of("-t", "list", "table", "inet", rules.tableName()), null).stdout()));
         }
         StringBuilder script = new StringBuilder();
@@ -325,8 +324,8 @@ public final class NftFirewall implements Firewall {
         }
         script.append(rules.removeTable());
         mustRun("clean-up", List.of("-f", "-"), script.toString());
-        for (List<Integer> markAndTable : routing) {
-            removeRouting(markAndTable.get(0), markAndTable.get(1));
+        for (List<Integer> markAndTable : routed) {
+            routing.remove(markAndTable.get(0), markAndTable.get(1));
         }
         spec = null;
     }
@@ -349,7 +348,7 @@ public final class NftFirewall implements Firewall {
         }
         for (boolean ipv6 : new boolean[] {false, true}) {
             try {
-                addRouting(wanted, ipv6);
+                routing.add(wanted, ipv6);
             } catch (FirewallException e) {
                 if (!ipv6) {
                     throw e;
@@ -358,7 +357,7 @@ public final class NftFirewall implements Firewall {
             }
         }
         if (previous != null && (previous.mark() != wanted.mark() || previous.routingTable() != wanted.routingTable())) {
-            removeRouting(previous.mark(), previous.routingTable());
+            routing.remove(previous.mark(), previous.routingTable());
         }
     }
 
@@ -370,8 +369,7 @@ public final class NftFirewall implements Firewall {
         lines.addAll(rules.tableDefinition(wanted).lines().toList());
         lines.add("# routing:");
         for (boolean ipv6 : new boolean[] {false, true}) {
-            lines.add(CommandRunner.commandLine(ipArgv(TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6))));
-            lines.add(CommandRunner.commandLine(ipArgv(TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6))));
+            lines.addAll(routing.describe(wanted, ipv6));
         }
         return lines;
     }
@@ -460,46 +458,6 @@ public final class NftFirewall implements Firewall {
         }
     }
 
-    private void addRouting(Interception wanted, boolean ipv6) throws FirewallException {
-        String listed = mustRunArgv("interception", ipArgv(TproxyRouting.listIpRules(ipv6))).stdout();
-        if (listed.lines().noneMatch(line -> TproxyRouting.isIpRule(line, wanted.mark(), wanted.routingTable()))) {
-            mustRunArgv("interception", ipArgv(TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6)));
-        }
-        mustRunArgv("interception", ipArgv(TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6)));
-    }
-
-    /** Removes ftpgate's ip rules for this mark and table and the table's local route, IPv4 and IPv6. */
-    private void removeRouting(int mark, int table) throws FirewallException {
-        for (boolean ipv6 : new boolean[] {false, true}) {
-            String listed;
-            try {
-                listed = mustRunArgv("interception", ipArgv(TproxyRouting.listIpRules(ipv6))).stdout();
-            } catch (FirewallException e) {
-                if (!ipv6) {
-                    throw e;
-                }
-                LOG.debug("ip -6 rule unusable: {}", e.getMessage());
-                continue;
-            }
-            for (String line : listed.lines().toList()) {
-                if (TproxyRouting.isIpRule(line, mark, table)) {
-                    mustRunArgv("interception", ipArgv(TproxyRouting.deleteIpRule(mark, table, ipv6)));
-                }
-            }
-            CommandRunner.Result route = runArgv(ipArgv(TproxyRouting.deleteLocalRoute(table, ipv6)));
-            if (!route.ok() && !TproxyRouting.noSuchRoute(route.stderr())) {
-                throw new FirewallException("interception command failed: " + CommandRunner.commandLine(route.argv())
-                        + ": " + route.failure(), null, FirewallException.Residue.NONE, route.timedOut());
-            }
-        }
-    }
-
-    private List<String> ipArgv(List<String> args) {
-        List<String> argv = new ArrayList<>(prefix);
-        argv.add(IP);
-        argv.addAll(args);
-        return argv;
-    }
 
     /**
      * What ftpgate creates and what the admin's ruleset needs: the table, and the rule for each
@@ -548,17 +506,6 @@ public final class NftFirewall implements Firewall {
         } catch (IOException e) {
             throw new FirewallException("cannot run " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);
         }
-    }
-
-    private CommandRunner.Result mustRunArgv(String label, List<String> argv) throws FirewallException {
-        CommandRunner.Result result = runArgv(argv);
-        LOG.debug("{} ({} ms, {})", CommandRunner.commandLine(argv), result.elapsed().toMillis(),
-                result.ok() ? "ok" : result.failure());
-        if (!result.ok()) {
-            throw new FirewallException("nftables " + label + " command failed: " + CommandRunner.commandLine(argv) + ": "
-                    + result.failure(), null, FirewallException.Residue.NONE, result.timedOut());
-        }
-        return result;
     }
 
     private CommandRunner.Result mustRun(String label, List<String> args, String input) throws FirewallException {
