@@ -62,6 +62,7 @@ public final class NftFirewall implements Firewall {
     private final CommandRunner runner;
     private final NftChannel channel;
     private final NftTproxyRouting routing;
+    private final NftKernelPath kernelPath;
     private final long entrySeconds;
     /** The interception last installed, or null: part of the table from then on. */
     private Interception spec;
@@ -95,6 +96,7 @@ public final class NftFirewall implements Firewall {
         this.entrySeconds = (entryLifetime.toMillis() + 999) / 1000;
         this.routing = new NftTproxyRouting(prefix, commandTimeout, runner);
         this.channel = channel != null ? channel : new NftChannel(argv(List.of("-i")), rules, commandTimeout, runner);
+        this.kernelPath = new NftKernelPath(rules, this.channel, entrySeconds, this::reinstallIfGone);
     }
 
     @Override
@@ -396,60 +398,22 @@ public final class NftFirewall implements Firewall {
         }
     }
 
-    /** The lease's two elements in one transaction; without acknowledgement they are removed again. */
     @Override
     public void applyForward(ForwardLease lease) throws FirewallException {
         requireForwarding(lease);
-        String line = rules.applyForward(lease, entrySeconds);
-        Map<String, String> refused;
-        try {
-            refused = channel.execute(List.of(line));
-            if (!refused.isEmpty() && reinstallIfGone()) {
-                refused = channel.execute(List.of(line));
-            }
-        } catch (FirewallException lost) {
-            FirewallException undo = null;
-            try {
-                Map<String, String> undoRefused = channel.execute(List.of(rules.revokeForward(lease)));
-                if (!undoRefused.isEmpty()) {
-                    undo = new FirewallException("nft refused the undo: " + String.join("; ", undoRefused.values()));
-                }
-            } catch (FirewallException e) {
-                undo = e;
-            }
-            throw FirewallException.compensated(new FirewallException(lease + ": " + lost.getMessage(), lost,
-                    FirewallException.Residue.NONE, lost.timedOut()), undo);
-        }
-        if (!refused.isEmpty()) {
-            throw new FirewallException(lease + ": nft refused " + line + ": " + String.join("; ", refused.values()));
-        }
+        kernelPath.apply(lease);
     }
 
-    /** Removes the lease's elements, and the kernel's record of its connection; a connection made goes on. */
     @Override
     public void revokeForward(ForwardLease lease) throws FirewallException {
         requireForwarding(lease);
-        String line = rules.revokeForward(lease);
-        Map<String, String> refused = channel.execute(List.of(line));
-        if (!refused.isEmpty()) {
-            throw new FirewallException(lease + ": nft refused " + line + ": " + String.join("; ", refused.values()));
-        }
+        kernelPath.revoke(lease);
     }
 
-    /** Whether the kernel recorded the lease's connection in {@code used4}/{@code used6}. */
     @Override
     public boolean forwardConnected(ForwardLease lease) throws FirewallException {
         requireForwarding(lease);
-        List<String> argv = argv(rules.forwardUsed(lease));
-        CommandRunner.Result result = runArgv(argv);
-        if (result.ok()) {
-            return true;
-        }
-        if (result.stderr().contains("No such file or directory") && !result.timedOut()) {
-            return false;
-        }
-        throw new FirewallException("nftables kernel path query failed: " + CommandRunner.commandLine(argv) + ": "
-                + result.failure(), null, FirewallException.Residue.NONE, result.timedOut());
+        return kernelPath.connected(lease, runArgv(argv(rules.forwardUsed(lease))));
     }
 
     private void requireForwarding(ForwardLease lease) throws FirewallException {
