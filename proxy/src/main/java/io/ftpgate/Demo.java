@@ -84,7 +84,7 @@ public final class Demo implements AutoCloseable {
                 new Settings.Firewall(Settings.Backend.NONE, base.firewall().chainPrefix(), false,
                         base.firewall().iptables(), base.firewall().ip6tables(), base.firewall().ipset(), List.of(),
                         base.firewall().commandTimeout(), base.firewall().nftables()),
-                base.metrics(), base.shutdownGrace(), base.transparent(), base.destinations(), base.drain(), base.instanceName());
+                base.metrics(), base.shutdownGrace(), base.transparent(), base.destinations(), base.drain(), base.instanceName(), base.abuse());
         Gateway gateway;
         try {
             gateway = Gateway.start(settings);
@@ -102,6 +102,15 @@ public final class Demo implements AutoCloseable {
      * {@code root}. Also the in-JVM test peer.
      */
     public static FtpServer startServer(Path root, String address, int port, boolean activeEnabled) throws IOException {
+        return startServer(root, address, port, activeEnabled, null, false);
+    }
+
+    /**
+     * The same with FTPS: {@code ssl} (null: none) on the control and data connections, AUTH TLS
+     * or, with {@code implicit}, TLS from the first byte. The in-JVM FTPS test peer.
+     */
+    public static FtpServer startServer(Path root, String address, int port, boolean activeEnabled,
+                                        org.apache.ftpserver.ssl.SslConfiguration ssl, boolean implicit) throws IOException {
         FtpServerFactory factory = new FtpServerFactory();
         ListenerFactory listener = new ListenerFactory();
         listener.setServerAddress(address);
@@ -109,6 +118,12 @@ public final class Demo implements AutoCloseable {
         DataConnectionConfigurationFactory data = new DataConnectionConfigurationFactory();
         data.setActiveEnabled(activeEnabled);
         data.setActiveIpCheck(false);
+        if (ssl != null) {
+            listener.setSslConfiguration(ssl);
+            listener.setImplicitSsl(implicit);
+            data.setSslConfiguration(ssl);
+            data.setImplicitSsl(implicit);
+        }
         listener.setDataConnectionConfiguration(data.createDataConnectionConfiguration());
         factory.addListener("default", listener.createListener());
         ConnectionConfigFactory connections = new ConnectionConfigFactory();

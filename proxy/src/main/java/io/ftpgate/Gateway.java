@@ -138,7 +138,7 @@ public final class Gateway implements AutoCloseable {
             }
             boolean kernelPath = prepareKernelPath(settings);
             SessionServices first = SessionServices.create(settings, transport, leases, metrics, registry, ownAddresses(),
-                    kernelPath, resolvers, UpstreamDialer.NETTY);
+                    kernelPath, group, resolvers, UpstreamDialer.NETTY);
             services.set(first);
             metrics.dataPorts(() -> services.get().ports().inUse(), first.ports().size());
             Map<String, LegTls> tls = loadTls(settings);
@@ -519,6 +519,7 @@ public final class Gateway implements AutoCloseable {
         listeners.putAll(ordered);
         publishListeners();
         registry.maxSessions(next.control().maxSessions());
+        nextServices.totalBandwidth().configure(0, next.abuse().bandwidthTotal());
         useTls(nextTls);
         services.set(nextServices);
         settings = next;
@@ -580,6 +581,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void shutdownQuietly() {
+        if (services.get() != null) {
+            services.get().totalBandwidth().release();
+        }
         listeners.values().forEach(b -> b.channel().close());
         if (metricsEndpoint != null) {
             metricsEndpoint.close();

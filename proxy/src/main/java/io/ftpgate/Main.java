@@ -5,16 +5,13 @@ import io.ftpgate.config.ConfigError;
 import io.ftpgate.config.Settings;
 import io.ftpgate.config.SettingsLoader;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.log.LogFormat;
 import io.ftpgate.tls.TlsConfigCheck;
 import io.ftpgate.tls.TlsMaterialException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -22,8 +19,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.AutoComplete;
+import picocli.CommandLine;
 
-/** The command line. Exit codes: 0 done, 1 failed at run time, 2 bad usage, 78 bad configuration. */
+/** The command line ({@link Options}). Exit codes: 0 done, 1 failed at run time, 2 bad usage, 78 bad configuration. */
 public final class Main {
     /** The logging context's property that logback.xml puts in every line. */
     static final String INSTANCE_PROPERTY = "ftpgate.instance";
@@ -33,26 +32,6 @@ public final class Main {
     /** sysexits.h EX_CONFIG; systemd units use it to not restart on a configuration error. */
     static final int EXIT_CONFIG = 78;
 
-    static final String USAGE = """
-            Usage: java -jar ftpgate.jar [OPTIONS]
-
-              --config FILE          settings file (HOCON); defaults: reference.conf in the jar
-              --check-config         read and check the settings (TLS certificates and keys too: do
-                                     they match, when do they expire), print them, exit (0 or 78)
-              --cleanup-firewall     remove every firewall rule, chain, jump and set ftpgate made, exit
-              --print-firewall       print the interception rules and routes a transparent listener
-                                     needs (for admins who install them themselves), exit
-              --demo                 start an embedded FTP server and a gateway in front of it
-                                     on 127.0.0.1:2121, firewall 'none'; try: curl ftp://127.0.0.1:2121/
-              --listen ADDR:PORT     a listener address (repeatable; IPv6 as [ADDR]:PORT)
-              --upstream HOST:PORT   the FTP server for the --listen addresses
-              --firewall BACKEND     iptables | ipset | nftables | none
-              --version              print the version
-              --help                 this text
-
-            Exit codes: 0 ok, 1 run-time failure, 2 usage error, 78 configuration error.
-            """;
-
     private Main() {}
 
     public static void main(String[] args) {
@@ -60,30 +39,49 @@ public final class Main {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options o;
+        Options o = new Options();
+        CommandLine cli = new CommandLine(o);
         try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("ftpgate: " + e.getMessage());
-            err.print(USAGE);
-            return EXIT_USAGE;
+            cli.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            return usageError(cli, e.getMessage(), err);
         }
-        if (o.help) {
-            out.print(USAGE);
+        if (cli.isUsageHelpRequested()) {
+            cli.usage(out);
             return EXIT_OK;
         }
-        if (o.version) {
-            out.println("ftpgate " + version());
+        if (cli.isVersionHelpRequested()) {
+            cli.printVersionHelp(out);
             return EXIT_OK;
         }
+        if (o.completion) {
+            out.print(AutoComplete.bash("ftpgate", cli));
+            return EXIT_OK;
+        }
+        Optional<String> problem = o.problem();
+        if (problem.isPresent()) {
+            return usageError(cli, problem.get(), err);
+        }
+        boolean check = o.checkConfig || o.printConfig;
+        if (check || o.cleanupFirewall || o.printFirewall) {
+            LogFormat.oneShot();
+        }
+        ConfigCheckReport report = new ConfigCheckReport(o.configFile(), err);
         Settings settings;
         try {
-            settings = SettingsLoader.load(o.config, ConfigFactory.parseMap(o.overrides(), "command line"));
+            Optional<String> logFormat = LogFormat.problem(System.getenv());
+            if (logFormat.isPresent()) {
+                throw new ConfigError(logFormat.get());
+            }
+            settings = SettingsLoader.load(o.configFile(), ConfigFactory.parseMap(o.overrides(), "command line"));
             if (!o.demo && !o.cleanupFirewall && !o.printFirewall && settings.listeners().isEmpty()) {
                 throw new ConfigError("no listener: add ftpgate.listeners in --config FILE, or give --listen and --upstream");
             }
         } catch (ConfigError e) {
             err.println("ftpgate: configuration error: " + e.getMessage());
+            if (check) {
+                report.failed();
+            }
             if (o.cleanupFirewall) {
                 // ExecStopPost after a crash must not leave rules behind because the file broke meanwhile.
                 err.println("ftpgate: removing the firewall objects named by the built-in defaults instead");
@@ -95,16 +93,19 @@ public final class Main {
             }
             return EXIT_CONFIG;
         }
-        if (o.checkConfig) {
-            List<String> tls;
+        if (check) {
+            report.syntaxOk();
             try {
-                tls = TlsConfigCheck.check(settings, Instant.now());
-            } catch (TlsMaterialException e) {
+                TlsConfigCheck.check(settings, Instant.now()).forEach(line -> err.println("ftpgate: " + line));
+                if (o.printConfig) {
+                    out.print(SettingsLoader.render(o.configFile(), ConfigFactory.parseMap(o.overrides(), "command line")));
+                }
+            } catch (TlsMaterialException | ConfigError e) {
                 err.println("ftpgate: configuration error: " + e.getMessage());
+                report.failed();
                 return EXIT_CONFIG;
             }
-            out.println("configuration ok: " + settings);
-            tls.forEach(out::println);
+            report.successful();
             return EXIT_OK;
         }
         if (o.cleanupFirewall) {
@@ -179,9 +180,9 @@ public final class Main {
      * refused with a log line and the running settings stay; a good one applies to new sessions.
      */
     static void reload(Gateway gateway, Options o, Logger log) {
-        log.info("reload requested: reading {}", o.config.map(Path::toString).orElse("the built-in settings"));
+        log.info("reload requested: reading {}", o.configFile().map(Path::toString).orElse("the built-in settings"));
         try {
-            Settings next = SettingsLoader.load(o.config, ConfigFactory.parseMap(o.overrides(), "command line"));
+            Settings next = SettingsLoader.load(o.configFile(), ConfigFactory.parseMap(o.overrides(), "command line"));
             if (next.listeners().isEmpty()) {
                 throw new ConfigError("no listener: the reloaded settings define none");
             }
@@ -254,61 +255,11 @@ public final class Main {
         return v == null ? "(development build)" : v;
     }
 
-    /** The parsed command line. */
-    static final class Options {
-        Optional<Path> config = Optional.empty();
-        boolean checkConfig;
-        boolean cleanupFirewall;
-        boolean printFirewall;
-        boolean demo;
-        boolean version;
-        boolean help;
-        final List<String> listen = new ArrayList<>();
-        String upstream;
-        String firewall;
-
-        static Options parse(String[] args) {
-            Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                switch (a) {
-                    case "--config" -> o.config = Optional.of(Path.of(value(args, ++i, a)));
-                    case "--check-config" -> o.checkConfig = true;
-                    case "--cleanup-firewall" -> o.cleanupFirewall = true;
-                    case "--print-firewall" -> o.printFirewall = true;
-                    case "--demo" -> o.demo = true;
-                    case "--version" -> o.version = true;
-                    case "--help", "-h" -> o.help = true;
-                    case "--listen" -> o.listen.add(value(args, ++i, a));
-                    case "--upstream" -> o.upstream = value(args, ++i, a);
-                    case "--firewall" -> o.firewall = value(args, ++i, a);
-                    default -> throw new IllegalArgumentException("unknown option '" + a + "'");
-                }
-            }
-            if (!o.demo && (o.upstream == null) != o.listen.isEmpty()) {
-                throw new IllegalArgumentException("--listen and --upstream go together");
-            }
-            return o;
-        }
-
-        private static String value(String[] args, int i, String option) {
-            if (i >= args.length || args[i].startsWith("--")) {
-                throw new IllegalArgumentException(option + " needs a value");
-            }
-            return args[i];
-        }
-
-        /** Command-line settings as configuration paths (they win over the file). */
-        Map<String, Object> overrides() {
-            Map<String, Object> m = new HashMap<>();
-            if (upstream != null) {
-                m.put("ftpgate.listeners.cli.listen", listen);
-                m.put("ftpgate.listeners.cli.upstream", upstream);
-            }
-            if (firewall != null) {
-                m.put("ftpgate.firewall.backend", firewall);
-            }
-            return m;
-        }
+    private static int usageError(CommandLine cli, String message, PrintStream err) {
+        err.println("ftpgate: " + message);
+        CommandLine.Help help = cli.getHelp();
+        err.print(help.synopsisHeading() + help.synopsis(help.synopsisHeadingLength()));
+        err.println("Try 'ftpgate --help' for more information.");
+        return EXIT_USAGE;
     }
 }

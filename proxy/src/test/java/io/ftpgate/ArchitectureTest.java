@@ -36,7 +36,8 @@ class ArchitectureTest {
             "config;            java. com.typesafe.config. io.ftpgate.config.",
             "metrics;           java. io.micrometer. com.sun.net.httpserver. io.ftpgate.metrics.",
             "data;              java. org.slf4j. io.netty. io.ftpgate.protocol. io.ftpgate.policy. io.ftpgate.firewall. io.ftpgate.metrics.GatewayMetrics io.ftpgate.data.",
-            "session;           java. javax.net.ssl. org.slf4j. io.netty. io.ftpgate.protocol. io.ftpgate.policy. io.ftpgate.firewall. io.ftpgate.metrics.GatewayMetrics io.ftpgate.data. io.ftpgate.config. io.ftpgate.tls. io.ftpgate.session.",
+            "session;           java. javax.net.ssl. org.slf4j. io.netty. io.ftpgate.protocol. io.ftpgate.policy. io.ftpgate.firewall. io.ftpgate.metrics.GatewayMetrics io.ftpgate.data. io.ftpgate.config. io.ftpgate.tls. io.ftpgate.log. io.ftpgate.session.",
+            "log;               java. org.slf4j. ch.qos.logback.core. io.ftpgate.protocol. io.ftpgate.policy.Reason io.ftpgate.metrics.GatewayMetrics io.ftpgate.log.",
             "tls;               java. javax.net.ssl. io.netty. org.bouncycastle. io.ftpgate.config. io.ftpgate.tls.",
     })
     void packageImportsOnlyWhatItMay(String pkg, String allowed) throws IOException {

@@ -22,10 +22,20 @@ class MainTest {
         return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
     @Test
     void helpAndVersion() {
         assertThat(run("--help")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--config FILE", "--demo", "Exit codes");
+        assertThat(out()).contains("Usage: ftpgate", "--config=FILE", "settings file (HOCON)", "--demo",
+                "-t, --check-config", "-T, --print-config", "--firewall=BACKEND", "firewall backend: ipset, iptables, nftables, none",
+                "Exit codes:", "78   configuration error", "FTPGATE_LOG_FORMAT");
         assertThat(run("--version")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("ftpgate ");
     }
@@ -33,7 +43,8 @@ class MainTest {
     @Test
     void unknownOptionIsAUsageError() {
         assertThat(run("--frobnicate")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option '--frobnicate'", "Usage:");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ftpgate: Unknown option: '--frobnicate'",
+                "Usage: ftpgate [OPTIONS]", "Try 'ftpgate --help'");
     }
 
     @Test
@@ -41,7 +52,7 @@ class MainTest {
         assertThat(run("--listen", "127.0.0.1:2121")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--listen and --upstream go together");
         assertThat(run("--config")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--config needs a value");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Missing required parameter for option '--config' (FILE)");
     }
 
     @Test
@@ -49,7 +60,9 @@ class MainTest {
         Path f = dir.resolve("bad.conf");
         Files.writeString(f, "ftpgate {\n  data.port-range = \"10-20\"\n}\n");
         assertThat(run("--config", f.toString(), "--check-config")).isEqualTo(78);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("bad.conf: 2", "ftpgate.data.port-range");
+        assertThat(err()).contains("ftpgate: configuration error: " + f + ": 2: ", "ftpgate.data.port-range")
+                .endsWith("ftpgate: configuration file " + f + " test failed\n")
+                .doesNotContain("syntax is ok");
     }
 
     @Test
@@ -65,12 +78,55 @@ class MainTest {
     }
 
     @Test
-    void checkConfigAcceptsTheExampleAndCommandLineListeners() {
+    void checkConfigSpeaksLikeNginxT() {
         assertThat(run("--config", "../config/ftpgate.conf", "--check-config")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("configuration ok", "dmz");
-        assertThat(run("--listen", "[::1]:2121", "--listen", "127.0.0.1:2121", "--upstream", "192.0.2.7:21",
-                "--firewall", "iptables", "--check-config")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("upstream=192.0.2.7:21", "IPTABLES");
+        assertThat(err()).isEqualTo("""
+                ftpgate: the configuration file ../config/ftpgate.conf syntax is ok
+                ftpgate: configuration file ../config/ftpgate.conf test is successful
+                """);
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void printConfigShowsTheEffectiveSettingsWithTheirOrigin() throws Exception {
+        assertThat(run("--config", "../config/ftpgate.conf", "--listen", "[::1]:2121", "--upstream", "192.0.2.7:21",
+                "--firewall", "iptables", "--print-config")).isZero();
+        assertThat(err()).contains("syntax is ok", "test is successful");
+        String printed = out();
+        assertThat(printed)
+                .contains("# ../config/ftpgate.conf: 21\n        max-sessions=2000")
+                .contains("# command line\n        backend=iptables")
+                .contains("upstream=\"192.0.2.7:21\"")
+                .containsPattern("# reference.conf @ .*reference.conf: \\d+\n        max-line-length=4096");
+        // What it prints is a settings file that means the same.
+        Path again = Files.writeString(dir.resolve("printed.conf"), printed);
+        assertThat(io.ftpgate.config.SettingsLoader.load(java.util.Optional.of(again), com.typesafe.config.ConfigFactory.empty()))
+                .isEqualTo(io.ftpgate.config.SettingsLoader.load(java.util.Optional.of(Path.of("../config/ftpgate.conf")),
+                        com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of(
+                                "ftpgate.listeners.cli.listen", java.util.List.of("[::1]:2121"),
+                                "ftpgate.listeners.cli.upstream", "192.0.2.7:21",
+                                "ftpgate.firewall.backend", "iptables"))));
+    }
+
+    @Test
+    void bashCompletionCompletesOptionsAndBackends() throws Exception {
+        assertThat(run("--completion")).isZero();
+        Path script = Files.writeString(dir.resolve("ftpgate.bash"), out());
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/bash")), "no /bin/bash");
+        assertThat(complete(script, "--check")).isEqualTo("--check-config");
+        assertThat(complete(script, "--firewall", "ip")).isEqualTo("ipset iptables");
+    }
+
+    /** What bash offers after {@code ftpgate WORDS} (the last word is being typed). */
+    private static String complete(Path script, String... words) throws Exception {
+        String cmd = "source " + script + "; COMP_WORDS=(ftpgate " + String.join(" ", words) + "); COMP_CWORD="
+                + words.length + "; COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _complete_ftpgate;"
+                + " echo \"${COMPREPLY[*]}\"";
+        // stderr: compopt complains outside a real completion; what counts is COMPREPLY.
+        Process p = new ProcessBuilder("/bin/bash", "-c", cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor()).as(output).isZero();
+        return output;
     }
 
     private Path tlsConfig(io.netty.pkitesting.X509Bundle cert, io.netty.pkitesting.X509Bundle key) throws Exception {
@@ -97,8 +153,8 @@ class MainTest {
         io.netty.pkitesting.X509Bundle c = cert(java.time.Duration.ofDays(86).plusHours(1));
         Path conf = tlsConfig(c, c);
         assertThat(run("--config", conf.toString(), "--check-config")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8))
-                .contains("listener ftps: certificate " + dir.resolve("chain.pem") + " (CN=ftp.example.net, SHA-256 ")
+        assertThat(err())
+                .contains("ftpgate: listener ftps: certificate " + dir.resolve("chain.pem") + " (CN=ftp.example.net, SHA-256 ")
                 .contains(" (in 86 days)")
                 .contains("listener ftps: server leg explicit, verified by insecure");
     }

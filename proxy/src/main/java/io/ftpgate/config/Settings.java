@@ -17,7 +17,8 @@ public record Settings(
         Transparent transparent,
         Destinations destinations,
         Drain drain,
-        String instanceName) {
+        String instanceName,
+        Abuse abuse) {
 
     public Settings {
         listeners = List.copyOf(listeners);
@@ -227,6 +228,29 @@ public record Settings(
             ReplyViolations unexpectedReplies,
             Duration dnsTimeout,
             List<Endpoint> dnsServers) {}
+
+    /**
+     * Abuse controls (reference.conf {@code ftpgate.abuse}); a limit of 0 is off.
+     *
+     * @param maxSessionsPerAddress sessions at once from one client address
+     * @param maxSessionsPerIpv6Prefix sessions at once from one client IPv6 /64
+     */
+    public record Abuse(
+            int maxSessionsPerAddress,
+            int maxSessionsPerIpv6Prefix,
+            LoginFailures loginFailures,
+            int commandsPerSecond,
+            int commandBurst,
+            int maxDataConnections,
+            long bandwidthPerSession,
+            long bandwidthTotal) {
+    }
+
+    /**
+     * {@code limit} failed logins from one client address within {@code window} ban it for
+     * {@code ban}; at most {@code maxAddresses} addresses are tracked. A limit of 0 is off.
+     */
+    public record LoginFailures(int limit, Duration window, Duration ban, int maxAddresses) {}
 
     /** What a session does with a server reply that no outstanding command asked for. */
     public enum ReplyViolations {

@@ -4,7 +4,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -56,6 +59,42 @@ public final class SettingsLoader {
         }
     }
 
+    /**
+     * The effective settings ({@code --print-config}) as HOCON, every value preceded by a comment
+     * naming where it comes from (the file and line, {@code reference.conf}, or the command line);
+     * values of keys that look like secrets are masked. Call after {@link #load} accepted the same.
+     */
+    public static String render(Optional<Path> file, Config overrides) throws ConfigError {
+        Config reference = ConfigFactory.defaultReference(SettingsLoader.class.getClassLoader());
+        try {
+            Config user = file.isPresent()
+                    ? ConfigFactory.parseFile(file.get().toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
+                    : ConfigFactory.empty();
+            Config merged = overrides.withFallback(user).resolve().withFallback(reference).resolve();
+            return masked(merged.withOnlyPath(ROOT)).root()
+                    .render(ConfigRenderOptions.defaults().setJson(false).setComments(false).setOriginComments(true));
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    /** Keys whose last part names a password, passphrase, secret, token or credential. */
+    private static final java.util.regex.Pattern SECRET =
+            java.util.regex.Pattern.compile(".*(password|passwd|passphrase|secret|token|credential).*",
+                    java.util.regex.Pattern.CASE_INSENSITIVE);
+    static final String MASK = "********";
+
+    private static Config masked(Config c) {
+        Config out = c;
+        for (Map.Entry<String, ConfigValue> e : c.entrySet()) {
+            List<String> parts = ConfigUtil.splitPath(e.getKey());
+            if (SECRET.matcher(parts.get(parts.size() - 1)).matches()) {
+                out = out.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(MASK).withOrigin(e.getValue().origin()));
+            }
+        }
+        return out;
+    }
+
     /** A misspelt key would otherwise be ignored silently: refuse it. */
     private static void rejectUnknownKeys(Config user, Config reference) throws ConfigError {
         if (!user.hasPath(ROOT)) {
@@ -92,8 +131,42 @@ public final class SettingsLoader {
                 transparent(c),
                 destinations(c),
                 new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
-                instanceName(c));
+                instanceName(c),
+                abuse(c));
         return s;
+    }
+
+    private static Settings.Abuse abuse(Config c) throws ConfigError {
+        return new Settings.Abuse(
+                intIn(c, "abuse.max-sessions-per-address", 0, 1_000_000),
+                intIn(c, "abuse.max-sessions-per-ipv6-prefix", 0, 1_000_000),
+                new Settings.LoginFailures(
+                        intIn(c, "abuse.login-failures.limit", 0, 1000),
+                        durationIn(c, "abuse.login-failures.window", Duration.ofSeconds(1), Duration.ofDays(1)),
+                        durationIn(c, "abuse.login-failures.ban", Duration.ofSeconds(1), Duration.ofDays(30)),
+                        intIn(c, "abuse.login-failures.max-addresses", 100, 10_000_000)),
+                intIn(c, "abuse.commands-per-second", 0, 100_000),
+                intIn(c, "abuse.command-burst", 1, 100_000),
+                intIn(c, "abuse.max-data-connections", 0, 100_000_000),
+                bandwidth(c, "abuse.bandwidth.per-session"),
+                bandwidth(c, "abuse.bandwidth.total"));
+    }
+
+    /** Bytes per second: 0 (no limit) or 16k..100g (below 16k a 64 KiB read would outlast Netty's 15 s wait cap). */
+    private static long bandwidth(Config c, String key) throws ConfigError {
+        long v = get(c, key, c::getBytes);
+        if (v != 0 && (v < 16 * 1024 || v > 100L * 1024 * 1024 * 1024)) {
+            throw error(c, key, v + " bytes per second is not 0 or in 16k..100g");
+        }
+        return v;
+    }
+
+    private static Duration durationIn(Config c, String key, Duration min, Duration max) throws ConfigError {
+        Duration d = get(c, key, c::getDuration);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw error(c, key, "must be between " + min.toSeconds() + "s and " + max.toSeconds() + "s");
+        }
+        return d;
     }
 
     private static Settings.Transparent transparent(Config c) throws ConfigError {

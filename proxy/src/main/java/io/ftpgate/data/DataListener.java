@@ -65,6 +65,9 @@ public final class DataListener {
                 .option(ChannelOption.SO_BACKLOG, 8)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
+                // A relayed chunk goes out at once, not after the previous one's ACK (Nagle), which
+                // the receiver may delay by up to 40 ms: the end of a listing, a file's last bytes.
+                .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -15,6 +15,8 @@ import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.traffic.AbstractTrafficShapingHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -46,6 +48,9 @@ public final class DataRelay {
     /** Reads of a copied leg grow to 1 MiB (Netty's default stops at 64 KiB): fewer system calls per byte. */
     private static final AdaptiveRecvByteBufAllocator COPY_READS =
             new AdaptiveRecvByteBufAllocator(4 * 1024, 64 * 1024, 1024 * 1024);
+
+    /** How long closing a TLS server leg waits for the server's close_notify after sending ours. */
+    static final Duration SERVER_CLOSE_NOTIFY_WAIT = Duration.ofSeconds(3);
 
     /** Called on the event loop. */
     public interface Events {
@@ -82,6 +87,17 @@ public final class DataRelay {
 
     /** Takes over the server's data connection (auto-read must be off). */
     public void attachServer(Channel ch) {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls != null) {
+            // An upload ends with the gateway's close_notify. Closing the socket right after it
+            // (Netty's default) drops what the server still sends: vsftpd's TLS 1.3 session ticket
+            // for this connection may come that late (seen after the client's close_notify), and
+            // without it the next data connection cannot resume (vsftpd: 522, session ended); bytes
+            // arriving on the closed socket also turn our FIN into a reset (vsftpd with
+            // strict_ssl_read_eof: 426 Failure reading network stream). So read on until the
+            // server's close_notify or FIN.
+            tls.setCloseNotifyReadTimeoutMillis(SERVER_CLOSE_NOTIFY_WAIT.toMillis());
+        }
         server = attach(ch, false);
         maybeLink();
     }
@@ -190,7 +206,8 @@ public final class DataRelay {
         boolean spliced = splice && client.channel.isActive() && server.channel.isActive()
                 && client.channel instanceof AbstractEpollStreamChannel
                 && server.channel instanceof AbstractEpollStreamChannel
-                && client.channel.eventLoop() == server.channel.eventLoop();
+                && client.channel.eventLoop() == server.channel.eventLoop()
+                && Splice.pipesOwnable();
         if (spliced) {
             client.splice = new Splice(client.channel, server.channel);
             server.splice = new Splice(server.channel, client.channel);
@@ -205,20 +222,50 @@ public final class DataRelay {
     }
 
     private void legClosed(End end) {
-        // A spliced leg that closes must stop the other leg splicing into it at once (Splice#fence).
+        // A spliced leg that closes must stop the other leg splicing into it at once (Splice#fence),
+        // and its closed pipe must not be used again (see Splice, "the pipe's life").
         if (end.peer != null && end.peer.splice != null) {
             end.peer.splice.fence();
+            Splice.forgetPipe(end.channel);
         }
         // A leg that closes before the other exists keeps what it sent for that other leg.
         if (--open == 0 && !finished && isLinked()) {
             finished = true;
+            if (end.splice != null) {
+                closeLatePipes();
+            }
             events.finished(uploaded(), downloaded());
+        }
+    }
+
+    /** Both spliced legs are closed: no pipe outlives them (see Splice, "the pipe's life"). */
+    private void closeLatePipes() {
+        for (End end : new End[] {client, server}) {
+            if (Splice.closePipe(end.channel)) {
+                log.debug("{} leg: closed a pipe Netty made after the leg closed", end.name());
+            }
         }
     }
 
     /** The kernel's count of bytes moved on both spliced legs: activity the pipeline cannot see. */
     private long splicedProgress() {
         return client.splice.progress() + server.splice.progress();
+    }
+
+    /** Netty's traffic shaper marks a channel whose reading it suspended (its own reopen task resumes it). */
+    private static final AttributeKey<Boolean> SHAPER_SUSPENDED =
+            AttributeKey.valueOf(AbstractTrafficShapingHandler.class.getName() + ".READ_SUSPENDED");
+
+    /**
+     * Reading follows the peer's writability (back-pressure), except that it is never turned on
+     * while a traffic shaper holds the channel: that would let it read past its bandwidth limit.
+     */
+    private static void resumeReading(Channel ch, boolean peerWritable) {
+        if (!peerWritable) {
+            ch.config().setAutoRead(false);
+        } else if (!Boolean.TRUE.equals(ch.attr(SHAPER_SUSPENDED).get())) {
+            ch.config().setAutoRead(true);
+        }
     }
 
     /**
@@ -290,8 +337,11 @@ public final class DataRelay {
             } else if (splice != null) {
                 splice.start(this::spliceFailed);
             } else {
-                channel.config().setRecvByteBufAllocator(COPY_READS);
-                channel.config().setAutoRead(peer.channel.isWritable());
+                if (channel.pipeline().get(AbstractTrafficShapingHandler.class) == null) {
+                    // A shaped leg keeps Netty's reads of at most 64 KiB: one read is one shaping step.
+                    channel.config().setRecvByteBufAllocator(COPY_READS);
+                }
+                resumeReading(channel, peer.channel.isWritable());
             }
         }
 
@@ -352,6 +402,11 @@ public final class DataRelay {
                 ReferenceCountUtil.release(msg);
             } else {
                 forward(msg);
+                if (!peer.channel.isWritable()) {
+                    // Traffic shaping may have turned reading back on while the peer was full
+                    // (its reopen task knows nothing of this relay): back-pressure holds anyway.
+                    ctx.channel().config().setAutoRead(false);
+                }
             }
         }
 
@@ -371,7 +426,7 @@ public final class DataRelay {
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             // Spliced legs are held back by the pipe between them (see Splice), not by water marks.
             if (peer != null && peer.splice == null && peer.channel.isOpen()) {
-                peer.channel.config().setAutoRead(ctx.channel().isWritable());
+                resumeReading(peer.channel, ctx.channel().isWritable());
             }
             ctx.fireChannelWritabilityChanged();
         }

@@ -7,6 +7,8 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.function.Consumer;
@@ -31,6 +33,16 @@ import java.util.function.Consumer;
  *       target closed them, and a descriptor number is soon reused. So when {@code to} closes,
  *       {@code from} stops reading at once ({@link #fence}).
  *   <li><b>Byte counts</b> never pass the JVM: they are the kernel's ({@link TcpCounters}).
+ *   <li><b>The pipe's life.</b> Netty keeps the pipe of a direction on its <em>target</em> channel
+ *       ({@code pipeIn}/{@code pipeOut}), makes it on the first chunk and closes it when that
+ *       channel closes, but leaves the closed descriptors in the fields. A chunk read from
+ *       {@code from} after {@code to} closed (the same epoll batch, a read already pending) would
+ *       then go to a closed descriptor number — soon another socket's or pipe's — or, where
+ *       {@code to} never had a pipe, get a new pipe that nothing closes (two descriptors leaked).
+ *       So the relay owns the pipe's end: when a leg closes its fields are cleared
+ *       ({@link #forgetPipe}: a late chunk fails or makes a fresh pipe, never reuses a number), and
+ *       when both legs are closed whatever pipe is left on either is closed ({@link #closePipe}).
+ *       Netty's {@code FileDescriptor.close} is idempotent, so nothing is closed twice.
  * </ul>
  */
 final class Splice {
@@ -43,6 +55,10 @@ final class Splice {
     /** What one read of the tail asks for. */
     private static final int CHUNK = 64 * 1024;
 
+    /** Netty's private pipe fields of a target channel, or null if this Netty has none by those names. */
+    private static final VarHandle PIPE_IN = pipeField("pipeIn");
+    private static final VarHandle PIPE_OUT = pipeField("pipeOut");
+
     private final AbstractEpollStreamChannel from;
     private final AbstractEpollStreamChannel to;
     private TcpCounters last = TcpCounters.NONE;
@@ -50,6 +66,57 @@ final class Splice {
     Splice(Channel from, Channel to) {
         this.from = (AbstractEpollStreamChannel) from;
         this.to = (AbstractEpollStreamChannel) to;
+    }
+
+    /**
+     * Whether the relay can own the pipes' life (Netty's fields were found): without that, plain
+     * data connections are copied, not spliced.
+     */
+    static boolean pipesOwnable() {
+        return PIPE_IN != null && PIPE_OUT != null;
+    }
+
+    /**
+     * {@code ch} closed (Netty closed its pipe, if it had one): forget the closed descriptors, so
+     * that a chunk still read for it cannot be spliced into a reused descriptor number.
+     */
+    static void forgetPipe(Channel ch) {
+        if (ch instanceof AbstractEpollStreamChannel && pipesOwnable()) {
+            PIPE_IN.setVolatile(ch, (FileDescriptor) null);
+            PIPE_OUT.setVolatile(ch, (FileDescriptor) null);
+        }
+    }
+
+    /**
+     * Both legs are closed: closes the pipe still on {@code ch} (one made after it closed, which
+     * Netty would leave open). Returns whether there was one.
+     */
+    static boolean closePipe(Channel ch) {
+        if (!(ch instanceof AbstractEpollStreamChannel) || !pipesOwnable()) {
+            return false;
+        }
+        boolean open = false;
+        for (VarHandle field : new VarHandle[] {PIPE_IN, PIPE_OUT}) {
+            FileDescriptor fd = (FileDescriptor) field.getAndSet(ch, (FileDescriptor) null);
+            if (fd != null && fd.isOpen()) {
+                open = true;
+                try {
+                    fd.close();
+                } catch (IOException e) {
+                    // closed anyway (close(2) frees the number even when it reports an error)
+                }
+            }
+        }
+        return open;
+    }
+
+    private static VarHandle pipeField(String name) {
+        try {
+            return MethodHandles.privateLookupIn(AbstractEpollStreamChannel.class, MethodHandles.lookup())
+                    .findVarHandle(AbstractEpollStreamChannel.class, name, FileDescriptor.class);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return null;
+        }
     }
 
     /** Starts splicing; {@code failed} is told of a read or write error (not of a close). */

@@ -38,7 +38,7 @@ public record Transport(
      * epoll transport is in use.
      */
     public boolean canSplice() {
-        return socketChannel == EpollSocketChannel.class;
+        return socketChannel == EpollSocketChannel.class && Splice.pipesOwnable();
     }
 
     /**

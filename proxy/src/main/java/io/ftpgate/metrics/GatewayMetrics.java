@@ -49,6 +49,12 @@ public interface GatewayMetrics {
     /** A login ended: 230 (success) or 530 (failure). */
     void login(String listener, boolean success);
 
+    /** Something of a client was delayed rather than refused; {@code reason} is an enum (the label). */
+    void throttled(Enum<?> reason);
+
+    /** A client address was banned after too many failed logins (abuse.login-failures). */
+    void clientBanned();
+
     /** Registers the number of data ports bound now and the size of the range. */
     void dataPorts(IntSupplier inUse, int rangeSize);
 
@@ -117,6 +123,8 @@ public interface GatewayMetrics {
         @Override public void command(String verb) {}
         @Override public void reply(int code) {}
         @Override public void login(String listener, boolean success) {}
+        @Override public void clientBanned() {}
+        @Override public void throttled(Enum<?> reason) {}
         @Override public void dataPorts(IntSupplier inUse, int rangeSize) {}
         @Override public void refused(Enum<?> reason) {}
         @Override public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {}

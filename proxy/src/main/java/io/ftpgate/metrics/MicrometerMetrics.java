@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_upstream_connect_seconds{listener}}; {@code ftpgate_upstream_failures_total{listener}}</li>
  *   <li>{@code ftpgate_data_connections_total{mode,outcome}}</li>
  *   <li>{@code ftpgate_relayed_bytes_total{direction}} (upload: client to server)</li>
- *   <li>{@code ftpgate_refused_total{reason}}</li>
+ *   <li>{@code ftpgate_refused_total{reason}}; {@code ftpgate_throttled_total{reason}} (delayed, not refused)</li>
  *   <li>{@code ftpgate_firewall_operations_seconds{operation,result}}; {@code ftpgate_firewall_leases_active};
  *       {@code ftpgate_firewall_orphans_removed_total}; {@code ftpgate_firewall_lease_faults_total{fault,cause}}
  *       (leases whose apply was compensated or not, doubtful ones removed later, leaked ones the
@@ -27,7 +27,8 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_transfers_total{kind,mode,outcome}}; {@code ftpgate_transfer_duration_seconds{kind,mode}};
  *       {@code ftpgate_transfer_size_bytes{kind}}</li>
  *   <li>{@code ftpgate_commands_total{verb}} (standard verbs, else "other"); {@code ftpgate_replies_total{class}}
- *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}</li>
+ *       (1xx..5xx); {@code ftpgate_logins_total{listener,outcome}}; {@code ftpgate_client_bans_total}
+ *       (client addresses banned after failed logins)</li>
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
  *   <li>{@code ftpgate_build_info{version,java,instance_name}} (always 1; instance_name is the instance-name setting: Prometheus keeps "instance" for the target); {@code ftpgate_sessions_limit};
  *       {@code ftpgate_draining} (1 while draining or stopping: /ready answers 503)</li>
@@ -133,6 +134,18 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void login(String listener, boolean success) {
         Counter.builder("ftpgate.logins").description("Logins through the gateway, by outcome")
                 .tag("listener", listener).tag("outcome", success ? "success" : "failure").register(registry).increment();
+    }
+
+    @Override
+    public void throttled(Enum<?> reason) {
+        Counter.builder("ftpgate.throttled").description("Client commands delayed rather than refused, by reason")
+                .tag("reason", tag(reason)).register(registry).increment();
+    }
+
+    @Override
+    public void clientBanned() {
+        Counter.builder("ftpgate.client.bans").description("Client addresses banned after too many failed logins")
+                .register(registry).increment();
     }
 
     @Override

@@ -70,7 +70,26 @@ public enum Reason {
     /** The server sent a reply while no command was outstanding (RFC 959 §5.4). */
     UNSOLICITED_REPLY(421, "Service not available: the FTP server sent a reply that was not asked for (%s)"),
     /** The server's reply code cannot answer the outstanding command (227 to USER, 150 to NOOP...). */
-    UNEXPECTED_REPLY(421, "Service not available: the FTP server sent %s");
+    UNEXPECTED_REPLY(421, "Service not available: the FTP server sent %s"),
+    /** A client connected while the gateway drains its sessions (SIGTERM). */
+    SHUTTING_DOWN(421, "Service not available: the gateway is shutting down, try again later"),
+    /** A client connected during a maintenance drain, after its grace period (POST /drain, SIGUSR1). */
+    DRAINING(421, "Service not available: the gateway is draining, try again later"),
+    /** A client connected while control.max-sessions sessions run. */
+    GATEWAY_FULL(421, "Service not available: too many sessions, try again later"),
+    /** A client connected with abuse.max-sessions-per-address sessions of its address running. */
+    SESSIONS_PER_ADDRESS(421, "Service not available: too many sessions from your address (at most %s); "
+            + "close one and try again"),
+    /** A client connected with abuse.max-sessions-per-ipv6-prefix sessions of its IPv6 /64 running. */
+    SESSIONS_PER_PREFIX(421, "Service not available: too many sessions from your network %s (at most %s); "
+            + "close one and try again"),
+    /** The client's address is banned after abuse.login-failures.limit failed logins. */
+    LOGIN_BANNED(421, "Service not available: too many failed logins from your address; try again in %s"),
+    /** A session sent more than abuse.commands-per-second: its commands are delayed (no reply). */
+    COMMAND_RATE(0, "Commands are delayed: more than the allowed commands per second"),
+    /** A session asked for more than abuse.max-data-connections data connections. */
+    DATA_CONNECTION_LIMIT(425, "Can't open data connection: this session has negotiated its %s data connections; "
+            + "log in again for more");
 
     private final int replyCode;
     private final String text;

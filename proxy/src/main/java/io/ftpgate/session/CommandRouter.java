@@ -14,11 +14,13 @@ import io.ftpgate.protocol.Verbs;
 final class CommandRouter {
     private final ControlSession s;
     private final DataNegotiation negotiation;
+    private final DataConnectionCap dataCap;
     private final ClientTlsCommands tls;
 
     CommandRouter(ControlSession session) {
         this.s = session;
         this.negotiation = new DataNegotiation(session);
+        this.dataCap = new DataConnectionCap(session.settings().abuse().maxDataConnections());
         this.tls = new ClientTlsCommands(session);
     }
 
@@ -29,7 +31,11 @@ final class CommandRouter {
 
     void handle(FtpCommand c) {
         switch (c.verb()) {
-            case "PASV", "EPSV", "PORT", "EPRT" -> negotiation.handle(c);
+            case "PASV", "EPSV", "PORT", "EPRT" -> {
+                if (dataCap.allows(s, c)) {
+                    negotiation.handle(c);
+                }
+            }
             case "LPRT", "LPSV" -> s.refuse(Reason.LONG_ADDRESS);
             case "AUTH", "PBSZ", "PROT", "CCC" -> tls.handle(c);
             case "ABOR" -> abort(c);
@@ -46,7 +52,9 @@ final class CommandRouter {
             case "FEAT" -> s.forward(c, new FeatFilter(s));
             case "USER", "PASS" -> {
                 ClientLegTls t = s.clientTls();
-                if (t.offered() && t.settings().clientLeg().required() && !t.isActive()) {
+                if (!LoginGuard.allows(s)) {
+                    return; // banned: answered with 421, the session ends
+                } else if (t.offered() && t.settings().clientLeg().required() && !t.isActive()) {
                     s.refuse(Reason.TLS_REQUIRED);
                 } else {
                     s.forward(c, new Passthrough(s, true));

@@ -14,6 +14,7 @@ import io.ftpgate.protocol.FtpParseException;
 import io.ftpgate.protocol.ForwardLogin;
 import io.ftpgate.protocol.FtpReply;
 import io.ftpgate.protocol.LogText;
+import io.ftpgate.log.TransferLog;
 import io.ftpgate.protocol.Verbs;
 import io.ftpgate.protocol.codec.BadCommand;
 import io.ftpgate.protocol.codec.BadReply;
@@ -58,6 +59,7 @@ public final class ControlSession {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
+    private final CommandPacer pacer;
     private final OwedReplies owed = new OwedReplies(replies, this::unanswered);
     /** The client command being worked on (the latest taken from the inbox); null before the first. */
     private OwedReplies.Owed current;
@@ -91,17 +93,19 @@ public final class ControlSession {
         this.serverTls = new ServerLegTls(tls);
         this.securing = new ServerLegSecuring(this);
         this.router = new CommandRouter(this);
+        this.pacer = new CommandPacer(services.settings().abuse().commandsPerSecond(), services.settings().abuse().commandBurst());
     }
 
     // ---- life cycle -------------------------------------------------------------------------
 
     /** The client connected: admit it and open the upstream connection. */
     void start() {
-        if (!services.registry().admit(this)) {
+        var refusal = Admission.check(this);
+        if (refusal.isPresent()) {
             metrics().sessionRejected(listener);
-            String why = services.registry().refusal();
-            log.warn("session {} [{}] {}: refused, {}", id, listener, text(clientRemote()), why);
-            client.writeAndFlush(FtpReply.of(421, "Service not available: " + why + ", try again later"))
+            metrics().refused(refusal.get().reason());
+            log.warn("session {} [{}] {}: refused: {}", id, listener, text(clientRemote()), refusal.get().reason().tag());
+            client.writeAndFlush(FtpReply.of(421, refusal.get().reason().text(refusal.get().args())))
                     .addListener(ChannelFutureListener.CLOSE);
             state = State.ENDED;
             return;
@@ -399,6 +403,9 @@ public final class ControlSession {
         if (transfer != null && !transfer.isEnded() && transfer.isSpent()) {
             return; // a transfer is running; the control connection is quiet by design
         }
+        if (awaiting.isEmpty() && !inbox.isEmpty() && (state == State.READY || state == State.AWAIT_USER)) {
+            return; // commands wait for the command rate (CommandPacer): the client is not idle
+        }
         boolean serverMute = state == State.CONNECTING || state == State.GREETING || !awaiting.isEmpty();
         if (serverMute) {
             log.info("session {}: the server did not answer for {}, closing", id, settings().control().idleTimeout());
@@ -414,6 +421,9 @@ public final class ControlSession {
     /** Handles queued client input while nothing is outstanding. */
     private void pump() {
         while ((state == State.READY || state == State.AWAIT_USER) && awaiting.isEmpty() && !inbox.isEmpty()) {
+            if (inbox.peek() instanceof FtpCommand && !pacer.admit(this, this::pump)) {
+                break; // over the command rate: pump again when the next may go
+            }
             Object next = inbox.poll();
             // The previous command is done: if it has no final reply yet, it gets one now.
             owed.settle(current);
@@ -643,8 +653,9 @@ public final class ControlSession {
         } else if (!t.isEnded()) {
             t.cancel("server answered " + reply.code());
             deliver(reply);
-        } else if (t.failure() != null && reply.isPositiveCompletion()) {
-            // The data connection already failed (e.g. the client's leg): no success to report.
+        } else if (t.failure() != null && (reply.isPositiveCompletion() || t.failure() == Reason.DATA_IDLE)) {
+            // The data connection already failed (e.g. the client's leg): no success to report;
+            // a stalled one's 426 says why, whatever the server answers to the reset.
             deliver(failureReply(t));
         } else {
             deliver(reply);
@@ -654,6 +665,7 @@ public final class ControlSession {
     void loginEnded(boolean success) {
         metrics().login(listener, success);
         log.info("session {}: login {}", id, success ? "succeeded" : "failed");
+        LoginGuard.loginEnded(this, success);
     }
 
     private static FtpReply failureReply(DataTransfer t) {
@@ -700,13 +712,8 @@ public final class ControlSession {
         if (t.command() != null) {
             // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
             // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
-            log.info("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} path={} {}{}",
-                    id, clientAddress().getHostAddress(), legs == null ? "-" : legs.server().getHostAddress(),
-                    t.kind().name().toLowerCase(), t.command().verb(), LogText.escape(t.command().argument()),
-                    t.isKernel() ? "unknown" : String.valueOf(uploaded + downloaded),
-                    String.format("%.3f", t.elapsedNanos() / 1e9), t.mode.name().toLowerCase(),
-                    t.isKernel() ? "kernel" : "relay",
-                    outcome.name().toLowerCase(), t.failure() == null ? "" : " reason=" + t.failure().tag());
+            TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
+                    uploaded + downloaded, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, t.failure());
         } else {
             log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
         }
@@ -755,6 +762,11 @@ public final class ControlSession {
 
     GatewayMetrics metrics() {
         return services.metrics();
+    }
+
+    /** The session log (every line starts with the session number). */
+    static Logger log() {
+        return log;
     }
 
 

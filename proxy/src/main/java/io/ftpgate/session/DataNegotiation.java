@@ -161,8 +161,8 @@ final class DataNegotiation {
                         target = s.services().policy().passiveTarget(s.legs().server(), hp.address(), hp.port());
                     }
                 } catch (FtpParseException e) {
-                    t.fail(Reason.BAD_PASSIVE_REPLY, r.lines().get(0) + ": " + e.getMessage());
-                    s.refuse(Reason.BAD_PASSIVE_REPLY);
+                    t.fail(Reason.BAD_PASSIVE_REPLY, r.lines().get(0) + ": " + e.getMessage()); // logs and counts it
+                    s.deliver(FtpReply.of(Reason.BAD_PASSIVE_REPLY.replyCode(), Reason.BAD_PASSIVE_REPLY.text()));
                     complete();
                     return;
                 }

@@ -96,7 +96,7 @@ final class DataTransfer {
         // Splice where the transport can and both legs are plain: a TLS leg's bytes are decrypted
         // and encrypted again by the gateway, so they have to pass through it.
         boolean splice = session.settings().data().relay() == Settings.Relay.SPLICE
-                && session.services().transport().canSplice() && !isTls();
+                && session.services().transport().canSplice() && !isTls() && !DataBandwidth.limits(session);
         this.relay = new DataRelay(session.settings().data().idleTimeout(), splice, this::relayFinished);
     }
 
@@ -253,6 +253,7 @@ final class DataTransfer {
             // The relay's handler ends the pipeline from here on.
             ch.pipeline().remove(DataLegErrors.NAME);
         }
+        DataBandwidth.install(session, ch);
         if (leg == Leg.CLIENT) {
             clientLeg = LegState.ATTACHED;
             relay.attachClient(ch);
@@ -442,6 +443,7 @@ final class DataTransfer {
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())

@@ -36,6 +36,9 @@ public final class KernelPath {
         if (s.mode() == Settings.Mode.TRANSPARENT) {
             return "transparent listeners relay";
         }
+        if (DataBandwidth.limits(s)) {
+            return "a bandwidth limit applies (abuse.bandwidth), and only relayed bytes can be shaped";
+        }
         InetAddress to = Addresses.unmap(target.getAddress());
         if (Addresses.isIpv4(from) != Addresses.isIpv4(to) || Addresses.isIpv4(local) != Addresses.isIpv4(from)) {
             return "client and server differ in address family";

@@ -28,12 +28,10 @@ import javax.net.ssl.X509TrustManager;
  */
 public final class ClientTls {
 
-    static final String TLS12_TICKETS = "jdk.tls.client.enableSessionTicketExtension";
+    static final String TLS12_TICKETS = JsseProperties.TLS12_TICKETS;
 
     static {
-        if (System.getProperty(TLS12_TICKETS) == null) {
-            System.setProperty(TLS12_TICKETS, "false");
-        }
+        JsseProperties.apply();
     }
 
     private final Settings.UpstreamTls policy;

@@ -20,6 +20,10 @@ import javax.net.ssl.X509ExtendedKeyManager;
  */
 public final class ServerTls {
 
+    static {
+        JsseProperties.apply();
+    }
+
     /** Sessions one FTP session's context remembers: its control connection and recent data connections. */
     static final int SESSION_CACHE_SIZE = 64;
     /** How long a TLS session can be resumed, seconds: a long FTP session keeps resuming. */

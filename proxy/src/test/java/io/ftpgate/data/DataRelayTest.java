@@ -212,6 +212,7 @@ class DataRelayTest {
         assertThat(onLoop(relay::wasReset)).isFalse();
     }
 
+    /** A stalled transfer is reset, not closed: a clean close would say "file complete". */
     @Test
     void aSplicedTransferWithNoBytesIsResetWhenIdle() throws Exception {
         link(epoll(), true, Duration.ofMillis(300));

@@ -63,7 +63,7 @@ final class SessionHarness implements AutoCloseable {
         };
         SessionServices services = SessionServices.create(settings, Transport.nio(), leases,
                 metrics.apply(new MicrometerMetrics(meters, "test", "test")), registry, Set.of(GATEWAY.getAddress()), false,
-                HostLookup.resolvers(settings.control(), Transport.nio()), dialer);
+                io.netty.util.concurrent.GlobalEventExecutor.INSTANCE, HostLookup.resolvers(settings.control(), Transport.nio()), dialer);
         client = new Addressed(GATEWAY, CLIENT);
         client.pipeline().addLast(new ClientLegInitializer("test", Settings.Mode.EXPLICIT,
                 Endpoint.parse("127.0.0.1:21"), services, LegTls.OFF, Settings.ProxyProtocol.OFF));

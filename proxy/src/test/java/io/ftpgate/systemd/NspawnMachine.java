@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * <p>Why this shape: CI runs without systemd as init and without machined, so nspawn runs with
  * {@code --register=no --keep-unit}, in control groups of its own made here. The host's enabled
  * units ({@code /etc/systemd/system/*.wants}) are disabled in the overlay, so the machine boots what
- * a fresh system with these packages would. Commands run inside with {@code nsenter} into the
+ * a fresh system with these packages would (and a container image's {@code policy-rc.d}, which
+ * forbids packages to start services, is removed). Commands run inside with {@code nsenter} into the
  * machine's init, with the environment of a root login rather than the build's.
  */
 final class NspawnMachine implements AutoCloseable {
@@ -65,6 +66,7 @@ final class NspawnMachine implements AutoCloseable {
         try {
             machine.mountOverlay();
             machine.disableHostUnits();
+            machine.allowServiceActions();
             machine.start();
             machine.awaitBoot();
             return machine;
@@ -132,6 +134,15 @@ final class NspawnMachine implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Removes a container image's {@code /usr/sbin/policy-rc.d} (Docker's says 101, "action
+     * forbidden") in the overlay: on a real system packages' maintainer scripts may start, restart
+     * and stop services through {@code deb-systemd-invoke}, which asks that script first.
+     */
+    private void allowServiceActions() throws IOException {
+        Files.deleteIfExists(root.resolve("usr/sbin/policy-rc.d"));
     }
 
     private void start() throws IOException {

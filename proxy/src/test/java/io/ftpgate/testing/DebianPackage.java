@@ -42,6 +42,22 @@ public final class DebianPackage {
         return file;
     }
 
+    /**
+     * A file (e.g. a shared module {@code usr/lib/proftpd/mod_tls.so}) of package {@code name},
+     * fetched and unpacked on first use; skips (or, in CI, fails) when that is impossible.
+     */
+    public static Path file(String name, String path) {
+        Path dir = cacheDir().resolve(name);
+        Path file = dir.resolve(path);
+        if (!Files.isRegularFile(file)) {
+            unpack(name, dir);
+        }
+        if (!Files.isRegularFile(file)) {
+            RootTools.unavailable("package " + name + " has no " + path);
+        }
+        return file;
+    }
+
     private static Path cacheDir() {
         String jar = System.getProperty("ftpgate.jar");
         Path target = jar != null ? Path.of(jar).toAbsolutePath().getParent() : Path.of("target").toAbsolutePath();

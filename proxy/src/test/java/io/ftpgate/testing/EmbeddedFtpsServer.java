@@ -7,18 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
-import java.util.List;
-import org.apache.ftpserver.DataConnectionConfigurationFactory;
 import org.apache.ftpserver.FtpServer;
-import org.apache.ftpserver.FtpServerFactory;
-import org.apache.ftpserver.ConnectionConfigFactory;
-import org.apache.ftpserver.ftplet.Authority;
-import org.apache.ftpserver.ftplet.UserManager;
-import org.apache.ftpserver.listener.ListenerFactory;
 import org.apache.ftpserver.ssl.SslConfigurationFactory;
-import org.apache.ftpserver.usermanager.PropertiesUserManagerFactory;
-import org.apache.ftpserver.usermanager.impl.BaseUser;
-import org.apache.ftpserver.usermanager.impl.WritePermission;
 
 /**
  * Apache FtpServer with FTPS on a loopback port (explicit AUTH TLS, or implicit), anonymous with
@@ -45,31 +35,8 @@ public final class EmbeddedFtpsServer implements AutoCloseable {
         ssl.setKeystoreType("PKCS12");
         ssl.setSslProtocol("TLSv1.2");
 
-        FtpServerFactory factory = new FtpServerFactory();
-        ListenerFactory listener = new ListenerFactory();
-        listener.setServerAddress(InetAddress.getLoopbackAddress().getHostAddress());
-        listener.setPort(port);
-        listener.setSslConfiguration(ssl.createSslConfiguration());
-        listener.setImplicitSsl(implicit);
-        DataConnectionConfigurationFactory data = new DataConnectionConfigurationFactory();
-        data.setActiveEnabled(true);
-        data.setActiveIpCheck(false);
-        data.setImplicitSsl(implicit);
-        data.setSslConfiguration(ssl.createSslConfiguration());
-        listener.setDataConnectionConfiguration(data.createDataConnectionConfiguration());
-        factory.addListener("default", listener.createListener());
-        ConnectionConfigFactory connections = new ConnectionConfigFactory();
-        connections.setAnonymousLoginEnabled(true);
-        factory.setConnectionConfig(connections.createConnectionConfig());
-        UserManager users = new PropertiesUserManagerFactory().createUserManager();
-        BaseUser anonymous = new BaseUser();
-        anonymous.setName("anonymous");
-        anonymous.setHomeDirectory(root.toString());
-        anonymous.setAuthorities(List.<Authority>of(new WritePermission()));
-        users.save(anonymous);
-        factory.setUserManager(users);
-        server = factory.createServer();
-        server.start();
+        server = io.ftpgate.Demo.startServer(root, InetAddress.getLoopbackAddress().getHostAddress(), port, true,
+                ssl.createSslConfiguration(), implicit);
     }
 
     public int port() {

@@ -88,7 +88,10 @@ public final class FtpGateDaemon {
      * it logs that it is ready.
      */
     public static FtpGateDaemon start(Topology topology, String settings) {
-        return start(topology, List.of(), writeConfig(topology, settings), false);
+        // -Dftpgate.it.log-level=DEBUG: the daemon's FTPGATE_LOG_LEVEL, for a closer look at a failure.
+        String level = System.getProperty("ftpgate.it.log-level");
+        List<String> launcher = level == null ? List.of() : List.of("env", "FTPGATE_LOG_LEVEL=" + level);
+        return start(topology, launcher, writeConfig(topology, settings), false);
     }
 
     /** Writes {@code settings} to the config file in the topology's work dir and returns its path. */

@@ -21,6 +21,14 @@ public final class ProftpdServer {
 
     /** Starts ProFTPD on {@code port} in {@code ns}; returns once it accepts connections. */
     public static RunningFtpServer start(Topology topology, String ns, int port, long seed) {
+        return start(topology, ns, port, seed, List.of());
+    }
+
+    /**
+     * ProFTPD as {@link #start(Topology, String, int, long)} with {@code serverConfig} lines (e.g.
+     * {@link #modTls()} and mod_tls directives) before the anonymous root.
+     */
+    public static RunningFtpServer start(Topology topology, String ns, int port, long seed, List<String> serverConfig) {
         Path binary = DebianPackage.binary("proftpd-core", "usr/sbin/proftpd");
         Path base = topology.workDir().resolve("proftpd");
         Path root = ServedFiles.populate(topology, base.resolve("root"), "hello from proftpd\n", seed);
@@ -52,6 +60,7 @@ public final class ProftpdServer {
                     "DelayTable none",
                     "SystemLog " + base.resolve("system.log"),
                     "TransferLog " + base.resolve("xferlog"),
+                    String.join("\n", serverConfig),
                     "<Anonymous " + root + ">",
                     "  User ftp",
                     "  Group nogroup",
@@ -72,5 +81,20 @@ public final class ProftpdServer {
         Process process = topology.start(ns, base.resolve("proftpd.log"), binary.toString(), "--nodaemon", "--config", conf.toString());
         return new RunningFtpServer("proftpd", port, root, process,
                 List.of(base.resolve("proftpd.log"), base.resolve("system.log"), base.resolve("xferlog"))).awaitListening(topology, ns);
+    }
+
+    /**
+     * The lines that load mod_tls, which Debian ships as a shared module in
+     * {@code proftpd-mod-crypto} (not in {@code proftpd-core}), from that package unpacked next to
+     * the binary's: {@code ModulePath} points at its {@code usr/lib/proftpd}.
+     */
+    public static List<String> modTls() {
+        Path module = DebianPackage.file("proftpd-mod-crypto", "usr/lib/proftpd/mod_tls.so");
+        return List.of("ModulePath " + module.getParent(), "LoadModule mod_tls.c");
+    }
+
+    /** Where a {@code TLSLog} in this server's directory belongs. */
+    public static Path tlsLog(Topology topology) {
+        return topology.workDir().resolve("proftpd").resolve("tls.log");
     }
 }

@@ -35,7 +35,15 @@ public final class RawFtpClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawFtpClient(InetSocketAddress gateway) throws IOException {
+        this(gateway, null);
+    }
+
+    /** A connection from {@code from} (e.g. 127.0.0.2: another client address on loopback). */
+    public RawFtpClient(InetSocketAddress gateway, java.net.InetAddress from) throws IOException {
         socket = new Socket();
+        if (from != null) {
+            socket.bind(new InetSocketAddress(from, 0));
+        }
         socket.connect(gateway, 5000);
         socket.setSoTimeout(5000);
         socket.setTcpNoDelay(true);
@@ -63,6 +71,11 @@ public final class RawFtpClient implements AutoCloseable {
             }
         }
         throw new IOException("unexpected reply: " + r);
+    }
+
+    /** How long a read waits (5 s unless changed). */
+    public void setTimeoutMillis(int millis) throws IOException {
+        socket.setSoTimeout(millis);
     }
 
     /** Sends one line with CRLF and reads its reply. */

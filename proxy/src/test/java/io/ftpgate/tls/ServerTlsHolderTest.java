@@ -38,6 +38,20 @@ class ServerTlsHolderTest {
                 .setIsCertificateAuthority(true).buildSelfSigned();
     }
 
+    /**
+     * lftp sends an IPv6 literal as server name; the JDK refuses that ClientHello unless the
+     * server_name extension is off on the server side (FtpsIT: lftp over IPv6).
+     */
+    @Test
+    void theClientLegIgnoresServerNames() {
+        try {
+            Class.forName(ServerTls.class.getName(), true, ServerTls.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(System.getProperty("jdk.tls.server.disableExtensions")).contains("server_name");
+    }
+
     @Test
     void newSessionsGetTheNewCertificateRunningOnesKeepTheirs() throws Exception {
         X509Bundle first = cert("first");
