@@ -133,17 +133,6 @@ public final class SettingsLoader {
                 new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
                 instanceName(c),
                 abuse(c));
-        if (s.firewall().backend() == Settings.Backend.NFTABLES) {
-            // Later versions: TPROXY diversions (nft "tproxy to") and the kernel path on nft maps.
-            if (s.listeners().stream().anyMatch(l -> l.mode() == Settings.Mode.TRANSPARENT)) {
-                throw error(c, "firewall.backend", "nftables does not divert transparent connections yet:"
-                        + " a listener with mode = transparent needs backend ipset or iptables");
-            }
-            if (s.data().path() == Settings.DataPath.KERNEL) {
-                throw error(c, "firewall.backend", "nftables has no kernel path yet: set data.path = relay,"
-                        + " or use backend iptables for data.path = kernel");
-            }
-        }
         return s;
     }
 

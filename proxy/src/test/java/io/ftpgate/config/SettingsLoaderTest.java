@@ -109,8 +109,6 @@ class SettingsLoaderTest {
             "ftpgate.firewall.nftables.hook-chains = [\"filter input\"]|ftpgate.firewall.nftables.hook-chains: 'filter input' is not FAMILY TABLE CHAIN",
             "ftpgate.firewall.nftables.priority = -200|ftpgate.firewall.nftables.priority",
             "ftpgate.firewall.nftables.table = \"in et\"|ftpgate.firewall.nftables.table",
-            "ftpgate { firewall.backend = nftables, data.path = kernel }|ftpgate.firewall.backend: nftables has no kernel path yet",
-            "ftpgate { firewall.backend = nftables, listeners.t { mode = transparent, listen = [\"0.0.0.0:2121\"] }, destinations.allow = [\"10.0.0.0/8\"] }|nftables does not divert transparent connections yet",
             "ftpgate.firewall.ipset = \"\"|ftpgate.firewall.ipset",
             "ftpgate.data.advertised-address = gateway.example|ftpgate.data.advertised-address",
             "ftpgate.data.relay = zero-copy|ftpgate.conf: 1: ftpgate.data.relay: must be one of: splice, copy",

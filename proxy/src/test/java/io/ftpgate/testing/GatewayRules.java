@@ -56,7 +56,7 @@ public final class GatewayRules {
         String set = null;
         StringBuilder collected = null;
         for (String line : listing.split("\n")) {
-            java.util.regex.Matcher named = java.util.regex.Pattern.compile("^\\tset (\\S+) \\{").matcher(line);
+            java.util.regex.Matcher named = java.util.regex.Pattern.compile("^\\t(?:set|map) (\\S+) \\{").matcher(line);
             if (named.find()) {
                 set = named.group(1);
                 continue;
@@ -103,10 +103,11 @@ public final class GatewayRules {
     /**
      * Every rule of a lease, in any table and chain, of both families: ftpgate tags each with the
      * comment {@code ftpgate session N}. For a diverted lease that is a filter and a mangle rule.
+     * The entries of the ipset backend's sets and the elements of the nftables backend's count too.
      */
     public List<String> leaseRulesAnywhere() {
         List<String> rules = saved().lines().filter(line -> line.startsWith("-A ") && line.contains("ftpgate session")).toList();
-        return Stream.concat(rules.stream(), setEntries().stream()).toList();
+        return Stream.of(rules.stream(), setEntries().stream(), nftElements().stream()).flatMap(l -> l).toList();
     }
 
     /** Waits up to 5 s until no lease rule is left in any table (filter and mangle), both families. */

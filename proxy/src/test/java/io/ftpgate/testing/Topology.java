@@ -40,6 +40,10 @@ import java.util.regex.Pattern;
  * whatever crosses it was let through by ftpgate's own rules. {@link Kind#NFTABLES_GATEWAY} is
  * {@link Kind#GATEWAY} with a native nftables firewall instead of iptables rules (none at all):
  * {@link #NFT_RULESET}, table {@code inet filter}, whose input and forward policies drop.
+ * {@link Kind#NFTABLES_ROUTING_GATEWAY} is {@link Kind#ROUTING_GATEWAY} in native nftables
+ * ({@link #NFT_ROUTING_RULESET}, no iptables rule at all). {@link Kind#NFTABLES_FORWARDING_GATEWAY}
+ * is {@link Kind#FORWARDING_GATEWAY} in native nftables: it routes, with {@link #NFT_RULESET}
+ * (whose forward chain drops everything).
  *
  * <p>{@link #addSecondServer()} adds a fourth namespace, a second FTP server host at
  * {@link #SECOND_SERVER_V4} / {@link #SECOND_SERVER_V6}, on its own link from the gateway (host
@@ -51,7 +55,8 @@ import java.util.regex.Pattern;
  */
 public final class Topology implements AutoCloseable {
 
-    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY }
+    public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY, NFTABLES_ROUTING_GATEWAY,
+        NFTABLES_FORWARDING_GATEWAY }
 
     /**
      * The gateway's own firewall in {@link Kind#NFTABLES_GATEWAY}, as an admin would write it in
@@ -69,6 +74,30 @@ public final class Topology implements AutoCloseable {
 
             	chain forward {
             		type filter hook forward priority filter; policy drop;
+            	}
+
+            	chain output {
+            		type filter hook output priority filter; policy accept;
+            	}
+            }
+            """;
+
+    /**
+     * The gateway's own firewall in {@link Kind#NFTABLES_ROUTING_GATEWAY}: what {@link Kind#ROUTING_GATEWAY}'s
+     * iptables rules admit (no listener port; forwarded: ESTABLISHED only), and nothing more.
+     */
+    public static final String NFT_ROUTING_RULESET = """
+            table inet filter {
+            	chain input {
+            		type filter hook input priority filter; policy drop;
+            		iif "lo" accept
+            		ct state established accept
+            		meta l4proto ipv6-icmp accept
+            	}
+
+            	chain forward {
+            		type filter hook forward priority filter; policy drop;
+            		ct state established accept
             	}
 
             	chain output {
@@ -189,8 +218,10 @@ public final class Topology implements AutoCloseable {
         boolean routes = kind != Kind.GATEWAY && kind != Kind.NFTABLES_GATEWAY;
         exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=" + (routes ? 1 : 0)).orThrow();
         exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=" + (routes ? 1 : 0)).orThrow();
-        if (kind == Kind.NFTABLES_GATEWAY) {
+        if (kind == Kind.NFTABLES_GATEWAY || kind == Kind.NFTABLES_FORWARDING_GATEWAY) {
             nft(NFT_RULESET);
+        } else if (kind == Kind.NFTABLES_ROUTING_GATEWAY) {
+            nft(NFT_ROUTING_RULESET);
         } else if (kind != Kind.ROUTER) {
             gatewayFirewall(kind, "iptables", "icmp");
             gatewayFirewall(kind, "ip6tables", "ipv6-icmp");

@@ -2,6 +2,7 @@ package io.ftpgate.firewall.iptables;
 
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Interception;
+import io.ftpgate.firewall.TproxyRouting;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -204,33 +205,31 @@ public final class TproxyRules {
         return IptablesRules.commandLine(rest);
     }
 
-    // --- routing (arguments of the ip binary) ---
+    // --- routing (arguments of the ip binary): shared with the nftables backend, see TproxyRouting ---
 
     public List<String> addIpRule(int mark, int table, boolean ipv6) {
-        return List.of(family(ipv6), "rule", "add", "fwmark", mark(mark), "lookup", Integer.toString(table));
+        return TproxyRouting.addIpRule(mark, table, ipv6);
     }
 
     public List<String> deleteIpRule(int mark, int table, boolean ipv6) {
-        return List.of(family(ipv6), "rule", "del", "fwmark", mark(mark), "lookup", Integer.toString(table));
+        return TproxyRouting.deleteIpRule(mark, table, ipv6);
     }
 
     public List<String> listIpRules(boolean ipv6) {
-        return List.of(family(ipv6), "rule", "show");
+        return TproxyRouting.listIpRules(ipv6);
     }
 
     /** Whether a line of {@code ip rule show} is the one {@link #addIpRule} adds. */
     public static boolean isIpRule(String line, int mark, int table) {
-        return line.matches(".*\\sfwmark " + Pattern.quote(mark(mark)) + " lookup " + table + "\\s*");
+        return TproxyRouting.isIpRule(line, mark, table);
     }
 
     public List<String> replaceLocalRoute(int table, boolean ipv6) {
-        return List.of(family(ipv6), "route", "replace", "local", ipv6 ? "::/0" : "0.0.0.0/0", "dev", "lo",
-                "table", Integer.toString(table));
+        return TproxyRouting.replaceLocalRoute(table, ipv6);
     }
 
     public List<String> deleteLocalRoute(int table, boolean ipv6) {
-        return List.of(family(ipv6), "route", "del", "local", ipv6 ? "::/0" : "0.0.0.0/0", "dev", "lo",
-                "table", Integer.toString(table));
+        return TproxyRouting.deleteLocalRoute(table, ipv6);
     }
 
     /** The routing table named in a listed intercept line's comment. */
@@ -247,16 +246,11 @@ public final class TproxyRules {
 
     /** {@code 0x1/0x1}: the mark bits, masked by themselves so that other bits of the mark are left alone. */
     static String mark(int mark) {
-        String hex = "0x" + Integer.toHexString(mark);
-        return hex + "/" + hex;
+        return TproxyRouting.mark(mark);
     }
 
     private static String comment(Interception spec) {
         return INTERCEPT_COMMENT + " table " + spec.routingTable();
-    }
-
-    private static String family(boolean ipv6) {
-        return ipv6 ? "-6" : "-4";
     }
 
     /** The family's networks as iptables prints them; [null] for "any"; empty when none is of the family. */

@@ -3,6 +3,8 @@ package io.ftpgate.firewall.nftables;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;
 import io.ftpgate.firewall.FirewallException;
+import io.ftpgate.firewall.ForwardLease;
+import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.LeaseChange;
 import io.ftpgate.firewall.nftables.NftListing.BaseChain;
 import io.ftpgate.firewall.nftables.NftListing.HookChain;
@@ -13,10 +15,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +61,13 @@ public final class NftFirewall implements Firewall {
     private final Duration commandTimeout;
     private final CommandRunner runner;
     private final NftChannel channel;
+    private final NftTproxyRouting routing;
+    private final NftKernelPath kernelPath;
     private final long entrySeconds;
+    /** The interception last installed, or null: part of the table from then on. */
+    private Interception spec;
+    /** The kernel path's data ports (first, last) once prepared, or null: part of the table from then on. */
+    private int[] forwardPorts;
 
     /**
      * @param hookChains the admin's chains ({@code inet filter input}) that get the accepting rule
@@ -84,7 +94,9 @@ public final class NftFirewall implements Firewall {
             throw new IllegalArgumentException("entry lifetime must be positive, not " + entryLifetime);
         }
         this.entrySeconds = (entryLifetime.toMillis() + 999) / 1000;
+        this.routing = new NftTproxyRouting(prefix, commandTimeout, runner);
         this.channel = channel != null ? channel : new NftChannel(argv(List.of("-i")), rules, commandTimeout, runner);
+        this.kernelPath = new NftKernelPath(rules, this.channel, entrySeconds, this::reinstallIfGone);
     }
 
     @Override
@@ -102,16 +114,26 @@ public final class NftFirewall implements Firewall {
     public int start() throws FirewallException {
         Ruleset ruleset = listRuleset();
         int orphans = 0;
+        Set<List<Integer>> leftRouting = Set.of();
         if (ruleset.hasTable()) {
-            orphans = NftListing.elements(mustRun("list table", List.of("list", "table", "inet", rules.tableName()), null).stdout());
+            String listing = mustRun("list table", List.of("list", "table", "inet", rules.tableName()), null).stdout();
+            orphans = NftListing.elements(listing);
             if (orphans > 0) {
                 LOG.info("removing {} orphaned lease(s) from table {} left by an earlier run", orphans, rules.table());
             }
+            leftRouting = NftInterception.routingOf(listing);
         }
         for (ListedRule left : ruleset.managedRules()) {
             LOG.info("removing ftpgate's rule (handle {}) from chain {} left by an earlier run", left.handle(), left.chain());
         }
         install(ruleset);
+        for (List<Integer> markAndTable : leftRouting) {
+            if (spec == null || spec.mark() != markAndTable.get(0) || spec.routingTable() != markAndTable.get(1)) {
+                LOG.info("removing the interception routing (mark {}, table {}) left by an earlier run",
+                        NftRules.hex(markAndTable.get(0)), markAndTable.get(1));
+                routing.remove(markAndTable.get(0), markAndTable.get(1));
+            }
+        }
         // Starts nft -i now, so that a broken nft fails the start instead of the first lease.
         Map<String, String> said = channel.execute(List.of());
         if (!said.isEmpty()) {
@@ -134,7 +156,7 @@ public final class NftFirewall implements Firewall {
                 check(chain, ruleset.baseChain(chain));
             }
         }
-        StringBuilder script = new StringBuilder(rules.replaceTable());
+        StringBuilder script = new StringBuilder(rules.replaceTable(spec, forwardPorts, entrySeconds));
         for (ListedRule left : ruleset.managedRules()) {
             script.append(NftRules.deleteRule(left)).append('\n');
         }
@@ -180,9 +202,9 @@ public final class NftFirewall implements Firewall {
             throw new FirewallException(key + chain + " hooks output, but firewall.guard-output is false: outbound"
                     + " data connections get no lease; set guard-output = true or leave the chain out");
         }
-        if (!base.hook().equals("input") && !base.hook().equals("output")) {
+        if (!base.hook().equals("input") && !base.hook().equals("output") && !base.hook().equals("forward")) {
             throw new FirewallException(key + chain + " hooks " + base.hook() + "; the nftables backend leases"
-                    + " connections to and from the gateway only (input, output)");
+                    + " connections to and from the gateway (input, output) and, with data.path = kernel, through it (forward)");
         }
         if (base.priority() <= rules.priority()) {
             throw new FirewallException(key + chain + " has priority " + base.priority() + ", not above ftpgate's "
@@ -212,9 +234,9 @@ public final class NftFirewall implements Firewall {
         List<Integer> pending = new ArrayList<>();
         for (int i = 0; i < changes.size(); i++) {
             DataLease lease = changes.get(i).lease();
-            if (lease.divert()) {
-                results.set(i, new FirewallException(lease + ": the nftables backend does not divert connections"
-                        + " (transparent mode needs backend ipset or iptables)"));
+            if (lease.divert() && lease.direction() == DataLease.Direction.INBOUND && spec == null) {
+                results.set(i, new FirewallException(lease + ": a diverted lease needs intercept() first"
+                        + " (it supplies the sets of diversions and the packet mark)"));
             } else if (rules.needsEntry(lease)) {
                 pending.add(i);
             } else {
@@ -283,19 +305,123 @@ public final class NftFirewall implements Firewall {
 
     /**
      * Removes the managed rules (wherever they are, found by their comment) and ftpgate's table, in
-     * one transaction, and ends the channel. Idempotent; works in a fresh process.
+     * one transaction, then the interception's routing (the remembered spec's, and every mark and
+     * routing table the listed table names), and ends the channel. Idempotent; works in a fresh process.
      */
     @Override
     public void stop() throws FirewallException {
         channel.close();
         Ruleset ruleset = listRuleset();
+        Set<List<Integer>> routed = new LinkedHashSet<>();
+        if (spec != null) {
+            routed.add(List.of(spec.mark(), spec.routingTable()));
+        }
+        if (ruleset.hasTable()) {
+            routed.addAll(NftInterception.routingOf(mustRun("list table",
+                    List.of("-t", "list", "table", "inet", rules.tableName()), null).stdout()));
+        }
         StringBuilder script = new StringBuilder();
         for (ListedRule rule : ruleset.managedRules()) {
             script.append(NftRules.deleteRule(rule)).append('\n');
         }
         script.append(rules.removeTable());
         mustRun("clean-up", List.of("-f", "-"), script.toString());
+        for (List<Integer> markAndTable : routed) {
+            routing.remove(markAndTable.get(0), markAndTable.get(1));
+        }
+        spec = null;
     }
+
+    /**
+     * Makes the interception part of ftpgate's table (a fresh copy of it: call this before the
+     * first lease, as the gateway does at start; live elements would go) and adds the routing,
+     * IPv4 and IPv6 (an IPv6 failure is logged and skipped). The routing of a previous spec with
+     * another mark or table is removed.
+     */
+    @Override
+    public void intercept(Interception wanted) throws FirewallException {
+        Interception previous = spec;
+        spec = Objects.requireNonNull(wanted, "spec");
+        try {
+            install(listRuleset());
+        } catch (FirewallException e) {
+            spec = previous;
+            throw e;
+        }
+        for (boolean ipv6 : new boolean[] {false, true}) {
+            try {
+                routing.add(wanted, ipv6);
+            } catch (FirewallException e) {
+                if (!ipv6) {
+                    throw e;
+                }
+                LOG.warn("IPv6 connections are not intercepted: {}", e.getMessage());
+            }
+        }
+        if (previous != null && (previous.mark() != wanted.mark() || previous.routingTable() != wanted.routingTable())) {
+            routing.remove(previous.mark(), previous.routingTable());
+        }
+    }
+
+    /** The table with the interception, and the routing commands, for admins who manage rules themselves. */
+    @Override
+    public List<String> describeIntercept(Interception wanted) {
+        List<String> lines = new ArrayList<>();
+        lines.add("# ftpgate's own table with the interception (nft -f; created at start, removed at stop):");
+        lines.addAll(rules.tableDefinition(wanted).lines().toList());
+        lines.add("# routing:");
+        for (boolean ipv6 : new boolean[] {false, true}) {
+            lines.addAll(routing.describe(wanted, ipv6));
+        }
+        return lines;
+    }
+
+    /**
+     * Makes the kernel path part of ftpgate's table (a fresh copy: call this before the first
+     * lease, as the gateway does at start), see {@link NftForwarding}. The admin's forward chain
+     * needs the accepting rule: list it in {@code firewall.nftables.hook-chains}.
+     */
+    @Override
+    public void prepareForwarding(int firstPort, int lastPort) throws FirewallException {
+        Ruleset ruleset = listRuleset();
+        if (manage && hookChains.stream().noneMatch(c -> ruleset.baseChain(c).map(b -> b.hook().equals("forward")).orElse(false))) {
+            throw new FirewallException("firewall.nftables.hook-chains names no chain of hook forward (e.g. \"inet filter"
+                    + " forward\"): forwarded data connections would meet your forward chain's drop");
+        }
+        int[] previous = forwardPorts;
+        forwardPorts = new int[] {firstPort, lastPort};
+        try {
+            install(ruleset);
+        } catch (FirewallException e) {
+            forwardPorts = previous;
+            throw e;
+        }
+    }
+
+    @Override
+    public void applyForward(ForwardLease lease) throws FirewallException {
+        requireForwarding(lease);
+        kernelPath.apply(lease);
+    }
+
+    @Override
+    public void revokeForward(ForwardLease lease) throws FirewallException {
+        requireForwarding(lease);
+        kernelPath.revoke(lease);
+    }
+
+    @Override
+    public boolean forwardConnected(ForwardLease lease) throws FirewallException {
+        requireForwarding(lease);
+        return kernelPath.connected(lease, runArgv(argv(rules.forwardUsed(lease))));
+    }
+
+    private void requireForwarding(ForwardLease lease) throws FirewallException {
+        if (forwardPorts == null) {
+            throw new FirewallException(lease + ": the kernel path needs prepareForwarding() first");
+        }
+    }
+
 
     /**
      * What ftpgate creates and what the admin's ruleset needs: the table, and the rule for each
@@ -336,6 +462,14 @@ public final class NftFirewall implements Firewall {
         argv.add(nft);
         argv.addAll(args);
         return argv;
+    }
+
+    private CommandRunner.Result runArgv(List<String> argv) throws FirewallException {
+        try {
+            return runner.run(argv, commandTimeout, null);
+        } catch (IOException e) {
+            throw new FirewallException("cannot run " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);
+        }
     }
 
     private CommandRunner.Result mustRun(String label, List<String> args, String input) throws FirewallException {

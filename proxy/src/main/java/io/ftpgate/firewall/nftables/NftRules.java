@@ -2,6 +2,8 @@ package io.ftpgate.firewall.nftables;
 
 import io.ftpgate.firewall.AddressText;
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.ForwardLease;
+import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.LeaseChange;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,17 +114,45 @@ public final class NftRules {
 
     /** The table as {@code nft list table} prints it without elements (and as {@code nft -f} reads it). */
     public String tableDefinition() {
+        return tableDefinition(null);
+    }
+
+    /**
+     * The table with, when {@code interception} is not null, the pieces of transparent interception
+     * ({@link NftInterception}: the sets of diversions, the prerouting chain, the input rules).
+     */
+    public String tableDefinition(Interception interception) {
+        return tableDefinition(interception, null, 0);
+    }
+
+    /**
+     * The table with interception (when not null) and the kernel path (when {@code ports} is not
+     * null: data ports {@code ports[0]}..{@code ports[1]}; {@link NftForwarding}, whose set
+     * {@code used4} lives {@code seconds}).
+     */
+    public String tableDefinition(Interception interception, int[] ports, long seconds) {
         StringBuilder t = new StringBuilder("table ").append(table()).append(" {\n");
         List<Boolean> directions = guardOutput ? List.of(false, true) : List.of(false);
+        List<String> sets = new ArrayList<>();
         for (boolean outbound : directions) {
             for (boolean ipv6 : new boolean[] {false, true}) {
-                String type = ipv6 ? "ipv6_addr" : "ipv4_addr";
-                t.append("\tset ").append(set(outbound, ipv6)).append(" {\n")
-                        .append("\t\ttype ").append(type).append(" . inet_service . ").append(type).append('\n')
-                        .append("\t\tsize ").append(MAX_ELEMENTS).append('\n')
-                        .append("\t\tflags timeout\n")
-                        .append("\t}\n\n");
+                sets.add(set(outbound, ipv6));
             }
+        }
+        if (interception != null) {
+            sets.add(NftInterception.set(false));
+            sets.add(NftInterception.set(true));
+        }
+        for (String set : sets) {
+            String type = set.endsWith("6") ? "ipv6_addr" : "ipv4_addr";
+            t.append("\tset ").append(set).append(" {\n")
+                    .append("\t\ttype ").append(type).append(" . inet_service . ").append(type).append('\n')
+                    .append("\t\tsize ").append(MAX_ELEMENTS).append('\n')
+                    .append("\t\tflags timeout\n")
+                    .append("\t}\n\n");
+        }
+        if (ports != null) {
+            t.append(NftForwarding.sets(seconds));
         }
         for (boolean outbound : directions) {
             String hook = outbound ? "output" : "input";
@@ -140,17 +170,53 @@ public final class NftRules {
                         .append(" meta mark set meta mark | ").append(hex(mark))
                         .append(" comment \"").append(SET_RULE_COMMENT).append("\"\n");
             }
+            if (!outbound && interception != null) {
+                for (String rule : NftInterception.inputRules(interception, mark)) {
+                    t.append("\t\t").append(rule).append('\n');
+                }
+            }
             t.append("\t}\n");
             if (!outbound && guardOutput) {
                 t.append('\n');
             }
+        }
+        if (interception != null) {
+            t.append('\n').append(NftInterception.preroutingChain(interception));
+        }
+        if (ports != null) {
+            t.append('\n').append(NftForwarding.chains(priority, mark, ports[0], ports[1]));
         }
         return t.append("}\n").toString();
     }
 
     /** An {@code nft -f} script that replaces the table by a fresh, empty copy (creating it if missing). */
     public String replaceTable() {
-        return removeTable() + tableDefinition();
+        return replaceTable(null);
+    }
+
+    /** Likewise, with the interception's pieces when it is not null. */
+    public String replaceTable(Interception interception) {
+        return removeTable() + tableDefinition(interception);
+    }
+
+    /** Likewise, with the interception's pieces and the kernel path's when they are not null. */
+    public String replaceTable(Interception interception, int[] ports, long seconds) {
+        return removeTable() + tableDefinition(interception, ports, seconds);
+    }
+
+    /** The line that adds a kernel-path lease's elements (one transaction). */
+    public String applyForward(ForwardLease lease, long seconds) {
+        return NftForwarding.apply(table(), lease, seconds);
+    }
+
+    /** The line that removes them, idempotently. */
+    public String revokeForward(ForwardLease lease) {
+        return NftForwarding.revoke(table(), lease);
+    }
+
+    /** The nft arguments that succeed exactly when the lease's connection was made. */
+    public List<String> forwardUsed(ForwardLease lease) {
+        return NftForwarding.getUsed(table(), lease);
     }
 
     /** An {@code nft -f} script that removes the table if it exists (the add makes a missing one no error). */
@@ -192,16 +258,31 @@ public final class NftRules {
         return lease.direction() == DataLease.Direction.INBOUND || guardOutput;
     }
 
-    /** The text of one change: an add with the entry's timeout, or an idempotent delete. */
+    /**
+     * The text of one change: an add with the entry's timeout, or an idempotent delete. A diverted
+     * inbound lease is two elements, the same in {@code div4} and {@code in4}: diverted, then admitted.
+     */
     public String change(LeaseChange change, long seconds) {
         DataLease lease = change.lease();
-        String set = "element " + table() + " " + set(lease.direction() == DataLease.Direction.OUTBOUND, lease.isIpv6());
         String element = element(lease);
-        if (change.kind() == LeaseChange.Kind.APPLY) {
-            return "add " + set + " { " + element + " timeout " + seconds + "s }";
+        List<String> texts = new ArrayList<>();
+        for (String name : setsOf(lease)) {
+            String set = "element " + table() + " " + name;
+            if (change.kind() == LeaseChange.Kind.APPLY) {
+                texts.add("add " + set + " { " + element + " timeout " + seconds + "s }");
+            } else {
+                // nft 1.0.6 has no "destroy element"; in one transaction, add-then-delete never fails on a missing one.
+                texts.add("add " + set + " { " + element + " timeout 1s }; delete " + set + " { " + element + " }");
+            }
         }
-        // nft 1.0.6 has no "destroy element"; in one transaction, add-then-delete never fails on a missing one.
-        return "add " + set + " { " + element + " timeout 1s }; delete " + set + " { " + element + " }";
+        return String.join("; ", texts);
+    }
+
+    /** The sets a lease has an element in: the diversion first (nothing new is diverted once it goes). */
+    static List<String> setsOf(DataLease lease) {
+        boolean outbound = lease.direction() == DataLease.Direction.OUTBOUND;
+        String admit = set(outbound, lease.isIpv6());
+        return lease.divert() && !outbound ? List.of(NftInterception.set(lease.isIpv6()), admit) : List.of(admit);
     }
 
     /** The changes as one line: one transaction, all or nothing. */
@@ -275,6 +356,20 @@ public final class NftRules {
     /** The priority as nft prints it for the inet family: {@code filter}, {@code filter - 10}. */
     static String priorityText(int priority) {
         return priority == 0 ? "filter" : "filter " + (priority < 0 ? "- " : "+ ") + Math.abs(priority);
+    }
+
+    /** Seconds as nft prints a timeout: {@code 8s}, {@code 1m}, {@code 1m5s}, {@code 1h}. */
+    static String durationText(long seconds) {
+        StringBuilder text = new StringBuilder();
+        long[] units = {86400, 3600, 60, 1};
+        String[] names = {"d", "h", "m", "s"};
+        for (int i = 0; i < units.length; i++) {
+            if (seconds >= units[i]) {
+                text.append(seconds / units[i]).append(names[i]);
+                seconds %= units[i];
+            }
+        }
+        return text.length() == 0 ? "0s" : text.toString();
     }
 
     static String hex(long value) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.ftpgate.firewall.DataLease;
+import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.DataLease.Direction;
 import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.LeaseChange;
@@ -239,6 +240,64 @@ class NftFirewallIT {
         assertThat(elements()).hasSize(1);
         assertThat(nft("list", "chain", "inet", "filter", "input")).containsOnlyOnce(rules.managedComment());
         assertThat(namespaces.connect(GATEWAY_V4, 40001, CLIENT_V4)).as("through the restored rule").isTrue();
+    }
+
+    @Test
+    void interceptionIsPartOfTheTableWithItsRoutingAndAStopInAFreshProcessRemovesBoth() throws Exception {
+        Interception spec = new Interception(0x1, 100, List.of("v0"), List.of("198.51.100.0/24", "2001:db8:1::/64"),
+                List.of(21), 2121);
+        NftFirewall crashed = firewall(true, LIFETIME);
+        crashed.start();
+        crashed.intercept(spec);
+        crashed.intercept(spec); // idempotent
+        assertThat(nft("list", "table", "inet", "ftpgate")).isEqualTo(rules.tableDefinition(spec));
+        for (String family : List.of("-4", "-6")) {
+            assertThat(namespaces.inGateway("ip", List.of(family, "rule", "show")).stdout())
+                    .containsOnlyOnce("fwmark 0x1/0x1 lookup 100");
+            assertThat(namespaces.inGateway("ip", List.of(family, "route", "show", "table", "100")).stdout())
+                    .startsWith("local ");
+        }
+        DataLease diverted = new DataLease(7, Direction.INBOUND, InetAddress.getByName(CLIENT_V4),
+                InetAddress.getByName("203.0.113.2"), 40001, true);
+        crashed.apply(diverted);
+        assertThat(nft("list", "set", "inet", "ftpgate", "div4")).contains("198.51.100.2 . 40001 . 203.0.113.2 timeout");
+        assertThat(nft("list", "set", "inet", "ftpgate", "in4")).contains("198.51.100.2 . 40001 . 203.0.113.2 timeout");
+        crashed.revoke(diverted);
+        assertThat(nft("-t", "list", "table", "inet", "ftpgate")).doesNotContain("elements");
+
+        String before = nft("list", "ruleset");
+        NftFirewall fresh = firewall(true, LIFETIME);
+        fresh.stop();
+        assertThat(nft("list", "ruleset")).doesNotContain("ftpgate");
+        for (String family : List.of("-4", "-6")) {
+            assertThat(namespaces.inGateway("ip", List.of(family, "rule", "show")).stdout()).doesNotContain("lookup 100");
+            assertThat(namespaces.inGateway("ip", List.of(family, "route", "show", "table", "100")).stdout()).isEmpty();
+        }
+        assertThat(before).contains("tproxy ip to :2121");
+    }
+
+    @Test
+    void theKernelPathIsPartOfTheTableAsDocumented() throws Exception {
+        NftFirewall inputOnly = firewall(true, LIFETIME);
+        inputOnly.start();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> inputOnly.prepareForwarding(40000, 40999))
+                .hasMessageContaining("names no chain of hook forward");
+        inputOnly.stop();
+        NftFirewall firewall = firewall(true, LIFETIME, List.of("inet filter input", "inet filter forward"));
+        firewall.start();
+        firewall.prepareForwarding(40000, 40999);
+        assertThat(nft("list", "table", "inet", "ftpgate")).isEqualTo(rules.tableDefinition(null, new int[] {40000, 40999}, 50));
+        io.ftpgate.firewall.ForwardLease lease = new io.ftpgate.firewall.ForwardLease(3, InetAddress.getByName(CLIENT_V4),
+                InetAddress.getByName(GATEWAY_V4), 40017, InetAddress.getByName("203.0.113.2"), 30000,
+                InetAddress.getByName("203.0.113.1"));
+        firewall.applyForward(lease);
+        assertThat(nft("list", "map", "inet", "ftpgate", "fwd4")).contains("198.51.100.2 . 198.51.100.1 . 40017 timeout 50s");
+        assertThat(firewall.forwardConnected(lease)).as("no connection yet").isFalse();
+        firewall.revokeForward(lease);
+        firewall.revokeForward(lease); // idempotent
+        assertThat(nft("-t", "list", "table", "inet", "ftpgate")).doesNotContain("elements");
+        firewall.stop();
+        assertThat(nft("list", "ruleset")).doesNotContain("ftpgate");
     }
 
     private NftFirewall firewall(boolean manage, Duration lifetime) {

@@ -99,12 +99,12 @@ class NftFirewallTest {
     }
 
     @Test
-    void outboundLeasesNeedNoElementWithoutGuardedOutputAndDiversionsAreRefused() {
+    void outboundLeasesNeedNoElementWithoutGuardedOutputAndDiversionsAreRefusedBeforeIntercept() {
         DataLease out = lease(Direction.OUTBOUND, "203.0.113.2", "203.0.113.1", 20, false);
         DataLease diverted = lease(Direction.INBOUND, "198.51.100.2", "203.0.113.2", 40004, true);
         List<FirewallException> results = firewall.change(List.of(LeaseChange.apply(out), LeaseChange.apply(diverted)));
         assertThat(results.get(0)).isNull();
-        assertThat(results.get(1)).hasMessageContaining("the nftables backend does not divert connections");
+        assertThat(results.get(1)).hasMessageContaining("a diverted lease needs intercept() first");
         assertThat(channel.batches).isEmpty();
     }
 
