@@ -1,5 +1,7 @@
 package io.ftpgate.firewall.iptables;
 
+import io.ftpgate.firewall.process.Commands;
+
 import io.ftpgate.firewall.process.CommandRunner;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.Firewall;

@@ -11,7 +11,7 @@ import io.ftpgate.firewall.nftables.NftListing.HookChain;
 import io.ftpgate.firewall.nftables.NftListing.ListedRule;
 import io.ftpgate.firewall.nftables.NftListing.Ruleset;
 import io.ftpgate.firewall.process.CommandRunner;
-import java.io.IOException;
+import io.ftpgate.firewall.process.Commands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -60,6 +60,7 @@ public final class NftFirewall implements Firewall {
     private final String nft;
     private final Duration commandTimeout;
     private final CommandRunner runner;
+    private final Commands commands;
     private final NftChannel channel;
     private final NftTproxyRouting routing;
     private final NftKernelPath kernelPath;
@@ -90,12 +91,13 @@ public final class NftFirewall implements Firewall {
         this.nft = Objects.requireNonNull(nft, "nft");
         this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
         this.runner = Objects.requireNonNull(runner, "runner");
+        this.commands = new Commands(commandPrefix, commandTimeout, runner);
         if (entryLifetime.isNegative() || entryLifetime.isZero()) {
             throw new IllegalArgumentException("entry lifetime must be positive, not " + entryLifetime);
         }
         this.entrySeconds = (entryLifetime.toMillis() + 999) / 1000;
         this.routing = new NftTproxyRouting(prefix, commandTimeout, runner);
-        this.channel = channel != null ? channel : new NftChannel(argv(List.of("-i")), rules, commandTimeout, runner);
+        this.channel = channel != null ? channel : new NftChannel(commands.argv(nft, List.of("-i")), rules, commandTimeout, runner);
         this.kernelPath = new NftKernelPath(rules, this.channel, entrySeconds, this::reinstallIfGone);
     }
 
@@ -413,7 +415,7 @@ public final class NftFirewall implements Firewall {
     @Override
     public boolean forwardConnected(ForwardLease lease) throws FirewallException {
         requireForwarding(lease);
-        return kernelPath.connected(lease, runArgv(argv(rules.forwardUsed(lease))));
+        return kernelPath.connected(lease, commands.run(nft, rules.forwardUsed(lease)));
     }
 
     private void requireForwarding(ForwardLease lease) throws FirewallException {
@@ -457,33 +459,10 @@ public final class NftFirewall implements Firewall {
         }
     }
 
-    private List<String> argv(List<String> args) {
-        List<String> argv = new ArrayList<>(prefix);
-        argv.add(nft);
-        argv.addAll(args);
-        return argv;
-    }
-
-    private CommandRunner.Result runArgv(List<String> argv) throws FirewallException {
-        try {
-            return runner.run(argv, commandTimeout, null);
-        } catch (IOException e) {
-            throw new FirewallException("cannot run " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);
-        }
-    }
-
     private CommandRunner.Result mustRun(String label, List<String> args, String input) throws FirewallException {
-        List<String> argv = argv(args);
-        CommandRunner.Result result;
-        try {
-            result = runner.run(argv, commandTimeout, input);
-        } catch (IOException e) {
-            throw new FirewallException("cannot run " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);
-        }
-        LOG.debug("{}{} ({} ms, {})", CommandRunner.commandLine(argv), input == null ? "" : " <<< " + input.strip().lines().count()
-                + " line(s)", result.elapsed().toMillis(), result.ok() ? "ok" : result.failure());
+        CommandRunner.Result result = commands.run(nft, args, input);
         if (!result.ok()) {
-            throw new FirewallException("nftables " + label + " command failed: " + CommandRunner.commandLine(argv)
+            throw new FirewallException("nftables " + label + " command failed: " + CommandRunner.commandLine(result.argv())
                     + (input == null ? "" : " <<< " + input.strip().replace("\n", " \\n ")) + ": " + result.failure(),
                     null, FirewallException.Residue.NONE, result.timedOut());
         }

@@ -4,11 +4,9 @@ import io.ftpgate.firewall.FirewallException;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.firewall.TproxyRouting;
 import io.ftpgate.firewall.process.CommandRunner;
-import java.io.IOException;
+import io.ftpgate.firewall.process.Commands;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,28 +22,24 @@ final class NftTproxyRouting {
     /** The routing tool (run with the command prefix). */
     private static final String IP = "ip";
 
-    private final List<String> prefix;
-    private final Duration commandTimeout;
-    private final CommandRunner runner;
+    private final Commands commands;
 
     NftTproxyRouting(List<String> prefix, Duration commandTimeout, CommandRunner runner) {
-        this.prefix = List.copyOf(prefix);
-        this.commandTimeout = Objects.requireNonNull(commandTimeout, "commandTimeout");
-        this.runner = Objects.requireNonNull(runner, "runner");
+        this.commands = new Commands(prefix, commandTimeout, runner);
     }
 
     /** The commands {@link #add} runs on a host without them, for {@code --print-firewall}. */
     List<String> describe(Interception wanted, boolean ipv6) {
-        return List.of(CommandRunner.commandLine(ipArgv(TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6))),
-                CommandRunner.commandLine(ipArgv(TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6))));
+        return List.of(CommandRunner.commandLine(commands.argv(IP, TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6))),
+                CommandRunner.commandLine(commands.argv(IP, TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6))));
     }
 
     void add(Interception wanted, boolean ipv6) throws FirewallException {
-        String listed = mustRunArgv("interception", ipArgv(TproxyRouting.listIpRules(ipv6))).stdout();
+        String listed = commands.mustRun("interception", IP, TproxyRouting.listIpRules(ipv6)).stdout();
         if (listed.lines().noneMatch(line -> TproxyRouting.isIpRule(line, wanted.mark(), wanted.routingTable()))) {
-            mustRunArgv("interception", ipArgv(TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6)));
+            commands.mustRun("interception", IP, TproxyRouting.addIpRule(wanted.mark(), wanted.routingTable(), ipv6));
         }
-        mustRunArgv("interception", ipArgv(TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6)));
+        commands.mustRun("interception", IP, TproxyRouting.replaceLocalRoute(wanted.routingTable(), ipv6));
     }
 
     /** Removes ftpgate's ip rules for this mark and table and the table's local route, IPv4 and IPv6. */
@@ -53,7 +47,7 @@ final class NftTproxyRouting {
         for (boolean ipv6 : new boolean[] {false, true}) {
             String listed;
             try {
-                listed = mustRunArgv("interception", ipArgv(TproxyRouting.listIpRules(ipv6))).stdout();
+                listed = commands.mustRun("interception", IP, TproxyRouting.listIpRules(ipv6)).stdout();
             } catch (FirewallException e) {
                 if (!ipv6) {
                     throw e;
@@ -63,41 +57,13 @@ final class NftTproxyRouting {
             }
             for (String line : listed.lines().toList()) {
                 if (TproxyRouting.isIpRule(line, mark, table)) {
-                    mustRunArgv("interception", ipArgv(TproxyRouting.deleteIpRule(mark, table, ipv6)));
+                    commands.mustRun("interception", IP, TproxyRouting.deleteIpRule(mark, table, ipv6));
                 }
             }
-            CommandRunner.Result route = runArgv(ipArgv(TproxyRouting.deleteLocalRoute(table, ipv6)));
+            CommandRunner.Result route = commands.run(IP, TproxyRouting.deleteLocalRoute(table, ipv6));
             if (!route.ok() && !TproxyRouting.noSuchRoute(route.stderr())) {
-                throw new FirewallException("interception command failed: " + CommandRunner.commandLine(route.argv())
-                        + ": " + route.failure(), null, FirewallException.Residue.NONE, route.timedOut());
+                throw Commands.failed("interception", route);
             }
         }
     }
-
-    private List<String> ipArgv(List<String> args) {
-        List<String> argv = new ArrayList<>(prefix);
-        argv.add(IP);
-        argv.addAll(args);
-        return argv;
-    }
-
-    private CommandRunner.Result runArgv(List<String> argv) throws FirewallException {
-        try {
-            return runner.run(argv, commandTimeout, null);
-        } catch (IOException e) {
-            throw new FirewallException("cannot run " + CommandRunner.commandLine(argv) + ": " + e.getMessage(), e);
-        }
-    }
-
-    private CommandRunner.Result mustRunArgv(String label, List<String> argv) throws FirewallException {
-        CommandRunner.Result result = runArgv(argv);
-        LOG.debug("{} ({} ms, {})", CommandRunner.commandLine(argv), result.elapsed().toMillis(),
-                result.ok() ? "ok" : result.failure());
-        if (!result.ok()) {
-            throw new FirewallException("nftables " + label + " command failed: " + CommandRunner.commandLine(argv) + ": "
-                    + result.failure(), null, FirewallException.Residue.NONE, result.timedOut());
-        }
-        return result;
-    }
-
 }
