@@ -64,6 +64,8 @@ public final class ControlSession {
     /** The client command being worked on (the latest taken from the inbox); null before the first. */
     private OwedReplies.Owed current;
     private final long startNanos = System.nanoTime();
+    /** When the server last said something (the start, before it could). */
+    private long lastServerNanos = startNanos;
     private Channel server;
     private State state = State.CONNECTING;
     private DataTransfer transfer;
@@ -403,14 +405,18 @@ public final class ControlSession {
         if (transfer != null && !transfer.isEnded() && transfer.isSpent()) {
             return; // a transfer is running; the control connection is quiet by design
         }
-        if (awaiting.isEmpty() && !inbox.isEmpty() && (state == State.READY || state == State.AWAIT_USER)) {
-            return; // commands wait for the command rate (CommandPacer): the client is not idle
-        }
-        boolean serverMute = state == State.CONNECTING || state == State.GREETING || !awaiting.isEmpty();
-        if (serverMute) {
+        long idleNanos = settings().control().idleTimeout().toNanos();
+        boolean waitingForServer = state == State.CONNECTING || state == State.GREETING || state == State.SECURING
+                || !awaiting.isEmpty();
+        if (waitingForServer && System.nanoTime() - lastServerNanos >= idleNanos) {
             log.info("session {}: the server did not answer for {}, closing", id, settings().control().idleTimeout());
             deliver(FtpReply.of(421, "Service not available: the FTP server did not answer"));
             end("server did not answer");
+            return;
+        }
+        if (waitingForServer || !inbox.isEmpty()) {
+            // The server is answering (it spoke within the timeout), or commands wait for their
+            // turn or for the command rate (CommandPacer): the client is not idle.
             return;
         }
         log.info("session {}: idle for {}, closing", id, settings().control().idleTimeout());
@@ -448,6 +454,7 @@ public final class ControlSession {
         if (state == State.ENDED) {
             return;
         }
+        lastServerNanos = System.nanoTime();
         if (msg instanceof FtpReply reply) {
             log.debug("session {} S> {}", id, LogText.escape(reply.lines().get(0)));
             serverReply(reply);

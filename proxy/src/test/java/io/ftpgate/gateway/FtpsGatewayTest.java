@@ -30,17 +30,22 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * FTPS through the gateway in-JVM: the Commons Net FTPS client → ftpgate → Apache FtpServer, plain
- * or FTPS (explicit and implicit), every data mode, PROT P on each leg that has TLS, with byte-exact
+ * or explicit FTPS, every data mode, PROT P on each leg that has TLS, with byte-exact
  * downloads and uploads and no lease left behind.
  */
 class FtpsGatewayTest {
 
     enum Mode { PASV, EPSV, PORT, EPSV_V6, EPRT_V6 }
 
-    /** Which legs have TLS, and how. */
+    /**
+     * Which legs have TLS, and how. Not here: an implicit server. Apache FtpServer's implicit
+     * listener now and then sends its greeting before its TLS is in place (the gateway's TLS client
+     * then fails with UNEXPECTED_RECORD, about 1 run in 6); explicit client to implicit server is
+     * tested against vsftpd in FtpsIT instead (route "explicit client, implicit vsftpd").
+     */
     enum Legs {
         EXPLICIT_CLIENT_PLAIN_SERVER, IMPLICIT_CLIENT_PLAIN_SERVER, PLAIN_CLIENT_EXPLICIT_SERVER,
-        EXPLICIT_CLIENT_EXPLICIT_SERVER, EXPLICIT_CLIENT_IMPLICIT_SERVER, IMPLICIT_CLIENT_FOLLOWED_BY_SERVER
+        EXPLICIT_CLIENT_EXPLICIT_SERVER, IMPLICIT_CLIENT_FOLLOWED_BY_SERVER
     }
 
     @TempDir
@@ -50,7 +55,6 @@ class FtpsGatewayTest {
     static TlsMaterial serverCert;
     static EmbeddedFtpServer plain;
     static EmbeddedFtpsServer explicitServer;
-    static EmbeddedFtpsServer implicitServer;
 
     @BeforeAll
     static void start() throws Exception {
@@ -60,14 +64,12 @@ class FtpsGatewayTest {
         serverCert = DemoCertificate.create(Files.createDirectories(dir.resolve("server")));
         plain = new EmbeddedFtpServer(root, "127.0.0.1", true);
         explicitServer = new EmbeddedFtpsServer(root, serverCert, false, dir);
-        implicitServer = new EmbeddedFtpsServer(root, serverCert, true, dir);
     }
 
     @AfterAll
     static void stop() {
         plain.close();
         explicitServer.close();
-        implicitServer.close();
     }
 
     static Map<String, Object> clientLeg(String mode) {
@@ -100,11 +102,6 @@ class FtpsGatewayTest {
                 m.putAll(clientLeg("explicit"));
                 m.putAll(serverLeg("explicit"));
                 upstream = explicitServer.port() + "";
-            }
-            case EXPLICIT_CLIENT_IMPLICIT_SERVER -> {
-                m.putAll(clientLeg("explicit"));
-                m.putAll(serverLeg("implicit"));
-                upstream = implicitServer.port() + "";
             }
             case IMPLICIT_CLIENT_FOLLOWED_BY_SERVER -> {
                 m.putAll(clientLeg("implicit"));
