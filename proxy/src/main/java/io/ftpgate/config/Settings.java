@@ -315,10 +315,11 @@ public record Settings(
      * The nftables backend: ftpgate's table {@code inet <table>}, its chains' priority (relative
      * to filter), the mark bit(s) of a leased connection's first packet, and the admin's chains
      * ({@code inet filter input}) that get the one accepting rule, inserted and removed by
-     * ftpgate if {@code manageHookRules}.
+     * ftpgate if {@code manageHookRules}; how often it checks that they are still there
+     * ({@link Duration#ZERO}: never).
      */
     public record Nftables(String nft, String table, int priority, long mark, boolean manageHookRules,
-            List<String> hookChains) {
+            List<String> hookChains, Duration checkInterval) {
         public Nftables {
             hookChains = List.copyOf(hookChains);
         }

@@ -583,7 +583,8 @@ public final class SettingsLoader {
                 intIn(c, "firewall.nftables.priority", -199, 99),
                 mark,
                 get(c, "firewall.nftables.manage-hook-rules", c::getBoolean),
-                chains);
+                chains,
+                nonNegative(c, "firewall.nftables.check-interval"));
     }
 
     /** Paths the metrics endpoint serves besides metrics.path. */
