@@ -56,7 +56,9 @@ import java.util.regex.Pattern;
 public final class Topology implements AutoCloseable {
 
     public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY, NFTABLES_ROUTING_GATEWAY,
-        NFTABLES_FORWARDING_GATEWAY }
+        NFTABLES_FORWARDING_GATEWAY,
+        /** Routes nothing and has no firewall of the topology's: the test runs one (firewalld). */
+        BARE_GATEWAY }
 
     /**
      * The gateway's own firewall in {@link Kind#NFTABLES_GATEWAY}, as an admin would write it in
@@ -215,14 +217,14 @@ public final class Topology implements AutoCloseable {
             exec(route[0], "ip", "-4", "route", "add", "default", "via", route[1]).orThrow();
             exec(route[0], "ip", "-6", "route", "add", "default", "via", route[2]).orThrow();
         }
-        boolean routes = kind != Kind.GATEWAY && kind != Kind.NFTABLES_GATEWAY;
+        boolean routes = kind != Kind.GATEWAY && kind != Kind.NFTABLES_GATEWAY && kind != Kind.BARE_GATEWAY;
         exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=" + (routes ? 1 : 0)).orThrow();
         exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=" + (routes ? 1 : 0)).orThrow();
         if (kind == Kind.NFTABLES_GATEWAY || kind == Kind.NFTABLES_FORWARDING_GATEWAY) {
             nft(NFT_RULESET);
         } else if (kind == Kind.NFTABLES_ROUTING_GATEWAY) {
             nft(NFT_ROUTING_RULESET);
-        } else if (kind != Kind.ROUTER) {
+        } else if (kind != Kind.ROUTER && kind != Kind.BARE_GATEWAY) {
             gatewayFirewall(kind, "iptables", "icmp");
             gatewayFirewall(kind, "ip6tables", "ipv6-icmp");
         }
