@@ -183,13 +183,13 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Every {@code firewall.nftables.check-interval}, on the firewall thread between lease changes:
-     * puts back the table or inserted rules a reload of the admin's ruleset removed, with a warning
-     * and a count; while that fails, /ready says the firewall is not usable.
+     * Every {@code firewall.check-interval}, on the firewall thread between lease changes: puts
+     * back the firewall's own objects that a reload of the admin's firewall removed, with a
+     * warning and a count; while that fails, /ready says the firewall is not usable.
      */
     private ScheduledFuture<?> checkFirewallObjects(Settings.Firewall f) {
-        Duration every = f.nftables().checkInterval();
-        if (f.backend() != Settings.Backend.NFTABLES || every.isZero()) {
+        Duration every = f.checkInterval();
+        if (f.backend() == Settings.Backend.NONE || every.isZero()) {
             return null;
         }
         AtomicBoolean failing = new AtomicBoolean();
@@ -206,7 +206,7 @@ public final class Gateway implements AutoCloseable {
             }
             if (!restored.isEmpty()) {
                 log.warn("firewall: put back {} (removed by a reload of the ruleset?)", String.join(", ", restored));
-                restored.forEach(what -> metrics.firewallObjectRestored(what.startsWith("table") ? "table" : "hook_rule"));
+                restored.forEach(what -> metrics.firewallObjectRestored(what.substring(0, what.indexOf(' '))));
             }
         }), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     }

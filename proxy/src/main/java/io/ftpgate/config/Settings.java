@@ -299,7 +299,8 @@ public record Settings(
             String ipset,
             List<String> commandPrefix,
             Duration commandTimeout,
-            Nftables nftables) {
+            Nftables nftables,
+            Duration checkInterval) {
         public Firewall {
             commandPrefix = List.copyOf(commandPrefix);
         }
@@ -307,7 +308,7 @@ public record Settings(
         /** The same settings for another backend (the demo, --cleanup-firewall). */
         public Firewall withBackend(Backend other) {
             return new Firewall(other, chainPrefix, guardOutput, iptables, ip6tables, ipset, commandPrefix,
-                    commandTimeout, nftables);
+                    commandTimeout, nftables, checkInterval);
         }
     }
 
@@ -315,11 +316,10 @@ public record Settings(
      * The nftables backend: ftpgate's table {@code inet <table>}, its chains' priority (relative
      * to filter), the mark bit(s) of a leased connection's first packet, and the admin's chains
      * ({@code inet filter input}) that get the one accepting rule, inserted and removed by
-     * ftpgate if {@code manageHookRules}; how often it checks that they are still there
-     * ({@link Duration#ZERO}: never).
+     * ftpgate if {@code manageHookRules}.
      */
     public record Nftables(String nft, String table, int priority, long mark, boolean manageHookRules,
-            List<String> hookChains, Duration checkInterval) {
+            List<String> hookChains) {
         public Nftables {
             hookChains = List.copyOf(hookChains);
         }

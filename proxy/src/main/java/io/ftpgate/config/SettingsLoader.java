@@ -551,7 +551,8 @@ public final class SettingsLoader {
                 nonEmpty(c, "firewall.ipset"),
                 c.getStringList("firewall.command-prefix"),
                 positive(c, "firewall.command-timeout"),
-                nftables(c));
+                nftables(c),
+                nonNegative(c, "firewall.check-interval"));
     }
 
     private static Settings.Nftables nftables(Config c) throws ConfigError {
@@ -583,8 +584,7 @@ public final class SettingsLoader {
                 intIn(c, "firewall.nftables.priority", -199, 99),
                 mark,
                 get(c, "firewall.nftables.manage-hook-rules", c::getBoolean),
-                chains,
-                nonNegative(c, "firewall.nftables.check-interval"));
+                chains);
     }
 
     /** Paths the metrics endpoint serves besides metrics.path. */

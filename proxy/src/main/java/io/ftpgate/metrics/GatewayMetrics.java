@@ -65,7 +65,7 @@ public interface GatewayMetrics {
 
     void firewallOrphansRemoved(int count);
 
-    /** The periodic check put back one of the firewall's own objects: {@code table} or {@code hook_rule}. */
+    /** The periodic check put back one of the firewall's own objects: {@code table}, {@code rule}, {@code chain}, {@code jump} or {@code set}. */
     void firewallObjectRestored(String object);
 
     /**

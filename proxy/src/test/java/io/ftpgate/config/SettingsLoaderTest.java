@@ -146,13 +146,15 @@ class SettingsLoaderTest {
         Settings s = load("""
                 ftpgate.firewall { backend = nftables, guard-output = true }
                 ftpgate.firewall.nftables { table = gw, priority = -5, mark = "0x10", manage-hook-rules = false,
-                    hook-chains = ["inet filter input", "ip  fw  out"], check-interval = 0 }
+                    hook-chains = ["inet filter input", "ip  fw  out"] }
                 """);
         assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NFTABLES);
         assertThat(s.firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "gw", -5, 0x10L, false,
-                java.util.List.of("inet filter input", "ip  fw  out"), java.time.Duration.ZERO));
+                java.util.List.of("inet filter input", "ip  fw  out")));
         assertThat(load("").firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "ftpgate", -10, 0x00800000L,
-                true, java.util.List.of("inet filter input"), java.time.Duration.ofSeconds(5)));
+                true, java.util.List.of("inet filter input")));
+        assertThat(load("").firewall().checkInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(load("ftpgate.firewall.check-interval = 0").firewall().checkInterval()).isZero();
     }
 
     @Test

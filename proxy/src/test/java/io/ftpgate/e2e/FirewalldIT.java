@@ -49,7 +49,7 @@ class FirewalldIT {
     private static final String SETTINGS = FtpGateDaemon.config(String.join("\n",
             "  firewall.backend = nftables",
             "  firewall.nftables.hook-chains = [\"" + CHAIN + "\"]",
-            "  firewall.nftables.check-interval = 1s",
+            "  firewall.check-interval = 1s",
             "  data.connect-timeout = 10s"));
 
     private Topology topology;
@@ -124,7 +124,7 @@ class FirewalldIT {
                     .isEqualTo("CONNECTED");
         }
         download(FtpGateDaemon.V4, FtpMode.EPSV, "after the reload");
-        assertThat(metric()).contains("ftpgate_firewall_objects_restored_total{object=\"hook_rule\"} 1.0");
+        assertThat(metric()).contains("ftpgate_firewall_objects_restored_total{object=\"rule\"} 1.0");
     }
 
     @Test
