@@ -38,7 +38,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * byte relayed by ftpgate. Active mode (PORT/EPRT, kept active) needs one stateful rule set on the
  * router, added by the last case: a connection a gateway opens towards the client has an ordinary
  * ephemeral source port, which no {@code dport} rule names, so without it the client's answers are
- * hashed to either gateway.
+ * hashed to either gateway. Last, one gateway dies and its nexthop is withdrawn: its running
+ * sessions break, the other's finish, and new sessions all go to the survivor.
  *
  * <pre>
  *                                          ┌ eth1 192.0.2.1/30 ── a 192.0.2.2, VIP on lo (ftpgate data 40000-40999) ┐
@@ -90,13 +91,20 @@ class EcmpRecipeIT {
             }
             """;
 
-    /** Python's ftplib in the client namespace: RETR (SHA-256), STOR of seeded bytes (SHA-256), NLST. */
+    /**
+     * Python's ftplib in the client namespace: RETR (SHA-256), STOR of seeded bytes (SHA-256), NLST;
+     * with a sixth argument it logs in, then waits for that file before transferring.
+     */
     private static final String CLIENT_PY = String.join("\n",
-            "import ftplib, hashlib, io, random, sys",
+            "import ftplib, hashlib, io, os, random, sys, time",
             "host, source, mode, name = sys.argv[1:5]",
             "f = ftplib.FTP(source_address=(source, 0), timeout=10)",
             "f.connect(host, 21)",
             "f.login()",
+            "if len(sys.argv) > 5:  # a running session: logged in, it waits for the go file",
+            "    print('logged in', flush=True)",
+            "    while not os.path.exists(sys.argv[5]):",
+            "        time.sleep(0.1)",
             "f.set_pasv(mode == 'passive')  # ftplib: PASV/PORT over IPv4, EPSV/EPRT over IPv6",
             "h = hashlib.sha256()",
             "f.retrbinary('RETR " + VsftpdServer.BIG + "', h.update)",
@@ -123,6 +131,7 @@ class EcmpRecipeIT {
     private String rtr;
     private String a;
     private String b;
+    private Process gatewayB;
     private VsftpdServer server;
     private String bigSha256;
     private int sessionsRun;
@@ -178,6 +187,13 @@ class EcmpRecipeIT {
         v6(a, "2001:db8:2::2/64", "eth1");
         v6(b, "2001:db8:2::3/64", "eth1");
         v6(srv, "2001:db8:2::10/64", "eth0");
+        // Over veth the router's multipath hash is not computed from the 5-tuple: a packet keeps the
+        // sending socket's hash (skb->hash), which the kernel takes as the flow's L4 hash, and TCP
+        // draws a new one at every retransmission timeout (net.core.txrehash), so a SYN that found
+        // no listener would be retried on the other gateway. A real router hashes the 5-tuple (or
+        // its NIC's RSS hash of it), which never changes for a connection: rehash off, the socket's
+        // hash is as fixed as that, and as spread.
+        lab.exec(cli, "sysctl", "-q", "-w", "net.core.txrehash=0");
         lab.exec(cli, "ip", "route", "add", "default", "via", "198.51.100.1");
         lab.exec(cli, "ip", "-6", "route", "add", "default", "via", "2001:db8:1::1");
 
@@ -212,7 +228,7 @@ class EcmpRecipeIT {
         bigSha256 = TransferChecks.sha256(server.root().resolve(VsftpdServer.BIG));
         lab.write("client.py", CLIENT_PY);
         lab.start(a, "ftpgate-a", Topology.JAVA, "-jar", JAR, "--config", lab.write("a.conf", gatewayConfig("gw-a", "40000-40999")).toString());
-        lab.start(b, "ftpgate-b", Topology.JAVA, "-jar", JAR, "--config", lab.write("b.conf", gatewayConfig("gw-b", "41000-41999")).toString());
+        gatewayB = lab.start(b, "ftpgate-b", Topology.JAVA, "-jar", JAR, "--config", lab.write("b.conf", gatewayConfig("gw-b", "41000-41999")).toString());
         for (String g : List.of(a, b)) {
             await("ftpgate ready in " + g).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
                     .until(() -> lab.tryExec(g, "curl", "-fsS", "--max-time", "1", "http://127.0.0.1:9121/ready").ok());
@@ -307,6 +323,48 @@ class EcmpRecipeIT {
     void afterActiveModeEveryTransferStillOnTheKernelPath() {
         assertThat(sessions(a) + sessions(b)).as("every session, counted once").isEqualTo(sessionsRun);
         assertKernelCarriedEveryTransfer();
+    }
+
+    /**
+     * A gateway dies and its nexthop is withdrawn (as a routing daemon asking /ready would do): its
+     * running sessions break, the other gateway's go on, and every new session goes to the other.
+     */
+    @Test
+    @Order(6)
+    void whenAGatewayDiesItsSessionsBreakTheOthersGoOnAndNewOnesGoToTheSurvivor() throws Exception {
+        double onA = sessions(a);
+        double onB = sessions(b);
+        String go = lab.file("go").toString();
+        List<Process> running = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String name = "hold-" + i;
+            running.add(lab.start(cli, name, "/usr/bin/python3", lab.file("client.py").toString(), VIP,
+                    CLIENTS.get(i % CLIENTS.size()), "passive", "ecmp-" + name + ".bin", go));
+            await(name + " logged in").atMost(Duration.ofSeconds(10)).until(() -> lab.log(name).contains("logged in"));
+        }
+        double runningOnA = sessions(a) - onA;
+        double runningOnB = sessions(b) - onB;
+        assertThat(runningOnA + runningOnB).as("the running sessions").isEqualTo(6);
+
+        NetnsLab.crash(gatewayB);
+        lab.exec(rtr, "ip", "route", "replace", VIP + "/32", "via", "192.0.2.2", "dev", "eth1");
+        java.nio.file.Files.writeString(java.nio.file.Path.of(go), "go");
+        int finished = 0;
+        for (Process p : running) {
+            assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("a running session ends").isTrue();
+            finished += p.exitValue() == 0 ? 1 : 0;
+        }
+        System.out.printf("ECMP failover: of 6 running sessions %.0f were on a, %.0f on b (killed); %d finished%n",
+                runningOnA, runningOnB, finished);
+        assertThat((double) finished).as("the running sessions that finish: exactly a's").isEqualTo(runningOnA);
+
+        double before = sessions(a);
+        for (String source : CLIENTS) {
+            ExecResult r = lab.tryExec(cli, "sh", "-c", "curl -sS --max-time 15 --interface " + source + " ftp://" + VIP
+                    + "/" + VsftpdServer.BIG + " | sha256sum");
+            assertThat(r.stdout()).as("a new session from %s: %s", source, r.describe()).startsWith(bigSha256 + " ");
+        }
+        assertThat(sessions(a) - before).as("new sessions, all on a").isEqualTo(CLIENTS.size());
     }
 
     private void runFromEveryClient(Case c) {
