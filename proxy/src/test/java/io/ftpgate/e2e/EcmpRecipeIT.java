@@ -313,9 +313,14 @@ class EcmpRecipeIT {
             lab.exec(rtr, "ip", "-6", "rule", "add", "fwmark", "1", "lookup", "101", "pref", "91");
             lab.exec(rtr, "ip", "-6", "rule", "add", "fwmark", "2", "lookup", "102", "pref", "92");
         }
-        runFromEveryClient(c);
-        assertThat(lab.log("ftpgate-a") + lab.log("ftpgate-b")).as("active transfers on the kernel path")
-                .containsPattern("mode=(port|eprt) path=kernel completed");
+        long before = activeKernelTransfers();
+        int transfers = runFromEveryClient(c);
+        await("a log line per active transfer").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(activeKernelTransfers() - before).isEqualTo(transfers));
+    }
+
+    private long activeKernelTransfers() {
+        return transferLines().stream().filter(l -> l.matches(".* mode=(port|eprt) path=kernel completed$")).count();
     }
 
     @Test
@@ -367,7 +372,9 @@ class EcmpRecipeIT {
         assertThat(sessions(a) - before).as("new sessions, all on a").isEqualTo(CLIENTS.size());
     }
 
-    private void runFromEveryClient(Case c) {
+    /** Runs {@code c} once from each client address; returns the number of transfers. */
+    private int runFromEveryClient(Case c) {
+        int before = transfersRun;
         List<String> sources = c.ipv6() ? CLIENTS6 : CLIENTS;
         String host = c.ipv6() ? "[" + VIP6 + "]" : VIP;
         for (String source : sources) {
@@ -391,17 +398,21 @@ class EcmpRecipeIT {
                 transfersRun += 3;
             }
         }
+        return transfersRun - before;
     }
 
     private double sessions(String ns) {
-        ExecResult m = lab.tryExec(ns, "curl", "-s", "--max-time", "2", "http://127.0.0.1:9121/metrics");
-        return m.stdout().lines().filter(l -> l.startsWith("ftpgate_sessions_total{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return metric(ns, "ftpgate_sessions_total");
     }
 
     private double relayedBytes(String ns) {
-        ExecResult m = lab.tryExec(ns, "curl", "-s", "--max-time", "2", "http://127.0.0.1:9121/metrics");
-        return m.stdout().lines().filter(l -> l.startsWith("ftpgate_relayed_bytes_total"))
+        return metric(ns, "ftpgate_relayed_bytes_total");
+    }
+
+    /** The sum of a counter's series on the gateway in {@code ns} (0 if it has none yet); its metrics must answer. */
+    private double metric(String ns, String name) {
+        ExecResult m = lab.exec(ns, "curl", "-fsS", "--max-time", "2", "http://127.0.0.1:9121/metrics");
+        return m.stdout().lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
