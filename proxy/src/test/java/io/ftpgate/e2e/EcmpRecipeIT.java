@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * README recipe 3, "routing only: ECMP for control connections, one data port range per gateway":
  * no proxy and no balancer process. Both gateways carry the service address on {@code lo}; the
  * router in front has an equal-cost multipath route to it over both (hashing on the ports too,
- * {@code fib_multipath_hash_policy = 1}), and one {@code ip rule ... dport} per gateway sends that
+ * {@code fib_multipath_hash_policy = 1}; for IPv6 a resilient nexthop group), and one
+ * {@code ip rule ... dport} per gateway sends that
  * gateway's {@code data.port-range} to it alone. Each gateway runs ftpgate with the kernel data path
  * on the nftables backend, behind its own admin ruleset that drops input and forward. Sessions from
  * several client addresses and ports spread over both gateways, and every transfer works (curl EPSV
@@ -213,8 +214,12 @@ class EcmpRecipeIT {
                 "net.ipv4.fib_multipath_hash_policy=1", "net.ipv6.fib_multipath_hash_policy=1");
         lab.exec(rtr, "ip", "route", "add", VIP + "/32", "nexthop", "via", "192.0.2.2", "dev", "eth1",
                 "nexthop", "via", "192.0.2.6", "dev", "eth2");
-        lab.exec(rtr, "ip", "-6", "route", "add", VIP6 + "/128", "nexthop", "via", "2001:db8:a::2", "dev", "eth1",
-                "nexthop", "via", "2001:db8:b::2", "dev", "eth2");
+        // IPv6 through a resilient nexthop group (README: what a failover costs), IPv4 a plain multipath route.
+        lab.exec(rtr, "ip", "-6", "nexthop", "add", "id", "1", "via", "2001:db8:a::2", "dev", "eth1");
+        lab.exec(rtr, "ip", "-6", "nexthop", "add", "id", "2", "via", "2001:db8:b::2", "dev", "eth2");
+        lab.exec(rtr, "ip", "nexthop", "add", "id", "10", "group", "1/2", "type", "resilient", "buckets", "128",
+                "idle_timer", "3600");
+        lab.exec(rtr, "ip", "-6", "route", "add", VIP6 + "/128", "nhid", "10");
         for (String[] g : new String[][] {{"101", "40000-40999", "192.0.2.2", "eth1", "2001:db8:a::2"},
                                           {"102", "41000-41999", "192.0.2.6", "eth2", "2001:db8:b::2"}}) {
             lab.exec(rtr, "ip", "route", "add", VIP + "/32", "via", g[2], "dev", g[3], "table", g[0]);
@@ -247,22 +252,29 @@ class EcmpRecipeIT {
         }
     }
 
-    /** The nexthop the router picks for a TCP packet from {@code client}:{@code sport} to the service's {@code dport}. */
+    /** The gateway the router picks for a TCP packet from {@code client}:{@code sport} to the service's {@code dport}. */
     private String nexthop(String client, int sport, int dport) {
-        return lab.exec(rtr, "ip", "route", "get", VIP, "from", client, "iif", "eth0", "ipproto", "tcp",
-                "sport", String.valueOf(sport), "dport", String.valueOf(dport)).stdout().contains("via 192.0.2.2 ") ? "a" : "b";
+        boolean v6 = client.contains(":");
+        String route = lab.exec(rtr, "ip", v6 ? "-6" : "-4", "route", "get", v6 ? VIP6 : VIP, "from", client, "iif", "eth0",
+                "ipproto", "tcp", "sport", String.valueOf(sport), "dport", String.valueOf(dport)).stdout();
+        return route.contains(" dev eth1 ") ? "a" : route.contains(" dev eth2 ") ? "b" : route;
     }
 
-    @Test
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("oneClientPerFamily")
     @Order(1)
-    void theRouterHashesControlConnectionsAndSendsEachDataRangeToItsOwner() {
+    void theRouterHashesControlConnectionsAndSendsEachDataRangeToItsOwner(String client) {
         Set<String> control = new HashSet<>();
         for (int sport = 50000; sport < 50016; sport++) {
-            control.add(nexthop(CLIENTS.get(0), sport, 21));
-            assertThat(nexthop(CLIENTS.get(0), sport, 40123)).as("a data port of a, from source port %d", sport).isEqualTo("a");
-            assertThat(nexthop(CLIENTS.get(0), sport, 41123)).as("a data port of b, from source port %d", sport).isEqualTo("b");
+            control.add(nexthop(client, sport, 21));
+            assertThat(nexthop(client, sport, 40123)).as("a data port of a, from source port %d", sport).isEqualTo("a");
+            assertThat(nexthop(client, sport, 41123)).as("a data port of b, from source port %d", sport).isEqualTo("b");
         }
         assertThat(control).as("port 21 from 16 source ports of one client").containsExactlyInAnyOrder("a", "b");
+    }
+
+    static Stream<String> oneClientPerFamily() {
+        return Stream.of(CLIENTS.get(0), CLIENTS6.get(0));
     }
 
     static Stream<Case> passiveCases() {
