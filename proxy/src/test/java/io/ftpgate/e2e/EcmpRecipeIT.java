@@ -31,13 +31,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * no proxy and no balancer process. Both gateways carry the service address on {@code lo}; the
  * router in front has an equal-cost multipath route to it over both (hashing on the ports too,
  * {@code fib_multipath_hash_policy = 1}; for IPv6 a resilient nexthop group), and one
- * {@code ip rule ... dport} per gateway sends that
- * gateway's {@code data.port-range} to it alone. Each gateway runs ftpgate with the kernel data path
+ * {@code ip rule ... dport} per gateway sends that gateway's {@code data.port-range} to it alone. Each gateway runs ftpgate with the kernel data path
  * on the nftables backend, behind its own admin ruleset that drops input and forward. Sessions from
  * several client addresses and ports spread over both gateways, and every transfer works (curl EPSV
  * and PASV, Python's ftplib PASV and EPSV with uploads, IPv4 and IPv6), checked by SHA-256, with no
  * byte relayed by ftpgate. Active mode (PORT/EPRT, kept active) needs one stateful rule set on the
- * router, added by the last case: a connection a gateway opens towards the client has an ordinary
+ * router, added by the active-mode cases: a connection a gateway opens towards the client has an ordinary
  * ephemeral source port, which no {@code dport} rule names, so without it the client's answers are
  * hashed to either gateway. Last, one gateway dies and its nexthop is withdrawn: its running
  * sessions break, the other's finish, and new sessions all go to the survivor.
