@@ -53,7 +53,7 @@ import java.util.regex.Pattern;
  * deletes the namespaces and is safe to call twice; a shutdown hook does the same if the JVM is
  * interrupted. Nothing is changed outside the three namespaces.
  */
-public final class Topology implements AutoCloseable {
+public final class Topology implements AutoCloseable, NamespaceHosts {
 
     public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY, NFTABLES_ROUTING_GATEWAY,
         NFTABLES_FORWARDING_GATEWAY,
@@ -174,6 +174,7 @@ public final class Topology implements AutoCloseable {
     }
 
     /** Scratch directory (config files, logs) removed by {@link #close()}. */
+    @Override
     public Path workDir() {
         return workDir;
     }
@@ -301,6 +302,11 @@ public final class Topology implements AutoCloseable {
         return exec(ns, DEFAULT_TIMEOUT, argv);
     }
 
+    @Override
+    public ExecResult tryExec(String ns, String... argv) {
+        return exec(ns, argv);
+    }
+
     public ExecResult exec(String ns, Duration timeout, String... argv) {
         return run(inNamespace(ns, argv), timeout);
     }
@@ -309,6 +315,7 @@ public final class Topology implements AutoCloseable {
      * Starts a long-running process in {@code ns}, stdout and stderr appended to {@code log}.
      * {@link #close()} stops it if the test has not.
      */
+    @Override
     public Process start(String ns, Path log, String... argv) {
         ProcessBuilder builder = new ProcessBuilder(inNamespace(ns, argv))
                 .redirectErrorStream(true)
