@@ -78,6 +78,7 @@ class UpstreamProxyProtocolIT {
     private TransferChecks plain;
     private TransferChecks implicit;
     private GatewayRules rules;
+    private FtpsCertificates certs;
 
     @BeforeAll
     void setUp() throws IOException {
@@ -89,9 +90,10 @@ class UpstreamProxyProtocolIT {
                         "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
             }
             // Behind HAProxy vsftpd sees control connections from HAProxy and data connections from
-            // the gateway: pasv_promiscuous lets them differ (ProFTPD: AllowForeignAddress on).
+            // the gateway: pasv_promiscuous lets them differ, port_promiscuous lets a PORT name the
+            // gateway (ProFTPD: AllowForeignAddress on).
             server = VsftpdServer.start(topology, topology.server, "vsftpd", "hello from vsftpd\n", 20261124L,
-                    VsftpdServer.PORT, List.of("pasv_promiscuous=YES"));
+                    VsftpdServer.PORT, List.of("pasv_promiscuous=YES", "port_promiscuous=YES", "log_ftp_protocol=YES"));
             FtpsCertificates certs = FtpsCertificates.create(topology.workDir().resolve("tls"));
             List<String> tls = new ArrayList<>(FtpsIT.vsftpdTls(certs));
             tls.addAll(List.of("implicit_ssl=YES", "pasv_promiscuous=YES"));
@@ -102,7 +104,8 @@ class UpstreamProxyProtocolIT {
                     Files.writeString(topology.workDir().resolve("haproxy.cfg"), haproxyConfig()).toString());
             await("haproxy listening").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                     .until(() -> topology.exec(topology.server, "ss", "-Hltn", "sport = :2990").stdout().contains("2990"));
-            gateway = FtpGateDaemon.start(topology, gatewayConfig(certs));
+            this.certs = certs;
+            gateway = FtpGateDaemon.start(topology, gatewayConfig(certs, ""));
             plain = new TransferChecks(topology, server);
             implicit = new TransferChecks(topology, implicitServer);
             rules = new GatewayRules(topology);
@@ -169,7 +172,7 @@ class UpstreamProxyProtocolIT {
                 "");
     }
 
-    private static String gatewayConfig(FtpsCertificates certs) {
+    private static String gatewayConfig(FtpsCertificates certs, String extra) {
         String s4 = Topology.SERVER_V4;
         String s6 = "[" + Topology.SERVER_V6 + "]";
         return String.join("\n",
@@ -186,6 +189,7 @@ class UpstreamProxyProtocolIT {
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
                 "  shutdown.grace-period = 2s",
+                extra,
                 "}",
                 "");
     }
@@ -246,6 +250,26 @@ class UpstreamProxyProtocolIT {
 
     @Order(3)
     @Test
+    void activeModeTowardsTheServerWorksToo() {
+        gateway.reload(gatewayConfig(certs, "  data.active-to-passive = false"));
+        gateway.awaitLog("configuration reloaded");
+        for (FtpEndpoint endpoint : List.of(V2_V4, V2_V6, V1_V6)) {
+            FtpMode mode = endpoint.ipv6() ? FtpMode.EPRT : FtpMode.PORT;
+            String frontend = endpoint.equals(V1_V6) ? "fe6" : "fe4";
+            String client = endpoint.ipv6() ? Topology.CLIENT_V6 : Topology.CLIENT_V4;
+            long before = haproxyLines(frontend, client, endpoint).count();
+            String tag = "pp-active-" + endpoint.host().replace(':', '_') + "-" + endpoint.port();
+            plain.retrieve(new Curl(), endpoint, mode, tag);
+            plain.store(new Curl(), endpoint, mode, tag);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(haproxyLines(frontend, client, endpoint).count()).as(haproxyLog()).isEqualTo(before + 2));
+        }
+        assertThat(server.transferLog()).as("vsftpd was asked for active data connections")
+                .containsPattern("FTP command: Client \"[^\"]+\", \"(PORT|EPRT) ");
+    }
+
+    @Order(4)
+    @Test
     void haproxyNeverSawTheGatewayAsTheClient() {
         assertThat(haproxyLog()).as("HAProxy's view of the clients")
                 .doesNotContain("client=" + Topology.GATEWAY_SERVER_SIDE_V4)
@@ -256,7 +280,7 @@ class UpstreamProxyProtocolIT {
                 .contains("fe6 client=" + Topology.CLIENT_V6 + " ");
     }
 
-    @Order(4)
+    @Order(5)
     @Test
     void offSendsNoHeaderToAPlainServerAndTheListenersAdvertisedAddressIsAnnounced() {
         long before = haproxyLog().lines().count();
@@ -274,7 +298,7 @@ class UpstreamProxyProtocolIT {
         assertThat(haproxyLog().lines().count()).as("HAProxy saw none of them").isEqualTo(before);
     }
 
-    @Order(5)
+    @Order(6)
     @Test
     void sigtermLeavesNothingOfFtpgate() {
         assertThat(gateway.stop()).as(gateway.log()).isIn(0, 143);
