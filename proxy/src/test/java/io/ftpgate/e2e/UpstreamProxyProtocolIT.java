@@ -46,6 +46,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *                            v1:  [2001:db8:1::1]:2121               ── haproxy [2001:db8:2::2]:2121 accept-proxy ── vsftpd :21
  *                            tls: 198.51.100.1:2200 (v2, implicit)   ── haproxy 203.0.113.2:2990 accept-proxy ── vsftpd :990 (implicit FTPS)
  *                            off: 198.51.100.1:2121                  ── vsftpd 203.0.113.2:21 directly
+ *                            fwd: 198.51.100.1:2201, USER anonymous@203.0.113.2:2121 (v2 from destinations)
  * </pre>
  *
  * Transfers in every mode curl can use on each family pass with checksums (an upload would carry a
@@ -53,7 +54,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * address (198.51.100.2, 2001:db8:1::2) and the gateway address it reached, never the gateway's
  * own server-side address; TLS towards the server starts after the header (HAProxy would refuse the
  * ClientHello as a header); the listener without the setting talks to plain vsftpd, which would
- * answer a header with 530 and break the session. Its 227 names its own advertised-address.
+ * answer a header with 530 and break the session. Its 227 names its own advertised-address. A forward
+ * listener's servers get the header of {@code destinations.upstream-proxy-protocol}.
  */
 @Tag("netns")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -67,6 +69,9 @@ class UpstreamProxyProtocolIT {
     private static final FtpEndpoint OFF = new FtpEndpoint(GW4, 2121);
     private static final int TLS_PORT = 2200;
     private static final FtpEndpoint TLS = new FtpEndpoint(GW4, TLS_PORT);
+    private static final int FORWARD_PORT = 2201;
+    /** A forward listener: the client names HAProxy's port in USER; destinations.upstream-proxy-protocol applies. */
+    private static final FtpEndpoint FORWARD = new FtpEndpoint(GW4, FORWARD_PORT, "anonymous@" + Topology.SERVER_V4 + ":2121");
     private static final int IMPLICIT_PORT = 990;
     /** The off listener's advertised-address: announced in its 227, reached by nobody (curl skips it). */
     private static final String ADVERTISED = "192.0.2.80";
@@ -86,8 +91,10 @@ class UpstreamProxyProtocolIT {
         topology = Topology.create(Topology.Kind.GATEWAY);
         try {
             for (String tool : List.of("iptables", "ip6tables")) {
-                topology.exec(topology.gateway, tool, "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(TLS_PORT),
-                        "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
+                for (int port : List.of(TLS_PORT, FORWARD_PORT)) {
+                    topology.exec(topology.gateway, tool, "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(port),
+                            "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
+                }
             }
             // Behind HAProxy vsftpd sees control connections from HAProxy and data connections from
             // the gateway: pasv_promiscuous lets them differ, port_promiscuous lets a PORT name the
@@ -185,7 +192,9 @@ class UpstreamProxyProtocolIT {
                 "          upstream-tls { mode = implicit, verify = ca-file, ca-file = \"" + certs.serverCa + "\" } }",
                 "    off { listen = [\"" + OFF.authority() + "\"], upstream = \"" + s4 + ":21\", advertised-address = \""
                         + ADVERTISED + "\" }",
+                "    fwd { mode = forward, listen = [\"" + FORWARD.authority() + "\"] }",
                 "  }",
+                "  destinations { allow = [\"203.0.113.0/24\"], ports = [21, 2121], upstream-proxy-protocol = v2 }",
                 "  firewall.backend = iptables",
                 "  data.connect-timeout = 3s",
                 "  shutdown.grace-period = 2s",
@@ -235,6 +244,16 @@ class UpstreamProxyProtocolIT {
     private Stream<String> haproxyLines(String frontend, String client, FtpEndpoint endpoint) {
         return haproxyLog().lines().filter(l -> l.matches(java.util.regex.Pattern.quote(frontend + " client=" + client
                 + " port=") + "\\d+" + java.util.regex.Pattern.quote(" reached=" + endpoint.host() + ":" + endpoint.port())));
+    }
+
+    @Order(2)
+    @Test
+    void aForwardListenersServerGetsTheHeaderOfDestinations() {
+        long before = haproxyLines("fe4", Topology.CLIENT_V4, FORWARD).count();
+        plain.retrieve(new Curl(), FORWARD, FtpMode.EPSV, "pp-forward-epsv");
+        plain.retrieve(new Curl(), FORWARD, FtpMode.PORT, "pp-forward-port");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(haproxyLines("fe4", Topology.CLIENT_V4, FORWARD)
+                .count()).as(haproxyLog()).isEqualTo(before + 2));
     }
 
     @Order(2)
