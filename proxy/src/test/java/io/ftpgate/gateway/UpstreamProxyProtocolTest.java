@@ -136,35 +136,35 @@ class UpstreamProxyProtocolTest {
 
     @Test
     void v2NamesTheClientThatATrustedBalancersHeaderNamedOverIpv4() throws Exception {
-        Map<String, Object> m = new HashMap<>(Map.of(
-                "ftpgate.listeners.test.upstream-proxy-protocol", "v2",
-                "ftpgate.listeners.test.proxy-protocol.enabled", true,
-                "ftpgate.listeners.test.proxy-protocol.trusted", List.of("127.0.0.2/32")));
-        try (ServerSocket server = server();
-             GatewayUnderTest gw = gateway("127.0.0.1:0", server, m);
-             RawFtpClient balancer = new RawFtpClient(gw.address(), address("127.0.0.2"))) {
-            balancer.sendRaw("PROXY TCP4 198.51.100.7 192.0.2.1 40001 21\r\n".getBytes(StandardCharsets.US_ASCII));
-            try (Socket upstream = accept(server)) {
-                assertHeader(readHeader(upstream.getInputStream()), HAProxyProtocolVersion.V2, HAProxyProxiedProtocol.TCP4,
-                        new InetSocketAddress("198.51.100.7", 40001), gw.address());
-                ftpGoesOn(upstream, balancer);
-            }
-        }
+        viaBalancer("127.0.0.1:0", address("127.0.0.2"), "127.0.0.2/32", "PROXY TCP4 198.51.100.7 192.0.2.1 40001 21",
+                HAProxyProxiedProtocol.TCP4, new InetSocketAddress("198.51.100.7", 40001));
     }
 
     @Test
     void v2NamesAnIpv6ClientThatATrustedBalancersHeaderNamedOverIpv6() throws Exception {
+        viaBalancer("[::1]:0", V6, "::1/128", "PROXY TCP6 2001:db8:1::7 2001:db8:1::1 40002 21",
+                HAProxyProxiedProtocol.TCP6, new InetSocketAddress("2001:db8:1::7", 40002));
+    }
+
+    /**
+     * A listener on {@code listen} reads the PROXY header of the balancer at {@code from}; the
+     * header to the server names the client the balancer named and the gateway address the balancer
+     * reached (the specification's destination: where the proxy, ftpgate, accepted the connection).
+     */
+    private static void viaBalancer(String listen, InetAddress from, String trusted, String incoming,
+                                    HAProxyProxiedProtocol protocol, InetSocketAddress client) throws Exception {
         Map<String, Object> m = new HashMap<>(Map.of(
                 "ftpgate.listeners.test.upstream-proxy-protocol", "v2",
                 "ftpgate.listeners.test.proxy-protocol.enabled", true,
-                "ftpgate.listeners.test.proxy-protocol.trusted", List.of("::1/128")));
+                "ftpgate.listeners.test.proxy-protocol.trusted", List.of(trusted)));
         try (ServerSocket server = server();
-             GatewayUnderTest gw = gateway("[::1]:0", server, m);
-             RawFtpClient balancer = new RawFtpClient(gw.address(), V6)) {
-            balancer.sendRaw("PROXY TCP6 2001:db8:1::7 2001:db8:1::1 40002 21\r\n".getBytes(StandardCharsets.US_ASCII));
+             GatewayUnderTest gw = gateway(listen, server, m);
+             RawFtpClient balancer = new RawFtpClient(gw.address(), from)) {
+            balancer.sendRaw((incoming + "\r\n").getBytes(StandardCharsets.US_ASCII));
             try (Socket upstream = accept(server)) {
-                assertHeader(readHeader(upstream.getInputStream()), HAProxyProtocolVersion.V2, HAProxyProxiedProtocol.TCP6,
-                        new InetSocketAddress("2001:db8:1::7", 40002), new InetSocketAddress(V6, gw.address().getPort()));
+                // The destination is where this gateway accepted the connection, not the balancer's address.
+                assertHeader(readHeader(upstream.getInputStream()), HAProxyProtocolVersion.V2, protocol, client,
+                        gw.address());
                 ftpGoesOn(upstream, balancer);
             }
         }
