@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * {@code upstream-proxy-protocol} on loopback: the gateway's control connection to the server starts
  * with a PROXY header (decoded here by Netty's own decoder, as a server would) naming the client and
  * the gateway address the client reached, then FTP goes on as usual; the client is the one a
- * trusted load balancer's header named, in both families; implicit TLS starts after the header;
+ * trusted load balancer's header named, in both families; implicit TLS starts after the header,
+ * explicit TLS (AUTH TLS) after the header and the greeting;
  * with the setting off the server's first bytes are the client's first command.
  */
 class UpstreamProxyProtocolTest {
@@ -198,6 +199,23 @@ class UpstreamProxyProtocolTest {
             assertThat(record).as("a TLS handshake record (22), version 3.x: the ClientHello").hasSize(3);
             assertThat(record[0]).isEqualTo((byte) 22);
             assertThat(record[1]).isEqualTo((byte) 3);
+        }
+    }
+
+    @Test
+    void withExplicitTlsTheHeaderComesBeforeTheGreetingAndAuthTls() throws Exception {
+        try (ServerSocket server = server();
+             GatewayUnderTest gw = gateway("127.0.0.1:0", server, Map.of(
+                     "ftpgate.listeners.test.upstream-proxy-protocol", "v1",
+                     "ftpgate.listeners.test.upstream-tls.mode", "explicit",
+                     "ftpgate.listeners.test.upstream-tls.verify", "insecure"));
+             RawFtpClient client = new RawFtpClient(gw.address(), V4);
+             Socket upstream = accept(server)) {
+            InputStream in = upstream.getInputStream();
+            assertHeader(readHeader(in), HAProxyProtocolVersion.V1, HAProxyProxiedProtocol.TCP4,
+                    new InetSocketAddress(V4, client.localAddress().getPort()), gw.address());
+            upstream.getOutputStream().write("220 behind a proxy\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readLine(in)).as("the gateway secures the server leg after the header").isEqualTo("AUTH TLS");
         }
     }
 
