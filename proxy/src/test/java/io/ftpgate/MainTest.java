@@ -93,8 +93,11 @@ class MainTest {
                 "--firewall", "iptables", "--print-config")).isZero();
         assertThat(err()).contains("syntax is ok", "test is successful");
         String printed = out();
+        java.util.List<String> example = java.nio.file.Files.readAllLines(java.nio.file.Path.of("../config/ftpgate.conf"));
+        int line = 1 + java.util.stream.IntStream.range(0, example.size())
+                .filter(i -> example.get(i).strip().equals("max-sessions = 2000")).findFirst().orElseThrow();
         assertThat(printed)
-                .contains("# ../config/ftpgate.conf: 21\n        max-sessions=2000")
+                .contains("# ../config/ftpgate.conf: " + line + "\n        max-sessions=2000")
                 .contains("# command line\n        backend=iptables")
                 .contains("upstream=\"192.0.2.7:21\"")
                 .containsPattern("# reference.conf @ .*reference.conf: \\d+\n        max-line-length=4096");
