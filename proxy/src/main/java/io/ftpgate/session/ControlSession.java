@@ -168,37 +168,51 @@ public final class ControlSession {
         long t0 = System.nanoTime();
         InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
                 ? clientAddress() : null;
-        io.netty.handler.ssl.SslHandler implicitTls = null;
-        if (serverTls.implicit()) {
-            try {
-                implicitTls = serverTls.controlHandler(client.alloc(), serverName, target.getPort());
-            } catch (javax.net.ssl.SSLException e) {
-                securing.failed("cannot build the TLS client: " + e.getMessage());
-                return;
-            }
-            securing.watchImplicit(implicitTls);
-        }
-        services.dialer().dial(this, target, from, implicitTls).addListener(f -> guard(() -> {
-            if (!f.isSuccess()) {
-                metrics().upstreamFailed(listener);
-                String cause = LeaseHandle.rootMessage(f.cause());
-                log.warn("session {}: cannot reach upstream {}: {}", id, target, cause);
-                deliver(FtpReply.of(421, "Service not available: cannot reach the FTP server (" + cause + ")"));
-                end("upstream unreachable");
-                return;
-            }
-            metrics().upstreamConnected(listener, System.nanoTime() - t0);
+        // Not inline: this may run while the loop handles an I/O batch (see NewSockets).
+        io.ftpgate.data.NewSockets.afterIoBatch(loop, () -> guard(() -> {
             if (state == State.ENDED) {
-                ((io.netty.channel.ChannelFuture) f).channel().close();
+                // Its end was logged with its reason (a client that left: "client closed ...").
+                log.debug("session {}: ended before the connection to {} was opened", id, text(target));
                 return;
             }
-            server = ((io.netty.channel.ChannelFuture) f).channel();
-            legs = LegAddresses.of(mode, settings().transparent(), clientRemote(),
-                    (InetSocketAddress) client.localAddress(), (InetSocketAddress) server.remoteAddress(),
-                    (InetSocketAddress) server.localAddress());
-            state = State.GREETING;
-            client.config().setAutoRead(true);
+            io.netty.handler.ssl.SslHandler tls = null;
+            if (serverTls.implicit()) {
+                try {
+                    tls = serverTls.controlHandler(client.alloc(), serverName, target.getPort());
+                } catch (javax.net.ssl.SSLException e) {
+                    securing.failed("cannot build the TLS client: " + e.getMessage());
+                    return;
+                }
+                securing.watchImplicit(tls);
+            }
+            services.dialer().dial(this, target, from, tls).addListener(f -> guard(() -> upstreamDialled(
+                    (io.netty.channel.ChannelFuture) f, target, t0)));
         }));
+    }
+
+    private void upstreamDialled(io.netty.channel.ChannelFuture f, InetSocketAddress target, long t0) {
+        if (state == State.ENDED) {
+            // Ended meanwhile (a client that left, logged by end() with its reason): not the server's fault,
+            // whatever became of the connect.
+            log.debug("session {}: ended while the connection to {} was being opened", id, text(target));
+            f.channel().close();
+            return;
+        }
+        if (!f.isSuccess()) {
+            metrics().upstreamFailed(listener);
+            String cause = LeaseHandle.rootMessage(f.cause());
+            log.warn("session {}: cannot reach upstream {}: {}", id, target, cause);
+            deliver(FtpReply.of(421, "Service not available: cannot reach the FTP server (" + cause + ")"));
+            end("upstream unreachable");
+            return;
+        }
+        metrics().upstreamConnected(listener, System.nanoTime() - t0);
+        server = f.channel();
+        legs = LegAddresses.of(mode, settings().transparent(), clientRemote(),
+                (InetSocketAddress) client.localAddress(), (InetSocketAddress) server.remoteAddress(),
+                (InetSocketAddress) server.localAddress());
+        state = State.GREETING;
+        client.config().setAutoRead(true);
     }
 
     /**

@@ -438,7 +438,16 @@ final class DataTransfer {
         }
     }
 
+    /** Connects a leg, after the loop's current I/O batch (see {@link io.ftpgate.data.NewSockets}). */
     private void connect(InetSocketAddress target, Leg leg) {
+        io.ftpgate.data.NewSockets.afterIoBatch(session.loop(), () -> session.guard(() -> {
+            if (phase != Phase.ENDED) {
+                connectNow(target, leg);
+            }
+        }));
+    }
+
+    private void connectNow(InetSocketAddress target, Leg leg) {
         Bootstrap b = new Bootstrap()
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())

@@ -119,9 +119,13 @@ public final class ChurnLoad {
             expect(in, 220);
             step.name = "login";
             send(out, "USER anonymous");
-            expect(in, 331);
-            send(out, "PASS churn@");
-            expect(in, 230);
+            String user = readReply(in);
+            if (user.startsWith("331 ")) {
+                send(out, "PASS churn@");
+                expect(in, 230);
+            } else if (!user.startsWith("230 ")) {
+                throw new UnexpectedReply(user);
+            }
             if (ending == Ending.FIN_AFTER_LOGIN) {
                 return;
             }
