@@ -71,6 +71,8 @@ public final class ControlSession {
     private DataTransfer transfer;
     /** The latest negotiation, if it failed before its transfer command: the next one says why. */
     private DataTransfer failedTransfer;
+    /** A transfer whose relay ended cleanly and whose record waits for the server's final reply. */
+    private DataTransfer awaitingRecord;
     private boolean hadLeases;
     private boolean quitSent;
     /** The code of the last reply written to the client. */
@@ -306,6 +308,9 @@ public final class ControlSession {
         if (transfer != null) {
             // Reset, not closed: with no control connection left, a clean end would pass for success.
             transfer.abort("session ended");
+        }
+        if (awaitingRecord != null) {
+            awaitingRecord.recordWithoutReply();
         }
         replies.release(null);
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -677,6 +682,7 @@ public final class ControlSession {
      * not read "226 complete" while bytes are still in the gateway).
      */
     void transferReply(DataTransfer t, FtpReply reply) {
+        t.finalReply(reply);
         if (!t.isEnded() && t.isKernel()) {
             // The kernel moved the bytes: nothing of them is in the gateway to wait for.
             t.kernelFinished(reply);
@@ -742,16 +748,21 @@ public final class ControlSession {
                 failedTransfer = t;
             }
         }
-        if (t.command() != null) {
-            // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
-            // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
-            TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
-                    uploaded + downloaded, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, t.failure());
-        } else {
-            log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
+        if (t.isRecordPending()) {
+            awaitingRecord = t;
         }
         // The server finished, but if the client's leg failed, the client must not see success.
         replies.release(t.failure() == null ? null : failureReply(t));
+    }
+
+    /** A transfer's record: one line per transfer, like xferlog (who, where, what, how much, how long, how it ended). */
+    void transferRecorded(DataTransfer t, Outcome outcome, Reason reason, long bytes) {
+        if (awaitingRecord == t) {
+            awaitingRecord = null;
+        }
+        // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
+        TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
+                bytes, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, reason);
     }
 
     LeaseHandle applyLease(DataLease lease, Consumer<Throwable> done) {

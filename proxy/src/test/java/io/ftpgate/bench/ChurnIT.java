@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * gateway's log is searched for what the issue saw: upstream connects failing, exceptions at a
  * pipeline's tail, {@code NotYetConnectedException}, {@code accept(..) failed}.
  *
- * <p>{@code -Dchurn.sessions=N} (default 3,000) and {@code -Dchurn.concurrency=N} (default 16).
+ * <p>{@code -Dchurn.sessions=N} (default 6,000) and {@code -Dchurn.concurrency=N} (default 16).
  * Run alone: {@code mvn -B -pl proxy verify -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dit.test=ChurnIT -Dchurn.sessions=12000}.
  */
@@ -45,7 +45,7 @@ class ChurnIT {
     @Test
     void mixedSessionsWithClientsGoingAwayLeaveNoUpstreamFailureAndNoExceptionAtATail() {
         RootTools.requireRootAndTools("ip", "ipset", "iptables", "vsftpd");
-        int sessions = Integer.getInteger("churn.sessions", 3_000);
+        int sessions = Integer.getInteger("churn.sessions", 6_000);
         int concurrency = Integer.getInteger("churn.concurrency", 16);
         long mib = 1024 * 1024;
         BenchOptions options = new BenchOptions("churn", 1, mib, mib, 1, concurrency, 100, false, List.of(0), 1,
