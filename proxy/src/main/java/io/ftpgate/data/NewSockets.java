@@ -1,6 +1,5 @@
 package io.ftpgate.data;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -52,15 +51,9 @@ public final class NewSockets {
     private static final class AcceptAfterIoBatch extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object accepted) {
-            ctx.executor().execute(() -> {
-                if (!ctx.channel().isOpen() && accepted instanceof Channel child) {
-                    // The listener closed meanwhile (its one peer arrived, reload, shutdown): as if
-                    // the connection had still been in its backlog.
-                    child.unsafe().closeForcibly();
-                    return;
-                }
-                ctx.fireChannelRead(accepted);
-            });
+            // Even if the listener closes meanwhile: the connection was accepted, and its handler
+            // decides (a data listener's second peer is refused and logged, as before).
+            ctx.executor().execute(() -> ctx.fireChannelRead(accepted));
         }
     }
 }

@@ -87,8 +87,8 @@ public final class ChurnLoad {
 
     /** A failure's type: the reply code and text without numbers, or the exception's class. */
     private static String kind(Exception e) {
-        if (e instanceof UnexpectedReply r) {
-            return r.getMessage().replaceAll("\\d{2,}", "#");
+        if (e instanceof UnexpectedReply || e.getClass() == IOException.class) {
+            return e.getMessage().replaceAll("\\d{2,}", "#");
         }
         return e.getClass().getSimpleName();
     }
@@ -196,7 +196,7 @@ public final class ChurnLoad {
                     // first if it had ended. A NOOP after it marks the end of ABOR's replies.
                     send(out, "NOOP");
                     boolean answered = false;
-                    for (int code = code(in.readLine(), in); code != 200; code = code(in.readLine(), in)) {
+                    for (int code = code(in); code != 200; code = code(in)) {
                         if (code != 426 && code != 451 && code != 225 && code != 226) {
                             throw new UnexpectedReply("ABOR answered " + code);
                         }
@@ -239,39 +239,12 @@ public final class ChurnLoad {
         return line;
     }
 
-    /** The last line of a (possibly multi-line) reply. */
     private static String readReply(BufferedReader in) throws IOException {
-        String line = in.readLine();
-        if (line == null) {
-            throw new UnexpectedReply("control connection closed");
-        }
-        if (line.length() > 3 && line.charAt(3) == '-') {
-            String end = line.substring(0, 3) + " ";
-            while (line != null && !line.startsWith(end)) {
-                line = in.readLine();
-            }
-            if (line == null) {
-                throw new UnexpectedReply("control connection closed inside a reply");
-            }
-        }
-        return line;
+        return SessionLoad.readReply(in);
     }
 
-    private static int code(String first, BufferedReader in) throws IOException {
-        if (first == null) {
-            throw new UnexpectedReply("control connection closed");
-        }
-        String line = first;
-        if (line.length() > 3 && line.charAt(3) == '-') {
-            String end = line.substring(0, 3) + " ";
-            while (line != null && !line.startsWith(end)) {
-                line = in.readLine();
-            }
-        }
-        if (line == null || line.length() < 3) {
-            throw new UnexpectedReply("control connection closed");
-        }
-        return Integer.parseInt(line.substring(0, 3));
+    private static int code(BufferedReader in) throws IOException {
+        return Integer.parseInt(readReply(in).substring(0, 3));
     }
 
     /** A reply other than the one expected (or none): its text is the failure's type. */
