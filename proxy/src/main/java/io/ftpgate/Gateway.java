@@ -345,19 +345,11 @@ public final class Gateway implements AutoCloseable {
             throws IOException, InterruptedException {
         ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services, tls,
                 l.proxyProtocol());
-        ServerBootstrap b = new ServerBootstrap();
+        ServerBootstrap b = controlListener(group, transport, initializer);
         if (l.mode() == Settings.Mode.TRANSPARENT) {
             // Accepts connections to any address that TPROXY diverts to this port.
             b.option(EpollChannelOption.IP_TRANSPARENT, true);
         }
-        b
-                .group(group)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 512)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(initializer);
         transport.inlineUrgentData(b);
         var f = b.bind(e.toSocketAddress()).await();
         if (!f.isSuccess()) {
@@ -366,6 +358,23 @@ public final class Gateway implements AutoCloseable {
         log.info("listener {}: {} -> {}", l.name(), e, l.mode() == Settings.Mode.EXPLICIT ? l.upstream()
                 : l.mode().name().toLowerCase() + " (destinations " + services.settings().destinations().allow() + ")");
         return new Bound(f.channel(), initializer);
+    }
+
+    /**
+     * A control listener's bootstrap: listener and sessions on the one group, each accepted client
+     * registered after the loop's I/O batch (see {@link io.ftpgate.data.NewSockets}), with
+     * auto-read off until its session has connected upstream.
+     */
+    public static ServerBootstrap controlListener(EventLoopGroup group, Transport transport, ClientLegInitializer initializer) {
+        return new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 512)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(io.ftpgate.data.NewSockets.acceptAfterIoBatch())
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(initializer);
     }
 
     private void publishListeners() {

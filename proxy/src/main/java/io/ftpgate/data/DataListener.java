@@ -64,6 +64,7 @@ public final class DataListener {
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 8)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(NewSockets.acceptAfterIoBatch())
                 .childOption(ChannelOption.AUTO_READ, false)
                 // A relayed chunk goes out at once, not after the previous one's ACK (Nagle), which
                 // the receiver may delay by up to 40 ms: the end of a listing, a file's last bytes.
@@ -83,7 +84,9 @@ public final class DataListener {
                         events.accepted(ch);
                     }
                 });
-        tryBind(b, local, ports, ports.attempts(), promise, holder, events);
+        // Not inline: a listener registered while the loop handles an I/O batch may be handed a
+        // closed socket's event before it is bound, and fail its accept with EINVAL (see NewSockets).
+        NewSockets.afterIoBatch(loop, () -> tryBind(b, local, ports, ports.attempts(), promise, holder, events));
         return promise;
     }
 

@@ -48,6 +48,8 @@ public enum Reason {
     /** A data negotiation (PASV, EPSV, PORT, EPRT) was cancelled (ABOR) before the client was answered. */
     NEGOTIATION_CANCELLED(425, "Can't open data connection: the negotiation was cancelled"),
     /** The gateway's work for a command ended without a reply for the client (a fault of the gateway). */
+    /** The server answered the transfer command with a failure (425, 426, 522, 550…); its own reply goes to the client. */
+    SERVER_REFUSED(0, "The FTP server refused the transfer (%s)"),
     NO_ANSWER(451, "Requested action aborted: the gateway could not complete it"),
     /** No byte moved on a data connection for data.idle-timeout: both legs are reset. */
     DATA_IDLE(426, "Connection closed; transfer aborted: %s"),

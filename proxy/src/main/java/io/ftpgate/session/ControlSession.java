@@ -71,6 +71,8 @@ public final class ControlSession {
     private DataTransfer transfer;
     /** The latest negotiation, if it failed before its transfer command: the next one says why. */
     private DataTransfer failedTransfer;
+    /** A transfer whose relay ended cleanly and whose record waits for the server's final reply. */
+    private DataTransfer awaitingRecord;
     private boolean hadLeases;
     private boolean quitSent;
     /** The code of the last reply written to the client. */
@@ -172,37 +174,51 @@ public final class ControlSession {
         long t0 = System.nanoTime();
         InetAddress from = mode == Settings.Mode.TRANSPARENT && settings().transparent().preserveClientAddress()
                 ? clientAddress() : null;
-        io.netty.handler.ssl.SslHandler implicitTls = null;
-        if (serverTls.implicit()) {
-            try {
-                implicitTls = serverTls.controlHandler(client.alloc(), serverName, target.getPort());
-            } catch (javax.net.ssl.SSLException e) {
-                securing.failed("cannot build the TLS client: " + e.getMessage());
-                return;
-            }
-            securing.watchImplicit(implicitTls);
-        }
-        services.dialer().dial(this, target, from, implicitTls).addListener(f -> guard(() -> {
-            if (!f.isSuccess()) {
-                metrics().upstreamFailed(listener);
-                String cause = LeaseHandle.rootMessage(f.cause());
-                log.warn("session {}: cannot reach upstream {}: {}", id, target, cause);
-                deliver(FtpReply.of(421, "Service not available: cannot reach the FTP server (" + cause + ")"));
-                end("upstream unreachable");
-                return;
-            }
-            metrics().upstreamConnected(listener, System.nanoTime() - t0);
+        // Not inline: this may run while the loop handles an I/O batch (see NewSockets).
+        io.ftpgate.data.NewSockets.afterIoBatch(loop, () -> guard(() -> {
             if (state == State.ENDED) {
-                ((io.netty.channel.ChannelFuture) f).channel().close();
+                // Its end was logged with its reason (a client that left: "client closed ...").
+                log.debug("session {}: ended before the connection to {} was opened", id, text(target));
                 return;
             }
-            server = ((io.netty.channel.ChannelFuture) f).channel();
-            legs = LegAddresses.of(mode, settings().transparent(), clientRemote(),
-                    (InetSocketAddress) client.localAddress(), (InetSocketAddress) server.remoteAddress(),
-                    (InetSocketAddress) server.localAddress());
-            state = State.GREETING;
-            client.config().setAutoRead(true);
+            io.netty.handler.ssl.SslHandler tls = null;
+            if (serverTls.implicit()) {
+                try {
+                    tls = serverTls.controlHandler(client.alloc(), serverName, target.getPort());
+                } catch (javax.net.ssl.SSLException e) {
+                    securing.failed("cannot build the TLS client: " + e.getMessage());
+                    return;
+                }
+                securing.watchImplicit(tls);
+            }
+            services.dialer().dial(this, target, from, tls).addListener(f -> guard(() -> upstreamDialled(
+                    (io.netty.channel.ChannelFuture) f, target, t0)));
         }));
+    }
+
+    private void upstreamDialled(io.netty.channel.ChannelFuture f, InetSocketAddress target, long t0) {
+        if (state == State.ENDED) {
+            // Ended meanwhile (a client that left, logged by end() with its reason): not the server's fault,
+            // whatever became of the connect.
+            log.debug("session {}: ended while the connection to {} was being opened", id, text(target));
+            f.channel().close();
+            return;
+        }
+        if (!f.isSuccess()) {
+            metrics().upstreamFailed(listener);
+            String cause = LeaseHandle.rootMessage(f.cause());
+            log.warn("session {}: cannot reach upstream {}: {}", id, target, cause);
+            deliver(FtpReply.of(421, "Service not available: cannot reach the FTP server (" + cause + ")"));
+            end("upstream unreachable");
+            return;
+        }
+        metrics().upstreamConnected(listener, System.nanoTime() - t0);
+        server = f.channel();
+        legs = LegAddresses.of(mode, settings().transparent(), clientRemote(),
+                (InetSocketAddress) client.localAddress(), (InetSocketAddress) server.remoteAddress(),
+                (InetSocketAddress) server.localAddress());
+        state = State.GREETING;
+        client.config().setAutoRead(true);
     }
 
     /**
@@ -296,6 +312,9 @@ public final class ControlSession {
         if (transfer != null) {
             // Reset, not closed: with no control connection left, a clean end would pass for success.
             transfer.abort("session ended");
+        }
+        if (awaitingRecord != null) {
+            awaitingRecord.recordWithoutReply();
         }
         replies.release(null);
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -667,6 +686,7 @@ public final class ControlSession {
      * not read "226 complete" while bytes are still in the gateway).
      */
     void transferReply(DataTransfer t, FtpReply reply) {
+        t.finalReply(reply);
         if (!t.isEnded() && t.isKernel()) {
             // The kernel moved the bytes: nothing of them is in the gateway to wait for.
             t.kernelFinished(reply);
@@ -732,16 +752,21 @@ public final class ControlSession {
                 failedTransfer = t;
             }
         }
-        if (t.command() != null) {
-            // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
-            // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
-            TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
-                    uploaded + downloaded, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, t.failure());
-        } else {
-            log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
+        if (t.isRecordPending()) {
+            awaitingRecord = t;
         }
         // The server finished, but if the client's leg failed, the client must not see success.
         replies.release(t.failure() == null ? null : failureReply(t));
+    }
+
+    /** A transfer's record: one line per transfer, like xferlog (who, where, what, how much, how long, how it ended). */
+    void transferRecorded(DataTransfer t, Outcome outcome, Reason reason, long bytes) {
+        if (awaitingRecord == t) {
+            awaitingRecord = null;
+        }
+        // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
+        TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
+                bytes, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, reason);
     }
 
     LeaseHandle applyLease(DataLease lease, Consumer<Throwable> done) {

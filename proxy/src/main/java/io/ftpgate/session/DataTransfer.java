@@ -76,6 +76,16 @@ final class DataTransfer {
     private FtpCommand command;
     private long commandNanos;
     private String failureDetail;
+    /** The server's final reply to the transfer command has arrived. */
+    private boolean finalReplySeen;
+    /** The server's negative final reply to the transfer command, while it could still decide the outcome; or null. */
+    private FtpReply refusal;
+    /**
+     * The relay ended cleanly before the server's final reply: whether the transfer succeeded is
+     * the reply's to say (a server that could not use the data connection closes it and answers
+     * 425 or 426), so the record waits for it ({@link #finalReply}).
+     */
+    private Outcome pendingRecord;
     /** Non-null on the kernel path: the lease whose rules forward the connection. */
     private ForwardLease kernelLease;
     /** The client leg's TLS, if its data connections are protected; else null. */
@@ -376,6 +386,40 @@ final class DataTransfer {
         return failureDetail;
     }
 
+    /**
+     * The server's final reply to the transfer command (before it is relayed). A negative one
+     * makes the transfer a failure with reason {@link Reason#SERVER_REFUSED}, unless it already
+     * ended otherwise (cancelled by ABOR, failed for a reason of its own).
+     */
+    void finalReply(FtpReply reply) {
+        finalReplySeen = true;
+        if (!reply.isPositiveCompletion() && failure == null && (phase != Phase.ENDED || pendingRecord != null)) {
+            refusal = reply;
+            session.metrics().refused(Reason.SERVER_REFUSED);
+            log.info("session {}: the server refused the {} transfer: {}", session.id(), mode.name(),
+                    io.ftpgate.protocol.LogText.escape(reply.lines().get(reply.lines().size() - 1)));
+        }
+        if (pendingRecord != null) {
+            Outcome o = pendingRecord;
+            pendingRecord = null;
+            record(o);
+        }
+    }
+
+    /** The session ended before the server's final reply came: the record says what the relay saw. */
+    void recordWithoutReply() {
+        if (pendingRecord != null) {
+            Outcome o = pendingRecord;
+            pendingRecord = null;
+            record(o);
+        }
+    }
+
+    /** Whether this transfer's record waits for the server's final reply. */
+    boolean isRecordPending() {
+        return pendingRecord != null;
+    }
+
     /** Ends the transfer now: closes listeners and legs, removes the leases. Idempotent. */
     void cancel(String why) {
         if (phase != Phase.ENDED) {
@@ -438,7 +482,16 @@ final class DataTransfer {
         }
     }
 
+    /** Connects a leg, after the loop's current I/O batch (see {@link io.ftpgate.data.NewSockets}). */
     private void connect(InetSocketAddress target, Leg leg) {
+        io.ftpgate.data.NewSockets.afterIoBatch(session.loop(), () -> session.guard(() -> {
+            if (phase != Phase.ENDED) {
+                connectNow(target, leg);
+            }
+        }));
+    }
+
+    private void connectNow(InetSocketAddress target, Leg leg) {
         Bootstrap b = new Bootstrap()
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())
@@ -556,11 +609,11 @@ final class DataTransfer {
             relay.close();
         }
         GatewayMetrics m = session.metrics();
-        m.dataConnectionEnded(mode, outcome);
         m.dataPathChosen(kernelLease != null ? Settings.DataPath.KERNEL : Settings.DataPath.RELAY);
-        if (command != null) {
-            m.transferEnded(kind(), mode, outcome, elapsedNanos(),
-                    kernelLease != null ? -1 : relay.uploaded() + relay.downloaded());
+        if (outcome == Outcome.COMPLETED && command != null && isCommandSent() && !finalReplySeen) {
+            pendingRecord = outcome;
+        } else {
+            record(outcome);
         }
         if (relay.uploaded() > 0) {
             m.bytesRelayed(GatewayMetrics.Direction.UPLOAD, relay.uploaded());
@@ -569,6 +622,20 @@ final class DataTransfer {
             m.bytesRelayed(GatewayMetrics.Direction.DOWNLOAD, relay.downloaded());
         }
         session.transferEnded(this, outcome, relay.uploaded(), relay.downloaded());
+    }
+
+    /** Counts and logs how the transfer ended (once); a server's refusal makes it a failure. */
+    private void record(Outcome outcome) {
+        Outcome o = refusal != null ? Outcome.FAILED : outcome;
+        GatewayMetrics m = session.metrics();
+        m.dataConnectionEnded(mode, o);
+        if (command != null) {
+            m.transferEnded(kind(), mode, o, elapsedNanos(), kernelLease != null ? -1 : relay.uploaded() + relay.downloaded());
+            session.transferRecorded(this, o, failure != null ? failure : refusal != null ? Reason.SERVER_REFUSED : null,
+                    relay.uploaded() + relay.downloaded());
+        } else {
+            log.debug("session {}: unused {} data connection {}", session.id(), mode.name(), o.name().toLowerCase());
+        }
     }
 
 }

@@ -138,7 +138,7 @@ public final class SessionLoad {
     }
 
     /** The last line of a reply; multi-line replies end with "ddd " (RFC 959 §4.2). */
-    private static String readReply(BufferedReader in) throws IOException {
+    static String readReply(BufferedReader in) throws IOException {
         String line = in.readLine();
         if (line == null) {
             throw new IOException("connection closed before a reply");

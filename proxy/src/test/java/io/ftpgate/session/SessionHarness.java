@@ -68,6 +68,8 @@ final class SessionHarness implements AutoCloseable {
         client.pipeline().addLast(new ClientLegInitializer("test", Settings.Mode.EXPLICIT,
                 Endpoint.parse("127.0.0.1:21"), services, LegTls.OFF, Settings.ProxyProtocol.OFF));
         client.register();
+        // The session opens its server leg in a task of its loop (see io.ftpgate.data.NewSockets).
+        runTasks();
     }
 
     /** The client sends {@code text} (CRLF is the caller's). */
