@@ -2,6 +2,7 @@ package io.ftpgate.session;
 
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
+import io.ftpgate.data.ProxyHeaderOutcome;
 import io.ftpgate.protocol.codec.FtpCommandDecoder;
 import io.ftpgate.protocol.codec.FtpLineDecoder;
 import io.ftpgate.protocol.codec.FtpMessageEncoder;
@@ -69,6 +70,9 @@ public final class ClientLegInitializer extends ChannelInitializer<Channel> {
             return;
         }
         ControlSession session = new ControlSession(ch, listener, mode, r.upstream(), services, r.tls());
+        if (r.proxy().enabled() && r.proxy().dataConnections()) {
+            session.dataThroughBalancer(r.proxy());
+        }
         if (r.proxy().enabled()) {
             // First in the pipeline: the header precedes everything, implicit TLS included. The
             // decoder removes itself after the header; TLVs (at most 4 KiB) are not used.

@@ -2,6 +2,8 @@ package io.ftpgate.session;
 
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
+import io.ftpgate.data.DataListener;
+import io.ftpgate.data.ProxyHeaderOutcome;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.metrics.GatewayMetrics;
@@ -81,6 +83,8 @@ public final class ControlSession {
     private LegAddresses legs;
     /** The client as a trusted PROXY protocol header named it; null without one. */
     private InetSocketAddress proxiedClient;
+    /** The listener's PROXY protocol if its data connections come through the balancer; else null. */
+    private Settings.ProxyProtocol dataProxy;
 
     ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services,
                    LegTls tls) {
@@ -698,9 +702,20 @@ public final class ControlSession {
         deliver(FtpReply.of(reason.replyCode(), reason.text(args)));
     }
 
-    void refusedDataConnection(InetSocketAddress from, String leg) {
+    void refusedDataConnection(InetSocketAddress from, InetSocketAddress via, String leg) {
         metrics().refused(Reason.WRONG_PEER);
-        log.warn("session {}: closed a {} data connection from unexpected address {}", id, leg, text(from));
+        log.warn("session {}: closed a {} data connection from unexpected address {}{}", id, leg, text(from),
+                via == null ? "" : " (PROXY header from " + text(via) + ")");
+    }
+
+    /** A data connection through the load balancer: what its PROXY header led to. */
+    void dataProxyHeader(InetSocketAddress peer, ProxyHeaderOutcome outcome, String detail, String leg) {
+        metrics().proxyHeader(outcome);
+        if (outcome == ProxyHeaderOutcome.PROXIED) {
+            log.debug("session {}: {} data connection from {}: PROXY header names {}", id, leg, text(peer), detail);
+        } else {
+            log.warn("session {}: closed a {} data connection from {}: {}", id, leg, text(peer), detail);
+        }
     }
 
     DataTransfer transfer() {
@@ -832,6 +847,26 @@ public final class ControlSession {
      */
     InetSocketAddress clientRemote() {
         return proxiedClient != null ? proxiedClient : (InetSocketAddress) client.remoteAddress();
+    }
+
+    /**
+     * The listener's data connections come through the load balancer as well
+     * ({@code proxy-protocol.data-connections}); called before {@link #start()}.
+     */
+    void dataThroughBalancer(Settings.ProxyProtocol proxy) {
+        dataProxy = proxy;
+    }
+
+    /**
+     * How this session's passive data connections arrive through the balancer (from the address
+     * its control connection came from), or null when they come straight from the client.
+     */
+    DataListener.ProxiedPeers proxiedDataPeers() {
+        if (dataProxy == null) {
+            return null;
+        }
+        InetAddress balancer = Addresses.unmap(((InetSocketAddress) client.remoteAddress()).getAddress());
+        return new DataListener.ProxiedPeers(balancer, dataProxy::trusts, dataProxy.headerTimeout());
     }
 
     /** The PROXY protocol named the client; called before {@link #start()}. */
