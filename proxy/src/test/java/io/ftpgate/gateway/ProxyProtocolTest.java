@@ -326,4 +326,61 @@ class ProxyProtocolTest {
             assertThat(gw.refusedCount("wrong_peer")).isEqualTo(2);
         }
     }
+
+    /** A client context that trusts only {@code cert}. */
+    private static javax.net.ssl.SSLContext trusting(io.ftpgate.tls.TlsMaterial cert) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setCertificateEntry("gateway", cert.leaf());
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    @Test
+    void aProtectedDataConnectionThroughTheBalancerStartsTlsRightAfterItsHeader() throws Exception {
+        Path certDir = java.nio.file.Files.createDirectories(root.resolve("cert"));
+        io.ftpgate.tls.TlsMaterial cert = io.ftpgate.tls.DemoCertificate.create(certDir);
+        java.nio.file.Files.writeString(root.resolve("hello.txt"), "hello through the balancer\n");
+        javax.net.ssl.SSLContext tls = trusting(cert);
+        try (EmbeddedFtpServer server = new EmbeddedFtpServer(root, "127.0.0.1", true);
+             GatewayUnderTest gw = new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(), Map.of(
+                     "ftpgate.listeners.test.proxy-protocol.enabled", true,
+                     "ftpgate.listeners.test.proxy-protocol.trusted", List.of("127.0.0.2/32"),
+                     "ftpgate.listeners.test.proxy-protocol.data-connections", true,
+                     "ftpgate.listeners.test.tls.mode", "explicit",
+                     "ftpgate.listeners.test.tls.certificate", cert.certificateFile().toString(),
+                     "ftpgate.listeners.test.tls.private-key", cert.keyFile().toString()));
+             Socket plain = connect(gw, BALANCER)) {
+            plain.getOutputStream().write(("PROXY TCP4 " + CLIENT + " 127.0.0.1 40005 21\r\n").getBytes(StandardCharsets.US_ASCII));
+            BufferedReader plainIn = reader(plain);
+            assertThat(reply(plainIn)).startsWith("220");
+            assertThat(command(plain.getOutputStream(), plainIn, "AUTH TLS")).startsWith("234");
+            try (javax.net.ssl.SSLSocket control = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                    .createSocket(plain, "127.0.0.1", gw.address().getPort(), true)) {
+                control.startHandshake();
+                OutputStream out = control.getOutputStream();
+                BufferedReader in = reader(control);
+                assertThat(command(out, in, "USER anonymous")).startsWith("331");
+                assertThat(command(out, in, "PASS x")).startsWith("230");
+                assertThat(command(out, in, "PBSZ 0")).startsWith("200");
+                assertThat(command(out, in, "PROT P")).startsWith("200");
+                assertThat(command(out, in, "TYPE I")).startsWith("200");
+                int port = pasvPort(command(out, in, "PASV"));
+                Socket raw = connectData(BALANCER, port);
+                raw.getOutputStream().write(dataHeader(CLIENT, port));
+                try (javax.net.ssl.SSLSocket data = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                        .createSocket(raw, "127.0.0.1", port, true)) {
+                    data.startHandshake();
+                    assertThat(command(out, in, "RETR hello.txt")).startsWith("150");
+                    assertThat(new String(data.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                            .isEqualTo("hello through the balancer\n");
+                }
+                assertThat(reply(in)).startsWith("226");
+            }
+        }
+    }
 }
