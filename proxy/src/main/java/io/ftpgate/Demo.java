@@ -83,7 +83,7 @@ public final class Demo implements AutoCloseable {
                 base.control(), base.data(),
                 new Settings.Firewall(Settings.Backend.NONE, base.firewall().chainPrefix(), false,
                         base.firewall().iptables(), base.firewall().ip6tables(), base.firewall().ipset(), List.of(),
-                        base.firewall().commandTimeout(), base.firewall().nftables()),
+                        base.firewall().commandTimeout(), base.firewall().nftables(), base.firewall().checkInterval()),
                 base.metrics(), base.shutdownGrace(), base.transparent(), base.destinations(), base.drain(), base.instanceName(), base.abuse());
         Gateway gateway;
         try {

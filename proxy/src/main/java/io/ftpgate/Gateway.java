@@ -58,6 +58,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -74,6 +76,8 @@ public final class Gateway implements AutoCloseable {
     private Settings settings;
     private final Transport transport;
     private final LeaseExecutor leases;
+    /** The periodic check of the firewall's own objects, if any; cancelled before they are removed. */
+    private volatile ScheduledFuture<?> firewallCheck;
     private final SessionRegistry registry;
     private final EventLoopGroup group;
     /** Non-blocking DNS for host-name upstreams, one resolver per event loop. */
@@ -161,6 +165,7 @@ public final class Gateway implements AutoCloseable {
             throw e;
         }
         metricsEndpoint = endpoint;
+        firewallCheck = checkFirewallObjects(settings.firewall());
         if (!transport.canInlineUrgentData()) {
             log.warn("transport {} cannot read TCP urgent data in line (SO_OOBINLINE): an ABOR sent as urgent data"
                     + " (Python's ftplib) loses its last byte", transport.name());
@@ -175,6 +180,35 @@ public final class Gateway implements AutoCloseable {
                 settings.data().relay() == Settings.Relay.SPLICE && transport.canSplice() ? "splice" : "copy",
                 endpoint == null ? "off" : "http://" + new Endpoint(endpoint.address().getAddress().getHostAddress(),
                         endpoint.address().getPort()) + settings.metrics().path());
+    }
+
+    /**
+     * Every {@code firewall.check-interval}, on the firewall thread between lease changes: puts
+     * back the firewall's own objects that a reload of the admin's firewall removed, with a
+     * warning and a count; while that fails, /ready says the firewall is not usable.
+     */
+    private ScheduledFuture<?> checkFirewallObjects(Settings.Firewall f) {
+        Duration every = f.checkInterval();
+        if (f.backend() == Settings.Backend.NONE || every.isZero()) {
+            return null;
+        }
+        AtomicBoolean failing = new AtomicBoolean();
+        return group.next().scheduleWithFixedDelay(() -> leases.restoreMissing().whenComplete((restored, failure) -> {
+            if (failure != null) {
+                if (!failing.getAndSet(true)) {
+                    log.error("firewall: ftpgate's objects are not all in place and cannot be put back: {}",
+                            failure.getMessage());
+                }
+                return;
+            }
+            if (failing.getAndSet(false)) {
+                log.info("firewall: ftpgate's objects are in place again");
+            }
+            if (!restored.isEmpty()) {
+                log.warn("firewall: put back {} (removed by a reload of the ruleset?)", String.join(", ", restored));
+                restored.forEach(what -> metrics.firewallObjectRestored(what.substring(0, what.indexOf(' '))));
+            }
+        }), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Starts a gateway; on failure nothing is left bound and the firewall objects are removed. */
@@ -581,6 +615,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void shutdownQuietly() {
+        if (firewallCheck != null) {
+            firewallCheck.cancel(false);
+        }
         if (services.get() != null) {
             services.get().totalBandwidth().release();
         }

@@ -38,11 +38,23 @@ public record Settings(
      * One gateway entry point: where clients connect, and how the FTP server is found.
      *
      * @param upstream the server, for {@link Mode#EXPLICIT} only (null otherwise)
+     * @param upstreamProxyProtocol the PROXY header sent to the server (transparent and forward:
+     *     {@code destinations.upstream-proxy-protocol})
+     * @param advertisedAddresses what this listener's 227 replies announce instead of
+     *     {@code data.advertised-address}
      */
     public record Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream,
-                           ListenerTls tls, UpstreamTls upstreamTls, ProxyProtocol proxyProtocol) {
+                           ListenerTls tls, UpstreamTls upstreamTls, ProxyProtocol proxyProtocol,
+                           UpstreamProxyProtocol upstreamProxyProtocol, AdvertisedAddresses advertisedAddresses) {
         public Listener {
             listen = List.copyOf(listen);
+        }
+
+        /** A listener that sends no PROXY header to its server and has no advertised address of its own. */
+        public Listener(String name, Mode mode, List<Endpoint> listen, Endpoint upstream,
+                        ListenerTls tls, UpstreamTls upstreamTls, ProxyProtocol proxyProtocol) {
+            this(name, mode, listen, upstream, tls, upstreamTls, proxyProtocol, UpstreamProxyProtocol.OFF,
+                    AdvertisedAddresses.NONE);
         }
 
         /** A listener without the PROXY protocol. */
@@ -307,7 +319,8 @@ public record Settings(
             String ipset,
             List<String> commandPrefix,
             Duration commandTimeout,
-            Nftables nftables) {
+            Nftables nftables,
+            Duration checkInterval) {
         public Firewall {
             commandPrefix = List.copyOf(commandPrefix);
         }
@@ -315,7 +328,7 @@ public record Settings(
         /** The same settings for another backend (the demo, --cleanup-firewall). */
         public Firewall withBackend(Backend other) {
             return new Firewall(other, chainPrefix, guardOutput, iptables, ip6tables, ipset, commandPrefix,
-                    commandTimeout, nftables);
+                    commandTimeout, nftables, checkInterval);
         }
     }
 

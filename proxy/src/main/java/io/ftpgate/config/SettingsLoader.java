@@ -371,7 +371,68 @@ public final class SettingsLoader {
     }
 
     private static final java.util.Set<String> LISTENER_KEYS =
-            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls", "proxy-protocol");
+            java.util.Set.of("mode", "listen", "upstream", "tls", "upstream-tls", "proxy-protocol",
+                    "upstream-proxy-protocol", "advertised-address");
+
+    private static final String UPSTREAM_PROXY = "upstream-proxy-protocol";
+
+    /**
+     * A listener's {@code advertised-address}: one IP address or a list of at most one IPv4 and one
+     * IPv6 address, each of a family the listener's listen addresses take ({@code [::]} takes both).
+     */
+    private static AdvertisedAddresses advertisedAddresses(Config c, String key, List<Endpoint> listen)
+            throws ConfigError {
+        if (!c.hasPath(key)) {
+            return AdvertisedAddresses.NONE;
+        }
+        List<String> texts = c.getValue(key).valueType() == ConfigValueType.LIST
+                ? get(c, key, c::getStringList) : List.of(get(c, key, c::getString));
+        boolean takesV4 = false;
+        boolean takesV6 = false;
+        for (Endpoint e : listen) {
+            InetAddress a = e.toSocketAddress().getAddress();
+            takesV4 |= a instanceof java.net.Inet4Address || a.isAnyLocalAddress();
+            takesV6 |= a instanceof java.net.Inet6Address;
+        }
+        Optional<java.net.Inet4Address> v4 = Optional.empty();
+        Optional<java.net.Inet6Address> v6 = Optional.empty();
+        for (String text : texts) {
+            String t = text.trim();
+            if (!t.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+                throw error(c, key, "'" + text + "' must be an IP address (IPv4 and/or IPv6, not a host name)");
+            }
+            InetAddress a;
+            try {
+                a = InetAddress.getByName(t);
+            } catch (UnknownHostException e) {
+                throw error(c, key, "'" + text + "' is not a valid IP address");
+            }
+            if (a.isAnyLocalAddress() || a.isMulticastAddress()) {
+                throw error(c, key, "'" + text + "' is not an address clients can connect to");
+            }
+            if (a instanceof java.net.Inet4Address four) {
+                if (!takesV4) {
+                    throw error(c, key, "'" + text + "' is IPv4 but the listener listens on IPv6 only " + listen);
+                }
+                if (v4.isPresent()) {
+                    throw error(c, key, "names two IPv4 addresses; a listener announces one per family");
+                }
+                v4 = Optional.of(four);
+            } else {
+                if (!takesV6) {
+                    throw error(c, key, "'" + text + "' is IPv6 but the listener listens on IPv4 only " + listen);
+                }
+                if (v6.isPresent()) {
+                    throw error(c, key, "names two IPv6 addresses; a listener announces one per family");
+                }
+                v6 = Optional.of((java.net.Inet6Address) a);
+            }
+        }
+        if (texts.isEmpty()) {
+            throw error(c, key, "is empty; remove it to announce data.advertised-address");
+        }
+        return new AdvertisedAddresses(v4, v6);
+    }
 
     private static final String PROXY_DEFAULTS = "listener-defaults.proxy-protocol";
 
@@ -425,6 +486,8 @@ public final class SettingsLoader {
 
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {
         proxyProtocol(c, PROXY_DEFAULTS);
+        oneOf(c, "listener-defaults." + UPSTREAM_PROXY, UpstreamProxyProtocol.class);
+        oneOf(c, "destinations." + UPSTREAM_PROXY, UpstreamProxyProtocol.class);
         listenerTls(c, TLS_DEFAULTS);
         upstreamTls(c, UPSTREAM_TLS_DEFAULTS, UPSTREAM_TLS_DEFAULTS);
         Config all = c.getConfig("listeners");
@@ -442,7 +505,8 @@ public final class SettingsLoader {
             for (String k : l.root().keySet().stream().sorted().toList()) {
                 if (!LISTENER_KEYS.contains(k)) {
                     throw error(c, key + "." + k,
-                            "unknown key (a listener has only mode, listen, upstream, tls, upstream-tls and proxy-protocol)");
+                            "unknown key (a listener has only mode, listen, upstream, tls, upstream-tls, proxy-protocol, "
+                            + "upstream-proxy-protocol and advertised-address)");
                 }
             }
             Settings.Mode mode = Settings.Mode.EXPLICIT;
@@ -495,7 +559,17 @@ public final class SettingsLoader {
                 throw error(c, key + ".proxy-protocol.enabled", "a transparent listener sees clients directly; "
                         + "the PROXY protocol is for listeners behind a load balancer");
             }
-            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls, proxy));
+            UpstreamProxyProtocol toServer;
+            if (mode == Settings.Mode.EXPLICIT) {
+                toServer = oneOf(c, pick(c, key, "listener-defaults", UPSTREAM_PROXY), UpstreamProxyProtocol.class);
+            } else if (l.hasPath(UPSTREAM_PROXY)) {
+                throw error(c, key + "." + UPSTREAM_PROXY, "a " + mode.name().toLowerCase(Locale.ROOT)
+                        + " listener's servers take destinations." + UPSTREAM_PROXY + "; remove " + UPSTREAM_PROXY);
+            } else {
+                toServer = oneOf(c, "destinations." + UPSTREAM_PROXY, UpstreamProxyProtocol.class);
+            }
+            result.add(new Settings.Listener(name, mode, listen, upstream, listenerTls(c, key + ".tls"), upstreamTls, proxy,
+                    toServer, advertisedAddresses(c, key + ".advertised-address", listen)));
         }
         if (result.stream().filter(l -> l.mode() == Settings.Mode.TRANSPARENT).count() > 1) {
             throw error(c, "listeners", "at most one listener can be transparent");
@@ -584,7 +658,8 @@ public final class SettingsLoader {
                 nonEmpty(c, "firewall.ipset"),
                 c.getStringList("firewall.command-prefix"),
                 positive(c, "firewall.command-timeout"),
-                nftables(c));
+                nftables(c),
+                nonNegative(c, "firewall.check-interval"));
     }
 
     private static Settings.Nftables nftables(Config c) throws ConfigError {

@@ -55,6 +55,17 @@ public interface Firewall {
     void stop() throws FirewallException;
 
     /**
+     * Puts back what {@link #start()} installed and someone else removed since (a reload of the
+     * admin's ruleset), keeping the live leases where their objects are still there.
+     *
+     * @return what it put back, one short description each; empty when everything was in place
+     * @throws FirewallException when it cannot tell or cannot put something back
+     */
+    default java.util.List<String> restoreMissing() throws FirewallException {
+        return java.util.List.of();
+    }
+
+    /**
      * Installs, idempotently, the static pieces of transparent interception (see {@link Interception}).
      * Removed by {@link #stop()}.
      */

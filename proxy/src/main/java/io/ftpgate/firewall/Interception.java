@@ -33,4 +33,15 @@ public record Interception(int mark, int routingTable, List<String> inInterfaces
             throw new IllegalArgumentException("at least one port to intercept");
         }
     }
+
+    /**
+     * The source networks of one family, each written by {@code canonical} the way the backend's
+     * tool prints it; a one-element list holding {@code null} when any source is intercepted.
+     */
+    public List<String> sourceNetworks(boolean ipv6, java.util.function.UnaryOperator<String> canonical) {
+        if (sourceNetworks.isEmpty()) {
+            return java.util.Collections.singletonList(null);
+        }
+        return sourceNetworks.stream().filter(network -> network.contains(":") == ipv6).map(canonical).toList();
+    }
 }

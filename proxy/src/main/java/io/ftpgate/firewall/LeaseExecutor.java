@@ -46,6 +46,9 @@ public final class LeaseExecutor implements AutoCloseable {
     private final LeaseFault.Counter faults;
     /** Set by every lease apply's outcome, read by {@link #usable}. */
     private volatile boolean lastApplyFailed;
+    private volatile boolean restoreFailed;
+    // Only on the firewall thread: after stop, nothing is put back.
+    private boolean stopped;
 
     /** An executor that logs lease faults but counts them nowhere (tools, tests). */
     public LeaseExecutor(Firewall firewall) {
@@ -82,7 +85,7 @@ public final class LeaseExecutor implements AutoCloseable {
      * unready until the next one succeeds: sessions would get 425 for every transfer meanwhile.
      */
     public boolean usable(java.time.Duration wait) {
-        if (lastApplyFailed) {
+        if (lastApplyFailed || restoreFailed) {
             return false;
         }
         try {
@@ -94,6 +97,16 @@ public final class LeaseExecutor implements AutoCloseable {
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             return false;
         }
+    }
+
+    /**
+     * Runs the backend's {@link Firewall#restoreMissing()} on the firewall thread, between lease
+     * changes. While it fails, the firewall is not {@link #usable}.
+     */
+    public CompletableFuture<List<String>> restoreMissing() {
+        CompletableFuture<List<String>> f = submit(() -> stopped ? List.of() : firewall.restoreMissing());
+        f.whenComplete((restored, failure) -> restoreFailed = failure != null);
+        return f;
     }
 
     /** Removes the lease; the backend is asked even if the lease is not known to be active. */
@@ -299,6 +312,7 @@ public final class LeaseExecutor implements AutoCloseable {
      */
     public void stop() throws FirewallException {
         await(submit(() -> {
+            stopped = true;
             int doubtful = leases.revokeAllAtStop() + forwards.revokeAllAtStop();
             if (doubtful > 0) {
                 LOG.info("removed {} lease(s) at stop whose apply had failed and could not be undone", doubtful);

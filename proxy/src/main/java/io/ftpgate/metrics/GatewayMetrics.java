@@ -65,6 +65,9 @@ public interface GatewayMetrics {
 
     void firewallOrphansRemoved(int count);
 
+    /** The periodic check put back one of the firewall's own objects: {@code table}, {@code rule}, {@code chain}, {@code jump} or {@code set}. */
+    void firewallObjectRestored(String object);
+
     /**
      * {@code leases} firewall leases met {@code fault} (compensated, uncompensated, doubtful_removed,
      * leaked, revoke_failed) because of, or at, {@code cause} (timeout, error, session_end, stop).
@@ -132,6 +135,7 @@ public interface GatewayMetrics {
         @Override public void refused(Enum<?> reason) {}
         @Override public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {}
         @Override public void firewallOrphansRemoved(int count) {}
+        @Override public void firewallObjectRestored(String object) {}
         @Override public void firewallLeaseFault(Enum<?> fault, Enum<?> cause, int leases) {}
         @Override public void leasesActive(IntSupplier count) {}
         @Override public void sessionsActive(IntSupplier count) {}

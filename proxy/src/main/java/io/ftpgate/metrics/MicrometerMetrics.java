@@ -181,6 +181,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
     }
 
     @Override
+    public void firewallObjectRestored(String object) {
+        Counter.builder("ftpgate.firewall.objects.restored")
+                .description("ftpgate's own firewall objects found missing (a reload of the ruleset) and put back")
+                .tag("object", object).register(registry).increment();
+    }
+
+    @Override
     public void firewallLeaseFault(Enum<?> fault, Enum<?> cause, int leases) {
         Counter.builder("ftpgate.firewall.lease.faults")
                 .description("Leases that risked outliving their use: failed applies undone or not, leaks, failed revokes")

@@ -70,9 +70,6 @@ public final class ClientLegInitializer extends ChannelInitializer<Channel> {
             return;
         }
         ControlSession session = new ControlSession(ch, listener, mode, r.upstream(), services, r.tls());
-        if (r.proxy().enabled() && r.proxy().dataConnections()) {
-            session.dataThroughBalancer(r.proxy());
-        }
         if (r.proxy().enabled()) {
             // First in the pipeline: the header precedes everything, implicit TLS included. The
             // decoder removes itself after the header; TLVs (at most 4 KiB) are not used.

@@ -83,8 +83,8 @@ public final class ControlSession {
     private LegAddresses legs;
     /** The client as a trusted PROXY protocol header named it; null without one. */
     private InetSocketAddress proxiedClient;
-    /** The listener's PROXY protocol if its data connections come through the balancer; else null. */
-    private Settings.ProxyProtocol dataProxy;
+    /** This session's listener in the settings it started with; null if they have none of its name (tests). */
+    private final Settings.Listener listenerSettings;
 
     ControlSession(Channel client, String listener, Settings.Mode mode, Endpoint upstream, SessionServices services,
                    LegTls tls) {
@@ -99,6 +99,8 @@ public final class ControlSession {
         this.serverTls = new ServerLegTls(tls);
         this.securing = new ServerLegSecuring(this);
         this.router = new CommandRouter(this);
+        this.listenerSettings = services.settings().listeners().stream().filter(l -> l.name().equals(listener))
+                .findFirst().orElse(null);
         this.pacer = new CommandPacer(services.settings().abuse().commandsPerSecond(), services.settings().abuse().commandBurst());
     }
 
@@ -850,23 +852,38 @@ public final class ControlSession {
     }
 
     /**
-     * The listener's data connections come through the load balancer as well
-     * ({@code proxy-protocol.data-connections}); called before {@link #start()}.
-     */
-    void dataThroughBalancer(Settings.ProxyProtocol proxy) {
-        dataProxy = proxy;
-    }
-
-    /**
      * How this session's passive data connections arrive through the balancer (from the address
-     * its control connection came from), or null when they come straight from the client.
+     * its control connection came from; its listener has {@code proxy-protocol.data-connections}),
+     * or null when they come straight from the client.
      */
     DataListener.ProxiedPeers proxiedDataPeers() {
-        if (dataProxy == null) {
+        Settings.ProxyProtocol p = listenerSettings == null ? null : listenerSettings.proxyProtocol();
+        if (p == null || !p.enabled() || !p.dataConnections()) {
             return null;
         }
         InetAddress balancer = Addresses.unmap(((InetSocketAddress) client.remoteAddress()).getAddress());
-        return new DataListener.ProxiedPeers(balancer, dataProxy::trusts, dataProxy.headerTimeout());
+        return new DataListener.ProxiedPeers(balancer, p::trusts, p.headerTimeout());
+    }
+
+    /** The gateway address the client reached (transparent: the server's). */
+    InetSocketAddress clientReached() {
+        return (InetSocketAddress) client.localAddress();
+    }
+
+    /** The PROXY header this session sends its server (its listener's setting when it started). */
+    io.ftpgate.config.UpstreamProxyProtocol upstreamProxyProtocol() {
+        return listenerSettings == null ? io.ftpgate.config.UpstreamProxyProtocol.OFF : listenerSettings.upstreamProxyProtocol();
+    }
+
+    /**
+     * The address a 227 announces: the listener's advertised-address of the family of the address
+     * the client reached, else data.advertised-address, else the address the data listener uses.
+     */
+    InetAddress advertisedAddress() {
+        InetAddress local = legs.clientLegLocal();
+        java.util.Optional<InetAddress> own = listenerSettings == null ? java.util.Optional.empty()
+                : listenerSettings.advertisedAddresses().forFamilyOf(Addresses.unmap(local));
+        return own.or(() -> settings().data().advertisedAddress()).map(Addresses::unmap).orElse(local);
     }
 
     /** The PROXY protocol named the client; called before {@link #start()}. */

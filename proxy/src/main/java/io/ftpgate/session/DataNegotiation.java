@@ -115,7 +115,7 @@ final class DataNegotiation {
     }
 
     private InetAddress announcedAddress() {
-        return s.settings().data().advertisedAddress().map(Addresses::unmap).orElse(s.legs().clientLegLocal());
+        return s.advertisedAddress();
     }
 
     /** Continues once the server's passive address is known; must complete the exchange. */

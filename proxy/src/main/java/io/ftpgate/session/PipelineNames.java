@@ -8,6 +8,9 @@ final class PipelineNames {
     /** Listeners with the PROXY protocol: Netty's header decoder, then the handler that waits for it. */
     static final String PROXY_DECODE = "proxy-decode";
     static final String PROXY = "proxy";
+    /** Server leg with upstream-proxy-protocol: the header's encoder and the handler that sends it, until sent. */
+    static final String PROXY_SEND_ENCODE = "proxy-send-encode";
+    static final String PROXY_SEND = "proxy-send";
     /** Client leg only: the control connection's idle timer. */
     static final String IDLE = "idle";
     /** TLS (AUTH TLS puts it here, implicit FTPS from the start): before the framing. */

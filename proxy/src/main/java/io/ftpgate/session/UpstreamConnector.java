@@ -66,6 +66,8 @@ final class UpstreamConnector {
                 .addLast(PipelineNames.DECODE, new FtpReplyDecoder(c.maxReplyLines()))
                 .addLast(PipelineNames.ENCODE, FtpMessageEncoder.INSTANCE)
                 .addLast(PipelineNames.SESSION, new ServerLegHandler(session));
+        // upstream-proxy-protocol: the header goes first, before implicit TLS.
+        UpstreamProxyHeader.install(session, ch);
     }
 
     /** The server leg: replies to the session. */

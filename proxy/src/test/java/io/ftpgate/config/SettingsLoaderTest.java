@@ -153,6 +153,8 @@ class SettingsLoaderTest {
                 java.util.List.of("inet filter input", "ip  fw  out")));
         assertThat(load("").firewall().nftables()).isEqualTo(new Settings.Nftables("nft", "ftpgate", -10, 0x00800000L,
                 true, java.util.List.of("inet filter input")));
+        assertThat(load("").firewall().checkInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(load("ftpgate.firewall.check-interval = 0").firewall().checkInterval()).isZero();
     }
 
     @Test

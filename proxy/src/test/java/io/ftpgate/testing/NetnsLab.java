@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * pid and removes the namespaces, also when the test failed. For the fixed client/gateway/server
  * layout use {@link Topology}.
  */
-public final class NetnsLab implements AutoCloseable {
+public final class NetnsLab implements AutoCloseable, NamespaceHosts {
     private static int counter;
 
     private final String prefix;
@@ -68,6 +68,11 @@ public final class NetnsLab implements AutoCloseable {
         }
     }
 
+    @Override
+    public Path workDir() {
+        return dir;
+    }
+
     public Path file(String name) {
         return dir.resolve(name);
     }
@@ -81,12 +86,17 @@ public final class NetnsLab implements AutoCloseable {
     }
 
     /** Starts a long-running process in {@code ns}, its output in log {@code name}. */
-    public synchronized Process start(String ns, String name, String... argv) {
+    public Process start(String ns, String name, String... argv) {
+        return start(ns, dir.resolve(name + ".log"), argv);
+    }
+
+    @Override
+    public synchronized Process start(String ns, Path log, String... argv) {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         command.addAll(List.of(argv));
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             processes.add(p);
             return p;
         } catch (IOException e) {
@@ -100,6 +110,7 @@ public final class NetnsLab implements AutoCloseable {
     }
 
     /** Runs {@code argv} in {@code ns}, whatever its exit. */
+    @Override
     public ExecResult tryExec(String ns, String... argv) {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         command.addAll(List.of(argv));

@@ -41,6 +41,10 @@ public final class RootTools {
         if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
             throw new AssertionError(reason + " (CI is set, so this is a failure, not a skip)");
         }
+        // Surefire shows a class whose @BeforeAll skips as "Tests run: 0", without the reason.
+        System.err.println("[SKIPPED] " + StackWalker.getInstance().walk(frames -> frames
+                .map(StackWalker.StackFrame::getClassName).filter(name -> name.endsWith("IT") || name.endsWith("Test"))
+                .findFirst().orElse("a test")) + ": " + reason);
         Assumptions.assumeTrue(false, reason);
     }
 

@@ -53,10 +53,12 @@ import java.util.regex.Pattern;
  * deletes the namespaces and is safe to call twice; a shutdown hook does the same if the JVM is
  * interrupted. Nothing is changed outside the three namespaces.
  */
-public final class Topology implements AutoCloseable {
+public final class Topology implements AutoCloseable, NamespaceHosts {
 
     public enum Kind { GATEWAY, ROUTER, ROUTING_GATEWAY, FORWARDING_GATEWAY, NFTABLES_GATEWAY, NFTABLES_ROUTING_GATEWAY,
-        NFTABLES_FORWARDING_GATEWAY }
+        NFTABLES_FORWARDING_GATEWAY,
+        /** Routes nothing and has no firewall of the topology's: the test runs one (firewalld). */
+        BARE_GATEWAY }
 
     /**
      * The gateway's own firewall in {@link Kind#NFTABLES_GATEWAY}, as an admin would write it in
@@ -172,6 +174,7 @@ public final class Topology implements AutoCloseable {
     }
 
     /** Scratch directory (config files, logs) removed by {@link #close()}. */
+    @Override
     public Path workDir() {
         return workDir;
     }
@@ -215,14 +218,14 @@ public final class Topology implements AutoCloseable {
             exec(route[0], "ip", "-4", "route", "add", "default", "via", route[1]).orThrow();
             exec(route[0], "ip", "-6", "route", "add", "default", "via", route[2]).orThrow();
         }
-        boolean routes = kind != Kind.GATEWAY && kind != Kind.NFTABLES_GATEWAY;
+        boolean routes = kind != Kind.GATEWAY && kind != Kind.NFTABLES_GATEWAY && kind != Kind.BARE_GATEWAY;
         exec(gateway, "sysctl", "-q", "-w", "net.ipv4.ip_forward=" + (routes ? 1 : 0)).orThrow();
         exec(gateway, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=" + (routes ? 1 : 0)).orThrow();
         if (kind == Kind.NFTABLES_GATEWAY || kind == Kind.NFTABLES_FORWARDING_GATEWAY) {
             nft(NFT_RULESET);
         } else if (kind == Kind.NFTABLES_ROUTING_GATEWAY) {
             nft(NFT_ROUTING_RULESET);
-        } else if (kind != Kind.ROUTER) {
+        } else if (kind != Kind.ROUTER && kind != Kind.BARE_GATEWAY) {
             gatewayFirewall(kind, "iptables", "icmp");
             gatewayFirewall(kind, "ip6tables", "ipv6-icmp");
         }
@@ -299,6 +302,11 @@ public final class Topology implements AutoCloseable {
         return exec(ns, DEFAULT_TIMEOUT, argv);
     }
 
+    @Override
+    public ExecResult tryExec(String ns, String... argv) {
+        return exec(ns, argv);
+    }
+
     public ExecResult exec(String ns, Duration timeout, String... argv) {
         return run(inNamespace(ns, argv), timeout);
     }
@@ -307,6 +315,7 @@ public final class Topology implements AutoCloseable {
      * Starts a long-running process in {@code ns}, stdout and stderr appended to {@code log}.
      * {@link #close()} stops it if the test has not.
      */
+    @Override
     public Process start(String ns, Path log, String... argv) {
         ProcessBuilder builder = new ProcessBuilder(inNamespace(ns, argv))
                 .redirectErrorStream(true)

@@ -49,12 +49,13 @@ public final class VsftpdServer implements FtpServerUnderTest {
     }
 
     /**
-     * Writes files and config, starts vsftpd in {@code ns} and returns once port 21 accepts
+     * Writes files and config, starts vsftpd in {@code ns} (of a {@link Topology} or a {@link NetnsLab})
+     * and returns once port 21 accepts
      * connections. {@code name} names its directory in the work dir; {@link #SMALL} holds
      * {@code small} and {@link #BIG} is drawn from {@code seed}, so two servers can be told apart
      * by their files.
      */
-    public static VsftpdServer start(Topology topology, String ns, String name, String small, long seed) {
+    public static VsftpdServer start(NamespaceHosts topology, String ns, String name, String small, long seed) {
         return start(topology, ns, name, small, seed, PORT, java.util.List.of());
     }
 
@@ -62,7 +63,7 @@ public final class VsftpdServer implements FtpServerUnderTest {
      * vsftpd as {@link #start(Topology, String, String, String, long)}, listening on {@code port},
      * with {@code extraConfig} lines appended (e.g. {@code ssl_enable=YES}).
      */
-    public static VsftpdServer start(Topology topology, String ns, String name, String small, long seed, int port,
+    public static VsftpdServer start(NamespaceHosts topology, String ns, String name, String small, long seed, int port,
                                      java.util.List<String> extraConfig) {
         try {
             Path base = Files.createDirectories(topology.workDir().resolve(name));
@@ -117,7 +118,7 @@ public final class VsftpdServer implements FtpServerUnderTest {
                         if (!process.isAlive()) {
                             throw new AssertionError("vsftpd exited with " + process.exitValue() + ": " + server.log());
                         }
-                        return !topology.exec(ns, "ss", "-Hltn", "sport = :" + port).stdout().isBlank();
+                        return !topology.tryExec(ns, "ss", "-Hltn", "sport = :" + port).stdout().isBlank();
                     });
             return server;
         } catch (IOException e) {

@@ -205,13 +205,47 @@ public final class IpsetFirewall implements Firewall {
         return Math.max(entries, 0);
     }
 
-    /** The filter rules of one family, each exactly once, after the lease chains exist. */
-    private void addStaticRules(boolean ipv6) throws FirewallException {
+    /**
+     * The periodic check: sets someone destroyed come back empty (their leases went with them);
+     * chains and jumps as the iptables backend puts them back; the rules that match the sets come
+     * back into the chains, so that the live leases of sets that stayed work again.
+     */
+    @Override
+    public List<String> restoreMissing() throws FirewallException {
+        List<String> restored = new ArrayList<>();
+        List<String> existing = existingSets();
+        for (IpsetRules.Kind kind : IpsetRules.Kind.values()) {
+            for (boolean ipv6 : new boolean[] {false, true}) {
+                String set = rules.set(kind, ipv6);
+                if (!existing.contains(set)) {
+                    mustRun(ipset, rules.create(kind, ipv6));
+                    restored.add("set " + set);
+                }
+            }
+        }
+        restored.addAll(tables.restoreMissing());
+        for (boolean ipv6 : families()) {
+            for (String rule : addStaticRules(ipv6)) {
+                restored.add("rule " + rule + " (" + (ipv6 ? "IPv6" : "IPv4") + ")");
+            }
+        }
+        if (spec != null) {
+            addDivertRules(spec);
+        }
+        return restored;
+    }
+
+    /** The filter rules of one family, each exactly once, after the lease chains exist; returns those it added. */
+    private List<String> addStaticRules(boolean ipv6) throws FirewallException {
         List<Hook> hooks = guardOutput ? List.of(Hook.IN, Hook.OUT) : List.of(Hook.IN);
         List<String> listing = list(ipv6, chains.listTable());
+        List<String> added = new ArrayList<>();
         for (Hook hook : hooks) {
-            ensureOnce(ipv6, listing, rules.appendFilterRule(hook, ipv6), rules.deleteFilterRule(hook, ipv6));
+            if (ensureOnce(ipv6, listing, rules.appendFilterRule(hook, ipv6), rules.deleteFilterRule(hook, ipv6))) {
+                added.add(TproxyRules.listed(rules.appendFilterRule(hook, ipv6)));
+            }
         }
+        return added;
     }
 
     private void addDivertRules(Interception wanted) throws FirewallException {
@@ -222,8 +256,8 @@ public final class IpsetFirewall implements Firewall {
         }
     }
 
-    /** Appends the rule if the listing lacks it, deletes copies beyond the first. */
-    private void ensureOnce(boolean ipv6, List<String> listing, List<String> append, List<String> delete)
+    /** Appends the rule if the listing lacks it (and says so), deletes copies beyond the first. */
+    private boolean ensureOnce(boolean ipv6, List<String> listing, List<String> append, List<String> delete)
             throws FirewallException {
         String listed = TproxyRules.listed(append);
         long present = listing.stream().filter(listed::equals).count();
@@ -233,6 +267,7 @@ public final class IpsetFirewall implements Firewall {
         for (long extra = 1; extra < present; extra++) {
             mustRun(binary(ipv6), delete);
         }
+        return present == 0;
     }
 
     private void deleteIfPresent(boolean ipv6, List<String> delete) throws FirewallException {

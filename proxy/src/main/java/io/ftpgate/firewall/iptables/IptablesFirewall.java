@@ -382,6 +382,40 @@ public final class IptablesFirewall implements Firewall {
         interception.forget();
     }
 
+    /**
+     * The periodic check: an {@code iptables-restore} of the admin's rules file (or
+     * {@code iptables -F INPUT}) deletes ftpgate's chains or the jumps to them; each goes back
+     * (the rules of the leases that lived in a deleted chain went with it), and the interception's
+     * rules with a chain. The kernel path's chains are not checked.
+     */
+    @Override
+    public List<String> restoreMissing() throws FirewallException {
+        List<String> restored = new ArrayList<>();
+        boolean chainRecreated = false;
+        for (Family family : ipv6Enabled ? List.of(Family.IPV4, Family.IPV6) : List.of(Family.IPV4)) {
+            List<String> table = listTable(family);
+            for (Hook hook : Hook.values()) {
+                if (hook == Hook.OUT && !guardOutput) {
+                    continue;
+                }
+                TableState state = TableState.of(rules, hook, table);
+                if (!state.chainExists()) {
+                    mustRun(family, rules.newChain(hook));
+                    restored.add("chain " + rules.chain(hook) + " (" + family.label + ")");
+                    chainRecreated = true;
+                }
+                if (state.jumps() == 0) {
+                    mustRun(family, rules.insertJump(hook));
+                    restored.add("jump " + hook.builtinChain() + " -> " + rules.chain(hook) + " (" + family.label + ")");
+                }
+            }
+        }
+        if (chainRecreated && interception.spec() != null) {
+            intercept(interception.spec());
+        }
+        return restored;
+    }
+
     /** Creates what is missing, flushes orphans, keeps one jump per hook; returns the orphan count. */
     private int prepare(Family family, List<String> table) throws FirewallException {
         int orphans = 0;

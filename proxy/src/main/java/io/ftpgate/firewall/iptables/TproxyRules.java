@@ -131,7 +131,7 @@ public final class TproxyRules {
                 "-m", "tcp", "!", "--tcp-flags", "FIN,SYN,RST,ACK", "SYN",
                 "-m", "comment", "--comment", comment, "-j", "MARK", "--set-xmark", mark));
         lines.add(mangle("-A", interceptChain(), "-j", divertChain()));
-        List<String> networks = networksOf(spec, ipv6);
+        List<String> networks = spec.sourceNetworks(ipv6, TproxyRules::canonicalNetwork);
         List<String> interfaces = spec.inInterfaces().isEmpty() ? java.util.Collections.singletonList(null)
                 : spec.inInterfaces();
         for (int port : spec.ports()) {
@@ -254,18 +254,6 @@ public final class TproxyRules {
     }
 
     /** The family's networks as iptables prints them; [null] for "any"; empty when none is of the family. */
-    private static List<String> networksOf(Interception spec, boolean ipv6) {
-        if (spec.sourceNetworks().isEmpty()) {
-            return java.util.Collections.singletonList(null);
-        }
-        List<String> networks = new ArrayList<>();
-        for (String network : spec.sourceNetworks()) {
-            if (network.contains(":") == ipv6) {
-                networks.add(canonicalNetwork(network));
-            }
-        }
-        return networks;
-    }
 
     /** {@code 198.51.100.7/24} as iptables prints it: {@code 198.51.100.0/24}; a bare address gets /32 or /128. */
     static String canonicalNetwork(String cidr) {

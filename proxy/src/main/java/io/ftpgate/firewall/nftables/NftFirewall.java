@@ -193,6 +193,42 @@ public final class NftFirewall implements Firewall {
         }
     }
 
+    /**
+     * The periodic check: a reload that deleted ftpgate's table (nft -f with flush ruleset) gets
+     * the table and the rules put back as at start; one that rebuilt only the admin's table
+     * ({@code flush table inet filter}, {@code firewall-cmd --reload}) took the rule inserted
+     * there and gets just that rule back: ftpgate's table and its live leases stay.
+     */
+    @Override
+    public List<String> restoreMissing() throws FirewallException {
+        Ruleset ruleset = listRuleset();
+        if (!ruleset.hasTable()) {
+            install(ruleset);
+            List<String> restored = new ArrayList<>(List.of("table " + rules.table()));
+            if (manage) {
+                hookChains.forEach(chain -> restored.add("rule in " + chain));
+            }
+            return restored;
+        }
+        if (!manage) {
+            return List.of();
+        }
+        List<String> restored = new ArrayList<>();
+        StringBuilder script = new StringBuilder();
+        for (HookChain chain : hookChains) {
+            boolean present = ruleset.managedRules().stream().anyMatch(rule -> rule.chain().equals(chain));
+            if (!present) {
+                check(chain, ruleset.baseChain(chain));
+                script.append(rules.insertHookRule(chain)).append('\n');
+                restored.add("rule in " + chain);
+            }
+        }
+        if (!restored.isEmpty()) {
+            mustRun("restore", List.of("-f", "-"), script.toString());
+        }
+        return restored;
+    }
+
     /** Why the admin's chain cannot carry the rule, if it cannot. */
     private void check(HookChain chain, Optional<BaseChain> listed) throws FirewallException {
         String key = "firewall.nftables.hook-chains: ";

@@ -86,7 +86,7 @@ final class NftInterception {
             String ip = ipv6 ? "ip6" : "ip";
             for (int port : spec.ports()) {
                 for (String iface : interfaces) {
-                    for (String network : networksOf(spec, ipv6)) {
+                    for (String network : spec.sourceNetworks(ipv6, NftInterception::canonicalNetwork)) {
                         c.append("\t\t");
                         if (iface != null) {
                             c.append("iifname \"").append(iface).append("\" ");
@@ -125,18 +125,6 @@ final class NftInterception {
     }
 
     /** The family's networks as nft prints them; [null] for "any"; empty when none is of the family. */
-    private static List<String> networksOf(Interception spec, boolean ipv6) {
-        if (spec.sourceNetworks().isEmpty()) {
-            return Collections.singletonList(null);
-        }
-        List<String> networks = new ArrayList<>();
-        for (String network : spec.sourceNetworks()) {
-            if (network.contains(":") == ipv6) {
-                networks.add(canonicalNetwork(network));
-            }
-        }
-        return networks;
-    }
 
     /** {@code 198.51.100.7/24} as nft prints it: {@code 198.51.100.0/24}; a host prefix (/32, /128) as the bare address. */
     static String canonicalNetwork(String cidr) {

@@ -135,6 +135,45 @@ class IpsetFirewallIT {
         firewall.revoke(lease); // already gone: not an error
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"iptables", "iptables-legacy"})
+    void theCheckPutsBackWhatARestoreOfTheAdminsRulesRemovedAndTheLiveLeaseWorksAgain(String flavour) throws Exception {
+        requireFlavour(flavour);
+        String binary = binaries(flavour).get(0);
+        run(in(gateway, binary, List.of("-w", "5", "-A", "INPUT", "-m", "conntrack", "--ctstate",
+                "ESTABLISHED,RELATED", "-j", "ACCEPT")));
+        run(in(gateway, binary, List.of("-w", "5", "-P", "INPUT", "DROP")));
+        String adminsFile = run(in(gateway, binary + "-save", List.of())).stdout();
+        // An admin's rules.v6 that accepts everything, as iptables-persistent writes it.
+        String adminsFile6 = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+        IpsetFirewall firewall = firewall(flavour, false, LIFETIME);
+        firewall.start();
+        namespaces.listen(40001);
+        firewall.apply(new DataLease(21, Direction.INBOUND, ip(CLIENT_V4), ip(GATEWAY_V4), 40001));
+        assertThat(firewall.restoreMissing()).as("nothing missing").isEmpty();
+
+        // netfilter-persistent reload: the admin's file, which knows nothing of ftpgate's chains
+        run(List.of("ip", "netns", "exec", gateway, "sh", "-c", "printf '%s' \"$0\" | " + binary + "-restore", adminsFile));
+        assertThat(list(binary, "-S")).noneMatch(line -> line.contains("FTPGATE"));
+        assertThat(connect(GATEWAY_V4, 40001, CLIENT_V4)).as("leased, but the chain is gone").isFalse();
+
+        assertThat(firewall.restoreMissing()).containsExactly("chain FTPGATE-IN (IPv4)", "jump INPUT -> FTPGATE-IN (IPv4)",
+                "rule " + TproxyRules.listed(sets.appendFilterRule(Hook.IN, false)) + " (IPv4)");
+        assertThat(entries()).as("the set and its live lease stayed").hasSize(1);
+        assertThat(connect(GATEWAY_V4, 40001, CLIENT_V4)).as("the live lease, after the check").isTrue();
+        assertThat(connect(GATEWAY_V4, 40001, THIRD_V4)).as("a third host").isFalse();
+        assertThat(firewall.restoreMissing()).as("all in place again").isEmpty();
+
+        // A set can go only with the rules that use it: ip6tables' file restored, then ipset destroy.
+        run(List.of("ip", "netns", "exec", gateway, "sh", "-c", "printf '%s' \"$0\" | " + binaries(flavour).get(1) + "-restore",
+                adminsFile6));
+        run(in(gateway, "ipset", List.of("destroy", sets.set(IpsetRules.Kind.IN, true))));
+        assertThat(firewall.restoreMissing()).containsExactly("set " + sets.set(IpsetRules.Kind.IN, true),
+                "chain FTPGATE-IN (IPv6)", "jump INPUT -> FTPGATE-IN (IPv6)",
+                "rule " + TproxyRules.listed(sets.appendFilterRule(Hook.IN, true)) + " (IPv6)");
+        assertThat(setNames()).containsExactlyInAnyOrderElementsOf(sets.allSets());
+    }
+
     @Test
     void anEntryExpiresByItselfWithoutRevoke() throws Exception {
         run(in(gateway, "iptables", List.of("-w", "5", "-A", "INPUT", "-m", "conntrack", "--ctstate",

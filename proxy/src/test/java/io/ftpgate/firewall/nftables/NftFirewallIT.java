@@ -243,6 +243,34 @@ class NftFirewallIT {
     }
 
     @Test
+    void theCheckPutsBackTheRuleAReloadOfTheAdminsTableRemovedAndKeepsTheLiveLeases() throws Exception {
+        NftFirewall firewall = firewall(true, LIFETIME);
+        firewall.start();
+        namespaces.listen(40001);
+        firewall.apply(lease(CLIENT_V4, GATEWAY_V4, 40001));
+        assertThat(firewall.restoreMissing()).as("nothing missing").isEmpty();
+
+        // firewall-cmd --reload and "flush table" rebuild only the admin's table.
+        nftScript("delete table inet filter\n" + Topology.NFT_RULESET);
+        assertThat(nft("list", "chain", "inet", "filter", "input")).doesNotContain(rules.managedComment());
+        assertThat(namespaces.connect(GATEWAY_V4, 40001, CLIENT_V4)).as("leased, but the rule is gone").isFalse();
+
+        assertThat(firewall.restoreMissing()).containsExactly("rule in inet filter input");
+        assertThat(nft("list", "chain", "inet", "filter", "input")).containsOnlyOnce(rules.managedComment());
+        assertThat(elements()).as("the live lease stayed").hasSize(1);
+        assertThat(namespaces.connect(GATEWAY_V4, 40001, CLIENT_V4)).as("through the restored rule").isTrue();
+
+        nftScript("flush ruleset\n" + Topology.NFT_RULESET); // systemctl reload nftables
+        assertThat(firewall.restoreMissing()).containsExactly("table inet ftpgate", "rule in inet filter input");
+        assertThat(nft("list", "table", "inet", "ftpgate")).isEqualTo(rules.tableDefinition());
+        assertThat(firewall.restoreMissing()).as("all in place again").isEmpty();
+
+        nftScript("delete table inet filter\n");
+        assertThatThrownBy(firewall::restoreMissing).as("the admin's chain is gone").isInstanceOf(FirewallException.class)
+                .hasMessageContaining("no base chain inet filter input");
+    }
+
+    @Test
     void interceptionIsPartOfTheTableWithItsRoutingAndAStopInAFreshProcessRemovesBoth() throws Exception {
         Interception spec = new Interception(0x1, 100, List.of("v0"), List.of("198.51.100.0/24", "2001:db8:1::/64"),
                 List.of(21), 2121);
