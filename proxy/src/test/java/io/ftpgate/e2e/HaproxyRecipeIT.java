@@ -54,6 +54,7 @@ class HaproxyRecipeIT {
     private static final String BALANCER = "192.0.2.1";
     private static final String RANGE_A = "40000-40099";
     private static final String RANGE_B = "41000-41099";
+    private static final Duration STARTUP = Duration.ofSeconds(90);
 
     /** A small FTP client in Python's standard library, run in the client namespace. */
     private static final String CLIENT_PY = String.join("\n",
@@ -208,7 +209,8 @@ class HaproxyRecipeIT {
         lab.start(srv, "ftp-server", Topology.JAVA, "-jar", JAR, "--demo", "--listen", "0.0.0.0:2121");
         lab.start(a, "ftpgate-a", Topology.JAVA, "-jar", JAR, "--config", lab.write("a.conf", gatewayConfig("gw-a", RANGE_A)).toString());
         lab.start(b, "ftpgate-b", Topology.JAVA, "-jar", JAR, "--config", lab.write("b.conf", gatewayConfig("gw-b", RANGE_B)).toString());
-        await("ftp server").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(300))
+        // Three JVMs start at once on a shared builder: generous, a ready one answers at once.
+        await("ftp server").atMost(STARTUP).pollInterval(Duration.ofMillis(300))
                 .until(() -> lab.tryExec(srv, "curl", "-fsS", "--max-time", "1", "http://127.0.0.1:9121/ready").ok());
         awaitReady(a);
         awaitReady(b);
@@ -225,7 +227,7 @@ class HaproxyRecipeIT {
     }
 
     private void awaitReady(String ns) {
-        await("ftpgate ready in " + ns).atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(300)).until(() ->
+        await("ftpgate ready in " + ns).atMost(STARTUP).pollInterval(Duration.ofMillis(300)).until(() ->
                 lab.tryExec(ns, "curl", "-fsS", "--max-time", "1", "http://127.0.0.1:9121/ready").ok());
     }
 
