@@ -66,6 +66,19 @@ class MainTest {
     }
 
     @Test
+    void checkConfigRefusesProxiedDataConnectionsOnTheKernelPath() throws Exception {
+        Path f = dir.resolve("proxied.conf");
+        Files.writeString(f, "ftpgate {\n  listeners.main { listen = [\"0.0.0.0:21\"], upstream = \"192.0.2.7:21\",\n"
+                + "    proxy-protocol { enabled = true, trusted = [\"192.0.2.1/32\"], data-connections = true } }\n"
+                + "  data.path = kernel\n}\n");
+        assertThat(run("--config", f.toString(), "--check-config")).isEqualTo(78);
+        assertThat(err()).contains("ftpgate: configuration error: " + f + ": 3: ftpgate.listeners.main.proxy-protocol"
+                + ".data-connections: data connections with a PROXY header cannot take data.path = kernel");
+        Files.writeString(f, Files.readString(f).replace("data.path = kernel", "data.path = relay"));
+        assertThat(run("--config", f.toString(), "--check-config")).as(err()).isZero();
+    }
+
+    @Test
     void missingConfigFileExits78() {
         assertThat(run("--config", dir.resolve("nope.conf").toString())).isEqualTo(78);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("nope.conf", "cannot read");

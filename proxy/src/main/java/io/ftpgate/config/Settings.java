@@ -75,16 +75,24 @@ public record Settings(
     }
 
     /**
-     * The PROXY protocol (HAProxy, v1 and v2) in front of a listener's control connections.
+     * The PROXY protocol (HAProxy, v1 and v2) in front of a listener's control connections, and
+     * optionally in front of its sessions' passive data connections.
      *
      * @param trusted the only peers whose header is read; anyone else is closed at once
      * @param headerTimeout how long a trusted peer may take to send the header
+     * @param dataConnections the passive data connections of the listener's sessions come through
+     *     the load balancer too, each with its own header (only with {@code enabled})
      */
-    public record ProxyProtocol(boolean enabled, List<Cidr> trusted, Duration headerTimeout) {
-        public static final ProxyProtocol OFF = new ProxyProtocol(false, List.of(), Duration.ofSeconds(3));
+    public record ProxyProtocol(boolean enabled, List<Cidr> trusted, Duration headerTimeout, boolean dataConnections) {
+        public static final ProxyProtocol OFF = new ProxyProtocol(false, List.of(), Duration.ofSeconds(3), false);
 
         public ProxyProtocol {
             trusted = List.copyOf(trusted);
+        }
+
+        /** Control connections only. */
+        public ProxyProtocol(boolean enabled, List<Cidr> trusted, Duration headerTimeout) {
+            this(enabled, trusted, headerTimeout, false);
         }
 
         /** Whether {@code peer} (an IPv4 address not written as IPv4-mapped IPv6) may send a header. */

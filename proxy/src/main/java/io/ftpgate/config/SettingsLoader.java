@@ -133,6 +133,7 @@ public final class SettingsLoader {
                 new Settings.Drain(nonNegative(c, "drain.lb-grace"), positive(c, "drain.timeout")),
                 instanceName(c),
                 abuse(c));
+        checkProxiedData(c, s.listeners(), s.data());
         return s;
     }
 
@@ -448,7 +449,39 @@ public final class SettingsLoader {
         if (enabled && trusted.isEmpty() && !own.equals(PROXY_DEFAULTS)) {
             throw error(c, enabledKey, "needs trusted: the addresses of the load balancers that send the header");
         }
-        return new Settings.ProxyProtocol(enabled, trusted, positive(c, pick(c, own, PROXY_DEFAULTS, "header-timeout")));
+        String dataKey = pick(c, own, PROXY_DEFAULTS, "data-connections");
+        boolean data = get(c, dataKey, c::getBoolean);
+        if (data && !enabled && dataKey.startsWith(own + ".") && !own.equals(PROXY_DEFAULTS)) {
+            // The header on a data connection is checked against the client the control
+            // connection's header named; without that, the load balancer's address would be the
+            // client and no data connection could match.
+            throw error(c, dataKey, "needs enabled = true: data connections are matched to the client that the "
+                    + "control connection's PROXY header names");
+        }
+        // A default of true applies to the listeners that take the PROXY protocol at all.
+        return new Settings.ProxyProtocol(enabled, trusted, positive(c, pick(c, own, PROXY_DEFAULTS, "header-timeout")),
+                data && enabled);
+    }
+
+    /**
+     * The kernel path forwards a data connection past the gateway, PROXY header and all: the server
+     * would store the header in uploaded files and the client would never be checked. Refused
+     * rather than silently relayed, so that the admin chooses.
+     */
+    private static void checkProxiedData(Config c, List<Settings.Listener> listeners, Settings.Data data) throws ConfigError {
+        if (data.path() != Settings.DataPath.KERNEL) {
+            return;
+        }
+        for (Settings.Listener l : listeners) {
+            if (l.proxyProtocol().dataConnections()) {
+                String key = c.hasPathOrNull("listeners." + l.name() + ".proxy-protocol.data-connections")
+                        ? "listeners." + l.name() + ".proxy-protocol.data-connections"
+                        : PROXY_DEFAULTS + ".data-connections";
+                throw error(c, key, "data connections with a PROXY header cannot take data.path = kernel (the kernel "
+                        + "would pass the header on to the FTP server); set data.path = relay, or let data "
+                        + "connections bypass the load balancer");
+            }
+        }
     }
 
     private static List<Settings.Listener> listeners(Config c) throws ConfigError {

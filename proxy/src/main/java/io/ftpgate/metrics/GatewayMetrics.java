@@ -80,7 +80,10 @@ public interface GatewayMetrics {
     /** Registers the session limit (it may change on reload). */
     void sessionsLimit(IntSupplier limit);
 
-    /** A connection on a listener with the PROXY protocol: what its header (or its absence) led to. */
+    /**
+     * A connection that must start with a PROXY header (a control listener with the PROXY protocol,
+     * a data port with proxy-protocol.data-connections): what its header (or its absence) led to.
+     */
     void proxyHeader(Enum<?> outcome);
 
     /** Registers whether the gateway is draining or stopping (1) or takes new sessions (0). */

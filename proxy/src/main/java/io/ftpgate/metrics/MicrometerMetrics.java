@@ -32,8 +32,9 @@ import java.util.function.LongSupplier;
  *   <li>{@code ftpgate_data_ports_in_use}, {@code ftpgate_data_ports}: bound data ports and the range size</li>
  *   <li>{@code ftpgate_build_info{version,java,instance_name}} (always 1; instance_name is the instance-name setting: Prometheus keeps "instance" for the target); {@code ftpgate_sessions_limit};
  *       {@code ftpgate_draining} (1 while draining or stopping: /ready answers 503)</li>
- *   <li>{@code ftpgate_proxy_headers_total{outcome}} (listeners with the PROXY protocol: proxied,
- *       local, untrusted, invalid, timeout)</li>
+ *   <li>{@code ftpgate_proxy_headers_total{outcome}} (connections that must start with a PROXY
+ *       header: on control listeners with the PROXY protocol, and on data ports with
+ *       proxy-protocol.data-connections: proxied, local, untrusted, invalid, timeout)</li>
  *   <li>{@code ftpgate_tls_handshakes_total{leg,channel,resumed,result}} (leg client|server, channel
  *       control|data, resumed yes|no, result ok|failed); {@code ftpgate_tls_handshake_seconds{leg,channel}};
  *       {@code ftpgate_tls_reuse_rejected_total{leg}} (reuse required but absent);
@@ -201,7 +202,7 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void proxyHeader(Enum<?> outcome) {
-        Counter.builder("ftpgate.proxy.headers").description("Connections on PROXY protocol listeners, by what their header led to")
+        Counter.builder("ftpgate.proxy.headers").description("Connections that must start with a PROXY header (control and data), by what it led to")
                 .tag("outcome", tag(outcome)).register(registry).increment();
     }
 

@@ -2,6 +2,7 @@ package io.ftpgate.session;
 
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
+import io.ftpgate.data.ProxyHeaderOutcome;
 import io.ftpgate.protocol.codec.FtpCommandDecoder;
 import io.ftpgate.protocol.codec.FtpLineDecoder;
 import io.ftpgate.protocol.codec.FtpMessageEncoder;

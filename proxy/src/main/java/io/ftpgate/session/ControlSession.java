@@ -2,6 +2,8 @@ package io.ftpgate.session;
 
 import io.ftpgate.config.Endpoint;
 import io.ftpgate.config.Settings;
+import io.ftpgate.data.DataListener;
+import io.ftpgate.data.ProxyHeaderOutcome;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.ForwardLease;
 import io.ftpgate.metrics.GatewayMetrics;
@@ -722,9 +724,20 @@ public final class ControlSession {
         deliver(FtpReply.of(reason.replyCode(), reason.text(args)));
     }
 
-    void refusedDataConnection(InetSocketAddress from, String leg) {
+    void refusedDataConnection(InetSocketAddress from, InetSocketAddress via, String leg) {
         metrics().refused(Reason.WRONG_PEER);
-        log.warn("session {}: closed a {} data connection from unexpected address {}", id, leg, text(from));
+        log.warn("session {}: closed a {} data connection from unexpected address {}{}", id, leg, text(from),
+                via == null ? "" : " (PROXY header from " + text(via) + ")");
+    }
+
+    /** A data connection through the load balancer: what its PROXY header led to. */
+    void dataProxyHeader(InetSocketAddress peer, ProxyHeaderOutcome outcome, String detail, String leg) {
+        metrics().proxyHeader(outcome);
+        if (outcome == ProxyHeaderOutcome.PROXIED) {
+            log.debug("session {}: {} data connection from {}: PROXY header names {}", id, leg, text(peer), detail);
+        } else {
+            log.warn("session {}: closed a {} data connection from {}: {}", id, leg, text(peer), detail);
+        }
     }
 
     DataTransfer transfer() {
@@ -861,6 +874,20 @@ public final class ControlSession {
      */
     InetSocketAddress clientRemote() {
         return proxiedClient != null ? proxiedClient : (InetSocketAddress) client.remoteAddress();
+    }
+
+    /**
+     * How this session's passive data connections arrive through the balancer (from the address
+     * its control connection came from; its listener has {@code proxy-protocol.data-connections}),
+     * or null when they come straight from the client.
+     */
+    DataListener.ProxiedPeers proxiedDataPeers() {
+        Settings.ProxyProtocol p = listenerSettings == null ? null : listenerSettings.proxyProtocol();
+        if (p == null || !p.enabled() || !p.dataConnections()) {
+            return null;
+        }
+        InetAddress balancer = Addresses.unmap(((InetSocketAddress) client.remoteAddress()).getAddress());
+        return new DataListener.ProxiedPeers(balancer, p::trusts, p.headerTimeout());
     }
 
     /** The gateway address the client reached (transparent: the server's). */

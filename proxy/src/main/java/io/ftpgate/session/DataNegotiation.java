@@ -1,5 +1,6 @@
 package io.ftpgate.session;
 
+import io.ftpgate.data.DataListener;
 import io.ftpgate.policy.Addresses;
 import io.ftpgate.policy.DataPolicy;
 import io.ftpgate.policy.Reason;
@@ -97,11 +98,14 @@ final class DataNegotiation {
             InetAddress local = extended ? s.legs().extendedPassiveLocal() : s.legs().clientLegLocal();
             boolean transparent = extended ? s.legs().extendedPassiveTransparent() : s.legs().clientLegTransparent();
             InetAddress client = s.clientAddress();
-            InetSocketAddress kernel = t.isTls() ? null : opener.kernelTarget(mode, client, local, target);
+            // Through the load balancer (proxy-protocol.data-connections) the connection starts with a
+            // PROXY header, which only the relay can take off (the configuration refuses the kernel path).
+            DataListener.ProxiedPeers proxied = s.proxiedDataPeers();
+            InetSocketAddress kernel = t.isTls() || proxied != null ? null : opener.kernelTarget(mode, client, local, target);
             // Transparent with announce = gateway: a client that ignores the 227 address (curl's
             // default, FileZilla for unroutable ones) connects to the server's address instead.
             InetAddress alsoDiverted = extended ? null : s.legs().clientLegAlsoDiverted();
-            opener.open(t, local, transparent, alsoDiverted, client, t.clientListenerEvents(), kernel, port -> {
+            opener.open(t, local, transparent, alsoDiverted, client, proxied, t.clientListenerEvents(), kernel, port -> {
                 int p = port;
                 s.deliver(mode == DataMode.PASV
                         ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), p).toPassiveReplyText())
@@ -259,7 +263,7 @@ final class DataNegotiation {
         };
         s.forwardLocal(setup);
         InetSocketAddress kernel = t.isTls() ? null : opener.kernelTarget(t.mode, server, local, t.clientTarget());
-        opener.open(t, local, s.legs().serverLegTransparent(), null, server, t.serverListenerEvents(), kernel, port -> {
+        opener.open(t, local, s.legs().serverLegTransparent(), null, server, null, t.serverListenerEvents(), kernel, port -> {
             FtpCommand cmd = local instanceof Inet4Address
                     ? FtpCommand.of("PORT", new HostPort((Inet4Address) local, port).toPortArgument())
                     : FtpCommand.of("EPRT", new ExtendedAddress(local, port).toEprtArgument());

@@ -57,9 +57,14 @@ final class DataPortOpener {
      * (the kernel path); the bound listener then only reserves the port, so no relayed data
      * connection can get it meanwhile. If the kernel path's rules cannot be added, the connection
      * is relayed.
+     *
+     * <p>With {@code proxied} the connection comes through a load balancer with a PROXY header:
+     * the header must name {@code peer}, and the lease lets in the balancer (the connection's
+     * actual source), nobody else.
      */
     void open(DataTransfer t, InetAddress local, boolean transparent, InetAddress alsoDiverted, InetAddress peer,
-                        DataListener.Events events, InetSocketAddress kernel, Consumer<Integer> announce, Exchange ex) {
+              DataListener.ProxiedPeers proxied, DataListener.Events events, InetSocketAddress kernel,
+              Consumer<Integer> announce, Exchange ex) {
         // On the kernel path the listener only reserves the port: the kernel sends the expected
         // connection on before it could get here, so whatever does is refused.
         Predicate<InetAddress> expected = a -> !t.isKernel() && DataPolicy.isExpectedPeer(peer, a);
@@ -68,7 +73,7 @@ final class DataPortOpener {
         InetAddress bindAddress = alsoDiverted == null ? local : Addresses.anyOfFamily(local);
         boolean bindTransparent = transparent || alsoDiverted != null;
         DataListener.bind(s.loop(), s.services().transport(), bindAddress, bindTransparent, s.services().ports(),
-                        expected, events)
+                        expected, proxied, events)
                 .addListener(f -> s.guard(() -> {
                     if (!f.isSuccess()) {
                         t.fail(Reason.NO_PORT, LeaseHandle.rootMessage(f.cause()));
@@ -87,7 +92,8 @@ final class DataPortOpener {
                     if (kernel != null) {
                         forward(t, listener, peer, local, kernel, transparent, announce, ex);
                     } else {
-                        openRelay(t, listener, peer, local, transparent, alsoDiverted, announce, ex);
+                        InetAddress source = proxied != null ? proxied.balancer() : peer;
+                        openRelay(t, listener, source, local, transparent, alsoDiverted, announce, ex);
                     }
                 }));
     }

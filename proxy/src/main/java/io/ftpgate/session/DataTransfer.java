@@ -2,6 +2,7 @@ package io.ftpgate.session;
 
 import io.ftpgate.config.Settings;
 import io.ftpgate.data.DataListener;
+import io.ftpgate.data.ProxyHeaderOutcome;
 import io.ftpgate.data.DataRelay;
 import io.ftpgate.firewall.DataLease;
 import io.ftpgate.firewall.ForwardLease;
@@ -185,8 +186,13 @@ final class DataTransfer {
             }
 
             @Override
-            public void refused(InetSocketAddress from) {
-                session.refusedDataConnection(from, leg.label());
+            public void refused(InetSocketAddress from, InetSocketAddress via) {
+                session.refusedDataConnection(from, via, leg.label());
+            }
+
+            @Override
+            public void proxyHeader(InetSocketAddress peer, ProxyHeaderOutcome outcome, String detail) {
+                session.dataProxyHeader(peer, outcome, detail, leg.label());
             }
 
             @Override

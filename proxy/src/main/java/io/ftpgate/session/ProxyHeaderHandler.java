@@ -1,19 +1,17 @@
 package io.ftpgate.session;
 
+import io.ftpgate.data.ProxyHeaderOutcome;
+import io.ftpgate.data.ProxyHeaderSource;
 import io.ftpgate.metrics.GatewayMetrics;
 import io.ftpgate.policy.Addresses;
 import io.ftpgate.protocol.FtpReply;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
-import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
-import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -69,7 +67,7 @@ final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
         InetSocketAddress proxy = (InetSocketAddress) ctx.channel().remoteAddress();
         InetSocketAddress client;
         try {
-            client = source(header);
+            client = ProxyHeaderSource.of(header);
             log.debug("session {} [{}]: PROXY {} {} from {}: client {}", session.id(), listener, header.protocolVersion(),
                     header.command(), ControlSession.text(proxy), client == null ? "-" : ControlSession.text(client));
         } finally {
@@ -96,25 +94,6 @@ final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.pipeline().remove(this);
         ctx.fireChannelActive();
-    }
-
-    /**
-     * The client a PROXY command names; null for LOCAL (v2: the proxy's own connection, e.g. a
-     * health check) and for UNKNOWN or UNIX-socket sources, where the specification asks the
-     * receiver to use the connection's real endpoints.
-     */
-    private static InetSocketAddress source(HAProxyMessage header) {
-        if (header.command() != HAProxyCommand.PROXY) {
-            return null;
-        }
-        HAProxyProxiedProtocol p = header.proxiedProtocol();
-        if (p.addressFamily() != HAProxyProxiedProtocol.AddressFamily.AF_IPv4
-                && p.addressFamily() != HAProxyProxiedProtocol.AddressFamily.AF_IPv6) {
-            return null;
-        }
-        // A literal, checked by the decoder: no name lookup.
-        InetAddress a = NetUtil.createInetAddressFromIpAddressString(header.sourceAddress());
-        return a == null ? null : new InetSocketAddress(a, header.sourcePort());
     }
 
     private static String family(InetSocketAddress a) {

@@ -319,6 +319,9 @@ class SettingsLoaderTest {
         assertThat(p.trusts(java.net.InetAddress.getByName("192.0.2.10"))).isTrue();
         assertThat(p.trusts(java.net.InetAddress.getByName("192.0.2.11"))).isFalse();
         assertThat(p.trusts(java.net.InetAddress.getByName("2001:db8::99"))).isTrue();
+        assertThat(p.dataConnections()).as("data connections come straight from the client by default").isFalse();
+        assertThat(load(L + "proxy-protocol { enabled = true, trusted = [\"192.0.2.10\"], data-connections = true } }\n")
+                .listeners().get(0).proxyProtocol().dataConnections()).isTrue();
         assertThat(s.drain()).isEqualTo(new Settings.Drain(java.time.Duration.ZERO, java.time.Duration.ofMinutes(30)));
         assertThat(s.instanceName()).as("the host name by default")
                 .isEqualTo(java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim());
@@ -331,9 +334,23 @@ class SettingsLoaderTest {
             "proxy-protocol { trusted = [\"10.0.0.0/33\"] } }|ftpgate.listeners.x.proxy-protocol.trusted: '10.0.0.0/33': prefix length",
             "proxy-protocol { header-timeout = 0s } }|ftpgate.listeners.x.proxy-protocol.header-timeout: must be a positive duration",
             "proxy-protocol { version = 2 } }|ftpgate.listeners.x.proxy-protocol.version: unknown key",
+            "proxy-protocol { data-connections = true } }|ftpgate.listeners.x.proxy-protocol.data-connections: needs enabled = true",
     })
     void proxyProtocolErrorsNameTheKey(String block, String expected) {
         assertThatThrownBy(() -> load(L + block)).isInstanceOf(ConfigError.class).hasMessageContaining(expected);
+    }
+
+    @Test
+    void proxiedDataConnectionsRefuseTheKernelPathNamingTheKeyThatAskedForThem() {
+        String proxied = L + "proxy-protocol { enabled = true, trusted = [\"10.0.0.1\"], data-connections = true } }\n";
+        assertThatThrownBy(() -> load(proxied + "ftpgate.data.path = kernel\n")).isInstanceOf(ConfigError.class)
+                .hasMessageContaining("ftpgate.conf: 1: ftpgate.listeners.x.proxy-protocol.data-connections: data connections "
+                        + "with a PROXY header cannot take data.path = kernel (the kernel would pass the header on to the FTP "
+                        + "server); set data.path = relay");
+        assertThatThrownBy(() -> load(L + "proxy-protocol { enabled = true, trusted = [\"10.0.0.1\"] } }\n"
+                + "ftpgate.listener-defaults.proxy-protocol.data-connections = true\nftpgate.data.path = kernel\n"))
+                .hasMessageContaining("ftpgate.conf: 2: ftpgate.listener-defaults.proxy-protocol.data-connections: data "
+                        + "connections with a PROXY header cannot take data.path = kernel");
     }
 
     @Test

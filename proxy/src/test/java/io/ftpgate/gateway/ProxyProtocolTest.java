@@ -33,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The PROXY protocol on a control listener, from a raw socket: a trusted load balancer
  * (127.0.0.2) names the client and the session uses that address for the bounce check and the
- * expected data peer; anyone else, garbage and silence are closed without a byte.
+ * expected data peer; anyone else, garbage and silence are closed without a byte. With
+ * {@code proxy-protocol.data-connections} the passive data connections come through the balancer
+ * too: each carries its own header, which must name the session's client, and the lease names the
+ * balancer.
  */
 class ProxyProtocolTest {
     private static final InetAddress BALANCER = address("127.0.0.2");
@@ -55,6 +58,14 @@ class ProxyProtocolTest {
                 "ftpgate.listeners.test.proxy-protocol.enabled", true,
                 "ftpgate.listeners.test.proxy-protocol.trusted", List.of("127.0.0.2/32"),
                 "ftpgate.listeners.test.proxy-protocol.header-timeout", "700ms"));
+    }
+
+    private GatewayUnderTest proxiedDataGateway(EmbeddedFtpServer server) throws Exception {
+        return new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(), Map.of(
+                "ftpgate.listeners.test.proxy-protocol.enabled", true,
+                "ftpgate.listeners.test.proxy-protocol.trusted", List.of("127.0.0.2/32", "127.0.0.4/32"),
+                "ftpgate.listeners.test.proxy-protocol.header-timeout", "700ms",
+                "ftpgate.listeners.test.proxy-protocol.data-connections", true));
     }
 
     /** A control connection from {@code from} (any 127/8 address is local on Linux). */
@@ -101,6 +112,25 @@ class ProxyProtocolTest {
         assertThat(command(out, in, "USER anonymous")).startsWith("331");
         assertThat(command(out, in, "PASS x")).startsWith("230");
         assertThat(command(out, in, "PASV")).startsWith("227");
+    }
+
+    /** A connection from {@code from} to the gateway's data port {@code port}. */
+    private static Socket connectData(InetAddress from, int port) throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(from, 0));
+        s.connect(new InetSocketAddress("127.0.0.1", port), 3000);
+        s.setSoTimeout(5000);
+        return s;
+    }
+
+    private static int pasvPort(String reply227) {
+        String[] f = reply227.substring(reply227.indexOf('(') + 1, reply227.indexOf(')')).split(",");
+        return Integer.parseInt(f[4].trim()) * 256 + Integer.parseInt(f[5].trim());
+    }
+
+    private static byte[] dataHeader(String source, int port) {
+        return v2(new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY, HAProxyProxiedProtocol.TCP4,
+                source, "127.0.0.1", 50000, port));
     }
 
     private static InetAddress leasePeer(GatewayUnderTest gw) {
@@ -230,6 +260,127 @@ class ProxyProtocolTest {
             });
             assertThat(gw.gateway.activeSessions()).isZero();
             assertThat(gw.gateway.meterRegistry().find("ftpgate.sessions").counter()).as("no session counted").isNull();
+        }
+    }
+
+    @Test
+    void dataConnectionsThroughTheBalancerMustNameTheClientAndStrangersDoNotTakeThePort() throws Exception {
+        byte[] upload = new byte[200_000];
+        new java.util.Random(3).nextBytes(upload);
+        try (EmbeddedFtpServer server = new EmbeddedFtpServer(root, "127.0.0.1", true);
+             GatewayUnderTest gw = proxiedDataGateway(server);
+             Socket s = connect(gw, BALANCER)) {
+            OutputStream out = s.getOutputStream();
+            BufferedReader in = reader(s);
+            out.write(("PROXY TCP4 " + CLIENT + " 127.0.0.1 40001 21\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(reply(in)).startsWith("220");
+            assertThat(command(out, in, "USER anonymous")).startsWith("331");
+            assertThat(command(out, in, "PASS x")).startsWith("230");
+            assertThat(command(out, in, "TYPE I")).startsWith("200");
+            int port = pasvPort(command(out, in, "PASV"));
+            assertThat(leasePeer(gw)).as("the lease lets in the balancer, the connection's actual source").isEqualTo(BALANCER);
+
+            try (Socket stranger = connectData(BALANCER, port)) {
+                stranger.getOutputStream().write(dataHeader("198.51.100.66", port));
+                assertClosedWithoutAByte(stranger);
+            }
+            try (Socket untrusted = connectData(InetAddress.getByName("127.0.0.3"), port)) {
+                untrusted.getOutputStream().write(dataHeader(CLIENT, port));
+                assertClosedWithoutAByte(untrusted);
+            }
+            try (Socket otherBalancer = connectData(InetAddress.getByName("127.0.0.4"), port)) {
+                otherBalancer.getOutputStream().write(dataHeader(CLIENT, port));
+                assertClosedWithoutAByte(otherBalancer);
+            }
+            try (Socket silent = connectData(BALANCER, port)) {
+                assertClosedWithoutAByte(silent);
+            }
+            await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+                assertThat(gw.refusedCount("wrong_peer")).as("the stranger through the balancer, another balancer").isEqualTo(2);
+                assertThat(outcome(gw, "untrusted")).isEqualTo(1);
+                assertThat(outcome(gw, "timeout")).isEqualTo(1);
+            });
+
+            // The client's own connection still gets the port; its first bytes share a segment with the header.
+            try (Socket data = connectData(BALANCER, port)) {
+                byte[] header = dataHeader(CLIENT, port);
+                byte[] both = java.util.Arrays.copyOf(header, header.length + upload.length);
+                System.arraycopy(upload, 0, both, header.length, upload.length);
+                data.getOutputStream().write(both);
+                assertThat(command(out, in, "STOR up.bin")).startsWith("150");
+                data.shutdownOutput();
+                assertThat(reply(in)).startsWith("226");
+            }
+            assertThat(java.util.Arrays.equals(java.nio.file.Files.readAllBytes(root.resolve("up.bin")), upload))
+                    .as("the upload arrived whole, without the header").isTrue();
+
+            port = pasvPort(command(out, in, "PASV"));
+            try (Socket data = connectData(BALANCER, port)) {
+                data.getOutputStream().write(dataHeader(CLIENT, port));
+                assertThat(command(out, in, "RETR up.bin")).startsWith("150");
+                assertThat(java.util.Arrays.equals(data.getInputStream().readAllBytes(), upload)).as("the download").isTrue();
+                assertThat(reply(in)).startsWith("226");
+            }
+            assertThat(outcome(gw, "proxied")).as("the control header and the stranger's and client's data headers")
+                    .isEqualTo(4);
+            assertThat(gw.refusedCount("wrong_peer")).isEqualTo(2);
+        }
+    }
+
+    /** A client context that trusts only {@code cert}. */
+    private static javax.net.ssl.SSLContext trusting(io.ftpgate.tls.TlsMaterial cert) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setCertificateEntry("gateway", cert.leaf());
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    @Test
+    void aProtectedDataConnectionThroughTheBalancerStartsTlsRightAfterItsHeader() throws Exception {
+        Path certDir = java.nio.file.Files.createDirectories(root.resolve("cert"));
+        io.ftpgate.tls.TlsMaterial cert = io.ftpgate.tls.DemoCertificate.create(certDir);
+        java.nio.file.Files.writeString(root.resolve("hello.txt"), "hello through the balancer\n");
+        javax.net.ssl.SSLContext tls = trusting(cert);
+        try (EmbeddedFtpServer server = new EmbeddedFtpServer(root, "127.0.0.1", true);
+             GatewayUnderTest gw = new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(), Map.of(
+                     "ftpgate.listeners.test.proxy-protocol.enabled", true,
+                     "ftpgate.listeners.test.proxy-protocol.trusted", List.of("127.0.0.2/32"),
+                     "ftpgate.listeners.test.proxy-protocol.data-connections", true,
+                     "ftpgate.listeners.test.tls.mode", "explicit",
+                     "ftpgate.listeners.test.tls.certificate", cert.certificateFile().toString(),
+                     "ftpgate.listeners.test.tls.private-key", cert.keyFile().toString()));
+             Socket plain = connect(gw, BALANCER)) {
+            plain.getOutputStream().write(("PROXY TCP4 " + CLIENT + " 127.0.0.1 40005 21\r\n").getBytes(StandardCharsets.US_ASCII));
+            BufferedReader plainIn = reader(plain);
+            assertThat(reply(plainIn)).startsWith("220");
+            assertThat(command(plain.getOutputStream(), plainIn, "AUTH TLS")).startsWith("234");
+            try (javax.net.ssl.SSLSocket control = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                    .createSocket(plain, "127.0.0.1", gw.address().getPort(), true)) {
+                control.startHandshake();
+                OutputStream out = control.getOutputStream();
+                BufferedReader in = reader(control);
+                assertThat(command(out, in, "USER anonymous")).startsWith("331");
+                assertThat(command(out, in, "PASS x")).startsWith("230");
+                assertThat(command(out, in, "PBSZ 0")).startsWith("200");
+                assertThat(command(out, in, "PROT P")).startsWith("200");
+                assertThat(command(out, in, "TYPE I")).startsWith("200");
+                int port = pasvPort(command(out, in, "PASV"));
+                Socket raw = connectData(BALANCER, port);
+                raw.getOutputStream().write(dataHeader(CLIENT, port));
+                try (javax.net.ssl.SSLSocket data = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                        .createSocket(raw, "127.0.0.1", port, true)) {
+                    data.startHandshake();
+                    assertThat(command(out, in, "RETR hello.txt")).startsWith("150");
+                    assertThat(new String(data.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                            .isEqualTo("hello through the balancer\n");
+                }
+                assertThat(reply(in)).startsWith("226");
+            }
         }
     }
 }
