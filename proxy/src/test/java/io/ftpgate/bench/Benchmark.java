@@ -221,8 +221,10 @@ public final class Benchmark {
                 "- run: %d round(s)%s, %sFTPS %s, %s; took %d s%n",
                 options.rounds(), options.warmUp() && !options.ftpsOnly() ? " after one warm-up round" : "",
                 options.ftpsOnly() ? "" : "RETR " + size(options.retrBytes()) + ", STOR " + size(options.storBytes()) + ", ",
-                size(options.ftpsBytes()),
+                options.nftOnly() ? "none" : size(options.ftpsBytes()),
                 options.ftpsOnly() ? "FTPS transfers only (--ftps)" : options.transfersOnly() ? "transfers only (--transfers)"
+                        : options.nftOnly() ? String.format(Locale.ROOT, "session runs of %d s, backends and kernel path only"
+                                + " (--nft)", options.sessionSeconds())
                         : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
                                 options.idleSessions()),
                 took.toSeconds()));
