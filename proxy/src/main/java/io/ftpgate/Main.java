@@ -113,7 +113,9 @@ public final class Main {
         }
         if (o.printFirewall) {
             var firewall = Gateway.firewallFor(settings);
-            firewall.describeLeaseObjects().forEach(out::println);
+            Settings.PortRange ports = settings.data().portRange();
+            (settings.data().path() == Settings.DataPath.KERNEL ? firewall.describeLeaseObjects(ports.first(), ports.last())
+                    : firewall.describeLeaseObjects()).forEach(out::println);
             Gateway.interception(settings).ifPresentOrElse(
                     spec -> firewall.describeIntercept(spec).forEach(out::println),
                     () -> out.println("# no transparent listener: nothing to intercept"));

@@ -206,6 +206,39 @@ class MainTest {
                 "put this rule at the top of each of your chains",
                 "\nmeta mark & 0x00800000 == 0x00800000 accept comment \"ftpgate leases (table inet ftpgate)\"\n",
                 "# no transparent listener: nothing to intercept");
+        assertThat(out.toString(StandardCharsets.UTF_8)).as("no kernel path without data.path = kernel")
+                .doesNotContain("map fwd4", "chain kernel-dnat", "hook forward");
+    }
+
+    @Test
+    void printFirewallShowsTheNftablesKernelPathObjectsWithDataPathKernel() throws Exception {
+        Path f = dir.resolve("nft-kernel.conf");
+        Files.writeString(f, """
+                ftpgate.data { path = kernel, port-range = "41000-41099", connect-timeout = 20s }
+                ftpgate.firewall.backend = nftables
+                ftpgate.firewall.nftables { manage-hook-rules = false }
+                """);
+        assertThat(run("--config", f.toString(), "--print-firewall")).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertThat(printed).contains(
+                "data.path = kernel, data ports 41000-41099",
+                "\tmap fwd4 {\n\t\ttype ipv4_addr . ipv4_addr . inet_service : ipv4_addr . inet_service\n\t\tsize 262144\n"
+                        + "\t\tflags timeout\n\t}\n",
+                "\tmap snat6 {\n\t\ttype ipv6_addr . ipv6_addr . inet_service : ipv6_addr\n",
+                // used4 lives as long as a lease's elements: data.connect-timeout and the 5 s margin
+                "\tset used4 {\n\t\ttype ipv4_addr . ipv4_addr . inet_service\n\t\tsize 262144\n\t\tflags dynamic,timeout\n"
+                        + "\t\ttimeout 25s\n\t}\n",
+                "\tchain kernel-dnat {\n\t\ttype nat hook prerouting priority dstnat - 10; policy accept;\n",
+                "\t\tip saddr . ip daddr . tcp dport @fwd4 add @used4 { ip saddr . ip daddr . tcp dport } dnat ip to ip saddr"
+                        + " . ip daddr . tcp dport map @fwd4 comment \"ftpgate kernel path\"\n",
+                "\tchain kernel-snat {\n\t\ttype nat hook postrouting priority srcnat - 10; policy accept;\n",
+                "\t\tmeta l4proto tcp ct state established,related ct status dnat ct original proto-dst 41000-41099"
+                        + " meta mark set meta mark | 0x00800000 comment \"ftpgate kernel path\"\n",
+                "(type filter, hook input and hook forward; hook output too with guard-output)",
+                "\nmeta mark & 0x00800000 == 0x00800000 accept comment \"ftpgate leases (table inet ftpgate)\"\n");
+        // The lease sets and input chain are still there, and the table is one block.
+        assertThat(printed).contains("\tset in4 {\n", "\tchain input {\n");
+        assertThat(printed.lines().filter(l -> l.startsWith("table ")).count()).isOne();
     }
 
     @Test

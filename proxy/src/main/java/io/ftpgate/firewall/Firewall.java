@@ -111,6 +111,15 @@ public interface Firewall {
         return java.util.List.of();
     }
 
+    /**
+     * Likewise with the kernel path's objects for data ports {@code firstPort..lastPort} as
+     * {@link #prepareForwarding} makes them ({@code --print-firewall} with {@code data.path = kernel});
+     * by default the same as {@link #describeLeaseObjects()}.
+     */
+    default java.util.List<String> describeLeaseObjects(int firstPort, int lastPort) {
+        return describeLeaseObjects();
+    }
+
     /** The exact commands {@link #intercept} runs, one per line, for admins who manage rules themselves. */
     default java.util.List<String> describeIntercept(Interception spec) {
         return java.util.List.of("# the " + name() + " backend installs nothing");

@@ -8,7 +8,8 @@ import java.util.List;
  * --short} under one; {@code --rounds N}, {@code --idle N} and {@code --seconds N} override one
  * figure of either, {@code --transfers} measures only the transfers (no sessions, memory or
  * leases), {@code --ftps} only the FTPS transfers ({@link FtpsSetup}), {@code --ftps-mib N} sets
- * their size, {@code --out FILE} says where the Markdown report goes.
+ * their size, {@code --nft} only the backends and the kernel path (no FTPS, no idle-session memory,
+ * no {@code ftpgate-copy}), {@code --out FILE} says where the Markdown report goes.
  *
  * @param retrBytes size of the file downloaded
  * @param storBytes size of the file uploaded
@@ -20,21 +21,24 @@ import java.util.List;
  * @param transfersOnly whether only RETR and STOR are measured
  * @param ftpsBytes size of the file downloaded and uploaded over FTPS
  * @param ftpsOnly whether only the FTPS transfers are measured
+ * @param nftOnly whether only the kernel-path and nftables comparison is measured ({@code --nft}): the setups
+ *     {@link #nftSetups()}, their transfers and sessions, every backend's lease rate, and RETR with live leases
  */
 public record BenchOptions(String mode, int rounds, long retrBytes, long storBytes, int sessionSeconds,
                            int concurrency, int idleSessions, boolean warmUp, List<Integer> liveLeases, int leaseOps,
-                           Path out, boolean transfersOnly, long ftpsBytes, boolean ftpsOnly) {
+                           Path out, boolean transfersOnly, long ftpsBytes, boolean ftpsOnly, boolean nftOnly) {
 
     private static final long MIB = 1024 * 1024;
-    private static final String USAGE = "--full | --short, then --rounds N, --idle N, --seconds N, --transfers, --ftps, --ftps-mib N, --out FILE";
+    private static final String USAGE = "--full | --short, then --rounds N, --idle N, --seconds N, --transfers, --ftps, --ftps-mib N, --nft,"
+            + " --out FILE";
 
     public static BenchOptions full(Path out) {
         return new BenchOptions("full", 5, 1024 * MIB, 100 * MIB, 5, 16, 10_000, true, List.of(0, 1_000, 10_000), 50, out, false,
-                256 * MIB, false);
+                256 * MIB, false, false);
     }
 
     public static BenchOptions shortRun(Path out) {
-        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false);
+        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false, false);
     }
 
     public static BenchOptions parse(String... args) {
@@ -48,26 +52,46 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
                 case "--full" -> full(o.out);
                 case "--short" -> shortRun(o.out);
                 case "--rounds" -> new BenchOptions(o.mode, positive(arg, args, ++i), o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
                 case "--idle" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly);
+                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
                 case "--seconds" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly);
+                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
                 case "--out" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps,
-                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly);
+                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
                 case "--transfers" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
                 case "--ftps" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, true);
+                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly);
                 case "--ftps-mib" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly);
+                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly);
+                case "--nft" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true);
                 default -> throw new IllegalArgumentException("unknown argument " + arg + " (" + USAGE + ")");
             };
         }
         return o;
+    }
+
+    /** The setups measured: with {@code --nft} all but {@code ftpgate-copy} (it differs from {@code ftpgate} in the relay only). */
+    List<BenchSetup.Kind> setups() {
+        if (ftpsOnly) {
+            return List.of();
+        }
+        return nftOnly ? nftSetups() : List.of(BenchSetup.Kind.values());
+    }
+
+    static List<BenchSetup.Kind> nftSetups() {
+        return java.util.Arrays.stream(BenchSetup.Kind.values()).filter(k -> k != BenchSetup.Kind.FTPGATE_COPY).toList();
+    }
+
+    /** The most live leases of {@link #liveLeases()}: the level of the RETR-with-live-leases figure. */
+    int mostLiveLeases() {
+        return liveLeases.get(liveLeases.size() - 1);
     }
 
     private static String value(String name, String[] args, int i) {

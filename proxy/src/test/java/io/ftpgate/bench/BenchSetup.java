@@ -40,6 +40,12 @@ import io.ftpgate.testing.VsftpdServer;
  *   <li>{@code ftpgate-kernel}: the gateway routes with FORWARD policy DROP and no rule of its own
  *       there, INPUT policy DROP, ftpgate with {@code data.path = kernel}: passive data connections
  *       are forwarded by the kernel under ftpgate's per-connection NAT rules, the rest relayed.
+ *   <li>{@code ftpgate-nft}: {@code ftpgate} on an nftables-only gateway (no iptables rule at all;
+ *       {@link Topology#NFT_RULESET}: input and forward policies drop) with {@code firewall.backend =
+ *       nftables}, its rule inserted at the top of {@code inet filter input}.
+ *   <li>{@code ftpgate-kernel-nft}: {@code ftpgate-kernel} on that nftables-only gateway, routing,
+ *       with the nftables backend: a lease is a DNAT and a SNAT map element, the rule inserted in
+ *       {@code inet filter input} and {@code inet filter forward}.
  * </ul>
  * A setup that cannot be built here (e.g. no FTP helper in this kernel) is kept with the reason.
  */
@@ -47,7 +53,8 @@ final class BenchSetup implements AutoCloseable {
 
     enum Kind implements Labelled {
         DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_COPY("ftpgate-copy"),
-        FTPGATE_IPSET("ftpgate-ipset"), FTPGATE_KERNEL("ftpgate-kernel");
+        FTPGATE_IPSET("ftpgate-ipset"), FTPGATE_KERNEL("ftpgate-kernel"), FTPGATE_NFT("ftpgate-nft"),
+        FTPGATE_KERNEL_NFT("ftpgate-kernel-nft");
 
         final String label;
 
@@ -62,6 +69,21 @@ final class BenchSetup implements AutoCloseable {
 
         boolean isFtpgate() {
             return this != DIRECT && this != CONNTRACK_HELPER;
+        }
+
+        /** The firewall backend ftpgate runs with here; null for the setups without ftpgate. */
+        String backend() {
+            return switch (this) {
+                case DIRECT, CONNTRACK_HELPER -> null;
+                case FTPGATE, FTPGATE_COPY, FTPGATE_KERNEL -> "iptables";
+                case FTPGATE_IPSET -> "ipset";
+                case FTPGATE_NFT, FTPGATE_KERNEL_NFT -> "nftables";
+            };
+        }
+
+        /** Whether ftpgate runs with {@code data.path = kernel} here. */
+        boolean kernelPath() {
+            return this == FTPGATE_KERNEL || this == FTPGATE_KERNEL_NFT;
         }
     }
 
@@ -99,6 +121,8 @@ final class BenchSetup implements AutoCloseable {
         Topology topology = Topology.create(switch (kind) {
             case FTPGATE, FTPGATE_COPY, FTPGATE_IPSET -> Topology.Kind.GATEWAY;
             case FTPGATE_KERNEL -> Topology.Kind.FORWARDING_GATEWAY;
+            case FTPGATE_NFT -> Topology.Kind.NFTABLES_GATEWAY;
+            case FTPGATE_KERNEL_NFT -> Topology.Kind.NFTABLES_FORWARDING_GATEWAY;
             case DIRECT, CONNTRACK_HELPER -> Topology.Kind.ROUTER;
         });
         try {
@@ -127,6 +151,11 @@ final class BenchSetup implements AutoCloseable {
                 case FTPGATE_COPY -> daemon = startFtpGate(topology, options, "iptables", "  data.relay = copy");
                 case FTPGATE_IPSET -> daemon = startFtpGate(topology, options, "ipset", "");
                 case FTPGATE_KERNEL -> daemon = startFtpGate(topology, options, "iptables", "  data.path = kernel");
+                case FTPGATE_NFT -> daemon = startFtpGate(topology, options, "nftables",
+                        "  firewall.nftables.hook-chains = [\"inet filter input\"]");
+                case FTPGATE_KERNEL_NFT -> daemon = startFtpGate(topology, options, "nftables", String.join("\n",
+                        "  data.path = kernel",
+                        "  firewall.nftables.hook-chains = [\"inet filter input\", \"inet filter forward\"]"));
             }
             BenchSetup setup = new BenchSetup(kind, topology, server, daemon, unavailable);
             if (unavailable == null) {
@@ -169,8 +198,12 @@ final class BenchSetup implements AutoCloseable {
      * limit to the hard limit by itself; {@link #maxIdleSessions()} says how far that goes.
      */
     private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options, String backend, String extra) {
-        topology.exec(topology.gateway, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport", String.valueOf(IDLE_LISTENER.port()),
-                "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
+        if (backend.equals("nftables")) {
+            topology.nft("add rule inet filter input tcp dport " + IDLE_LISTENER.port() + " ct state new accept\n");
+        } else {
+            topology.exec(topology.gateway, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport",
+                    String.valueOf(IDLE_LISTENER.port()), "-m", "conntrack", "--ctstate", "NEW", "-j", "ACCEPT").orThrow();
+        }
         String config = String.join("\n",
                 "  firewall.backend = " + backend,
                 "  data.relay = splice",
@@ -263,15 +296,16 @@ final class BenchSetup implements AutoCloseable {
 
     /** Lease open+close rate of one backend at one level of live leases. */
     record LeaseFigures(String backend, int live, int ops, double perSecond, double applyP50Millis, double applyP99Millis,
-                        double revokeP50Millis, double revokeP99Millis) {
+                        double revokeP50Millis, double revokeP99Millis, double batchedPerSecond) {
     }
 
     private static final Pattern LEASE_RESULT = Pattern.compile(
             "RESULT backend=(\\S+) live=(\\d+) ops=(\\d+) per_second=([\\d.]+) apply_p50_ms=([\\d.]+)"
-                    + " apply_p99_ms=([\\d.]+) revoke_p50_ms=([\\d.]+) revoke_p99_ms=([\\d.]+)");
+                    + " apply_p99_ms=([\\d.]+) revoke_p50_ms=([\\d.]+) revoke_p99_ms=([\\d.]+) batched_per_second=([\\d.]+|NaN)");
 
     /**
-     * Runs {@link LeaseChurn} for {@code backend} ({@code iptables}, {@code ipset} or {@code nftables})
+     * Runs {@link LeaseChurn} for {@code backend} ({@code iptables}, {@code ipset}, {@code nftables} or
+     * {@code nftables-kernel})
      * in the gateway namespace (next to ftpgate's own chains and sets, which it leaves alone).
      */
     List<LeaseFigures> leaseChurn(String backend, List<Integer> levels, int ops) {
@@ -283,7 +317,7 @@ final class BenchSetup implements AutoCloseable {
         while (m.find()) {
             figures.add(new LeaseFigures(m.group(1), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)),
                     Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)), Double.parseDouble(m.group(6)),
-                    Double.parseDouble(m.group(7)), Double.parseDouble(m.group(8))));
+                    Double.parseDouble(m.group(7)), Double.parseDouble(m.group(8)), Double.parseDouble(m.group(9))));
         }
         if (!result.ok() || figures.size() != levels.size()) {
             throw new BenchFailure(result.describe());

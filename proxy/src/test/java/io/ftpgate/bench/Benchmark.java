@@ -15,11 +15,13 @@ import java.util.Locale;
 import io.ftpgate.testing.FtpMode;
 
 /**
- * The benchmark: {@code direct}, {@code conntrack-helper}, {@code ftpgate} and {@code ftpgate-ipset} (see {@link
+ * The benchmark: {@code direct}, {@code conntrack-helper} and the ftpgate setups (see {@link
  * BenchSetup}) built side by side and measured in interleaved rounds — RETR and STOR in PASV, EPSV
  * and PORT with curl, complete sessions per second with one and with sixteen clients ({@link
  * SessionLoad}) — then FTPS downloads and uploads end to end and through ftpgate with either TLS
- * provider ({@link FtpsTransfers}), then ftpgate's memory with idle sessions ({@link IdleSessionMemory}). Prints the
+ * provider ({@link FtpsTransfers}), then ftpgate's memory with idle sessions ({@link IdleSessionMemory}), the firewall
+ * backends' lease rates ({@link LeaseChurn}), RETR with live leases ({@link LiveLeaseRetrieval}) and issue 12's
+ * goals met or not ({@link Goals}). Prints the
  * tables and writes them, with date, machine and setup, to {@link BenchOptions#out()}. Nothing is
  * asserted: the figures depend on the machine; compare ratios within one run.
  *
@@ -60,13 +62,21 @@ public final class Benchmark {
         String idleFailure = null;
         List<BenchSetup.LeaseFigures> leases = List.of();
         String leaseFailure = null;
+        List<LiveLeaseRetrieval.Figures> liveRetr = List.of();
+        String liveRetrFailure = null;
         List<BenchSetup> setups = new ArrayList<>();
         Path scratch = null;
         try {
             scratch = Files.createTempDirectory("ftpgate-bench-");
             Path upload = scratch.resolve("upload.bin");
             allocate(upload, options.storBytes());
-            for (BenchSetup.Kind kind : options.ftpsOnly() ? new BenchSetup.Kind[0] : BenchSetup.Kind.values()) {
+            for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
+                if (!options.setups().contains(kind)) {
+                    if (!options.ftpsOnly()) {
+                        table.unavailable(kind, "not part of --nft");
+                    }
+                    continue;
+                }
                 log("setting up " + kind.label);
                 BenchSetup setup = BenchSetup.start(kind, options);
                 setups.add(setup);
@@ -84,24 +94,29 @@ public final class Benchmark {
                 log("round " + r + " of " + options.rounds());
                 round(measured, options, upload, table, r);
             }
-            ftps = FtpsTransfers.measure(options, scratch, Benchmark::log);
+            ftps = options.nftOnly() ? null : FtpsTransfers.measure(options, scratch, Benchmark::log);
             BenchSetup ftpgate = setups.stream().filter(s -> s.kind == BenchSetup.Kind.FTPGATE && s.unavailable == null)
                     .findFirst().orElse(null);
             if (options.transfersOnly() || options.ftpsOnly()) {
                 idleFailure = options.ftpsOnly() ? "only FTPS transfers were measured (--ftps)"
                         : "only transfers were measured (--transfers)";
                 leaseFailure = idleFailure;
+                liveRetrFailure = idleFailure;
             } else if (ftpgate != null) {
                 int sessions = Math.min(options.idleSessions(), BenchSetup.maxIdleSessions());
-                if (sessions < options.idleSessions()) {
-                    table.note("idle sessions capped at " + sessions + " instead of " + options.idleSessions()
-                            + ": two sockets each must fit the hard open-files limit (/proc/self/limits)");
-                }
-                log("ftpgate memory with " + sessions + " idle sessions");
-                try {
-                    idle = IdleSessionMemory.measure(ftpgate, sessions);
-                } catch (RuntimeException e) {
-                    idleFailure = e.getMessage();
+                if (options.nftOnly()) {
+                    idleFailure = "not part of --nft";
+                } else {
+                    if (sessions < options.idleSessions()) {
+                        table.note("idle sessions capped at " + sessions + " instead of " + options.idleSessions()
+                                + ": two sockets each must fit the hard open-files limit (/proc/self/limits)");
+                    }
+                    log("ftpgate memory with " + sessions + " idle sessions");
+                    try {
+                        idle = IdleSessionMemory.measure(ftpgate, sessions);
+                    } catch (RuntimeException e) {
+                        idleFailure = e.getMessage();
+                    }
                 }
                 ftpgate.daemon.assertAlive();
                 log("lease open+close rate with " + options.liveLeases() + " live leases");
@@ -111,13 +126,20 @@ public final class Benchmark {
                     all.addAll(ftpgate.leaseChurn("ipset", options.liveLeases(), options.leaseOps() * IPSET_OPS_FACTOR));
                     all.addAll(ftpgate.leaseChurn("nftables", options.liveLeases(),
                             options.leaseOps() * NFTABLES_OPS_FACTOR));
+                    all.addAll(ftpgate.leaseChurn("nftables-kernel", options.liveLeases(),
+                            options.leaseOps() * NFTABLES_OPS_FACTOR));
                     leases = all;
                 } catch (RuntimeException e) {
                     leaseFailure = e.getMessage();
                 }
+                List<BenchSetup> withLeases = setups.stream()
+                        .filter(s -> s.unavailable == null && s.kind.isFtpgate() && s.kind != BenchSetup.Kind.FTPGATE_COPY)
+                        .toList();
+                liveRetr = LiveLeaseRetrieval.measure(withLeases, options.mostLiveLeases(), options.rounds(), Benchmark::log);
             } else {
                 idleFailure = "ftpgate was not measured";
                 leaseFailure = idleFailure;
+                liveRetrFailure = idleFailure;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -127,8 +149,10 @@ public final class Benchmark {
         }
         Duration took = Duration.between(start, Instant.now());
         String report = report(options, start, took, machine, table, idle, idleFailure)
-                + FtpsTransfers.report(options, ftps)
-                + leaseReport(options, leases, leaseFailure);
+                + (ftps == null ? options.nftOnly() ? "\nFTPS: not part of --nft\n" : "" : FtpsTransfers.report(options, ftps))
+                + leaseReport(options, leases, leaseFailure)
+                + LiveLeaseRetrieval.report(liveRetr, options.rounds(), liveRetrFailure)
+                + Goals.report(table, leases, liveRetr);
         try {
             Files.createDirectories(options.out().toAbsolutePath().getParent());
             Files.writeString(options.out(), report);
@@ -197,8 +221,10 @@ public final class Benchmark {
                 "- run: %d round(s)%s, %sFTPS %s, %s; took %d s%n",
                 options.rounds(), options.warmUp() && !options.ftpsOnly() ? " after one warm-up round" : "",
                 options.ftpsOnly() ? "" : "RETR " + size(options.retrBytes()) + ", STOR " + size(options.storBytes()) + ", ",
-                size(options.ftpsBytes()),
+                options.nftOnly() ? "none" : size(options.ftpsBytes()),
                 options.ftpsOnly() ? "FTPS transfers only (--ftps)" : options.transfersOnly() ? "transfers only (--transfers)"
+                        : options.nftOnly() ? String.format(Locale.ROOT, "session runs of %d s, backends and kernel path only"
+                                + " (--nft)", options.sessionSeconds())
                         : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
                                 options.idleSessions()),
                 took.toSeconds()));
@@ -212,7 +238,10 @@ public final class Benchmark {
                 + " (`data.relay = splice`); `ftpgate-copy` the same with `data.relay = copy`, `ftpgate-ipset` the same"
                 + " with the ipset backend; `ftpgate-kernel` is `ftpgate` with"
                 + " `data.path = kernel` on a gateway that routes with FORWARD DROP (passive data connections forwarded by"
-                + " the kernel under ftpgate's per-connection NAT rules, PORT relayed)"
+                + " the kernel under ftpgate's per-connection NAT rules, PORT relayed); `ftpgate-nft` is `ftpgate` with the"
+                + " nftables backend on an nftables-only gateway (input and forward policies drop, ftpgate's rule inserted"
+                + " in `inet filter input`), `ftpgate-kernel-nft` is `ftpgate-kernel` there with the nftables backend (a"
+                + " lease is a DNAT and a SNAT map element; its rule also in `inet filter forward`)"
                 + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST, QUIT)\n\n");
@@ -237,15 +266,19 @@ public final class Benchmark {
                 .append(" in the gateway namespace, chains, sets and tables of their own filled to each level, then ")
                 .append(options.leaseOps()).append(" (iptables), ").append(options.leaseOps() * IPSET_OPS_FACTOR)
                 .append(" (ipset) or ").append(options.leaseOps() * NFTABLES_OPS_FACTOR)
-                .append(" (nftables) leases applied and revoked one after the other at each level):\n\n");
+                .append(" (nftables, and nftables-kernel: the kernel path's DNAT and SNAT map elements) leases applied and")
+                .append(" revoked one after the other at each level; batched: the same leases ").append(LeaseChurn.BATCH)
+                .append(" per transaction, as queued changes are made; forward leases have no batched form):\n\n");
         if (failure != null) {
             return out.append("- not measured: ").append(failure.strip().replaceAll("\\s+", " ")).append('\n').toString();
         }
-        out.append("| backend | live leases | open+close per s | apply p50 ms | apply p99 ms | revoke p50 ms | revoke p99 ms |\n")
-                .append("|---|---:|---:|---:|---:|---:|---:|\n");
+        out.append("| backend | live leases | open+close per s | apply p50 ms | apply p99 ms | revoke p50 ms | revoke p99 ms"
+                        + " | batched open+close per s |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (BenchSetup.LeaseFigures f : leases) {
-            out.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.3f | %.3f | %.3f | %.3f |%n", f.backend(), f.live(),
-                    f.perSecond(), f.applyP50Millis(), f.applyP99Millis(), f.revokeP50Millis(), f.revokeP99Millis()));
+            out.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.3f | %.3f | %.3f | %.3f | %s |%n", f.backend(), f.live(),
+                    f.perSecond(), f.applyP50Millis(), f.applyP99Millis(), f.revokeP50Millis(), f.revokeP99Millis(),
+                    Double.isNaN(f.batchedPerSecond()) ? "—" : String.format(Locale.ROOT, "%.0f", f.batchedPerSecond())));
         }
         return out.toString();
     }

@@ -16,11 +16,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The benchmark's short mode, one round, a few idle sessions: it must produce its tables, one row
  * per setup with a number in every cell (or, for the conntrack helper only, a dash and the reason
  * it could not be used), and the FTPS table with a row per FTPS setup (4 MiB each way): speeds
- * everywhere, ftpgate's CPU per GiB for the ftpgate rows only. A setup whose check transfer came
+ * everywhere, ftpgate's CPU per GiB for the ftpgate rows only; the lease rates of every backend
+ * (the kernel path on nftables maps too), RETR with live leases for every ftpgate setup but
+ * {@code ftpgate-copy}, and the goals, each with a figure. A setup whose check transfer came
  * back with the wrong SHA-256 is not measured and fails this. How fast anything is does not matter here.
  */
 @Tag("netns")
-@Timeout(300)
+@Timeout(420)
 class BenchmarkSmokeIT {
 
     private static final String NUMBER = "\\d+(\\.\\d+)?";
@@ -33,8 +35,10 @@ class BenchmarkSmokeIT {
                 "--out", out.toString()));
 
         assertThat(Files.readString(out)).isEqualTo(report);
+        // The plain-FTP tables (medians, ratios) end where the memory figures begin; RETR with live leases has rows per setup too.
+        String plain = report.substring(0, report.indexOf("\nftpgate memory"));
         for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
-            List<String> rows = report.lines().filter(l -> l.startsWith("| " + kind.label + " |")).toList();
+            List<String> rows = plain.lines().filter(l -> l.startsWith("| " + kind.label + " |")).toList();
             assertThat(rows).as("rows of %s (medians, ratios) in\n%s", kind.label, report).hasSize(2);
             boolean excused = kind == BenchSetup.Kind.CONNTRACK_HELPER && report.contains("`" + kind.label + "` not measured: ");
             for (String row : rows) {
@@ -56,5 +60,17 @@ class BenchmarkSmokeIT {
             }
         }
         assertThat(report).as("idle-session memory row").containsPattern("\\| 100 \\| " + NUMBER + " \\| " + NUMBER + " \\|");
+        for (String backend : List.of("iptables", "ipset", "nftables", "nftables-kernel")) {
+            assertThat(report).as("lease rows of %s", backend)
+                    .containsPattern("\\| " + backend + " \\| 1000 \\|( " + NUMBER + " \\|){5} (" + NUMBER + "|—) \\|");
+        }
+        for (BenchSetup.Kind kind : BenchOptions.nftSetups()) {
+            if (kind.isFtpgate()) {
+                assertThat(report).as("RETR with live leases of %s", kind.label).containsPattern("\\| " + kind.label + " \\| "
+                        + kind.backend() + "[^|]* \\| 1000 \\|( " + NUMBER + " \\|){3}");
+            }
+        }
+        assertThat(report).as("the goals").containsPattern("\\| RETR PASV ≥ 0.95× `direct` \\| ftpgate-kernel-nft \\| "
+                + NUMBER + "× \\| (yes|\\*\\*no\\*\\*) \\|");
     }
 }

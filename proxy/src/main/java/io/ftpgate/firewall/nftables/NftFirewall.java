@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * nft refuses a change because the table is gone (the admin's {@code flush ruleset}), the table
  * and the managed rules are put back and the change is tried once more.
  *
- * <p>Transparent diversions and the kernel path are not (yet) supported by this backend: the
- * configuration check refuses them, and {@link #apply} refuses a diverted lease.
+ * <p>Transparent diversions ({@link #intercept}, {@link NftInterception}) and the kernel path
+ * ({@link #prepareForwarding}, {@link NftForwarding}) become part of the table when the gateway
+ * asks for them at start; {@link #apply} refuses a diverted lease before {@link #intercept}.
  */
 public final class NftFirewall implements Firewall {
 
@@ -467,17 +468,34 @@ public final class NftFirewall implements Firewall {
      */
     @Override
     public List<String> describeLeaseObjects() {
+        return describe(null);
+    }
+
+    /**
+     * The same with the kernel path ({@link NftForwarding}): its maps, its set of used leases and
+     * its three chains in the table, and the rule needed in the admin's forward chain as well.
+     */
+    @Override
+    public List<String> describeLeaseObjects(int firstPort, int lastPort) {
+        return describe(new int[] {firstPort, lastPort});
+    }
+
+    private List<String> describe(int[] ports) {
         List<String> lines = new ArrayList<>();
-        lines.add("# ftpgate's own table, created at start (a fresh copy) and removed at stop:");
-        lines.addAll(rules.tableDefinition().lines().toList());
+        lines.add("# ftpgate's own table, created at start (a fresh copy) and removed at stop"
+                + (ports == null ? ":" : ", with the kernel path (data.path = kernel, data ports " + ports[0] + "-" + ports[1]
+                        + "; a lease adds an element to fwd and snat, the kernel one to used):"));
+        lines.addAll(rules.tableDefinition(null, ports, entrySeconds).lines().toList());
         if (manage) {
-            lines.add("# inserted at start at the top of each chain of firewall.nftables.hook-chains, removed at stop:");
+            lines.add("# inserted at start at the top of each chain of firewall.nftables.hook-chains, removed at stop"
+                    + (ports == null ? ":" : " (the kernel path needs one of hook forward among them):"));
             for (HookChain chain : hookChains) {
                 lines.add(rules.insertHookRule(chain));
             }
         } else {
             lines.add("# firewall.nftables.manage-hook-rules = false: put this rule at the top of each of your chains");
-            lines.add("# (type filter, hook input; hook output too with guard-output) whose policy drops,");
+            lines.add("# (type filter, hook input" + (ports == null ? "" : " and hook forward")
+                    + "; hook output too with guard-output) whose policy drops,");
             lines.add("# at a priority above " + rules.priority() + ":");
             lines.add(rules.hookRule(rules.adminComment()));
         }

@@ -46,7 +46,8 @@ import java.util.regex.Pattern;
  * add element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 timeout 15s }
  * add element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 timeout 1s }; delete element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 }
  * # (a revoke: the add makes the delete of an element that expired meanwhile no error)
- * # several queued changes: their texts joined by "; " on one line, one transaction
+ * # several queued changes: one line, one transaction; consecutive ones of one kind, one command per set:
+ * add element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 timeout 15s, 198.51.100.3 . 40002 . 198.51.100.1 timeout 15s }
  * # after each batch, the acknowledgement: nft's complaint about it on stderr marks the batch as done
  * list set inet ftpgate ack-1
  * </pre>
@@ -264,16 +265,9 @@ public final class NftRules {
      */
     public String change(LeaseChange change, long seconds) {
         DataLease lease = change.lease();
-        String element = element(lease);
         List<String> texts = new ArrayList<>();
         for (String name : setsOf(lease)) {
-            String set = "element " + table() + " " + name;
-            if (change.kind() == LeaseChange.Kind.APPLY) {
-                texts.add("add " + set + " { " + element + " timeout " + seconds + "s }");
-            } else {
-                // nft 1.0.6 has no "destroy element"; in one transaction, add-then-delete never fails on a missing one.
-                texts.add("add " + set + " { " + element + " timeout 1s }; delete " + set + " { " + element + " }");
-            }
+            texts.add(elements(change.kind(), name, List.of(element(lease)), seconds));
         }
         return String.join("; ", texts);
     }
@@ -285,13 +279,38 @@ public final class NftRules {
         return lease.divert() && !outbound ? List.of(NftInterception.set(lease.isIpv6()), admit) : List.of(admit);
     }
 
-    /** The changes as one line: one transaction, all or nothing. */
+    /**
+     * The changes as one line: one transaction, all or nothing. Consecutive changes of one kind are
+     * one command per set with all their elements ({@code add element inet ftpgate in4 { A timeout
+     * 15s, B timeout 15s }}), in order of first appearance: nft parses and evaluates a command per
+     * set instead of one per lease, about half the time for 64 leases. A lease applied and revoked
+     * in one batch stays in that order (the kinds alternate, so the commands do too).
+     */
     public String batch(List<LeaseChange> changes, long seconds) {
-        List<String> texts = new ArrayList<>(changes.size());
-        for (LeaseChange change : changes) {
-            texts.add(change(change, seconds));
+        List<String> texts = new ArrayList<>();
+        int i = 0;
+        while (i < changes.size()) {
+            LeaseChange.Kind kind = changes.get(i).kind();
+            java.util.Map<String, java.util.Set<String>> bySet = new java.util.LinkedHashMap<>();
+            for (; i < changes.size() && changes.get(i).kind() == kind; i++) {
+                DataLease lease = changes.get(i).lease();
+                for (String name : setsOf(lease)) {
+                    bySet.computeIfAbsent(name, n -> new java.util.LinkedHashSet<>()).add(element(lease));
+                }
+            }
+            bySet.forEach((name, elements) -> texts.add(elements(kind, name, List.copyOf(elements), seconds)));
         }
         return String.join("; ", texts);
+    }
+
+    /** One set's command(s) for these elements: an add with their timeout, or an idempotent delete. */
+    private String elements(LeaseChange.Kind kind, String name, List<String> elements, long seconds) {
+        String set = "element " + table() + " " + name;
+        long timeout = kind == LeaseChange.Kind.APPLY ? seconds : 1;
+        String add = "add " + set + " { " + String.join(", ", elements.stream().map(e -> e + " timeout " + timeout + "s").toList())
+                + " }";
+        // nft 1.0.6 has no "destroy element"; in one transaction, add-then-delete never fails on a missing one.
+        return kind == LeaseChange.Kind.APPLY ? add : add + "; delete " + set + " { " + String.join(", ", elements) + " }";
     }
 
     /** The element of a lease: {@code peer . port . local} (for an outbound lease the port is the peer's). */

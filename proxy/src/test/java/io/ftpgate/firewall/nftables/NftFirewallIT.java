@@ -314,7 +314,12 @@ class NftFirewallIT {
         NftFirewall firewall = firewall(true, LIFETIME, List.of("inet filter input", "inet filter forward"));
         firewall.start();
         firewall.prepareForwarding(40000, 40999);
-        assertThat(nft("list", "table", "inet", "ftpgate")).isEqualTo(rules.tableDefinition(null, new int[] {40000, 40999}, 50));
+        String listed = nft("list", "table", "inet", "ftpgate");
+        assertThat(listed).isEqualTo(rules.tableDefinition(null, new int[] {40000, 40999}, 50));
+        // --print-firewall with data.path = kernel: the table exactly as nft lists it, and the rule for each chain.
+        List<String> described = firewall.describeLeaseObjects(40000, 40999);
+        assertThat(String.join("\n", described) + "\n").contains(listed)
+                .contains(rules.insertHookRule(NftListing.HookChain.parse("inet filter forward")));
         io.ftpgate.firewall.ForwardLease lease = new io.ftpgate.firewall.ForwardLease(3, InetAddress.getByName(CLIENT_V4),
                 InetAddress.getByName(GATEWAY_V4), 40017, InetAddress.getByName("203.0.113.2"), 30000,
                 InetAddress.getByName("203.0.113.1"));

@@ -107,6 +107,16 @@ class NftRulesTest {
                 "add element inet ftpgate in6 { 2001:db8:1::2 . 40002 . 2001:db8:1::1 timeout 15s };"
                         + " add element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 timeout 1s };"
                         + " delete element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 }");
+        // Consecutive changes of one kind: one command per set, elements in order, each once.
+        DataLease in4b = new DataLease(6, Direction.INBOUND, ip("198.51.100.3"), ip("198.51.100.1"), 40003);
+        assertThat(rules.batch(List.of(LeaseChange.apply(in4), LeaseChange.apply(in6), LeaseChange.apply(in4b),
+                LeaseChange.apply(in4), LeaseChange.revoke(in4), LeaseChange.revoke(in4b)), 15)).isEqualTo(
+                "add element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 timeout 15s,"
+                        + " 198.51.100.3 . 40003 . 198.51.100.1 timeout 15s };"
+                        + " add element inet ftpgate in6 { 2001:db8:1::2 . 40002 . 2001:db8:1::1 timeout 15s };"
+                        + " add element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1 timeout 1s,"
+                        + " 198.51.100.3 . 40003 . 198.51.100.1 timeout 1s };"
+                        + " delete element inet ftpgate in4 { 198.51.100.2 . 40001 . 198.51.100.1, 198.51.100.3 . 40003 . 198.51.100.1 }");
         assertThat(rules.needsEntry(out4)).isTrue();
         assertThat(new NftRules("ftpgate", -10, 1, false).needsEntry(out4)).isFalse();
     }
