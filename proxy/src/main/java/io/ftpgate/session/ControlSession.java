@@ -732,7 +732,7 @@ public final class ControlSession {
             // One line per transfer, like xferlog: who, where, what, how much, how long, how it ended.
             // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
             TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
-                    uploaded + downloaded, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, t.failure());
+                    uploaded + downloaded, t.elapsedNanos(), t.mode.name(), t.isKernel(), t.relayText(), outcome, t.failure());
         } else {
             log.debug("session {}: unused {} data connection {}", id, t.mode.name(), outcome.name().toLowerCase());
         }
