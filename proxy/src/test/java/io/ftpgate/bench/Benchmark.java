@@ -38,6 +38,10 @@ public final class Benchmark {
     }
 
     public static void main(String[] args) {
+        if (List.of(args).contains("--scale")) {
+            scale(args);
+            return;
+        }
         BenchOptions options;
         try {
             options = BenchOptions.parse(args);
@@ -47,6 +51,20 @@ public final class Benchmark {
             return;
         }
         System.out.println(run(options));
+        System.out.println("written to " + options.out().toAbsolutePath());
+    }
+
+    /** {@code --scale}: only the scale of one gateway ({@link ScaleRun}), a report of its own. */
+    private static void scale(String[] args) {
+        ScaleRun.Options options;
+        try {
+            options = ScaleRun.Options.parse(List.of(args));
+        } catch (IllegalArgumentException e) {
+            System.err.println("benchmark: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.out.println(ScaleRun.run(options));
         System.out.println("written to " + options.out().toAbsolutePath());
     }
 
