@@ -147,13 +147,18 @@ public final class Benchmark {
         String report = report(options, start, took, machine, table, idle, idleFailure)
                 + FtpsTransfers.report(options, ftps)
                 + leaseReport(options, leases, leaseFailure);
+        write(options.out(), report);
+        return report;
+    }
+
+    /** Writes a report to {@code out}, making its folder. */
+    static void write(Path out, String report) {
         try {
-            Files.createDirectories(options.out().toAbsolutePath().getParent());
-            Files.writeString(options.out(), report);
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            Files.writeString(out, report);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return report;
     }
 
     /** One round: every figure for every setup, the setups' order rotated per round. */

@@ -173,12 +173,7 @@ final class ScaleRun {
         String report = report(start, hardLimit, relayLine, idleFigures, activeFigures)
                 + "\nftpgate's heap with the idle sessions open, largest classes (`jcmd GC.class_histogram`):\n\n```\n"
                 + histogram + "\n```\n";
-        try {
-            Files.createDirectories(options.out().toAbsolutePath().getParent());
-            Files.writeString(options.out(), report);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Benchmark.write(options.out(), report);
         return report;
     }
 
