@@ -16,7 +16,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  * session log (logger {@code ftpgate.session}), the same facts as key-value pairs (fields of the
  * JSON format: {@code session}, {@code event}, {@code client}, {@code server}, {@code kind},
  * {@code verb}, {@code file}, {@code bytes}, {@code seconds}, {@code mode}, {@code path},
- * {@code outcome}, {@code reason}), and a wu-ftpd xferlog line (logger {@code ftpgate.xferlog},
+ * {@code relay}, {@code outcome}, {@code reason}), and a wu-ftpd xferlog line (logger {@code ftpgate.xferlog},
  * which {@code logback.xml} sends to the file {@code FTPGATE_XFERLOG}, if set, and nowhere else).
  */
 public final class TransferLog {
@@ -33,28 +33,30 @@ public final class TransferLog {
 
     /**
      * A transfer ended: {@code bytes} both ways (unknown, and said so, on the kernel path, where
-     * they never reach ftpgate), {@code server} null before the server leg is known.
+     * they never reach ftpgate), {@code server} null before the server leg is known, {@code relay}
+     * how a relayed one moved its bytes ({@code splice}, or {@code copy(why)}; ignored on the kernel path).
      */
     public static void ended(long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
-                             FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel,
+                             FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel, String relay,
                              GatewayMetrics.Outcome outcome, Reason failure) {
         DEFAULT.write(ZonedDateTime.now(), id, client, server, kind, command, bytes, elapsedNanos, mode, kernel,
-                outcome, failure);
+                relay, outcome, failure);
     }
 
     void write(ZonedDateTime end, long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
-               FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel,
+               FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel, String relay,
                GatewayMetrics.Outcome outcome, Reason failure) {
         String serverText = server == null ? "-" : server.getHostAddress();
         String file = LogText.escape(command.argument());
         String seconds = String.format(Locale.ROOT, "%.3f", elapsedNanos / 1e9);
         String path = kernel ? "kernel" : "relay";
+        String relayed = kernel ? "" : " relay=" + relay;
         LoggingEventBuilder event = session.atInfo()
-                .setMessage("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} path={} {}{}")
+                .setMessage("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} path={}{} {}{}")
                 .addArgument(id).addArgument(client.getHostAddress()).addArgument(serverText)
                 .addArgument(lower(kind)).addArgument(command.verb()).addArgument(file)
                 .addArgument(kernel ? "unknown" : String.valueOf(bytes)).addArgument(seconds)
-                .addArgument(mode.toLowerCase(Locale.ROOT)).addArgument(path).addArgument(lower(outcome))
+                .addArgument(mode.toLowerCase(Locale.ROOT)).addArgument(path).addArgument(relayed).addArgument(lower(outcome))
                 .addArgument(failure == null ? "" : " reason=" + failure.tag())
                 .addKeyValue("session", id).addKeyValue("event", "transfer")
                 .addKeyValue("client", client.getHostAddress()).addKeyValue("server", serverText)
@@ -63,7 +65,7 @@ public final class TransferLog {
                 .addKeyValue("mode", mode.toLowerCase(Locale.ROOT)).addKeyValue("path", path)
                 .addKeyValue("outcome", lower(outcome));
         if (!kernel) {
-            event = event.addKeyValue("bytes", bytes);
+            event = event.addKeyValue("bytes", bytes).addKeyValue("relay", relay);
         }
         if (failure != null) {
             event = event.addKeyValue("reason", failure.tag());

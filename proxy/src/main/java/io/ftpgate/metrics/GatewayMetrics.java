@@ -40,6 +40,12 @@ public interface GatewayMetrics {
     /** A data connection ended that was set up on {@code path} (relay or kernel). */
     void dataPathChosen(Enum<?> path);
 
+    /**
+     * A relayed data connection ended whose bytes moved by {@code relay} (splice or copy);
+     * {@code copyReason} says why a copied one was not spliced ({@code none} for a spliced one).
+     */
+    void relayUsed(Enum<?> relay, Enum<?> copyReason);
+
     /** A command from a client; {@code verb} is a standard verb upper-case, or "OTHER". */
     void command(String verb);
 
@@ -126,6 +132,7 @@ public interface GatewayMetrics {
         @Override public void bytesRelayed(Direction direction, long bytes) {}
         @Override public void transferEnded(TransferKind kind, Enum<?> mode, Outcome outcome, long durationNanos, long bytes) {}
         @Override public void dataPathChosen(Enum<?> path) {}
+        @Override public void relayUsed(Enum<?> relay, Enum<?> copyReason) {}
         @Override public void command(String verb) {}
         @Override public void reply(int code) {}
         @Override public void login(String listener, boolean success) {}

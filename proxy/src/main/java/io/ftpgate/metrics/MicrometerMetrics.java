@@ -120,6 +120,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
     }
 
     @Override
+    public void relayUsed(Enum<?> relay, Enum<?> copyReason) {
+        Counter.builder("ftpgate.data.relays")
+                .description("Relayed data connections that ended, by relay (splice or copy) and, if copied, why (reason)")
+                .tag("relay", tag(relay)).tag("reason", tag(copyReason)).register(registry).increment();
+    }
+
+    @Override
     public void command(String verb) {
         Counter.builder("ftpgate.commands").description("Commands from clients, by verb (standard verbs only, else other)")
                 .tag("verb", verb.toLowerCase(Locale.ROOT)).register(registry).increment();

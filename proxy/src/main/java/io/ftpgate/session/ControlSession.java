@@ -58,8 +58,11 @@ public final class ControlSession {
     private final ServerLegSecuring securing;
     /** The server's name as configured or asked for (SNI and certificate check on the server leg). */
     private String serverName;
-    private final ArrayDeque<Object> inbox = new ArrayDeque<>();
-    private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>();
+    // The session's queues hold a command or two at a time: room for 2 (an array of 3 slots, 32
+    // bytes) instead of the default 16 (88 bytes) saves about 220 bytes of each idle session's
+    // 4.6 KiB with the two below (README, "Sizing one gateway"); they grow when a client pipelines.
+    private final ArrayDeque<Object> inbox = new ArrayDeque<>(2);
+    private final ArrayDeque<Exchange> awaiting = new ArrayDeque<>(2);
     private final ReplyHold replies = new ReplyHold(this::write, this::flushClient);
     private final CommandPacer pacer;
     private final OwedReplies owed = new OwedReplies(replies, this::unanswered);
@@ -779,7 +782,7 @@ public final class ControlSession {
         }
         // On the kernel path the bytes never reach ftpgate: their number is unknown, and said so.
         TransferLog.ended(id, clientAddress(), legs == null ? null : legs.server(), t.kind(), t.command(),
-                bytes, t.elapsedNanos(), t.mode.name(), t.isKernel(), outcome, reason);
+                bytes, t.elapsedNanos(), t.mode.name(), t.isKernel(), t.relayText(), outcome, reason);
     }
 
     LeaseHandle applyLease(DataLease lease, Consumer<Throwable> done) {

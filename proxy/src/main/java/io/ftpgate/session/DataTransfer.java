@@ -1,6 +1,7 @@
 package io.ftpgate.session;
 
 import io.ftpgate.config.Settings;
+import io.ftpgate.data.CopyReason;
 import io.ftpgate.data.DataListener;
 import io.ftpgate.data.ProxyHeaderOutcome;
 import io.ftpgate.data.DataRelay;
@@ -22,6 +23,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,6 +95,8 @@ final class DataTransfer {
     private final ClientLegTls clientTls;
     /** The server leg's TLS, if its data connections are protected; else null. */
     private final ServerLegTls serverTls;
+    /** Why the relay copies rather than splices; {@link CopyReason#NONE} if it is asked to splice. */
+    private final CopyReason copyReason;
     /** The server answered the transfer command with 1xx. */
     private boolean started;
     /** A TLS server leg that is connected but waits for the 1xx before its handshake. */
@@ -104,11 +108,41 @@ final class DataTransfer {
         // The protection in force when the connection is negotiated (PROT comes before PASV/PORT).
         this.clientTls = session.clientTls().privateData() ? session.clientTls() : null;
         this.serverTls = session.serverTls().privateData() ? session.serverTls() : null;
-        // Splice where the transport can and both legs are plain: a TLS leg's bytes are decrypted
-        // and encrypted again by the gateway, so they have to pass through it.
-        boolean splice = session.settings().data().relay() == Settings.Relay.SPLICE
-                && session.services().transport().canSplice() && !isTls() && !DataBandwidth.limits(session);
-        this.relay = new DataRelay(session.settings().data().idleTimeout(), splice, this::relayFinished);
+        this.copyReason = copyReason(session);
+        this.relay = new DataRelay(session.settings().data().idleTimeout(), copyReason == CopyReason.NONE,
+                this::relayFinished);
+    }
+
+    /**
+     * Splice where the settings ask for it, the transport can and both legs are plain, with no
+     * bandwidth limit: a TLS leg's bytes are decrypted and encrypted again by the gateway, and
+     * shaping counts bytes as they are read, so both need the bytes to pass through it.
+     */
+    private CopyReason copyReason(ControlSession s) {
+        if (s.settings().data().relay() != Settings.Relay.SPLICE) {
+            return CopyReason.CONFIGURED;
+        } else if (isTls()) {
+            return CopyReason.TLS;
+        } else if (DataBandwidth.limits(s)) {
+            return CopyReason.BANDWIDTH;
+        } else if (!s.services().transport().canSplice()) {
+            return CopyReason.TRANSPORT;
+        }
+        return CopyReason.NONE;
+    }
+
+    /**
+     * How the relay moved the bytes: {@link CopyReason#NONE} if spliced, else why it copied
+     * (meaningful once the legs have met; {@link CopyReason#LEGS} if they never did).
+     */
+    CopyReason relayedBy() {
+        return relay.isSpliced() ? CopyReason.NONE : copyReason == CopyReason.NONE ? CopyReason.LEGS : copyReason;
+    }
+
+    /** {@link #relayedBy()} for the transfer log: {@code splice}, or {@code copy(why)}. */
+    String relayText() {
+        CopyReason by = relayedBy();
+        return by == CopyReason.NONE ? "splice" : "copy(" + by.name().toLowerCase(Locale.ROOT) + ")";
     }
 
     /** Whether either leg is TLS (PROT P): such a connection is relayed by copying, never by the kernel. */
@@ -616,6 +650,10 @@ final class DataTransfer {
         }
         GatewayMetrics m = session.metrics();
         m.dataPathChosen(kernelLease != null ? Settings.DataPath.KERNEL : Settings.DataPath.RELAY);
+        if (kernelLease == null && relay.isLinked()) {
+            CopyReason by = relayedBy();
+            m.relayUsed(by == CopyReason.NONE ? Settings.Relay.SPLICE : Settings.Relay.COPY, by);
+        }
         if (outcome == Outcome.COMPLETED && command != null && isCommandSent() && !finalReplySeen) {
             pendingRecord = outcome;
         } else {

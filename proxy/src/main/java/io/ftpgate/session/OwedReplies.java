@@ -44,7 +44,8 @@ final class OwedReplies {
         void holdFrom(FtpReply reply);
     }
 
-    private final ArrayDeque<Owed> owed = new ArrayDeque<>();
+    /** Small: a reply or two at a time (see ControlSession's queues). */
+    private final ArrayDeque<Owed> owed = new ArrayDeque<>(2);
     private final Sink sink;
     private final Function<Owed, FtpReply> fallback;
 

@@ -13,7 +13,8 @@ import java.util.function.Consumer;
 final class ReplyHold implements OwedReplies.Sink {
     private final Consumer<FtpReply> write;
     private final Runnable flush;
-    private final ArrayDeque<FtpReply> held = new ArrayDeque<>();
+    /** Small: a reply or two at a time (see ControlSession's queues). */
+    private final ArrayDeque<FtpReply> held = new ArrayDeque<>(2);
     private boolean holding;
 
     /** @param write writes one reply to the client without flushing; {@code flush} flushes */

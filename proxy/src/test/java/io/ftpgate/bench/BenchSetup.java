@@ -87,7 +87,7 @@ final class BenchSetup implements AutoCloseable {
         }
     }
 
-    /** ftpgate's listener in front of {@link IdleFtpServer}, for the idle-session memory figure. */
+    /** ftpgate's listener in front of {@link ScaleFtpServer}, for the idle-session memory figure. */
     static final FtpEndpoint IDLE_LISTENER = new FtpEndpoint(Topology.GATEWAY_CLIENT_SIDE_V4, 2100);
     static final int IDLE_SERVER_PORT = 2100;
     static final String RETR_FILE = "bench-retr.bin";
@@ -194,7 +194,7 @@ final class BenchSetup implements AutoCloseable {
 
     /**
      * ftpgate with C2 (unlike the tests, which start it with C1 only), a session limit above the
-     * idle sessions, and a listener in front of {@link IdleFtpServer}. The JVM raises its open-files
+     * idle sessions, and a listener in front of {@link ScaleFtpServer}. The JVM raises its open-files
      * limit to the hard limit by itself; {@link #maxIdleSessions()} says how far that goes.
      */
     private static FtpGateDaemon startFtpGate(Topology topology, BenchOptions options, String backend, String extra) {

@@ -40,6 +40,10 @@ public final class Benchmark {
     }
 
     public static void main(String[] args) {
+        if (List.of(args).contains("--scale")) {
+            scale(args);
+            return;
+        }
         BenchOptions options;
         try {
             options = BenchOptions.parse(args);
@@ -49,6 +53,20 @@ public final class Benchmark {
             return;
         }
         System.out.println(run(options));
+        System.out.println("written to " + options.out().toAbsolutePath());
+    }
+
+    /** {@code --scale}: only the scale of one gateway ({@link ScaleRun}), a report of its own. */
+    private static void scale(String[] args) {
+        ScaleRun.Options options;
+        try {
+            options = ScaleRun.Options.parse(List.of(args));
+        } catch (IllegalArgumentException e) {
+            System.err.println("benchmark: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.out.println(ScaleRun.run(options));
         System.out.println("written to " + options.out().toAbsolutePath());
     }
 
@@ -153,13 +171,18 @@ public final class Benchmark {
                 + leaseReport(options, leases, leaseFailure)
                 + LiveLeaseRetrieval.report(liveRetr, options.rounds(), liveRetrFailure)
                 + Goals.report(table, leases, liveRetr);
+        write(options.out(), report);
+        return report;
+    }
+
+    /** Writes a report to {@code out}, making its folder. */
+    static void write(Path out, String report) {
         try {
-            Files.createDirectories(options.out().toAbsolutePath().getParent());
-            Files.writeString(options.out(), report);
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            Files.writeString(out, report);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return report;
     }
 
     /** One round: every figure for every setup, the setups' order rotated per round. */

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 import io.ftpgate.testing.Topology;
 
 /**
- * ftpgate's memory with N idle control sessions: {@link IdleFtpServer} in the server namespace,
- * {@link IdleClients} in the client namespace through ftpgate's idle listener. RSS is VmRSS from
+ * ftpgate's memory with N idle control sessions: {@link ScaleFtpServer} in the server namespace,
+ * {@link ScaleClients} in the client namespace through ftpgate's idle listener. RSS is VmRSS from
  * {@code /proc/PID/status} and heap the used heap, both read after {@code jcmd PID GC.run}, before the
  * sessions are opened and while they are open.
  */
@@ -42,15 +42,16 @@ final class IdleSessionMemory {
         Path log = topology.workDir().resolve("idle.log");
         String cp = System.getProperty("java.class.path");
         Process server = topology.startInteractive(topology.server, log, Topology.JAVA, "-Xmx256m", "-cp", cp,
-                IdleFtpServer.class.getName(), Topology.SERVER_V4, String.valueOf(BenchSetup.IDLE_SERVER_PORT));
+                ScaleFtpServer.class.getName(), Topology.SERVER_V4, String.valueOf(BenchSetup.IDLE_SERVER_PORT), "0");
         expectLine(server, "LISTENING", log);
         // Always GC first, then read both: a full GC may also shrink the committed heap.
         double heapBefore = heapAfterGcMiB(topology, setup.daemon.pid());
         double rssBefore = rssMiB(setup.daemon.pid());
         Process clients = topology.startInteractive(topology.client, log, Topology.JAVA, "-Xmx512m", "-cp", cp,
-                IdleClients.class.getName(), BenchSetup.IDLE_LISTENER.host(), String.valueOf(BenchSetup.IDLE_LISTENER.port()),
-                Topology.CLIENT_V4, String.valueOf(sessions));
+                ScaleClients.class.getName(), BenchSetup.IDLE_LISTENER.host(), String.valueOf(BenchSetup.IDLE_LISTENER.port()),
+                Topology.CLIENT_V4);
         try {
+            ask(clients, "idle " + sessions);
             expectLine(clients, "READY " + sessions, log);
             double heapIdle = heapAfterGcMiB(topology, setup.daemon.pid());
             double rssIdle = rssMiB(setup.daemon.pid());
@@ -64,6 +65,15 @@ final class IdleSessionMemory {
             waitFor(clients);
             server.destroy();
             waitFor(server);
+        }
+    }
+
+    private static void ask(Process process, String command) {
+        try {
+            process.getOutputStream().write((command + "\n").getBytes(StandardCharsets.US_ASCII));
+            process.getOutputStream().flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

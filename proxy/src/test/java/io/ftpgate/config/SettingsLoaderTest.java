@@ -32,7 +32,7 @@ class SettingsLoaderTest {
         assertThat(s.data().activeToPassive()).isTrue();
         assertThat(s.data().trustPassiveAddress()).isFalse();
         assertThat(s.data().path()).isEqualTo(Settings.DataPath.RELAY);
-        assertThat(s.data().relay()).isEqualTo(Settings.Relay.COPY);
+        assertThat(s.data().relay()).isEqualTo(Settings.Relay.SPLICE);
         assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NONE);
         assertThat(s.firewall().chainPrefix()).isEqualTo("FTPGATE");
         assertThat(s.control().idleTimeout()).isEqualTo(Duration.ofMinutes(15));

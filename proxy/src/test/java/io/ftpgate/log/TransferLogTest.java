@@ -38,7 +38,7 @@ class TransferLogTest {
         String out = logTransfers(Map.of());
         assertThat(out.lines().toList()).hasSize(2);
         assertThat(out.lines().findFirst().orElseThrow()).endsWith(" INFO  - session: session 7: transfer client=198.51.100.7"
-                + " server=203.0.113.10 download RETR \"pub/a b.iso\" bytes=1048576 seconds=2.250 mode=passive path=relay completed");
+                + " server=203.0.113.10 download RETR \"pub/a b.iso\" bytes=1048576 seconds=2.250 mode=passive path=relay relay=copy(tls) completed");
         assertThat(out.lines().skip(1).findFirst().orElseThrow()).endsWith("session 7: transfer client=198.51.100.7"
                 + " server=203.0.113.10 upload STOR \"in\\x09x é\" bytes=unknown seconds=0.020 mode=active path=kernel failed"
                 + " reason=data_reset");
@@ -61,11 +61,13 @@ class TransferLogTest {
         assertThat(first.get("bytes").asLong()).isEqualTo(1_048_576);
         assertThat(first.get("seconds").asDouble()).isEqualTo(2.25);
         assertThat(first.get("outcome").asText()).isEqualTo("completed");
+        assertThat(first.get("relay").asText()).isEqualTo("copy(tls)");
         assertThat(first.has("reason")).isFalse();
         JsonNode second = lines.get(1);
         assertThat(second.get("file").asText()).as("escaped as in the text line, UTF-8 shown").isEqualTo("in\\x09x é");
         assertThat(second.get("reason").asText()).isEqualTo("data_reset");
         assertThat(second.has("bytes")).as("unknown on the kernel path").isFalse();
+        assertThat(second.has("relay")).as("nothing relayed on the kernel path").isFalse();
         assertThat(first.has("thread_name")).isFalse();
     }
 
@@ -108,10 +110,10 @@ class TransferLogTest {
             TransferLog log = new TransferLog(context.getLogger("ftpgate.session"), context.getLogger("ftpgate.xferlog"));
             log.write(END, 7, InetAddress.getByName("198.51.100.7"), InetAddress.getByName("203.0.113.10"),
                     TransferKind.DOWNLOAD, new FtpCommand("RETR", "pub/a b.iso"), 1_048_576, 2_250_000_000L, "PASSIVE",
-                    false, Outcome.COMPLETED, null);
+                    false, "copy(tls)", Outcome.COMPLETED, null);
             log.write(END, 7, InetAddress.getByName("198.51.100.7"), InetAddress.getByName("203.0.113.10"),
                     TransferKind.UPLOAD, new FtpCommand("STOR", "in\tx \u00c3\u00a9"), 0, 20_000_000L, "ACTIVE",
-                    true, Outcome.FAILED, Reason.DATA_RESET);
+                    true, null, Outcome.FAILED, Reason.DATA_RESET);
         } finally {
             context.stop();
             System.setOut(stdout);
