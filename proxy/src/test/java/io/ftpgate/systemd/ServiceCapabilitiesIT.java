@@ -77,7 +77,7 @@ class ServiceCapabilitiesIT {
         awaitLog("ftpgate ready");
 
         for (String binary : List.of("iptables-nft", "ip6tables-nft")) {
-            assertThat(list(binary)).contains("-N FTPGATE-IN", "-A INPUT -j FTPGATE-IN");
+            assertThat(list(binary)).contains("-N FTPGATE-IN", "-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN");
         }
         stop(daemon);
         assertThat(Files.readString(log)).contains("ftpgate stopped").doesNotContain("ERROR");
@@ -142,7 +142,7 @@ class ServiceCapabilitiesIT {
         if (expected.equals("ftpgate ready")) {
             awaitLog(expected);
             for (String binary : List.of("iptables-legacy", "ip6tables-legacy")) {
-                assertThat(list(binary)).contains("-N FTPGATE-IN", "-A INPUT -j FTPGATE-IN");
+                assertThat(list(binary)).contains("-N FTPGATE-IN", "-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN");
             }
             stop(daemon);
             assertThat(Files.readString(log)).contains("ftpgate stopped").doesNotContain("ERROR");
@@ -161,7 +161,7 @@ class ServiceCapabilitiesIT {
         awaitLog("ftpgate ready");
         daemon.destroyForcibly();
         assertThat(daemon.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(list("iptables-nft")).as("left by kill -9").contains("-N FTPGATE-IN", "-A INPUT -j FTPGATE-IN");
+        assertThat(list("iptables-nft")).as("left by kill -9").contains("-N FTPGATE-IN", "-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN");
 
         List<String> cleanup = inNamespace(List.of(java(), "-jar", jar(), "--config", config.toString(), "--cleanup-firewall"));
         CommandRunner.Result result = runner.run(cleanup, TIMEOUT);

@@ -98,7 +98,7 @@ class SystemdDeploymentIT {
                 "CapEff:\t0000000000003400", "CapBnd:\t0000000000003400", "NoNewPrivs:\t1");
         for (String iptables : List.of("iptables", "ip6tables")) {
             assertThat(ok(machine.exec(iptables, "-w", "5", "-S")).stdout()).as(iptables)
-                    .contains("-N FTPGATE-IN", "-A INPUT -j FTPGATE-IN");
+                    .contains("-N FTPGATE-IN", "-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN");
         }
         for (Endpoint listen : site.listenEndpoints()) {
             assertThat(site.curl(url(listen, UPSTREAM_FILE))).as("EPSV through %s", listen).isEqualTo(UPSTREAM_TEXT);
@@ -187,7 +187,7 @@ class SystemdDeploymentIT {
         assertThat(site.property("ActiveState")).isEqualTo("active");
         for (String iptables : List.of("iptables-legacy", "ip6tables-legacy")) {
             assertThat(ok(machine.exec(iptables, "-w", "5", "-S")).stdout()).as(iptables)
-                    .contains("-N FTPGATE-IN", "-A INPUT -j FTPGATE-IN");
+                    .contains("-N FTPGATE-IN", "-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN");
         }
         assertThat(site.curl(url(site.listenEndpoints().get(0), UPSTREAM_FILE))).isEqualTo(UPSTREAM_TEXT);
         ok(machine.exec("systemctl", "stop", "ftpgate"));

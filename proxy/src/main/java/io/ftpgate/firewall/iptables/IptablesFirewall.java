@@ -443,6 +443,9 @@ public final class IptablesFirewall implements Firewall {
             for (int extra = 1; extra < state.jumps(); extra++) {
                 mustRun(family, rules.deleteJump(hook));
             }
+            for (int old = 0; old < state.oldJumps(); old++) {
+                mustRun(family, rules.deleteOldJump(hook));
+            }
         }
         return orphans;
     }
@@ -456,6 +459,9 @@ public final class IptablesFirewall implements Firewall {
     private void removeChain(Family family, Hook hook, TableState state) throws FirewallException {
         for (int jump = 0; jump < state.jumps(); jump++) {
             mustRun(family, rules.deleteJump(hook));
+        }
+        for (int old = 0; old < state.oldJumps(); old++) {
+            mustRun(family, rules.deleteOldJump(hook));
         }
         if (state.chainExists()) {
             mustRun(family, rules.flushChain(hook));
@@ -513,15 +519,17 @@ public final class IptablesFirewall implements Firewall {
     }
 
     /** What {@code -S} shows of one of ftpgate's chains: does it exist, its rules, its jumps. */
-    private record TableState(boolean chainExists, int rules, int jumps) {
+    private record TableState(boolean chainExists, int rules, int jumps, int oldJumps) {
 
         static TableState of(IptablesRules rules, Hook hook, List<String> table) {
             String chainLine = rules.chainLine(hook);
             String rulePrefix = rules.ruleLinePrefix(hook);
             String jumpLine = rules.jumpLine(hook);
+            String oldJumpLine = rules.oldJumpLine(hook);
             boolean exists = false;
             int ruleCount = 0;
             int jumpCount = 0;
+            int oldJumpCount = 0;
             for (String line : table) {
                 if (line.equals(chainLine)) {
                     exists = true;
@@ -531,9 +539,11 @@ public final class IptablesFirewall implements Firewall {
                     ruleCount++;
                 } else if (line.equals(jumpLine)) {
                     jumpCount++;
+                } else if (line.equals(oldJumpLine)) {
+                    oldJumpCount++;
                 }
             }
-            return new TableState(exists, ruleCount, jumpCount);
+            return new TableState(exists, ruleCount, jumpCount, oldJumpCount);
         }
     }
 }

@@ -133,22 +133,37 @@ public final class IptablesRules {
     }
 
     public List<String> checkJump(Hook hook) {
-        return call("-C", hook.builtinChain(), "-j", chain(hook));
+        return call("-C", hook.builtinChain(), "-m", "conntrack", "--ctstate", "NEW", "-j", chain(hook));
     }
 
-    /** Inserts the jump as the first rule of the built-in chain. */
+    /**
+     * Inserts the jump as the first rule of the built-in chain, for new connections only: a lease
+     * admits a connection's first packet, so the packets of established connections need not
+     * walk ftpgate's chain (with 10,000 live leases of the iptables backend, that walk cost
+     * 85% of a download's throughput).
+     */
     public List<String> insertJump(Hook hook) {
-        return call("-I", hook.builtinChain(), "1", "-j", chain(hook));
+        return call("-I", hook.builtinChain(), "1", "-m", "conntrack", "--ctstate", "NEW", "-j", chain(hook));
     }
 
     /** Deletes one jump (the first, if an earlier crash left several). */
     public List<String> deleteJump(Hook hook) {
-        return call("-D", hook.builtinChain(), "-j", chain(hook));
+        return call("-D", hook.builtinChain(), "-m", "conntrack", "--ctstate", "NEW", "-j", chain(hook));
     }
 
-    /** The jump as {@code iptables -S} lists it, e.g. {@code -A INPUT -j FTPGATE-IN}. */
+    /** The jump as {@code iptables -S} lists it, e.g. {@code -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN}. */
     public String jumpLine(Hook hook) {
+        return "-A " + hook.builtinChain() + " -m conntrack --ctstate NEW -j " + chain(hook);
+    }
+
+    /** The jump of releases before 2026-12 (every packet), which start and stop remove: {@code -A INPUT -j FTPGATE-IN}. */
+    public String oldJumpLine(Hook hook) {
         return "-A " + hook.builtinChain() + " -j " + chain(hook);
+    }
+
+    /** Deletes one jump of releases before 2026-12. */
+    public List<String> deleteOldJump(Hook hook) {
+        return call("-D", hook.builtinChain(), "-j", chain(hook));
     }
 
     /** The chain's declaration as {@code iptables -S} lists it, e.g. {@code -N FTPGATE-IN}. */

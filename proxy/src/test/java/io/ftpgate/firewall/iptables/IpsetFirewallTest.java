@@ -60,7 +60,7 @@ class IpsetFirewallTest {
         runner.output("list -terse FTPGATE-divert4", "Name: FTPGATE-divert4\nNumber of entries: 1\n");
         runner.listing("iptables", """
                 -N FTPGATE-IN
-                -A INPUT -j FTPGATE-IN
+                -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN
                 -A FTPGATE-IN -p tcp -m set --match-set FTPGATE-in4 src,dst,dst -m conntrack --ctstate NEW -m comment --comment "ftpgate lease set" -j ACCEPT
                 """);
 
@@ -138,8 +138,8 @@ class IpsetFirewallTest {
         assertThatThrownBy(() -> firewall.apply(lease)).isInstanceOf(FirewallException.class)
                 .hasMessageContaining("needs intercept() first");
 
-        runner.listing("iptables", "-N FTPGATE-IN\n-A INPUT -j FTPGATE-IN\n");
-        runner.listing("ip6tables", "-N FTPGATE-IN\n-A INPUT -j FTPGATE-IN\n");
+        runner.listing("iptables", "-N FTPGATE-IN\n-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN\n");
+        runner.listing("ip6tables", "-N FTPGATE-IN\n-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN\n");
         firewall.intercept(SPEC);
         assertThat(runner.lines()).contains(NS + "iptables -w 5 -t mangle -A FTPGATE-DIVERT -p tcp -m set --match-set"
                 + " FTPGATE-divert4 src,dst,dst -m socket --transparent -m comment --comment \"ftpgate lease set\""
@@ -168,7 +168,7 @@ class IpsetFirewallTest {
     void stopRemovesTheChainsThenDestroysOnlyFtpgatesSetsAndEndsTheChannel() throws Exception {
         runner.listing("iptables", """
                 -N FTPGATE-IN
-                -A INPUT -j FTPGATE-IN
+                -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN
                 -A FTPGATE-IN -p tcp -m set --match-set FTPGATE-in4 src,dst,dst -m conntrack --ctstate NEW -m comment --comment "ftpgate lease set" -j ACCEPT
                 """);
         runner.output("ipset list -name", "FTPGATE-in4\nFTPGATE-in6\nsomeone-else\n");

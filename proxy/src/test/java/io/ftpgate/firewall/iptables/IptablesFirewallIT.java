@@ -72,9 +72,9 @@ class IptablesFirewallIT {
         for (String binary : binaries(flavour)) {
             List<String> table = list(binary);
             assertThat(table).contains("-N FTPGATE-IN", "-N FTPGATE-OUT");
-            assertThat(table).filteredOn(line -> line.startsWith("-A INPUT ")).first().isEqualTo("-A INPUT -j FTPGATE-IN");
-            assertThat(table).filteredOn("-A INPUT -j FTPGATE-IN"::equals).hasSize(1);
-            assertThat(table).filteredOn("-A OUTPUT -j FTPGATE-OUT"::equals).hasSize(1);
+            assertThat(table).filteredOn(line -> line.startsWith("-A INPUT ")).first().isEqualTo("-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN");
+            assertThat(table).filteredOn("-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN"::equals).hasSize(1);
+            assertThat(table).filteredOn("-A OUTPUT -m conntrack --ctstate NEW -j FTPGATE-OUT"::equals).hasSize(1);
         }
     }
 
@@ -111,13 +111,16 @@ class IptablesFirewallIT {
         run(in(gateway, "ip6tables", rules.appendLease(v6)));
         run(in(gateway, "iptables", rules.insertJump(Hook.IN)));
         run(in(gateway, "iptables", rules.insertJump(Hook.IN)));
+        // and the unconditional jump of releases before 2026-12
+        run(in(gateway, "iptables", List.of("-w", "5", "-I", "INPUT", "1", "-j", "FTPGATE-IN")));
 
         assertThat(firewall("iptables", false).start()).isEqualTo(2);
         assertThat(firewall("iptables", false).start()).isZero();
 
         for (String binary : List.of("iptables", "ip6tables")) {
             assertThat(listChain(binary, Hook.IN)).containsExactly("-N FTPGATE-IN");
-            assertThat(list(binary)).filteredOn("-A INPUT -j FTPGATE-IN"::equals).hasSize(1);
+            assertThat(list(binary)).filteredOn(line -> line.contains("-j FTPGATE-IN")).containsExactly(
+                    "-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN");
         }
     }
 

@@ -37,13 +37,13 @@ class IptablesFirewallTest {
         assertThat(runner.lines()).containsExactly(
                 "ip netns exec ns iptables -w 5 -S",
                 "ip netns exec ns iptables -w 5 -N FTPGATE-IN",
-                "ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -I INPUT 1 -m conntrack --ctstate NEW -j FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns iptables -w 5 -t nat -S",
                 "ip netns exec ns ip6tables -w 5 -S",
                 "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -N FTPGATE-IN",
-                "ip netns exec ns ip6tables -w 5 -I INPUT 1 -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -I INPUT 1 -m conntrack --ctstate NEW -j FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -t nat -S");
     }
 
@@ -53,7 +53,7 @@ class IptablesFirewallTest {
         firewall(true).start();
         assertThat(runner.lines()).contains(
                 "ip netns exec ns iptables -w 5 -N FTPGATE-OUT",
-                "ip netns exec ns iptables -w 5 -I OUTPUT 1 -j FTPGATE-OUT");
+                "ip netns exec ns iptables -w 5 -I OUTPUT 1 -m conntrack --ctstate NEW -j FTPGATE-OUT");
     }
 
     @Test
@@ -61,16 +61,16 @@ class IptablesFirewallTest {
         runner.listing("iptables", """
                 -P INPUT DROP
                 -N FTPGATE-IN
-                -A INPUT -j FTPGATE-IN
+                -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN
                 -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
                 -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 3" -j ACCEPT
                 -A FTPGATE-IN -s 198.51.100.2/32 -d 198.51.100.1/32 -p tcp -m tcp --dport 40002 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 3" -j ACCEPT
                 """);
         runner.listing("ip6tables", """
                 -N FTPGATE-IN
-                -A INPUT -j FTPGATE-IN
-                -A INPUT -j FTPGATE-IN
-                -A INPUT -j FTPGATE-IN
+                -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN
+                -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN
+                -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN
                 -A FTPGATE-IN -s 2001:db8:1::2/128 -d 2001:db8:1::1/128 -p tcp -m tcp --dport 40001 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 3" -j ACCEPT
                 """);
 
@@ -83,8 +83,8 @@ class IptablesFirewallTest {
                 "ip netns exec ns ip6tables -w 5 -S",
                 "ip netns exec ns ip6tables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
-                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
-                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -D INPUT -m conntrack --ctstate NEW -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -D INPUT -m conntrack --ctstate NEW -j FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -t nat -S");
     }
 
@@ -94,14 +94,14 @@ class IptablesFirewallTest {
         runner.listing("iptables", """
                 -N FTPGATE-IN
                 -N FTPGATE-OUT
-                -A INPUT -j FTPGATE-IN
-                -A OUTPUT -j FTPGATE-OUT
+                -A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN
+                -A OUTPUT -m conntrack --ctstate NEW -j FTPGATE-OUT
                 -A FTPGATE-OUT -s 203.0.113.1/32 -d 203.0.113.2/32 -p tcp -m tcp --dport 20 -m conntrack --ctstate NEW -m comment --comment "ftpgate session 4" -j ACCEPT
                 """);
         assertThat(firewall(false).start()).isEqualTo(1);
         assertThat(runner.lines()).containsExactly(
                 "ip netns exec ns iptables -w 5 -S",
-                "ip netns exec ns iptables -w 5 -D OUTPUT -j FTPGATE-OUT",
+                "ip netns exec ns iptables -w 5 -D OUTPUT -m conntrack --ctstate NEW -j FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-OUT",
                 "ip netns exec ns iptables -w 5 -t mangle -S",
@@ -114,14 +114,14 @@ class IptablesFirewallTest {
         runner.fail("iptables -w 5 -N FTPGATE-IN", 1, "iptables: Chain already exists.\n");
         runner.unusable("ip6tables", 255, "exec failed");
         firewall(false).start();
-        assertThat(runner.lines()).contains("ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN");
+        assertThat(runner.lines()).contains("ip netns exec ns iptables -w 5 -I INPUT 1 -m conntrack --ctstate NEW -j FTPGATE-IN");
     }
 
     @Test
     void ipv4FailureAtStartIsAnError() {
-        runner.fail("iptables -w 5 -I INPUT 1 -j FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
+        runner.fail("iptables -w 5 -I INPUT 1 -m conntrack --ctstate NEW -j FTPGATE-IN", 4, "iptables: Resource temporarily unavailable.\n");
         assertThatThrownBy(() -> firewall(false).start()).isInstanceOf(FirewallException.class)
-                .hasMessageContaining("ip netns exec ns iptables -w 5 -I INPUT 1 -j FTPGATE-IN")
+                .hasMessageContaining("ip netns exec ns iptables -w 5 -I INPUT 1 -m conntrack --ctstate NEW -j FTPGATE-IN")
                 .hasMessageContaining("exit 4: iptables: Resource temporarily unavailable.");
     }
 
@@ -362,23 +362,23 @@ class IptablesFirewallTest {
 
     @Test
     void stopRemovesJumpsAndChainsOfBothFamiliesAndIsIdempotent() throws Exception {
-        runner.listing("iptables", "-N FTPGATE-IN\n-A INPUT -j FTPGATE-IN\n"
+        runner.listing("iptables", "-N FTPGATE-IN\n-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN\n"
                 + "-A FTPGATE-IN -s 198.51.100.2/32 -j ACCEPT\n");
-        runner.listing("ip6tables", "-N FTPGATE-IN\n-N FTPGATE-OUT\n-A INPUT -j FTPGATE-IN\n-A OUTPUT -j FTPGATE-OUT\n");
+        runner.listing("ip6tables", "-N FTPGATE-IN\n-N FTPGATE-OUT\n-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN\n-A OUTPUT -m conntrack --ctstate NEW -j FTPGATE-OUT\n");
         IptablesFirewall firewall = firewall(false);
         firewall.stop();
         assertThat(runner.lines()).containsExactly(
                 "ip netns exec ns iptables -w 5 -S",
-                "ip netns exec ns iptables -w 5 -D INPUT -j FTPGATE-IN",
+                "ip netns exec ns iptables -w 5 -D INPUT -m conntrack --ctstate NEW -j FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -X FTPGATE-IN",
                 "ip netns exec ns iptables -w 5 -t nat -S",
                 "ip netns exec ns iptables -w 5 -t mangle -S",
                 "ip netns exec ns ip6tables -w 5 -S",
-                "ip netns exec ns ip6tables -w 5 -D INPUT -j FTPGATE-IN",
+                "ip netns exec ns ip6tables -w 5 -D INPUT -m conntrack --ctstate NEW -j FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-IN",
                 "ip netns exec ns ip6tables -w 5 -X FTPGATE-IN",
-                "ip netns exec ns ip6tables -w 5 -D OUTPUT -j FTPGATE-OUT",
+                "ip netns exec ns ip6tables -w 5 -D OUTPUT -m conntrack --ctstate NEW -j FTPGATE-OUT",
                 "ip netns exec ns ip6tables -w 5 -F FTPGATE-OUT",
                 "ip netns exec ns ip6tables -w 5 -X FTPGATE-OUT",
                 "ip netns exec ns ip6tables -w 5 -t nat -S",
@@ -467,7 +467,7 @@ class IptablesFirewallTest {
     private void installedListings(String divertRules) {
         for (String binary : List.of("iptables", "ip6tables")) {
             String any = binary.equals("iptables") ? "0.0.0.0" : "::";
-            runner.listing(binary, "-P INPUT DROP\n-N FTPGATE-IN\n-A INPUT -j FTPGATE-IN\n"
+            runner.listing(binary, "-P INPUT DROP\n-N FTPGATE-IN\n-A INPUT -m conntrack --ctstate NEW -j FTPGATE-IN\n"
                     + "-A FTPGATE-IN -p tcp -m tcp --dport 21 -m mark --mark 0x1/0x1 -m conntrack --ctstate NEW "
                     + COMMENT + " -j ACCEPT\n");
             runner.listing(binary + " mangle", "-P PREROUTING ACCEPT\n-N FTPGATE-DIVERT\n-N FTPGATE-TPROXY\n"

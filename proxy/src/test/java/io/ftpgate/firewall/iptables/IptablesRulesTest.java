@@ -81,11 +81,17 @@ class IptablesRulesTest {
         assertThat(rules.deleteChain(Hook.OUT)).containsExactly("-w", "5", "-X", "FTPGATE-OUT");
         assertThat(rules.listChain(Hook.IN)).containsExactly("-w", "5", "-S", "FTPGATE-IN");
         assertThat(rules.listTable()).containsExactly("-w", "5", "-S");
-        assertThat(rules.checkJump(Hook.IN)).containsExactly("-w", "5", "-C", "INPUT", "-j", "FTPGATE-IN");
-        assertThat(rules.insertJump(Hook.IN)).containsExactly("-w", "5", "-I", "INPUT", "1", "-j", "FTPGATE-IN");
-        assertThat(rules.deleteJump(Hook.IN)).containsExactly("-w", "5", "-D", "INPUT", "-j", "FTPGATE-IN");
-        assertThat(rules.insertJump(Hook.OUT)).containsExactly("-w", "5", "-I", "OUTPUT", "1", "-j", "FTPGATE-OUT");
-        assertThat(rules.jumpLine(Hook.OUT)).isEqualTo("-A OUTPUT -j FTPGATE-OUT");
+        assertThat(rules.checkJump(Hook.IN)).containsExactly("-w", "5", "-C", "INPUT", "-m", "conntrack", "--ctstate", "NEW",
+                "-j", "FTPGATE-IN");
+        assertThat(rules.insertJump(Hook.IN)).containsExactly("-w", "5", "-I", "INPUT", "1", "-m", "conntrack", "--ctstate",
+                "NEW", "-j", "FTPGATE-IN");
+        assertThat(rules.deleteJump(Hook.IN)).containsExactly("-w", "5", "-D", "INPUT", "-m", "conntrack", "--ctstate", "NEW",
+                "-j", "FTPGATE-IN");
+        assertThat(rules.insertJump(Hook.OUT)).containsExactly("-w", "5", "-I", "OUTPUT", "1", "-m", "conntrack", "--ctstate",
+                "NEW", "-j", "FTPGATE-OUT");
+        assertThat(rules.jumpLine(Hook.OUT)).isEqualTo("-A OUTPUT -m conntrack --ctstate NEW -j FTPGATE-OUT");
+        assertThat(rules.oldJumpLine(Hook.IN)).isEqualTo("-A INPUT -j FTPGATE-IN");
+        assertThat(rules.deleteOldJump(Hook.IN)).containsExactly("-w", "5", "-D", "INPUT", "-j", "FTPGATE-IN");
         assertThat(rules.chainLine(Hook.IN)).isEqualTo("-N FTPGATE-IN");
     }
 
