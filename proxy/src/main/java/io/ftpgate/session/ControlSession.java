@@ -72,6 +72,8 @@ public final class ControlSession {
     /** The latest negotiation, if it failed before its transfer command: the next one says why. */
     private DataTransfer failedTransfer;
     private boolean hadLeases;
+    /** The server accepted a login (230) and no REIN came since: a passive port may be opened before it answers PASV. */
+    private boolean loggedIn;
     private boolean quitSent;
     /** The code of the last reply written to the client. */
     private int lastCode;
@@ -682,6 +684,7 @@ public final class ControlSession {
     }
 
     void loginEnded(boolean success) {
+        loggedIn = success;
         metrics().login(listener, success);
         log.info("session {}: login {}", id, success ? "succeeded" : "failed");
         LoginGuard.loginEnded(this, success);
@@ -815,6 +818,16 @@ public final class ControlSession {
 
     boolean isEnded() {
         return state == State.ENDED;
+    }
+
+    /** Whether the server accepted a login (230) since the start or the last REIN. */
+    boolean isLoggedIn() {
+        return loggedIn;
+    }
+
+    /** REIN: the server forgets the login. */
+    void loggedOut() {
+        loggedIn = false;
     }
 
     boolean isHoldingReplies() {
