@@ -46,6 +46,7 @@ final class CommandRouter {
                     return;
                 }
                 negotiation.reset();
+                s.loggedOut();
                 s.transfer(null);
                 s.forward(c, new Passthrough(s));
             }

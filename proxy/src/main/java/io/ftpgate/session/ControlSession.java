@@ -79,6 +79,8 @@ public final class ControlSession {
     /** A transfer whose relay ended cleanly and whose record waits for the server's final reply. */
     private DataTransfer awaitingRecord;
     private boolean hadLeases;
+    /** The server accepted a login (230) and no REIN came since: a passive port may be opened before it answers PASV. */
+    private boolean loggedIn;
     private boolean quitSent;
     /** The code of the last reply written to the client. */
     private int lastCode;
@@ -711,6 +713,7 @@ public final class ControlSession {
     }
 
     void loginEnded(boolean success) {
+        loggedIn = success;
         metrics().login(listener, success);
         log.info("session {}: login {}", id, success ? "succeeded" : "failed");
         LoginGuard.loginEnded(this, success);
@@ -860,6 +863,16 @@ public final class ControlSession {
 
     boolean isEnded() {
         return state == State.ENDED;
+    }
+
+    /** Whether the server accepted a login (230) since the start or the last REIN. */
+    boolean isLoggedIn() {
+        return loggedIn;
+    }
+
+    /** REIN: the server forgets the login. */
+    void loggedOut() {
+        loggedIn = false;
     }
 
     boolean isHoldingReplies() {

@@ -1,5 +1,6 @@
 package io.ftpgate.session;
 
+import io.ftpgate.config.Settings;
 import io.ftpgate.data.DataListener;
 import io.ftpgate.policy.Addresses;
 import io.ftpgate.policy.DataPolicy;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The data-connection commands, rewritten so that both data legs end at the gateway.
@@ -92,26 +94,82 @@ final class DataNegotiation {
         }
         DataTransfer t = new DataTransfer(s, mode);
         s.transfer(t);
+        boolean extended = mode == DataMode.EPSV;
+        InetAddress local = extended ? s.legs().extendedPassiveLocal() : s.legs().clientLegLocal();
+        boolean transparent = extended ? s.legs().extendedPassiveTransparent() : s.legs().clientLegTransparent();
+        InetAddress client = s.clientAddress();
+        // Transparent with announce = gateway: a client that ignores the 227 address (curl's
+        // default, FileZilla for unroutable ones) connects to the server's address instead.
+        InetAddress alsoDiverted = extended ? null : s.legs().clientLegAlsoDiverted();
+        // Through the load balancer (proxy-protocol.data-connections) the lease names the balancer.
+        DataListener.ProxiedPeers proxied = s.proxiedDataPeers();
+        Consumer<Integer> announce = port -> {
+            s.deliver(mode == DataMode.PASV
+                    ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), port).toPassiveReplyText())
+                    : FtpReply.of(229, ExtendedAddress.extendedPassiveReplyText(port)));
+            t.passiveAnnounced();
+        };
+        if (s.settings().data().path() != Settings.DataPath.KERNEL && s.isLoggedIn()) {
+            // The gateway's side does not depend on the server's answer (the lease names the
+            // client and the gateway's port): open it while the server answers EPSV.
+            PassiveJoin join = new PassiveJoin(t, announce);
+            askServerPassive(t, join::target);
+            Exchange opening = new Exchange() {
+                @Override
+                void onReply(FtpReply r) {
+                    // local work: never receives replies
+                }
+            };
+            s.forwardLocal(opening);
+            opener.open(t, local, transparent, alsoDiverted, client, proxied, t.clientListenerEvents(), null, join::port, opening);
+            return;
+        }
         askServerPassive(t, (target, ex) -> {
             t.serverTarget(target);
-            boolean extended = mode == DataMode.EPSV;
-            InetAddress local = extended ? s.legs().extendedPassiveLocal() : s.legs().clientLegLocal();
-            boolean transparent = extended ? s.legs().extendedPassiveTransparent() : s.legs().clientLegTransparent();
-            InetAddress client = s.clientAddress();
-            // Through the load balancer (proxy-protocol.data-connections) the connection starts with a
-            // PROXY header, which only the relay can take off (the configuration refuses the kernel path).
-            DataListener.ProxiedPeers proxied = s.proxiedDataPeers();
+            // The kernel path's rules name the server's port, so they wait for its answer; a data
+            // connection through the load balancer starts with a PROXY header, which only the relay
+            // can take off (the configuration refuses the kernel path with it).
             InetSocketAddress kernel = t.isTls() || proxied != null ? null : opener.kernelTarget(mode, client, local, target);
-            // Transparent with announce = gateway: a client that ignores the 227 address (curl's
-            // default, FileZilla for unroutable ones) connects to the server's address instead.
-            InetAddress alsoDiverted = extended ? null : s.legs().clientLegAlsoDiverted();
-            opener.open(t, local, transparent, alsoDiverted, client, proxied, t.clientListenerEvents(), kernel, port -> {
-                int p = port;
-                s.deliver(mode == DataMode.PASV
-                        ? FtpReply.of(227, new HostPort((Inet4Address) announcedAddress(), p).toPassiveReplyText())
-                        : FtpReply.of(229, ExtendedAddress.extendedPassiveReplyText(p)));
-            }, ex);
+            opener.open(t, local, transparent, alsoDiverted, client, proxied, t.clientListenerEvents(), kernel, announce, ex);
         });
+    }
+
+    /**
+     * A passive negotiation whose port is opened (bound, leased) while the server answers EPSV:
+     * the client's 227/229 goes out once both are done. The server's exchange completes when its
+     * answer is in; the opening holds the command queue until the port is open (or has failed and
+     * answered 425, which makes the transfer end, so the server's answer is then dropped).
+     */
+    private static final class PassiveJoin {
+        private final DataTransfer t;
+        private final Consumer<Integer> announce;
+        private InetSocketAddress target;
+        private Integer port;
+
+        PassiveJoin(DataTransfer t, Consumer<Integer> announce) {
+            this.t = t;
+            this.announce = announce;
+        }
+
+        /** The server's passive address is known (and allowed). */
+        void target(InetSocketAddress target, Exchange ex) {
+            t.serverTarget(target);
+            this.target = target;
+            announceIfReady();
+            ex.complete();
+        }
+
+        /** The gateway's port is bound and leased for the client. */
+        void port(Integer port) {
+            this.port = port;
+            announceIfReady();
+        }
+
+        private void announceIfReady() {
+            if (target != null && port != null && !t.isEnded()) {
+                announce.accept(port);
+            }
+        }
     }
 
     private InetAddress announcedAddress() {

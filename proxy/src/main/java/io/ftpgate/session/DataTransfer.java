@@ -101,6 +101,10 @@ final class DataTransfer {
     private boolean started;
     /** A TLS server leg that is connected but waits for the 1xx before its handshake. */
     private Channel pendingServer;
+    /** The client has its 227/229 (a passive client): the server leg may be connected ahead of it. */
+    private boolean passiveAnnounced;
+    /** The server leg's connect in flight was started ahead of the client's connection. */
+    private boolean serverConnectEarly;
 
     DataTransfer(ControlSession session, DataMode mode) {
         this.session = session;
@@ -324,6 +328,15 @@ final class DataTransfer {
         }
     }
 
+    /**
+     * The client has its 227/229: the server's passive port is connected now, while the client
+     * connects to the gateway's, instead of one after the other.
+     */
+    void passiveAnnounced() {
+        passiveAnnounced = true;
+        maybeConnectServer();
+    }
+
     /** Starts the deadline for the announced connection(s). */
     void startDeadline() {
         announced();
@@ -496,8 +509,14 @@ final class DataTransfer {
         if (serverTarget == null || serverLeg != LegState.NONE || phase == Phase.ENDED || kernelLease != null) {
             return;
         }
-        // Connect when the client is there (PASV) or the command went out (PORT converted).
-        if (clientLeg == LegState.ATTACHED || phase == Phase.IN_USE) {
+        // Connect once the client has its 227/229 (PASV/EPSV) or the command went out (PORT
+        // converted). Connecting before the client does is safe: the server sends nothing before
+        // the transfer command, and relay attach holds whatever comes meanwhile; a TLS server leg
+        // waits for the 1xx before its handshake (see arrived); if the client never connects, the
+        // deadline ends the transfer and closes this leg, so the server's port is held at most
+        // data.connect-timeout longer than before, when it was connected at the client's arrival.
+        if (passiveAnnounced || clientLeg == LegState.ATTACHED || phase == Phase.IN_USE) {
+            serverConnectEarly = clientLeg != LegState.ATTACHED && phase != Phase.IN_USE;
             serverLeg = LegState.CONNECTING;
             connect(serverTarget, Leg.SERVER);
         }
@@ -563,6 +582,16 @@ final class DataTransfer {
         }
         ChannelFuture f = b.connect(target);
         f.addListener(done -> session.guard(() -> {
+            if (!done.isSuccess() && !toClient && serverConnectEarly && phase != Phase.ENDED) {
+                // Ahead of the client: the transfer fails as it did before, once the client is
+                // there (its data connection accepted, then closed; the transfer command gets 425).
+                log.debug("session {}: early connect to server {} failed, tried again with the client: {}", session.id(),
+                        target, LeaseHandle.rootMessage(done.cause()));
+                serverLeg = LegState.NONE;
+                passiveAnnounced = false;
+                maybeConnectServer();
+                return;
+            }
             if (!done.isSuccess()) {
                 fail(Reason.CONNECT_FAILED, "connect to " + leg.label() + " " + target + ": "
                         + LeaseHandle.rootMessage(done.cause()));

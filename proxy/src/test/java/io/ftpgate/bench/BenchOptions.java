@@ -7,7 +7,7 @@ import java.util.List;
  * How much the benchmark measures. {@code --full} (the default) takes about ten minutes, {@code
  * --short} under one; {@code --rounds N}, {@code --idle N} and {@code --seconds N} override one
  * figure of either, {@code --transfers} measures only the transfers (no sessions, memory or
- * leases), {@code --ftps} only the FTPS transfers ({@link FtpsSetup}), {@code --ftps-mib N} sets
+ * leases), {@code --sessions} only the session rates, {@code --ftps} only the FTPS transfers ({@link FtpsSetup}), {@code --ftps-mib N} sets
  * their size, {@code --nft} only the backends and the kernel path (no FTPS, no idle-session memory,
  * no {@code ftpgate-copy}), {@code --out FILE} says where the Markdown report goes.
  *
@@ -23,22 +23,24 @@ import java.util.List;
  * @param ftpsOnly whether only the FTPS transfers are measured
  * @param nftOnly whether only the kernel-path and nftables comparison is measured ({@code --nft}): the setups
  *     {@link #nftSetups()}, their transfers and sessions, every backend's lease rate, and RETR with live leases
+ * @param sessionsOnly whether only the session rates are measured (LIST and RETR-1MiB sessions)
  */
 public record BenchOptions(String mode, int rounds, long retrBytes, long storBytes, int sessionSeconds,
                            int concurrency, int idleSessions, boolean warmUp, List<Integer> liveLeases, int leaseOps,
-                           Path out, boolean transfersOnly, long ftpsBytes, boolean ftpsOnly, boolean nftOnly) {
+                           Path out, boolean transfersOnly, long ftpsBytes, boolean ftpsOnly, boolean nftOnly,
+                           boolean sessionsOnly) {
 
     private static final long MIB = 1024 * 1024;
-    private static final String USAGE = "--full | --short, then --rounds N, --idle N, --seconds N, --transfers, --ftps, --ftps-mib N, --nft,"
+    private static final String USAGE = "--full | --short, then --rounds N, --idle N, --seconds N, --transfers, --sessions, --ftps, --ftps-mib N, --nft,"
             + " --out FILE";
 
     public static BenchOptions full(Path out) {
         return new BenchOptions("full", 5, 1024 * MIB, 100 * MIB, 5, 16, 10_000, true, List.of(0, 1_000, 10_000), 50, out, false,
-                256 * MIB, false, false);
+                256 * MIB, false, false, false);
     }
 
     public static BenchOptions shortRun(Path out) {
-        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false, false);
+        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false, false, false);
     }
 
     public static BenchOptions parse(String... args) {
@@ -52,25 +54,28 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
                 case "--full" -> full(o.out);
                 case "--short" -> shortRun(o.out);
                 case "--rounds" -> new BenchOptions(o.mode, positive(arg, args, ++i), o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
                 case "--idle" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
+                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
                 case "--seconds" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
+                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
                 case "--out" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps,
-                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
+                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
                 case "--transfers" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
                 case "--ftps" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly);
+                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly, o.sessionsOnly);
                 case "--ftps-mib" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly);
+                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
                 case "--nft" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true);
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true, o.sessionsOnly);
+                case "--sessions" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, true);
                 default -> throw new IllegalArgumentException("unknown argument " + arg + " (" + USAGE + ")");
             };
         }

@@ -91,12 +91,15 @@ final class BenchSetup implements AutoCloseable {
     static final FtpEndpoint IDLE_LISTENER = new FtpEndpoint(Topology.GATEWAY_CLIENT_SIDE_V4, 2100);
     static final int IDLE_SERVER_PORT = 2100;
     static final String RETR_FILE = "bench-retr.bin";
+    /** The file each session downloads in the RETR-1MiB session figure. */
+    static final String SESSION_FILE = "bench-session.bin";
+    static final long SESSION_FILE_BYTES = 1024 * 1024;
     private static final Pattern SESSION_RESULT = Pattern.compile(
             "RESULT sessions=(\\d+) errors=(\\d+) elapsed_ms=([\\d.]+) p50_ms=([\\d.NaN]+) p99_ms=([\\d.NaN]+)");
     private static final AtomicInteger UPLOADS = new AtomicInteger();
 
     /** One session-rate run: sessions per second, latency percentiles, failures. */
-    record SessionFigures(double perSecond, double p50Millis, double p99Millis, int errors, String firstError) {
+    record SessionFigures(double perSecond, double p50Millis, double p99Millis, int errors, String firstError, String steps) {
     }
 
     final Kind kind;
@@ -136,6 +139,8 @@ final class BenchSetup implements AutoCloseable {
                 topology.exec(topology.server, "dd", "if=/dev/zero", "of=" + retr, "bs=1M",
                         "count=" + options.retrBytes() / (1024 * 1024)).orThrow();
             }
+            topology.exec(topology.server, "dd", "if=/dev/urandom", "of=" + server.root().resolve(SESSION_FILE), "bs=1M",
+                    "count=" + SESSION_FILE_BYTES / (1024 * 1024), "status=none").orThrow();
             FtpGateDaemon daemon = null;
             String unavailable = null;
             switch (kind) {
@@ -275,12 +280,18 @@ final class BenchSetup implements AutoCloseable {
         return Double.parseDouble(result.stdout().strip()) / (1024 * 1024);
     }
 
-    /** Complete sessions (login, PASV, LIST, QUIT) back to back with {@code concurrency} clients. */
-    SessionFigures sessions(int concurrency, int seconds) {
-        ExecResult result = topology.exec(topology.client, Duration.ofSeconds(seconds + 60L),
-                Topology.JAVA, "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                SessionLoad.class.getName(), endpoint.host(), String.valueOf(endpoint.port()), Topology.CLIENT_V4,
-                String.valueOf(seconds), String.valueOf(concurrency));
+    /**
+     * Complete sessions (login, PASV, LIST or, with {@code retr}, RETR of the 1 MiB {@link #SESSION_FILE},
+     * QUIT) back to back with {@code concurrency} clients.
+     */
+    SessionFigures sessions(int concurrency, int seconds, boolean retr) {
+        List<String> argv = new ArrayList<>(List.of(Topology.JAVA, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), SessionLoad.class.getName(), endpoint.host(),
+                String.valueOf(endpoint.port()), Topology.CLIENT_V4, String.valueOf(seconds), String.valueOf(concurrency)));
+        if (retr) {
+            argv.addAll(List.of(SESSION_FILE, String.valueOf(SESSION_FILE_BYTES)));
+        }
+        ExecResult result = topology.exec(topology.client, Duration.ofSeconds(seconds + 60L), argv.toArray(String[]::new));
         Matcher m = SESSION_RESULT.matcher(result.stdout());
         if (!result.ok() || !m.find()) {
             throw new BenchFailure(result.describe());
@@ -290,8 +301,9 @@ final class BenchSetup implements AutoCloseable {
         String firstError = result.stdout().lines().filter(l -> l.startsWith("FIRST_ERROR ")).findFirst()
                 .map(l -> l.substring("FIRST_ERROR ".length())).orElse(null);
         double elapsedSeconds = Double.parseDouble(m.group(3)) / 1000;
+        String steps = result.stdout().lines().filter(l -> l.startsWith("STEPS ")).findFirst().orElse("STEPS none");
         return new SessionFigures(sessions / elapsedSeconds, Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)),
-                errors, firstError);
+                errors, firstError, steps);
     }
 
     /** Lease open+close rate of one backend at one level of live leases. */

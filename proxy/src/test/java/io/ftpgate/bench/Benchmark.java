@@ -112,11 +112,12 @@ public final class Benchmark {
                 log("round " + r + " of " + options.rounds());
                 round(measured, options, upload, table, r);
             }
-            ftps = options.nftOnly() ? null : FtpsTransfers.measure(options, scratch, Benchmark::log);
+            ftps = options.nftOnly() || options.sessionsOnly() ? null : FtpsTransfers.measure(options, scratch, Benchmark::log);
             BenchSetup ftpgate = setups.stream().filter(s -> s.kind == BenchSetup.Kind.FTPGATE && s.unavailable == null)
                     .findFirst().orElse(null);
-            if (options.transfersOnly() || options.ftpsOnly()) {
+            if (options.transfersOnly() || options.ftpsOnly() || options.sessionsOnly()) {
                 idleFailure = options.ftpsOnly() ? "only FTPS transfers were measured (--ftps)"
+                        : options.sessionsOnly() ? "only session rates were measured (--sessions)"
                         : "only transfers were measured (--transfers)";
                 leaseFailure = idleFailure;
                 liveRetrFailure = idleFailure;
@@ -167,7 +168,8 @@ public final class Benchmark {
         }
         Duration took = Duration.between(start, Instant.now());
         String report = report(options, start, took, machine, table, idle, idleFailure)
-                + (ftps == null ? options.nftOnly() ? "\nFTPS: not part of --nft\n" : "" : FtpsTransfers.report(options, ftps))
+                + (ftps == null ? options.nftOnly() ? "\nFTPS: not part of --nft\n"
+                        : options.sessionsOnly() ? "\nFTPS: not measured (--sessions)\n" : "" : FtpsTransfers.report(options, ftps))
                 + leaseReport(options, leases, leaseFailure)
                 + LiveLeaseRetrieval.report(liveRetr, options.rounds(), liveRetrFailure)
                 + Goals.report(table, leases, liveRetr);
@@ -190,34 +192,50 @@ public final class Benchmark {
                               ResultTable<BenchSetup.Kind, Figure> table, int round) {
         List<BenchSetup> order = new ArrayList<>(measured);
         Collections.rotate(order, round);
-        for (FtpMode mode : Figure.MODES) {
+        for (FtpMode mode : options.sessionsOnly() ? new FtpMode[0] : Figure.MODES) {
             for (BenchSetup setup : order) {
                 record(table, setup, Figure.retrieve(mode), () -> setup.retrieveMiBps(mode));
             }
         }
-        for (FtpMode mode : Figure.MODES) {
+        for (FtpMode mode : options.sessionsOnly() ? new FtpMode[0] : Figure.MODES) {
             for (BenchSetup setup : order) {
                 record(table, setup, Figure.store(mode), () -> setup.storeMiBps(mode, upload));
             }
         }
-        for (int concurrency : options.transfersOnly() ? new int[0] : new int[] {1, options.concurrency()}) {
-            for (BenchSetup setup : order) {
-                BenchSetup.SessionFigures figures;
-                try {
-                    figures = setup.sessions(concurrency, options.sessionSeconds());
-                } catch (BenchSetup.BenchFailure e) {
-                    table.note(setup.kind.label + " sessions ×" + concurrency + " failed: " + e.getMessage());
-                    continue;
-                }
-                boolean sequential = concurrency == 1;
-                table.add(setup.kind, sequential ? Figure.SESSIONS_SEQUENTIAL : Figure.SESSIONS_CONCURRENT, figures.perSecond());
-                table.add(setup.kind, sequential ? Figure.P50_SEQUENTIAL : Figure.P50_CONCURRENT, figures.p50Millis());
-                table.add(setup.kind, sequential ? Figure.P99_SEQUENTIAL : Figure.P99_CONCURRENT, figures.p99Millis());
-                if (figures.errors() > 0) {
-                    table.note(setup.kind.label + " sessions ×" + concurrency + " round " + round + ": " + figures.errors()
-                            + " failed sessions, first: " + figures.firstError());
+        for (boolean retr : options.transfersOnly() ? new boolean[0] : new boolean[] {false, true}) {
+            for (int concurrency : new int[] {1, options.concurrency()}) {
+                for (BenchSetup setup : order) {
+                    sessions(table, setup, concurrency, retr, options.sessionSeconds(), round);
                 }
             }
+        }
+    }
+
+    /** One session-rate run (LIST, or with {@code retr} RETR of 1 MiB) of one setup, into the table. */
+    private static void sessions(ResultTable<BenchSetup.Kind, Figure> table, BenchSetup setup, int concurrency, boolean retr,
+                                 int seconds, int round) {
+        String what = (retr ? "RETR-1MiB sessions ×" : "sessions ×") + concurrency;
+        BenchSetup.SessionFigures figures;
+        try {
+            figures = setup.sessions(concurrency, seconds, retr);
+        } catch (BenchSetup.BenchFailure e) {
+            table.note(setup.kind.label + " " + what + " failed: " + e.getMessage());
+            return;
+        }
+        log(setup.kind.label + " " + what + ": " + figures.steps());
+        boolean sequential = concurrency == 1;
+        Figure rate = retr ? (sequential ? Figure.RETR_SESSIONS_SEQUENTIAL : Figure.RETR_SESSIONS_CONCURRENT)
+                : (sequential ? Figure.SESSIONS_SEQUENTIAL : Figure.SESSIONS_CONCURRENT);
+        Figure p50 = retr ? (sequential ? Figure.RETR_P50_SEQUENTIAL : Figure.RETR_P50_CONCURRENT)
+                : (sequential ? Figure.P50_SEQUENTIAL : Figure.P50_CONCURRENT);
+        Figure p99 = retr ? (sequential ? Figure.RETR_P99_SEQUENTIAL : Figure.RETR_P99_CONCURRENT)
+                : (sequential ? Figure.P99_SEQUENTIAL : Figure.P99_CONCURRENT);
+        table.add(setup.kind, rate, figures.perSecond());
+        table.add(setup.kind, p50, figures.p50Millis());
+        table.add(setup.kind, p99, figures.p99Millis());
+        if (figures.errors() > 0) {
+            table.note(setup.kind.label + " " + what + " round " + round + ": " + figures.errors()
+                    + " failed sessions, first: " + figures.firstError());
         }
     }
 
@@ -248,6 +266,8 @@ public final class Benchmark {
                 options.ftpsOnly() ? "FTPS transfers only (--ftps)" : options.transfersOnly() ? "transfers only (--transfers)"
                         : options.nftOnly() ? String.format(Locale.ROOT, "session runs of %d s, backends and kernel path only"
                                 + " (--nft)", options.sessionSeconds())
+                        : options.sessionsOnly() ? String.format(Locale.ROOT, "session runs of %d s only (--sessions)",
+                                options.sessionSeconds())
                         : String.format(Locale.ROOT, "session runs of %d s, %d idle sessions", options.sessionSeconds(),
                                 options.idleSessions()),
                 took.toSeconds()));
@@ -267,7 +287,7 @@ public final class Benchmark {
                 + " lease is a DNAT and a SNAT map element; its rule also in `inet filter forward`)"
                 + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
-                + " sessions (login, PASV, LIST, QUIT)\n\n");
+                + " sessions (login, PASV, LIST or RETR of 1 MiB read to the end, QUIT)\n\n");
         out.append(table.markdown());
         out.append("\nftpgate memory (RSS = VmRSS; heap = used after `jcmd GC.run`):\n\n");
         if (idle == null) {

@@ -15,7 +15,13 @@ enum Figure implements Labelled {
     P99_SEQUENTIAL("p99 ×1", "ms"),
     SESSIONS_CONCURRENT("sessions/s ×16", "1/s"),
     P50_CONCURRENT("p50 ×16", "ms"),
-    P99_CONCURRENT("p99 ×16", "ms");
+    P99_CONCURRENT("p99 ×16", "ms"),
+    RETR_SESSIONS_SEQUENTIAL("RETR-1MiB sessions/s ×1", "1/s"),
+    RETR_P50_SEQUENTIAL("RETR-1MiB p50 ×1", "ms"),
+    RETR_P99_SEQUENTIAL("RETR-1MiB p99 ×1", "ms"),
+    RETR_SESSIONS_CONCURRENT("RETR-1MiB sessions/s ×16", "1/s"),
+    RETR_P50_CONCURRENT("RETR-1MiB p50 ×16", "ms"),
+    RETR_P99_CONCURRENT("RETR-1MiB p99 ×16", "ms");
 
     /** The transfer modes measured, in table order. */
     static final FtpMode[] MODES = {FtpMode.PASV, FtpMode.EPSV, FtpMode.PORT};

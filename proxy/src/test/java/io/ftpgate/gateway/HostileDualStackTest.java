@@ -85,9 +85,12 @@ class HostileDualStackTest {
                 assertThat(r.code()).as(r.text()).isEqualTo(425);
                 assertThat(r.text()).contains("passive reply was invalid");
                 assertThat(c.command("NOOP").code()).isEqualTo(200);
+                // The client's lease of the gateway's own port, opened while the server answered,
+                // goes with the refusal; nothing the server named is leased.
+                gw.awaitNoLeases();
             }
             assertThat(gw.refusedCount("bad_passive_reply")).isEqualTo(1.0);
-            assertThat(gw.firewall.applied()).isEmpty();
+            assertThat(gw.firewall.applied()).hasSizeLessThanOrEqualTo(1).noneMatch(l -> l.port() == 50000 || l.port() == 22);
             gw.awaitNoSessionsNorLeases();
         }
     }
