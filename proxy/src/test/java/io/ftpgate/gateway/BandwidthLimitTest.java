@@ -65,9 +65,6 @@ class BandwidthLimitTest {
         }
     }
 
-    @org.junit.jupiter.api.Disabled("open defect: run after FtpsGatewayTest (-Dsurefire.runOrder=reversealphabetical"
-            + " -Dtest=FtpsGatewayTest,BandwidthLimitTest) the per-session shaper is bypassed in most runs: the leg goes on"
-            + " reading with auto-read off and Netty's READ_SUSPENDED set; alone it passes")
     @ParameterizedTest(name = "listening on {0}")
     @ValueSource(strings = {"127.0.0.1:0", "[::1]:0"})
     void aSessionLimitSlowsDownloadsAndUploadsEvenWithSplice(String listen) throws Exception {
