@@ -562,7 +562,7 @@ public final class Gateway implements AutoCloseable {
         listeners.putAll(ordered);
         publishListeners();
         registry.maxSessions(next.control().maxSessions());
-        nextServices.totalBandwidth().configure(0, next.abuse().bandwidthTotal());
+        nextServices.limitTotalBandwidth(next.abuse().bandwidthTotal());
         useTls(nextTls);
         services.set(nextServices);
         settings = next;

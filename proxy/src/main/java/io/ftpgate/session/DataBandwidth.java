@@ -3,6 +3,8 @@ package io.ftpgate.session;
 import io.ftpgate.config.Settings;
 import io.netty.channel.Channel;
 import io.netty.handler.traffic.ChannelTrafficShapingHandler;
+import io.netty.handler.traffic.GlobalTrafficShapingHandler;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Bandwidth limits on relayed data connections (abuse.bandwidth), with Netty's traffic shaping:
@@ -15,8 +17,20 @@ import io.netty.handler.traffic.ChannelTrafficShapingHandler;
  *       from the server) are each held to the limit; a session has one transfer at a time;</li>
  *   <li>for the gateway: every leg of every data connection shares one
  *       {@link io.netty.handler.traffic.GlobalTrafficShapingHandler} whose read limit is the total
- *       (each relayed byte is read exactly once). Its limit is changed in place on reload.</li>
+ *       (each relayed byte is read exactly once), and so is its write limit (each relayed byte is
+ *       written exactly once). Its limits are changed in place on reload.</li>
  * </ul>
+ *
+ * <p><b>Reads alone cannot hold a limit</b>, so every shaper limits what is written to its leg too.
+ * Stopping a leg's reads (auto-read off) does not stop every read: once the peer's FIN has arrived,
+ * Netty's epoll transport reads the socket to its end whatever auto-read says (EPOLLRDHUP:
+ * {@code EpollRecvByteAllocatorHandle.continueReading} in Netty 4.2.18), and that can be all the
+ * rest of a file when the sender was quick and the kernel's receive buffer large (seen: 240 KiB of
+ * a 400 KiB upload in one burst, the limit bypassed). Bytes read before the legs are linked are held
+ * and forwarded at once, and a TLS leg's {@code SslHandler} asks for reads of its own below the
+ * shaper. Whatever is read, it reaches the other peer only through that peer's leg, whose shaper
+ * then queues it and lets it out at the limit (a queue of at most what the kernel had buffered,
+ * and past 4 s of it the leg turns unwritable, which the relay's back-pressure obeys).
  *
  * <p>Shaping sees only bytes that pass the pipeline: a session with a limit is never spliced and
  * never takes the kernel path (see {@link KernelPath}); its bytes are copied.
@@ -44,8 +58,17 @@ final class DataBandwidth {
             leg.pipeline().addLast(SHAPE_TOTAL, s.services().totalBandwidth());
         }
         if (a.bandwidthPerSession() > 0) {
-            leg.pipeline().addLast(SHAPE_SESSION,
-                    new ChannelTrafficShapingHandler(0, a.bandwidthPerSession(), CHECK_INTERVAL_MS));
+            leg.pipeline().addLast(SHAPE_SESSION, sessionShaper(a.bandwidthPerSession()));
         }
+    }
+
+    /** A leg's own shaper: what it reads and what is written to it, each at most {@code bytesPerSecond}. */
+    static ChannelTrafficShapingHandler sessionShaper(long bytesPerSecond) {
+        return new ChannelTrafficShapingHandler(bytesPerSecond, bytesPerSecond, CHECK_INTERVAL_MS);
+    }
+
+    /** The gateway's shared shaper: all legs' reads, and all legs' writes, each at most {@code bytesPerSecond}. */
+    static GlobalTrafficShapingHandler totalShaper(ScheduledExecutorService timer, long bytesPerSecond) {
+        return new GlobalTrafficShapingHandler(timer, bytesPerSecond, bytesPerSecond);
     }
 }

@@ -36,7 +36,7 @@ public record SessionServices(
      * @param kernelPathReady whether the firewall's kernel path was prepared at start
      * @param logins failed logins and bans per client address (kept across reloads)
      * @param totalBandwidth the gateway-wide shaper of data connections (kept across reloads; its
-     *     limit is changed in place)
+     *     limits, read and write, are changed in place: {@link #limitTotalBandwidth})
      * @param resolvers the gateway's non-blocking DNS resolver ({@link HostLookup#resolvers})
      * @param dialer how sessions connect to their server ({@link UpstreamDialer#NETTY})
      */
@@ -50,7 +50,7 @@ public record SessionServices(
                 new PortAllocator(range.first(), range.last()), registry,
                 new DestinationPolicy(settings.destinations(), ownAddresses), Set.copyOf(ownAddresses), kernelPathReady,
                 new LoginThrottle(System::nanoTime),
-                new GlobalTrafficShapingHandler(shaperTimer, 0, settings.abuse().bandwidthTotal()),
+                DataBandwidth.totalShaper(shaperTimer, settings.abuse().bandwidthTotal()),
                 resolvers, dialer);
     }
 
@@ -64,5 +64,10 @@ public record SessionServices(
         return new SessionServices(next, transport, leases, metrics, new DataPolicy(next.data().trustPassiveAddress()), p,
                 registry, new DestinationPolicy(next.destinations(), ownAddresses), ownAddresses, kernelPathReady, logins,
                 totalBandwidth, resolvers, dialer);
+    }
+
+    /** Sets the gateway-wide limit (reload), on reads and writes alike (see {@link DataBandwidth}). */
+    public void limitTotalBandwidth(long bytesPerSecond) {
+        totalBandwidth.configure(bytesPerSecond, bytesPerSecond);
     }
 }
