@@ -106,6 +106,7 @@ final class BenchSetup implements AutoCloseable {
     final Topology topology;
     final VsftpdServer server;
     final FtpGateDaemon daemon;
+    private double lastCpuSecondsPerGiB = Double.NaN;
     final FtpEndpoint endpoint;
     /** Why this setup is not measured; null if it is. */
     final String unavailable;
@@ -238,17 +239,29 @@ final class BenchSetup implements AutoCloseable {
 
     /** Download speed of {@link #RETR_FILE} in MiB/s, as curl measured it. */
     double retrieveMiBps(FtpMode mode) {
-        ExecResult result = curl(Duration.ofMinutes(5), mode, List.of("-o", "/dev/null", "-w", "%{speed_download}"), RETR_FILE);
-        return mibPerSecond(result);
+        long before = gatewayCpuTicks();
+        ExecResult result = curl(Duration.ofMinutes(5), mode, List.of("-o", "/dev/null", "-w", "%{speed_download} %{size_download}"),
+                RETR_FILE);
+        return mibPerSecond(result, before);
+    }
+
+    /** ftpgate's CPU seconds per GiB of the latest transfer; NaN for setups without ftpgate. */
+    double lastCpuSecondsPerGiB() {
+        return lastCpuSecondsPerGiB;
+    }
+
+    private long gatewayCpuTicks() {
+        return daemon == null ? -1 : CpuTime.ticks(daemon.pid());
     }
 
     /** Upload speed of {@code local} in MiB/s, as curl measured it; the uploaded file is deleted. */
     double storeMiBps(FtpMode mode, Path local) {
         String name = "bench-" + UPLOADS.incrementAndGet() + ".bin";
         try {
-            ExecResult result = curl(Duration.ofMinutes(5), mode, List.of("-T", local.toString(), "-w", "%{speed_upload}"),
-                    VsftpdServer.UPLOAD_DIR + "/" + name);
-            return mibPerSecond(result);
+            long before = gatewayCpuTicks();
+            ExecResult result = curl(Duration.ofMinutes(5), mode, List.of("-T", local.toString(), "-w",
+                    "%{speed_upload} %{size_upload}"), VsftpdServer.UPLOAD_DIR + "/" + name);
+            return mibPerSecond(result, before);
         } finally {
             try {
                 Files.deleteIfExists(server.uploadDir().resolve(name));
@@ -273,11 +286,19 @@ final class BenchSetup implements AutoCloseable {
         return topology.exec(topology.client, timeout.plusSeconds(10), argv.toArray(String[]::new));
     }
 
-    private static double mibPerSecond(ExecResult result) {
+    /** curl's speed in MiB/s; notes ftpgate's CPU per GiB since {@code ticksBefore} (-1: no ftpgate). */
+    private double mibPerSecond(ExecResult result, long ticksBefore) {
+        lastCpuSecondsPerGiB = Double.NaN;
         if (!result.ok()) {
             throw new BenchFailure(result.describe());
         }
-        return Double.parseDouble(result.stdout().strip()) / (1024 * 1024);
+        String[] speedAndSize = result.stdout().strip().split("\\s+");
+        double bytes = Double.parseDouble(speedAndSize[1]);
+        if (ticksBefore >= 0 && bytes > 0) {
+            lastCpuSecondsPerGiB = (double) (gatewayCpuTicks() - ticksBefore) / CpuTime.TICKS_PER_SECOND
+                    / (bytes / (1024.0 * 1024 * 1024));
+        }
+        return Double.parseDouble(speedAndSize[0]) / (1024 * 1024);
     }
 
     /**

@@ -195,11 +195,17 @@ public final class Benchmark {
         for (FtpMode mode : options.sessionsOnly() ? new FtpMode[0] : Figure.MODES) {
             for (BenchSetup setup : order) {
                 record(table, setup, Figure.retrieve(mode), () -> setup.retrieveMiBps(mode));
+                if (mode == FtpMode.PASV) {
+                    table.add(setup.kind, Figure.RETR_CPU, setup.lastCpuSecondsPerGiB());
+                }
             }
         }
         for (FtpMode mode : options.sessionsOnly() ? new FtpMode[0] : Figure.MODES) {
             for (BenchSetup setup : order) {
                 record(table, setup, Figure.store(mode), () -> setup.storeMiBps(mode, upload));
+                if (mode == FtpMode.PASV) {
+                    table.add(setup.kind, Figure.STOR_CPU, setup.lastCpuSecondsPerGiB());
+                }
             }
         }
         for (boolean retr : options.transfersOnly() ? new boolean[0] : new boolean[] {false, true}) {

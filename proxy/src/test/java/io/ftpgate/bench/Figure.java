@@ -10,6 +10,9 @@ enum Figure implements Labelled {
     STOR_PASV("STOR PASV", "MiB/s"),
     STOR_EPSV("STOR EPSV", "MiB/s"),
     STOR_PORT("STOR PORT", "MiB/s"),
+    /** ftpgate's CPU time (utime + stime, all threads) per GiB of the RETR PASV and STOR PASV; none for the others. */
+    RETR_CPU("RETR CPU s/GiB", "s/GiB"),
+    STOR_CPU("STOR CPU s/GiB", "s/GiB"),
     SESSIONS_SEQUENTIAL("sessions/s ×1", "1/s"),
     P50_SEQUENTIAL("p50 ×1", "ms"),
     P99_SEQUENTIAL("p99 ×1", "ms"),
