@@ -33,12 +33,15 @@ class ListenerAdvertisedAddressTest {
              GatewayUnderTest gw = new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(), Map.of(
                      "ftpgate.listeners.test.advertised-address", "198.51.100.77",
                      "ftpgate.data.advertised-address", "192.0.2.99"))) {
-            RawFtpClient.Reply r = pasv(gw.address());
-            assertThat(r.code()).isEqualTo(227);
-            assertThat(r.text()).contains("(198,51,100,77,");
-            // The data listener is where it was: the announced port on the address the client reached.
-            try (java.net.Socket data = new java.net.Socket("127.0.0.1", RawFtpClient.passivePort(r))) {
-                assertThat(data.isConnected()).isTrue();
+            try (RawFtpClient c = RawFtpClient.loggedIn(gw.address())) {
+                RawFtpClient.Reply r = c.command("PASV");
+                assertThat(r.code()).isEqualTo(227);
+                assertThat(r.text()).contains("(198,51,100,77,");
+                // The data listener is where it was: the announced port on the address the client
+                // reached, while the session lives (its end closes the listener).
+                try (java.net.Socket data = new java.net.Socket("127.0.0.1", RawFtpClient.passivePort(r))) {
+                    assertThat(data.isConnected()).isTrue();
+                }
             }
         }
     }
