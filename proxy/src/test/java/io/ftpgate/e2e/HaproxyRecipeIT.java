@@ -169,6 +169,7 @@ class HaproxyRecipeIT {
     private String lb;
     private String a;
     private String b;
+    private Process gatewayB;
 
     @BeforeAll
     void topology() {
@@ -208,7 +209,8 @@ class HaproxyRecipeIT {
 
         lab.start(srv, "ftp-server", Topology.JAVA, "-jar", JAR, "--demo", "--listen", "0.0.0.0:2121");
         lab.start(a, "ftpgate-a", Topology.JAVA, "-jar", JAR, "--config", lab.write("a.conf", gatewayConfig("gw-a", RANGE_A)).toString());
-        lab.start(b, "ftpgate-b", Topology.JAVA, "-jar", JAR, "--config", lab.write("b.conf", gatewayConfig("gw-b", RANGE_B)).toString());
+        gatewayB = lab.start(b, "ftpgate-b", Topology.JAVA, "-jar", JAR, "--config",
+                lab.write("b.conf", gatewayConfig("gw-b", RANGE_B)).toString());
         // Three JVMs start at once on a shared builder: generous, a ready one answers at once.
         await("ftp server").atMost(STARTUP).pollInterval(Duration.ofMillis(300))
                 .until(() -> lab.tryExec(srv, "curl", "-fsS", "--max-time", "1", "http://127.0.0.1:9121/ready").ok());
@@ -401,5 +403,23 @@ class HaproxyRecipeIT {
             assertThat(p.exitValue()).as("the running sessions (one on the drained a) finish their listing, "
                     + "its data connection through a's range: %s%s", lab.log("long-1"), lab.log("long-2")).isZero();
         }
+    }
+
+    @Test
+    @Order(5)
+    void killingAGatewayRedispatchesNewSessionsToTheOther() throws Exception {
+        assertThat(lab.exec(a, "curl", "-fsS", "-X", "POST", "http://127.0.0.1:9121/undrain").ok()).isTrue();
+        await("haproxy marks a up again").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> lab.log("haproxy").contains("Server gateways/a is UP"));
+        double onA = sessions(a);
+        NetnsLab.crash(gatewayB);
+        // At once, before HAProxy's check has seen it: a connection to b fails, and redispatch retries on a.
+        for (int i = 0; i < 4; i++) {
+            curl(i % 2 == 0);
+        }
+        ftplib();
+        assertThat(sessions(a)).as("every new session on the surviving gateway").isEqualTo(onA + 5);
+        await("haproxy marks b down").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> lab.log("haproxy").contains("Server gateways/b is DOWN"));
     }
 }
