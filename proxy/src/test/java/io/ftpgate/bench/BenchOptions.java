@@ -9,7 +9,7 @@ import java.util.List;
  * figure of either, {@code --transfers} measures only the transfers (no sessions, memory or
  * leases), {@code --sessions} only the session rates, {@code --ftps} only the FTPS transfers ({@link FtpsSetup}), {@code --ftps-mib N} sets
  * their size, {@code --nft} only the backends and the kernel path (no FTPS, no idle-session memory,
- * no {@code ftpgate-copy}), {@code --out FILE} says where the Markdown report goes.
+ * no {@code ftpgate-copy}), {@code --setups A,B} only those setups, {@code --out FILE} says where the Markdown report goes.
  *
  * @param retrBytes size of the file downloaded
  * @param storBytes size of the file uploaded
@@ -24,23 +24,24 @@ import java.util.List;
  * @param nftOnly whether only the kernel-path and nftables comparison is measured ({@code --nft}): the setups
  *     {@link #nftSetups()}, their transfers and sessions, every backend's lease rate, and RETR with live leases
  * @param sessionsOnly whether only the session rates are measured (LIST and RETR-1MiB sessions)
+ * @param only the setups measured ({@code --setups direct,conntrack-helper,ftpgate-ipset}); null: all of the mode's
  */
 public record BenchOptions(String mode, int rounds, long retrBytes, long storBytes, int sessionSeconds,
                            int concurrency, int idleSessions, boolean warmUp, List<Integer> liveLeases, int leaseOps,
                            Path out, boolean transfersOnly, long ftpsBytes, boolean ftpsOnly, boolean nftOnly,
-                           boolean sessionsOnly) {
+                           boolean sessionsOnly, List<BenchSetup.Kind> only) {
 
     private static final long MIB = 1024 * 1024;
     private static final String USAGE = "--full | --short, then --rounds N, --idle N, --seconds N, --transfers, --sessions, --ftps, --ftps-mib N, --nft,"
-            + " --out FILE";
+            + " --setups A,B,..., --out FILE";
 
     public static BenchOptions full(Path out) {
         return new BenchOptions("full", 5, 1024 * MIB, 100 * MIB, 5, 16, 10_000, true, List.of(0, 1_000, 10_000), 50, out, false,
-                256 * MIB, false, false, false);
+                256 * MIB, false, false, false, null);
     }
 
     public static BenchOptions shortRun(Path out) {
-        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false, false, false);
+        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false, false, false, null);
     }
 
     public static BenchOptions parse(String... args) {
@@ -54,28 +55,31 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
                 case "--full" -> full(o.out);
                 case "--short" -> shortRun(o.out);
                 case "--rounds" -> new BenchOptions(o.mode, positive(arg, args, ++i), o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only);
                 case "--idle" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
+                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only);
                 case "--seconds" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
+                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only);
                 case "--out" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps,
-                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
+                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only);
                 case "--transfers" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only);
                 case "--ftps" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly, o.sessionsOnly);
+                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly, o.sessionsOnly, o.only);
                 case "--ftps-mib" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly, o.sessionsOnly);
+                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only);
                 case "--nft" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true, o.sessionsOnly);
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true, o.sessionsOnly, o.only);
                 case "--sessions" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, true);
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, true, o.only);
+                case "--setups" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, kinds(value(arg, args, ++i)));
                 default -> throw new IllegalArgumentException("unknown argument " + arg + " (" + USAGE + ")");
             };
         }
@@ -87,7 +91,19 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
         if (ftpsOnly) {
             return List.of();
         }
-        return nftOnly ? nftSetups() : List.of(BenchSetup.Kind.values());
+        List<BenchSetup.Kind> mode = nftOnly ? nftSetups() : List.of(BenchSetup.Kind.values());
+        return only == null ? mode : mode.stream().filter(only::contains).toList();
+    }
+
+    /** Setups by label, comma-separated ({@code --setups}). */
+    private static List<BenchSetup.Kind> kinds(String labels) {
+        List<BenchSetup.Kind> kinds = new java.util.ArrayList<>();
+        for (String label : labels.split(",")) {
+            kinds.add(java.util.Arrays.stream(BenchSetup.Kind.values()).filter(k -> k.label.equals(label.strip())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("--setups: no setup " + label + " (setups: "
+                            + java.util.Arrays.stream(BenchSetup.Kind.values()).map(k -> k.label).toList() + ")")));
+        }
+        return List.copyOf(kinds);
     }
 
     static List<BenchSetup.Kind> nftSetups() {

@@ -99,7 +99,9 @@ final class BenchSetup implements AutoCloseable {
     private static final AtomicInteger UPLOADS = new AtomicInteger();
 
     /** One session-rate run: sessions per second, latency percentiles, failures. */
-    record SessionFigures(double perSecond, double p50Millis, double p99Millis, int errors, String firstError, String steps) {
+    /** @param cpuMillisPerSession ftpgate's CPU time (all threads) per completed session; NaN without ftpgate */
+    record SessionFigures(double perSecond, double p50Millis, double p99Millis, int errors, String firstError, String steps,
+                          double cpuMillisPerSession) {
     }
 
     final Kind kind;
@@ -312,7 +314,9 @@ final class BenchSetup implements AutoCloseable {
         if (retr) {
             argv.addAll(List.of(SESSION_FILE, String.valueOf(SESSION_FILE_BYTES)));
         }
+        long ticksBefore = gatewayCpuTicks();
         ExecResult result = topology.exec(topology.client, Duration.ofSeconds(seconds + 60L), argv.toArray(String[]::new));
+        long ticksAfter = gatewayCpuTicks();
         Matcher m = SESSION_RESULT.matcher(result.stdout());
         if (!result.ok() || !m.find()) {
             throw new BenchFailure(result.describe());
@@ -323,8 +327,10 @@ final class BenchSetup implements AutoCloseable {
                 .map(l -> l.substring("FIRST_ERROR ".length())).orElse(null);
         double elapsedSeconds = Double.parseDouble(m.group(3)) / 1000;
         String steps = result.stdout().lines().filter(l -> l.startsWith("STEPS ")).findFirst().orElse("STEPS none");
+        double cpuMillis = ticksBefore < 0 || sessions == 0 ? Double.NaN
+                : (ticksAfter - ticksBefore) * 1000.0 / CpuTime.TICKS_PER_SECOND / sessions;
         return new SessionFigures(sessions / elapsedSeconds, Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)),
-                errors, firstError, steps);
+                errors, firstError, steps, cpuMillis);
     }
 
     /** Lease open+close rate of one backend at one level of live leases. */

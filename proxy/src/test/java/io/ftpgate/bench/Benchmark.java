@@ -91,7 +91,8 @@ public final class Benchmark {
             for (BenchSetup.Kind kind : BenchSetup.Kind.values()) {
                 if (!options.setups().contains(kind)) {
                     if (!options.ftpsOnly()) {
-                        table.unavailable(kind, "not part of --nft");
+                        table.unavailable(kind, options.only() != null && !options.only().contains(kind) ? "not in --setups"
+                                : "not part of --nft");
                     }
                     continue;
                 }
@@ -228,7 +229,9 @@ public final class Benchmark {
             table.note(setup.kind.label + " " + what + " failed: " + e.getMessage());
             return;
         }
-        log(setup.kind.label + " " + what + ": " + figures.steps());
+        log(setup.kind.label + " " + what + ": " + figures.steps()
+                + (Double.isNaN(figures.cpuMillisPerSession()) ? "" : String.format(Locale.ROOT, " ftpgate_cpu_ms_per_session=%.3f",
+                figures.cpuMillisPerSession())));
         boolean sequential = concurrency == 1;
         Figure rate = retr ? (sequential ? Figure.RETR_SESSIONS_SEQUENTIAL : Figure.RETR_SESSIONS_CONCURRENT)
                 : (sequential ? Figure.SESSIONS_SEQUENTIAL : Figure.SESSIONS_CONCURRENT);
@@ -239,6 +242,9 @@ public final class Benchmark {
         table.add(setup.kind, rate, figures.perSecond());
         table.add(setup.kind, p50, figures.p50Millis());
         table.add(setup.kind, p99, figures.p99Millis());
+        if (!retr && !sequential && !Double.isNaN(figures.cpuMillisPerSession())) {
+            table.add(setup.kind, Figure.SESSION_CPU, figures.cpuMillisPerSession());
+        }
         if (figures.errors() > 0) {
             table.note(setup.kind.label + " " + what + " round " + round + ": " + figures.errors()
                     + " failed sessions, first: " + figures.firstError());

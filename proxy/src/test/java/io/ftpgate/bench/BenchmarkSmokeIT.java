@@ -47,7 +47,7 @@ class BenchmarkSmokeIT {
                 assertThat(cells).as("cells of %s", row).hasSize(Figure.values().length);
                 for (Figure figure : Figure.values()) {
                     String cell = cells.get(figure.ordinal());
-                    boolean cpu = figure == Figure.RETR_CPU || figure == Figure.STOR_CPU;
+                    boolean cpu = figure == Figure.RETR_CPU || figure == Figure.STOR_CPU || figure == Figure.SESSION_CPU;
                     // ftpgate's CPU per GiB: a median for ftpgate's rows; no ratio, since direct has none
                     boolean number = cpu ? r == 0 && kind.isFtpgate() : !excused;
                     assertThat(number ? cell.matches(NUMBER) : cell.equals("—") || !cpu && cell.matches(NUMBER))
