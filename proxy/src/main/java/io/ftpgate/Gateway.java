@@ -38,15 +38,12 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import io.ftpgate.firewall.Interception;
 import io.ftpgate.policy.Addresses;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -91,8 +88,10 @@ public final class Gateway implements AutoCloseable {
     /** The TLS in force per listener name (for the certificate-expiry gauge). */
     private final Map<String, LegTls> legTls = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
-    /** The listeners' channels by "name address", replaced after start and each reload (read by /ready). */
-    private volatile Map<String, Channel> boundNow = Map.of();
+    /** The listeners by "name address", replaced after start and each reload (read by /ready). */
+    private volatile Map<String, ControlListener> boundNow = Map.of();
+    /** Why each listener is one socket handing sessions to the loops, not one socket per loop; empty if it is not. */
+    private final Optional<String> notPerLoop;
     /** The running maintenance drain's two timers (end of admission, drain timeout); null when none runs. */
     private List<io.netty.util.concurrent.ScheduledFuture<?>> drainTimers;
     /** Not the gateway's lock: a drain request must not wait for a stop's grace period. */
@@ -118,6 +117,9 @@ public final class Gateway implements AutoCloseable {
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
         group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+        notPerLoop = ControlListener.whyNotPerLoop(transport);
+        notPerLoop.ifPresent(why -> log.warn("control listeners: one socket each, sessions handed to the event loops in "
+                + "turn (one socket per event loop needs SO_REUSEPORT: {})", why));
         resolvers = HostLookup.resolvers(settings.control(), transport);
         MetricsEndpoint endpoint = null;
         try {
@@ -268,7 +270,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** One bound listener address and the initializer that routes its new sessions. */
-    private record Bound(Channel channel, ClientLegInitializer initializer) {}
+    private record Bound(ControlListener listener, ClientLegInitializer initializer) {}
 
     private static String key(Settings.Listener l, Endpoint e) {
         return l.name() + " " + e;
@@ -345,41 +347,30 @@ public final class Gateway implements AutoCloseable {
             throws IOException, InterruptedException {
         ClientLegInitializer initializer = new ClientLegInitializer(l.name(), l.mode(), l.upstream(), services, tls,
                 l.proxyProtocol());
-        ServerBootstrap b = controlListener(group, transport, initializer);
-        if (l.mode() == Settings.Mode.TRANSPARENT) {
-            // Accepts connections to any address that TPROXY diverts to this port.
-            b.option(EpollChannelOption.IP_TRANSPARENT, true);
+        ControlListener listener;
+        try {
+            listener = ControlListener.bind(e.toSocketAddress(), group, transport, notPerLoop.isEmpty(),
+                    l.mode() == Settings.Mode.TRANSPARENT, initializer);
+        } catch (IOException failed) {
+            throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + failed.getMessage(), failed);
         }
-        transport.inlineUrgentData(b);
-        var f = b.bind(e.toSocketAddress()).await();
-        if (!f.isSuccess()) {
-            throw new IOException("listener " + l.name() + ": cannot listen on " + e + ": " + f.cause().getMessage(), f.cause());
-        }
-        log.info("listener {}: {} -> {}", l.name(), e, l.mode() == Settings.Mode.EXPLICIT ? l.upstream()
-                : l.mode().name().toLowerCase() + " (destinations " + services.settings().destinations().allow() + ")");
-        return new Bound(f.channel(), initializer);
+        log.info("listener {}: {} -> {}; {}", l.name(), e, l.mode() == Settings.Mode.EXPLICIT ? l.upstream()
+                : l.mode().name().toLowerCase() + " (destinations " + services.settings().destinations().allow() + ")",
+                listener.describe());
+        return new Bound(listener, initializer);
     }
 
     /**
-     * A control listener's bootstrap: listener and sessions on the one group, each accepted client
-     * registered after the loop's I/O batch (see {@link io.ftpgate.data.NewSockets}), with
-     * auto-read off until its session has connected upstream.
+     * A control listener's bootstrap with listener and sessions on {@code group}: one event loop
+     * (a socket per loop), or the gateway's group (one socket handing sessions to its loops).
      */
     public static ServerBootstrap controlListener(EventLoopGroup group, Transport transport, ClientLegInitializer initializer) {
-        return new ServerBootstrap()
-                .group(group)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 512)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(io.ftpgate.data.NewSockets.acceptAfterIoBatch())
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(initializer);
+        return ControlListener.bootstrap(group, transport, initializer, false);
     }
 
     private void publishListeners() {
-        Map<String, Channel> m = new LinkedHashMap<>();
-        listeners.forEach((k, b) -> m.put(k, b.channel()));
+        Map<String, ControlListener> m = new LinkedHashMap<>();
+        listeners.forEach((k, b) -> m.put(k, b.listener()));
         boundNow = Collections.unmodifiableMap(m);
     }
 
@@ -476,7 +467,7 @@ public final class Gateway implements AutoCloseable {
         if (registry.isDraining()) {
             return Optional.of("draining");
         }
-        for (Map.Entry<String, Channel> e : boundNow.entrySet()) {
+        for (Map.Entry<String, ControlListener> e : boundNow.entrySet()) {
             if (!e.getValue().isActive()) {
                 return Optional.of("listener " + e.getKey() + " not bound");
             }
@@ -489,7 +480,17 @@ public final class Gateway implements AutoCloseable {
 
     /** The addresses actually bound (port 0 resolved), in configuration order. */
     public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.values().stream().map(b -> (InetSocketAddress) b.channel().localAddress()).toList();
+        return listeners.values().stream().map(b -> b.listener().localAddress()).toList();
+    }
+
+    /**
+     * Each listener's listening sockets by "name address", in configuration order: one per event
+     * loop, all on the listener's address (or one, see {@link ControlListener}).
+     */
+    public synchronized Map<String, List<io.netty.channel.Channel>> listenerSockets() {
+        Map<String, List<io.netty.channel.Channel>> m = new LinkedHashMap<>();
+        listeners.forEach((k, b) -> m.put(k, b.listener().sockets()));
+        return m;
     }
 
     /**
@@ -543,7 +544,7 @@ public final class Gateway implements AutoCloseable {
                 }
             }
         } catch (IOException | InterruptedException e) {
-            added.values().forEach(b -> b.channel().close());
+            added.values().forEach(b -> b.listener().close());
             throw e;
         }
         listeners.entrySet().removeIf(entry -> {
@@ -551,7 +552,7 @@ public final class Gateway implements AutoCloseable {
                 return false;
             }
             log.info("listener {}: closed by reload (its running sessions continue)", entry.getKey());
-            entry.getValue().channel().close();
+            entry.getValue().listener().close();
             return true;
         });
         listeners.forEach((k, b) -> b.initializer().reroute(wanted.get(k).upstream(), nextServices,
@@ -610,7 +611,7 @@ public final class Gateway implements AutoCloseable {
         }
         closed = true;
         log.info("ftpgate stopping: no new sessions, {} running (grace {})", registry.size(), settings.shutdownGrace());
-        listeners.values().forEach(b -> b.channel().close());
+        listeners.values().forEach(b -> b.listener().close());
         try {
             int ended = registry.drain(settings.shutdownGrace());
             if (ended > 0) {
@@ -630,7 +631,7 @@ public final class Gateway implements AutoCloseable {
         if (services.get() != null) {
             services.get().totalBandwidth().release();
         }
-        listeners.values().forEach(b -> b.channel().close());
+        listeners.values().forEach(b -> b.listener().close());
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
         }
