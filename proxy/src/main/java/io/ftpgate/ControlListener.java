@@ -33,8 +33,10 @@ import java.util.Optional;
  * without {@code SO_REUSEPORT}: the kernel refuses that bind if anything listens there already,
  * with or without the option, and ftpgate refuses to start (or a reload is refused) as it always
  * did, "Address already in use". The probe never listens, and is closed before the real binds.
+ * Once bound, {@link ListeningSockets} checks that no socket but these listens there (a race).
  */
 final class ControlListener {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ControlListener.class);
     /** Linux: SOL_IP, IP_TRANSPARENT (the option also applies to IPv6 sockets). */
     private static final int SOL_IP = 0;
     private static final int IP_TRANSPARENT = 19;
@@ -100,11 +102,32 @@ final class ControlListener {
                 // Port 0: the first socket's ephemeral port is the listener's; the others share it.
                 at = new InetSocketAddress(address.getAddress(), ((InetSocketAddress) c.localAddress()).getPort());
             }
+            refuseSharing(at, bound);
         } catch (IOException | InterruptedException | RuntimeException e) {
             bound.forEach(Channel::close);
             throw e;
         }
         return new ControlListener(bound, true);
+    }
+
+    /**
+     * Two instances started at the same moment could both pass the probe before either binds;
+     * then each sees the other's sockets here, and refuses (each one that binds after another
+     * has checked sees it). Connections the kernel gave a refusing instance meanwhile are reset.
+     */
+    private static void refuseSharing(InetSocketAddress at, List<Channel> ours) throws IOException {
+        List<String> others;
+        try {
+            others = ListeningSockets.others(at, ours);
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot check that no other process shares port {} (the probe bind did): {}", at.getPort(),
+                    e.toString());
+            return;
+        }
+        if (!others.isEmpty()) {
+            throw new IOException("Address already in use: the port is shared (SO_REUSEPORT) with "
+                    + String.join(", ", others));
+        }
     }
 
     /**

@@ -75,7 +75,10 @@ class ListenerPerLoopTest {
             assertThat(sockets).allSatisfy(s -> assertThat(s.localAddress()).isEqualTo(gw.address()));
             assertThat(sockets.stream().map(Channel::eventLoop).distinct()).hasSameSizeAs(sockets);
             Accepted accepted = new Accepted();
-            sockets.forEach(s -> s.pipeline().addFirst(accepted));
+            for (Channel s : sockets) {
+                s.pipeline().addFirst(accepted);
+                s.eventLoop().submit(() -> { }).sync(); // after its handlerAdded, which the loop runs
+            }
 
             Set<Channel> accepting = new HashSet<>();
             for (int i = 0; i < 40; i++) { // one after the other: the embedded server admits 10 anonymous logins
