@@ -92,8 +92,10 @@ final class ControlListener {
         try {
             InetSocketAddress at = address;
             for (EventExecutor e : group) {
+                // Accepting starts once every socket is bound and the port found unshared.
                 ServerBootstrap b = bootstrap((EventLoop) e, transport, childHandler, transparent)
-                        .option(EpollChannelOption.SO_REUSEPORT, true);
+                        .option(EpollChannelOption.SO_REUSEPORT, true)
+                        .option(ChannelOption.AUTO_READ, false);
                 Channel c = bindOne(b, at);
                 bound.add(c);
                 if (!((EpollServerSocketChannel) c).config().isReusePort()) {
@@ -103,6 +105,7 @@ final class ControlListener {
                 at = new InetSocketAddress(address.getAddress(), ((InetSocketAddress) c.localAddress()).getPort());
             }
             refuseSharing(at, bound);
+            bound.forEach(c -> c.config().setAutoRead(true));
         } catch (IOException | InterruptedException | RuntimeException e) {
             bound.forEach(Channel::close);
             throw e;
@@ -113,7 +116,8 @@ final class ControlListener {
     /**
      * Two instances started at the same moment could both pass the probe before either binds;
      * then each sees the other's sockets here, and refuses (each one that binds after another
-     * has checked sees it). Connections the kernel gave a refusing instance meanwhile are reset.
+     * has checked sees it). A refusing instance has not accepted anything yet: connections the
+     * kernel queued on its sockets meanwhile are reset when they close.
      */
     private static void refuseSharing(InetSocketAddress at, List<Channel> ours) throws IOException {
         List<String> others;
