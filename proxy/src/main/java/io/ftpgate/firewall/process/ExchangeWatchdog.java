@@ -4,6 +4,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Kills the process of a {@link Conversation} exchange that outlives its deadline. One daemon
@@ -36,6 +38,7 @@ final class ExchangeWatchdog {
         }
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(ExchangeWatchdog.class);
     private static final Set<Watch> WATCHED = ConcurrentHashMap.newKeySet();
     /** When the thread wakes next (System.nanoTime); an exchange due before that wakes it. */
     private static volatile long nextWake;
@@ -90,8 +93,7 @@ final class ExchangeWatchdog {
                             w.process.destroyForcibly();
                         } catch (RuntimeException e) {
                             // Cannot happen for a child process; the thread must live on regardless.
-                            System.getLogger(ExchangeWatchdog.class.getName())
-                                    .log(System.Logger.Level.ERROR, "cannot kill an overdue process", e);
+                            LOG.error("cannot kill an overdue process (pid {})", w.process.pid(), e);
                         }
                     }
                 } else if (w.deadline - wake < 0) {
