@@ -2,15 +2,13 @@ package io.ftpgate.firewall;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,11 +39,17 @@ final class FirewallThread {
 
     private record ChangeTask(Pending pending) implements Task { }
 
-    private final ExecutorService thread;
+    private final Thread thread;
     private final int maxBatch;
     private final Consumer<List<Pending>> batches;
-    // Guarded by itself. One drain() is scheduled per task, so none waits unseen.
-    private final Deque<Task> queue = new ArrayDeque<>();
+    // The thread takes from this queue itself: one lock and, when it sleeps, one wake-up per
+    // submission (an executor in front of it added a second queue and a task per submission).
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition queuedOrClosed = lock.newCondition();
+    // Guarded by lock.
+    private final ArrayDeque<Task> queue = new ArrayDeque<>();
+    private boolean closed;
+    private boolean started;
 
     /**
      * @param batches runs a batch on the firewall thread and completes every future of it
@@ -56,11 +60,8 @@ final class FirewallThread {
         }
         this.maxBatch = maxBatch;
         this.batches = batches;
-        this.thread = Executors.newSingleThreadExecutor(task -> {
-            Thread t = new Thread(task, name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = new Thread(this::run, name);
+        thread.setDaemon(true);
     }
 
     /** Queues the call; the future completes on the firewall thread, exceptionally if the call threw. */
@@ -84,53 +85,79 @@ final class FirewallThread {
     }
 
     private void enqueue(Task task) {
-        synchronized (queue) {
-            queue.add(task);
-        }
+        lock.lock();
         try {
-            thread.execute(this::drain);
-        } catch (RejectedExecutionException e) {
-            boolean mine;
-            synchronized (queue) {
-                mine = queue.remove(task);
+            if (!closed) {
+                if (!started) {
+                    // Started with the first submission, like the executor it replaces: an
+                    // executor that is never used has no thread.
+                    thread.start();
+                    started = true;
+                }
+                queue.add(task);
+                queuedOrClosed.signal();
+                return;
             }
-            if (mine) {
-                future(task).completeExceptionally(new FirewallException("firewall executor is closed", e));
+        } finally {
+            lock.unlock();
+        }
+        future(task).completeExceptionally(new FirewallException("firewall executor is closed"));
+    }
+
+    /** The firewall thread: runs what is queued, in order, until closed and empty. */
+    private void run() {
+        while (true) {
+            Task first;
+            List<Pending> batch = new ArrayList<>();
+            lock.lock();
+            try {
+                while (queue.isEmpty() && !closed) {
+                    queuedOrClosed.awaitUninterruptibly();
+                }
+                first = queue.poll();
+                if (first == null) {
+                    return; // closed, and nothing left
+                }
+                if (first instanceof ChangeTask p) {
+                    batch.add(p.pending());
+                    Set<DataLease> inBatch = new HashSet<>();
+                    inBatch.add(p.pending().change().lease());
+                    while (batch.size() < maxBatch && queue.peek() instanceof ChangeTask next
+                            && inBatch.add(next.pending().change().lease())) {
+                        queue.poll();
+                        batch.add(next.pending());
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (first instanceof CallTask c) {
+                runCall(c);
+            } else {
+                runBatch(batch);
             }
         }
     }
 
-    /** On the firewall thread: runs the first queued call, or the run of changes at the head of the queue. */
-    private void drain() {
-        Runnable call = null;
-        List<Pending> batch = new ArrayList<>();
-        synchronized (queue) {
-            Task first = queue.poll();
-            if (first instanceof CallTask c) {
-                call = c.run();
-            } else if (first instanceof ChangeTask p) {
-                batch.add(p.pending());
-                Set<DataLease> inBatch = new HashSet<>();
-                inBatch.add(p.pending().change().lease());
-                while (batch.size() < maxBatch && queue.peek() instanceof ChangeTask next
-                        && inBatch.add(next.pending().change().lease())) {
-                    queue.poll();
-                    batch.add(next.pending());
-                }
-            }
+    private static void runCall(CallTask c) {
+        try {
+            c.run().run();
+        } catch (RuntimeException | Error e) {
+            // The call completes its own future; this is a bug in it, and the thread goes on.
+            LOG.error("a firewall call failed unexpectedly", e);
+            c.done().completeExceptionally(e);
         }
-        if (call != null) {
-            call.run();
-        } else if (!batch.isEmpty()) {
-            try {
-                batches.accept(batch);
-            } catch (RuntimeException e) {
-                LOG.error("a batch of {} lease change(s) failed unexpectedly", batch.size(), e);
-            }
-            for (Pending p : batch) {
-                // A batch runner that forgot one must not leave its caller waiting forever.
-                p.done().completeExceptionally(new FirewallException(p.change() + ": not made (internal error)"));
-            }
+    }
+
+    private void runBatch(List<Pending> batch) {
+        try {
+            batches.accept(batch);
+        } catch (RuntimeException | Error e) {
+            LOG.error("a batch of {} lease change(s) failed unexpectedly", batch.size(), e);
+        }
+        for (Pending p : batch) {
+            // A batch runner that forgot one must not leave its caller waiting forever.
+            p.done().completeExceptionally(new FirewallException(p.change() + ": not made (internal error)"));
         }
     }
 
@@ -140,22 +167,57 @@ final class FirewallThread {
 
     /** How many calls and changes wait to run (for tests). */
     int queued() {
-        synchronized (queue) {
+        lock.lock();
+        try {
             return queue.size();
+        } finally {
+            lock.unlock();
         }
     }
 
-    /** Lets queued tasks finish, then ends the thread; later submissions fail. */
+    /**
+     * Lets queued tasks finish, then ends the thread; later submissions fail. If the thread is
+     * still busy after 30 s it is interrupted, and what is still queued then fails.
+     */
     void close() {
-        thread.shutdown();
+        boolean running;
+        lock.lock();
         try {
-            if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
+            closed = true;
+            running = started;
+            queuedOrClosed.signal();
+        } finally {
+            lock.unlock();
+        }
+        if (!running || Thread.currentThread() == thread) {
+            return;
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+            if (thread.isAlive()) {
                 LOG.warn("firewall thread still busy after 30 s; interrupting it");
-                thread.shutdownNow();
+                thread.interrupt();
+                failQueued();
             }
         } catch (InterruptedException e) {
-            thread.shutdownNow();
+            thread.interrupt();
+            failQueued();
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Fails what is still queued (after an interrupt at close: it will not run). */
+    private void failQueued() {
+        List<Task> left;
+        lock.lock();
+        try {
+            left = new ArrayList<>(queue);
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Task t : left) {
+            future(t).completeExceptionally(new FirewallException("firewall executor closed before this ran"));
         }
     }
 }

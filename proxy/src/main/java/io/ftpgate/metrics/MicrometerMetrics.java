@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -46,6 +47,9 @@ import java.util.function.LongSupplier;
 public final class MicrometerMetrics implements GatewayMetrics {
 
     private final MeterRegistry registry;
+    /** {@link #firewallOperation}'s timers by operation and result, registered at first use. */
+    private final AtomicReferenceArray<Timer> firewallOperations =
+            new AtomicReferenceArray<>(FirewallOp.values().length * 2);
 
     /** @param instance the gateway's instance-name (a label of build_info only: one value per process) */
     public MicrometerMetrics(MeterRegistry registry, String version, String instance) {
@@ -172,13 +176,22 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {
-        Timer.builder("ftpgate.firewall.operations").description("Firewall lease changes and their latency")
-                .tag("operation", tag(op)).tag("result", success ? "success" : "failure")
-                // Buckets for p99 of lease latency (a rule must be in place before a port is announced).
-                .serviceLevelObjectives(Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
-                        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-                        Duration.ofSeconds(1))
-                .register(registry).record(latencyNanos, TimeUnit.NANOSECONDS);
+        int i = op.ordinal() * 2 + (success ? 1 : 0);
+        Timer timer = firewallOperations.get(i);
+        if (timer == null) {
+            // Registered at first use (a result that never happened shows no series), then kept:
+            // building and looking up the meter cost tens of µs per lease change while the
+            // code was cold, on the thread that hands the lease's result to the session.
+            timer = Timer.builder("ftpgate.firewall.operations").description("Firewall lease changes and their latency")
+                    .tag("operation", tag(op)).tag("result", success ? "success" : "failure")
+                    // Buckets for p99 of lease latency (a rule must be in place before a port is announced).
+                    .serviceLevelObjectives(Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+                            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                            Duration.ofSeconds(1))
+                    .register(registry);
+            firewallOperations.set(i, timer);
+        }
+        timer.record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override

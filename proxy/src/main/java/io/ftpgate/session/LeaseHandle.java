@@ -62,8 +62,10 @@ final class LeaseHandle {
         LeaseHandle h = this;
         long start = System.nanoTime();
         f.whenComplete((ok, err) -> {
-            metrics.firewallOperation(FirewallOp.APPLY, System.nanoTime() - start, err == null);
+            long took = System.nanoTime() - start;
+            // Posted before the metric is recorded: the session's reply waits for this, not for that.
             loop.execute(() -> h.applied(err, done));
+            metrics.firewallOperation(FirewallOp.APPLY, took, err == null);
         });
     }
 

@@ -219,7 +219,7 @@ final class BenchSetup implements AutoCloseable {
                 "  listeners.idle { listen = [\"" + IDLE_LISTENER.authority() + "\"], upstream = \""
                         + Topology.SERVER_V4 + ":" + IDLE_SERVER_PORT + "\" }",
                 extra);
-        return FtpGateDaemon.start(topology, List.of(Topology.JAVA, "-Xmx512m"), config);
+        return FtpGateDaemon.start(topology, gatewayJvm(), config);
     }
 
     /**
@@ -250,6 +250,23 @@ final class BenchSetup implements AutoCloseable {
     /** ftpgate's CPU seconds per GiB of the latest transfer; NaN for setups without ftpgate. */
     double lastCpuSecondsPerGiB() {
         return lastCpuSecondsPerGiB;
+    }
+
+    /**
+     * The command that starts ftpgate's JVM: {@code java -Xmx512m}, or {@code java} and the
+     * options in the environment variable {@code FTPGATE_BENCH_JVM} (space-separated), to compare
+     * JVM settings (e.g. {@code -Xmx512m -XX:TieredStopAtLevel=1}).
+     */
+    static List<String> gatewayJvm() {
+        String options = System.getenv("FTPGATE_BENCH_JVM");
+        List<String> argv = new ArrayList<>(List.of(Topology.JAVA));
+        argv.addAll(options == null || options.isBlank() ? List.of("-Xmx512m") : List.of(options.strip().split("\\s+")));
+        return argv;
+    }
+
+    /** CPU ticks of ftpgate's JIT compiler threads so far; -1 for setups without ftpgate. */
+    long gatewayCompilerTicks() {
+        return daemon == null ? -1 : CpuTime.compilerTicks(daemon.pid());
     }
 
     private long gatewayCpuTicks() {

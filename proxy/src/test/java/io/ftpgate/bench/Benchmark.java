@@ -105,6 +105,13 @@ public final class Benchmark {
                 }
             }
             List<BenchSetup> measured = setups.stream().filter(s -> s.unavailable == null).toList();
+            for (BenchSetup setup : measured) {
+                if (setup.kind.isFtpgate() && options.jitWarmSeconds() > 0) {
+                    String warmed = warmJit(setup, options);
+                    log(setup.kind.label + ": " + warmed);
+                    table.note(setup.kind.label + ": " + warmed);
+                }
+            }
             if (options.warmUp() && !measured.isEmpty()) {
                 log("warm-up round (not recorded)");
                 round(measured, options, upload, ResultTable.plain(), 0);
@@ -218,6 +225,46 @@ public final class Benchmark {
         }
     }
 
+    /** A window of the JIT warm-up: one LIST and one RETR-1MiB session run of this many seconds each. */
+    private static final int JIT_WINDOW_SECONDS = 5;
+    /** The JIT counts as done when its compiler threads used less than this share of a window's time. */
+    private static final double JIT_DONE_SHARE = 0.02;
+
+    /**
+     * Brings an ftpgate setup to the steady state of a gateway that has run a while: LIST and
+     * RETR-1MiB sessions with the suite's concurrency, in windows of {@link #JIT_WINDOW_SECONDS} each,
+     * until the JVM's JIT compiler threads used under {@link #JIT_DONE_SHARE} of a window's wall time,
+     * or {@code --jit-warm} seconds passed. Until then the compilers take one of the two CPUs
+     * (C2 spent 16 s of CPU in one minute of sessions, two minutes after the start) and each session
+     * runs partly interpreted. Returns what it took, for the report.
+     */
+    private static String warmJit(BenchSetup setup, BenchOptions options) {
+        long start = System.nanoTime();
+        long limit = options.jitWarmSeconds() * 1_000_000_000L;
+        int windows = 0;
+        while (true) {
+            long compiled = setup.gatewayCompilerTicks();
+            long t0 = System.nanoTime();
+            try {
+                setup.sessions(options.concurrency(), JIT_WINDOW_SECONDS, false);
+                setup.sessions(options.concurrency(), JIT_WINDOW_SECONDS, true);
+            } catch (BenchSetup.BenchFailure e) {
+                return "JIT warm-up failed after " + windows + " window(s): " + e.getMessage();
+            }
+            windows++;
+            long now = System.nanoTime();
+            double share = (double) (setup.gatewayCompilerTicks() - compiled) / CpuTime.TICKS_PER_SECOND / ((now - t0) / 1e9);
+            double took = (now - start) / 1e9;
+            if (share < JIT_DONE_SHARE || now - start >= limit) {
+                return String.format(Locale.ROOT, "JIT warm-up %.0f s (%d windows of LIST and RETR-1MiB sessions ×%d), "
+                        + "compiler threads %.1f%% of the last window%s", took, windows, options.concurrency(), share * 100,
+                        share < JIT_DONE_SHARE ? "" : " (stopped at --jit-warm " + options.jitWarmSeconds() + " s)");
+            }
+            log(setup.kind.label + String.format(Locale.ROOT, ": JIT warm-up window %d, compiler threads %.1f%%", windows,
+                    share * 100));
+        }
+    }
+
     /** One session-rate run (LIST, or with {@code retr} RETR of 1 MiB) of one setup, into the table. */
     private static void sessions(ResultTable<BenchSetup.Kind, Figure> table, BenchSetup setup, int concurrency, boolean retr,
                                  int seconds, int round) {
@@ -289,7 +336,8 @@ public final class Benchmark {
         out.append("- setups: client 198.51.100.2 → gateway → vsftpd 203.0.113.2, IPv4, each setup in namespaces of its own;"
                 + " `direct` routes, `conntrack-helper` routes with FORWARD DROP and the kernel FTP helper"
                 + " (`CT --helper ftp`, RELATED via `-m helper`), `ftpgate` is the shaded jar (explicit listener,"
-                + " iptables backend, INPUT DROP, no routing) started with `-Xmx512m`, splicing data connections"
+                + " iptables backend, INPUT DROP, no routing) started with `"
+                + String.join(" ", BenchSetup.gatewayJvm().subList(1, BenchSetup.gatewayJvm().size())) + "`, splicing data connections"
                 + " (`data.relay = splice`); `ftpgate-copy` the same with `data.relay = copy`, `ftpgate-ipset` the same"
                 + " with the ipset backend; `ftpgate-kernel` is `ftpgate` with"
                 + " `data.path = kernel` on a gateway that routes with FORWARD DROP (passive data connections forwarded by"

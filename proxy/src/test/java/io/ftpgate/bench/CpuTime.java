@@ -24,6 +24,32 @@ final class CpuTime {
         }
     }
 
+    /**
+     * CPU time of a JVM's JIT compiler threads ({@code C1 CompilerThre…}, {@code C2 CompilerThre…}),
+     * utime + stime of each {@code /proc/PID/task/TID/stat}, in clock ticks; threads that ended
+     * meanwhile are not counted.
+     */
+    static long compilerTicks(long pid) {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (Files.readString(task.resolve("comm")).startsWith("C")
+                            && Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+                        String stat = Files.readString(task.resolve("stat"));
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        sum += Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+                    }
+                } catch (IOException e) {
+                    // the compiler thread ended (the JVM stops idle ones): its time is gone with it
+                }
+            }
+        } catch (IOException e) {
+            throw new BenchSetup.BenchFailure("cannot read the threads of pid " + pid + ": " + e);
+        }
+        return sum;
+    }
+
     private static long clockTicks() {
         try {
             Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();

@@ -204,6 +204,29 @@ class LeaseExecutorTest {
                 .cause().isInstanceOf(FirewallException.class).hasMessageContaining("closed");
     }
 
+    @Test
+    void anErrorInABatchFailsItsChangesAndTheFirewallThreadGoesOn() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        firewall.blockApplyUntil = release;
+        CompletableFuture<Void> first = executor.apply(lease(1, 40001));
+        await().until(() -> firewall.blocked);
+        firewall.blockApplyUntil = null;
+        firewall.batchError = new AssertionError("backend bug");
+        CompletableFuture<Void> a = executor.apply(lease(2, 40002));
+        CompletableFuture<Void> b = executor.apply(lease(3, 40003));
+        release.countDown();
+        first.get(5, TimeUnit.SECONDS);
+        for (CompletableFuture<Void> f : List.of(a, b)) {
+            assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+        }
+
+        // The same thread takes the next call: nothing queued is left waiting.
+        DataLease c = lease(4, 40004);
+        executor.apply(c).get(5, TimeUnit.SECONDS);
+        assertThat(firewall.calls).endsWith("apply " + c);
+        assertThat(firewall.threads).containsOnly(LeaseExecutor.THREAD_NAME);
+    }
+
     // --- batches ---
 
     @Test
@@ -429,10 +452,17 @@ class LeaseExecutorTest {
         final Map<String, Exception> throwing = new ConcurrentHashMap<>();
         volatile CountDownLatch blockApplyUntil;
         volatile boolean blocked;
+        /** Thrown by the next batch (of more than one change), then cleared. */
+        volatile Error batchError;
 
         @Override
         public List<FirewallException> change(List<LeaseChange> changes) {
             calls.add("batch " + changes.size());
+            Error e = batchError;
+            if (e != null) {
+                batchError = null;
+                throw e;
+            }
             return Firewall.super.change(changes);
         }
 

@@ -10,11 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,12 +57,6 @@ public final class Conversation implements AutoCloseable {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Conversation.class);
-    // Only kills overdue processes; a daemon thread, so it never keeps the JVM alive.
-    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(task -> {
-        Thread t = new Thread(task, "ftpgate-conversation-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final String tool;
     private final List<String> argv;
@@ -125,13 +115,7 @@ public final class Conversation implements AutoCloseable {
             text.append(line).append('\n');
         }
         text.append(acknowledgement.line(batch)).append('\n');
-        Process current = process;
-        // Set before the kill, so that the EOF the kill causes is never taken for a crash.
-        AtomicBoolean overdue = new AtomicBoolean();
-        ScheduledFuture<?> kill = WATCHDOG.schedule(() -> {
-            overdue.set(true);
-            current.destroyForcibly();
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        ExchangeWatchdog.Watch watch = ExchangeWatchdog.watch(process, timeout.toNanos());
         List<String> said = new ArrayList<>();
         try {
             stdin.write(text.toString().getBytes(StandardCharsets.UTF_8));
@@ -139,7 +123,7 @@ public final class Conversation implements AutoCloseable {
             while (true) {
                 String line = stderr.readLine();
                 if (line == null) {
-                    throw ended(lines, said, overdue.get());
+                    throw ended(lines, said, watch.overdue());
                 }
                 int acknowledged = acknowledgement.acknowledged(line);
                 if (acknowledged == batch) {
@@ -155,9 +139,9 @@ public final class Conversation implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw ended(lines, said, overdue.get());
+            throw ended(lines, said, watch.overdue());
         } finally {
-            kill.cancel(false);
+            ExchangeWatchdog.release(watch);
         }
     }
 
