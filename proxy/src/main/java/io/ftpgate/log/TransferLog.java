@@ -48,7 +48,7 @@ public final class TransferLog {
                GatewayMetrics.Outcome outcome, Reason failure) {
         String serverText = server == null ? "-" : server.getHostAddress();
         String file = LogText.escape(command.argument());
-        String seconds = String.format(Locale.ROOT, "%.3f", elapsedNanos / 1e9);
+        String seconds = DecimalSeconds.of(elapsedNanos, 3);
         String path = kernel ? "kernel" : "relay";
         String relayed = kernel ? "" : " relay=" + relay;
         LoggingEventBuilder event = session.atInfo()
