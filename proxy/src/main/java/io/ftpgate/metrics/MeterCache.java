@@ -16,6 +16,7 @@ final class MeterCache<K, M> {
 
     /** The meter for these tag values; {@code register} builds and registers it on first use. */
     M get(K key, Function<? super K, ? extends M> register) {
-        return meters.computeIfAbsent(key, register);
+        M meter = meters.get(key); // no lock once registered: computeIfAbsent may lock the bin
+        return meter != null ? meter : meters.computeIfAbsent(key, register);
     }
 }
