@@ -7,6 +7,7 @@ import io.ftpgate.protocol.LogText;
 import java.net.InetAddress;
 import java.time.ZonedDateTime;
 import java.util.Locale;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -39,11 +40,12 @@ public final class TransferLog {
     public static void ended(long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
                              FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel, String relay,
                              GatewayMetrics.Outcome outcome, Reason failure) {
-        DEFAULT.write(ZonedDateTime.now(), id, client, server, kind, command, bytes, elapsedNanos, mode, kernel,
+        DEFAULT.write(ZonedDateTime::now, id, client, server, kind, command, bytes, elapsedNanos, mode, kernel,
                 relay, outcome, failure);
     }
 
-    void write(ZonedDateTime end, long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
+    /** @param end the time the transfer ended, asked only for an xferlog line */
+    void write(Supplier<ZonedDateTime> end, long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
                FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel, String relay,
                GatewayMetrics.Outcome outcome, Reason failure) {
         String clientText = client.getHostAddress();
@@ -76,7 +78,7 @@ public final class TransferLog {
         }
         event.log();
         if (xferlog.isInfoEnabled()) {
-            XferlogLine.of(end, elapsedNanos, client, kernel ? 0 : bytes, file, command.verb(),
+            XferlogLine.of(end.get(), elapsedNanos, client, kernel ? 0 : bytes, file, command.verb(),
                     outcome == GatewayMetrics.Outcome.COMPLETED).ifPresent(line -> xferlog.info("{}", line));
         }
     }
