@@ -211,10 +211,10 @@ public final class MicrometerMetrics implements GatewayMetrics {
         firewallOperations.get(List.of(op, success), k -> Timer.builder("ftpgate.firewall.operations")
                 .description("Firewall lease changes and their latency")
                 .tag("operation", tag(op)).tag("result", success ? "success" : "failure")
-                    // Buckets for p99 of lease latency (a rule must be in place before a port is announced).
+                // Buckets for p99 of lease latency (a rule must be in place before a port is announced).
                 .serviceLevelObjectives(Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
-                            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-                            Duration.ofSeconds(1))
+                        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                        Duration.ofSeconds(1))
                 .register(registry)).record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 
