@@ -7,6 +7,7 @@ import io.ftpgate.protocol.LogText;
 import java.net.InetAddress;
 import java.time.ZonedDateTime;
 import java.util.Locale;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -39,31 +40,36 @@ public final class TransferLog {
     public static void ended(long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
                              FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel, String relay,
                              GatewayMetrics.Outcome outcome, Reason failure) {
-        DEFAULT.write(ZonedDateTime.now(), id, client, server, kind, command, bytes, elapsedNanos, mode, kernel,
+        DEFAULT.write(ZonedDateTime::now, id, client, server, kind, command, bytes, elapsedNanos, mode, kernel,
                 relay, outcome, failure);
     }
 
-    void write(ZonedDateTime end, long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
+    /** @param end the time the transfer ended, asked only for an xferlog line */
+    void write(Supplier<ZonedDateTime> end, long id, InetAddress client, InetAddress server, GatewayMetrics.TransferKind kind,
                FtpCommand command, long bytes, long elapsedNanos, String mode, boolean kernel, String relay,
                GatewayMetrics.Outcome outcome, Reason failure) {
+        String clientText = client.getHostAddress();
         String serverText = server == null ? "-" : server.getHostAddress();
         String file = LogText.escape(command.argument());
-        String seconds = String.format(Locale.ROOT, "%.3f", elapsedNanos / 1e9);
+        String seconds = DecimalSeconds.of(elapsedNanos, 3);
+        String kindText = lower(kind);
+        String modeText = mode.toLowerCase(Locale.ROOT);
+        String outcomeText = lower(outcome);
         String path = kernel ? "kernel" : "relay";
         String relayed = kernel ? "" : " relay=" + relay;
         LoggingEventBuilder event = session.atInfo()
                 .setMessage("session {}: transfer client={} server={} {} {} \"{}\" bytes={} seconds={} mode={} path={}{} {}{}")
-                .addArgument(id).addArgument(client.getHostAddress()).addArgument(serverText)
-                .addArgument(lower(kind)).addArgument(command.verb()).addArgument(file)
+                .addArgument(id).addArgument(clientText).addArgument(serverText)
+                .addArgument(kindText).addArgument(command.verb()).addArgument(file)
                 .addArgument(kernel ? "unknown" : String.valueOf(bytes)).addArgument(seconds)
-                .addArgument(mode.toLowerCase(Locale.ROOT)).addArgument(path).addArgument(relayed).addArgument(lower(outcome))
+                .addArgument(modeText).addArgument(path).addArgument(relayed).addArgument(outcomeText)
                 .addArgument(failure == null ? "" : " reason=" + failure.tag())
                 .addKeyValue("session", id).addKeyValue("event", "transfer")
-                .addKeyValue("client", client.getHostAddress()).addKeyValue("server", serverText)
-                .addKeyValue("kind", lower(kind)).addKeyValue("verb", command.verb())
+                .addKeyValue("client", clientText).addKeyValue("server", serverText)
+                .addKeyValue("kind", kindText).addKeyValue("verb", command.verb())
                 .addKeyValue("file", file).addKeyValue("seconds", elapsedNanos / 1e9)
-                .addKeyValue("mode", mode.toLowerCase(Locale.ROOT)).addKeyValue("path", path)
-                .addKeyValue("outcome", lower(outcome));
+                .addKeyValue("mode", modeText).addKeyValue("path", path)
+                .addKeyValue("outcome", outcomeText);
         if (!kernel) {
             event = event.addKeyValue("bytes", bytes).addKeyValue("relay", relay);
         }
@@ -72,7 +78,7 @@ public final class TransferLog {
         }
         event.log();
         if (xferlog.isInfoEnabled()) {
-            XferlogLine.of(end, elapsedNanos, client, kernel ? 0 : bytes, file, command.verb(),
+            XferlogLine.of(end.get(), elapsedNanos, client, kernel ? 0 : bytes, file, command.verb(),
                     outcome == GatewayMetrics.Outcome.COMPLETED).ifPresent(line -> xferlog.info("{}", line));
         }
     }

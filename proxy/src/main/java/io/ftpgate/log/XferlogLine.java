@@ -5,6 +5,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * One line of wu-ftpd's xferlog(5), the format ProFTPD, vsftpd ({@code xferlog_std_format}) and
@@ -26,6 +27,7 @@ public record XferlogLine(ZonedDateTime end, long seconds, InetAddress client, l
                           char direction, boolean complete) {
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.ROOT);
+    private static final Pattern WHITESPACE = Pattern.compile("\\s");
 
     /** A line for a transfer that took {@code elapsedNanos}, or none for a listing. */
     public static Optional<XferlogLine> of(ZonedDateTime end, long elapsedNanos, InetAddress client, long bytes,
@@ -44,7 +46,7 @@ public record XferlogLine(ZonedDateTime end, long seconds, InetAddress client, l
 
     @Override
     public String toString() {
-        String name = file.isEmpty() ? "-" : file.replaceAll("\\s", "_");
+        String name = file.isEmpty() ? "-" : WHITESPACE.matcher(file).replaceAll("_");
         return String.join(" ", TIME.format(end), Long.toString(seconds), client.getHostAddress(),
                 Long.toString(bytes), name, "b", "_", String.valueOf(direction), "r", "*", "ftp", "0", "*",
                 complete ? "c" : "i");

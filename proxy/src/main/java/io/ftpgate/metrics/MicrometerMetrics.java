@@ -6,9 +6,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -47,9 +47,28 @@ import java.util.function.LongSupplier;
 public final class MicrometerMetrics implements GatewayMetrics {
 
     private final MeterRegistry registry;
-    /** {@link #firewallOperation}'s timers by operation and result, registered at first use. */
-    private final AtomicReferenceArray<Timer> firewallOperations =
-            new AtomicReferenceArray<>(FirewallOp.values().length * 2);
+    // The meters of every event, each registered once per set of tag values (see MeterCache).
+    private final MeterCache<String, Counter> sessions = new MeterCache<>();
+    private final MeterCache<String, Timer> sessionDurations = new MeterCache<>();
+    private final MeterCache<String, Counter> sessionsRejected = new MeterCache<>();
+    private final MeterCache<String, Timer> upstreamConnects = new MeterCache<>();
+    private final MeterCache<String, Counter> upstreamFailures = new MeterCache<>();
+    private final MeterCache<List<?>, Counter> dataConnections = new MeterCache<>();
+    private final MeterCache<Direction, Counter> relayed = new MeterCache<>();
+    private final MeterCache<Enum<?>, Counter> dataPaths = new MeterCache<>();
+    private final MeterCache<List<?>, Counter> relays = new MeterCache<>();
+    private final MeterCache<String, Counter> commands = new MeterCache<>();
+    private final MeterCache<Integer, Counter> replies = new MeterCache<>();
+    private final MeterCache<List<?>, Counter> logins = new MeterCache<>();
+    private final MeterCache<Enum<?>, Counter> throttled = new MeterCache<>();
+    private final MeterCache<Enum<?>, Counter> refused = new MeterCache<>();
+    private final MeterCache<List<?>, Timer> firewallOperations = new MeterCache<>();
+    private final MeterCache<Enum<?>, Counter> proxyHeaders = new MeterCache<>();
+    private final MeterCache<List<?>, Counter> transfers = new MeterCache<>();
+    private final MeterCache<List<?>, Timer> transferDurations = new MeterCache<>();
+    private final MeterCache<TransferKind, DistributionSummary> transferSizes = new MeterCache<>();
+    private final MeterCache<List<?>, Counter> tlsHandshakes = new MeterCache<>();
+    private final MeterCache<List<?>, Timer> tlsHandshakeTimes = new MeterCache<>();
 
     /** @param instance the gateway's instance-name (a label of build_info only: one value per process) */
     public MicrometerMetrics(MeterRegistry registry, String version, String instance) {
@@ -65,93 +84,105 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void sessionOpened(String listener) {
-        Counter.builder("ftpgate.sessions").description("Client control sessions started")
-                .tag("listener", listener).register(registry).increment();
+        sessions.get(listener, k -> Counter.builder("ftpgate.sessions").description("Client control sessions started")
+                .tag("listener", listener).register(registry)).increment();
     }
 
     @Override
     public void sessionClosed(String listener, long durationNanos) {
-        Timer.builder("ftpgate.session.duration").description("Length of client control sessions")
-                .tag("listener", listener).register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+        sessionDurations.get(listener, k -> Timer.builder("ftpgate.session.duration")
+                .description("Length of client control sessions")
+                .tag("listener", listener).register(registry)).record(durationNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public void sessionRejected(String listener) {
-        Counter.builder("ftpgate.sessions.rejected").description("Client connections turned away (limit, shutdown)")
-                .tag("listener", listener).register(registry).increment();
+        sessionsRejected.get(listener, k -> Counter.builder("ftpgate.sessions.rejected")
+                .description("Client connections turned away (limit, shutdown)")
+                .tag("listener", listener).register(registry)).increment();
     }
 
     @Override
     public void upstreamConnected(String listener, long latencyNanos) {
-        Timer.builder("ftpgate.upstream.connect").description("Time to connect to the upstream FTP server")
-                .tag("listener", listener).register(registry).record(latencyNanos, TimeUnit.NANOSECONDS);
+        upstreamConnects.get(listener, k -> Timer.builder("ftpgate.upstream.connect")
+                .description("Time to connect to the upstream FTP server")
+                .tag("listener", listener).register(registry)).record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public void upstreamFailed(String listener) {
-        Counter.builder("ftpgate.upstream.failures").description("Upstream FTP server connections that failed")
-                .tag("listener", listener).register(registry).increment();
+        upstreamFailures.get(listener, k -> Counter.builder("ftpgate.upstream.failures")
+                .description("Upstream FTP server connections that failed")
+                .tag("listener", listener).register(registry)).increment();
     }
 
     @Override
     public void dataConnectionEnded(Enum<?> mode, Outcome outcome) {
-        Counter.builder("ftpgate.data.connections").description("Data connections by client mode and outcome")
-                .tag("mode", tag(mode)).tag("outcome", tag(outcome)).register(registry).increment();
+        dataConnections.get(List.of(mode, outcome), k -> Counter.builder("ftpgate.data.connections")
+                .description("Data connections by client mode and outcome")
+                .tag("mode", tag(mode)).tag("outcome", tag(outcome)).register(registry)).increment();
     }
 
     @Override
     public void bytesRelayed(Direction direction, long bytes) {
-        Counter.builder("ftpgate.relayed").baseUnit("bytes").description("Data bytes relayed, upload is client to server")
-                .tag("direction", tag(direction)).register(registry).increment(bytes);
+        relayed.get(direction, k -> Counter.builder("ftpgate.relayed")
+                .baseUnit("bytes").description("Data bytes relayed, upload is client to server")
+                .tag("direction", tag(direction)).register(registry)).increment(bytes);
     }
 
     @Override
     public void transferEnded(TransferKind kind, Enum<?> mode, Outcome outcome, long durationNanos, long bytes) {
-        Counter.builder("ftpgate.transfers").description("Transfer commands whose data connection ended, by kind, mode, outcome")
-                .tag("kind", tag(kind)).tag("mode", tag(mode)).tag("outcome", tag(outcome)).register(registry).increment();
-        Timer.builder("ftpgate.transfer.duration").description("Time from a transfer command to the end of its data connection")
-                .tag("kind", tag(kind)).tag("mode", tag(mode)).register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+        transfers.get(List.of(kind, mode, outcome), k -> Counter.builder("ftpgate.transfers")
+                .description("Transfer commands whose data connection ended, by kind, mode, outcome")
+                .tag("kind", tag(kind)).tag("mode", tag(mode)).tag("outcome", tag(outcome)).register(registry)).increment();
+        transferDurations.get(List.of(kind, mode), k -> Timer.builder("ftpgate.transfer.duration")
+                .description("Time from a transfer command to the end of its data connection")
+                .tag("kind", tag(kind)).tag("mode", tag(mode)).register(registry)).record(durationNanos, TimeUnit.NANOSECONDS);
         if (bytes >= 0) {
-            DistributionSummary.builder("ftpgate.transfer.size").baseUnit("bytes").description("Bytes moved by one transfer")
-                    .tag("kind", tag(kind)).register(registry).record(bytes);
+            transferSizes.get(kind, k -> DistributionSummary.builder("ftpgate.transfer.size").baseUnit("bytes")
+                    .description("Bytes moved by one transfer").tag("kind", tag(kind)).register(registry)).record(bytes);
         }
     }
 
     @Override
     public void dataPathChosen(Enum<?> path) {
-        Counter.builder("ftpgate.data.paths").description("Data connections that ended, by path: relay or kernel (forwarded by the kernel)")
-                .tag("path", tag(path)).register(registry).increment();
+        dataPaths.get(path, k -> Counter.builder("ftpgate.data.paths")
+                .description("Data connections that ended, by path: relay or kernel (forwarded by the kernel)")
+                .tag("path", tag(path)).register(registry)).increment();
     }
 
     @Override
     public void relayUsed(Enum<?> relay, Enum<?> copyReason) {
-        Counter.builder("ftpgate.data.relays")
+        relays.get(List.of(relay, copyReason), k -> Counter.builder("ftpgate.data.relays")
                 .description("Relayed data connections that ended, by relay (splice or copy) and, if copied, why (reason)")
-                .tag("relay", tag(relay)).tag("reason", tag(copyReason)).register(registry).increment();
+                .tag("relay", tag(relay)).tag("reason", tag(copyReason)).register(registry)).increment();
     }
 
     @Override
     public void command(String verb) {
-        Counter.builder("ftpgate.commands").description("Commands from clients, by verb (standard verbs only, else other)")
-                .tag("verb", verb.toLowerCase(Locale.ROOT)).register(registry).increment();
+        commands.get(verb, k -> Counter.builder("ftpgate.commands")
+                .description("Commands from clients, by verb (standard verbs only, else other)")
+                .tag("verb", verb.toLowerCase(Locale.ROOT)).register(registry)).increment();
     }
 
     @Override
     public void reply(int code) {
-        Counter.builder("ftpgate.replies").description("Replies sent to clients, by class")
-                .tag("class", (code / 100) + "xx").register(registry).increment();
+        replies.get(code / 100, k -> Counter.builder("ftpgate.replies").description("Replies sent to clients, by class")
+                .tag("class", (code / 100) + "xx").register(registry)).increment();
     }
 
     @Override
     public void login(String listener, boolean success) {
-        Counter.builder("ftpgate.logins").description("Logins through the gateway, by outcome")
-                .tag("listener", listener).tag("outcome", success ? "success" : "failure").register(registry).increment();
+        logins.get(List.of(listener, success), k -> Counter.builder("ftpgate.logins")
+                .description("Logins through the gateway, by outcome")
+                .tag("listener", listener).tag("outcome", success ? "success" : "failure").register(registry)).increment();
     }
 
     @Override
     public void throttled(Enum<?> reason) {
-        Counter.builder("ftpgate.throttled").description("Client commands delayed rather than refused, by reason")
-                .tag("reason", tag(reason)).register(registry).increment();
+        throttled.get(reason, k -> Counter.builder("ftpgate.throttled")
+                .description("Client commands delayed rather than refused, by reason")
+                .tag("reason", tag(reason)).register(registry)).increment();
     }
 
     @Override
@@ -170,28 +201,21 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void refused(Enum<?> reason) {
-        Counter.builder("ftpgate.refused").description("Commands and data connections refused, by reason")
-                .tag("reason", tag(reason)).register(registry).increment();
+        refused.get(reason, k -> Counter.builder("ftpgate.refused")
+                .description("Commands and data connections refused, by reason")
+                .tag("reason", tag(reason)).register(registry)).increment();
     }
 
     @Override
     public void firewallOperation(FirewallOp op, long latencyNanos, boolean success) {
-        int i = op.ordinal() * 2 + (success ? 1 : 0);
-        Timer timer = firewallOperations.get(i);
-        if (timer == null) {
-            // Registered at first use (a result that never happened shows no series), then kept:
-            // building and looking up the meter cost tens of µs per lease change while the
-            // code was cold, on the thread that hands the lease's result to the session.
-            timer = Timer.builder("ftpgate.firewall.operations").description("Firewall lease changes and their latency")
-                    .tag("operation", tag(op)).tag("result", success ? "success" : "failure")
-                    // Buckets for p99 of lease latency (a rule must be in place before a port is announced).
-                    .serviceLevelObjectives(Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
-                            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-                            Duration.ofSeconds(1))
-                    .register(registry);
-            firewallOperations.set(i, timer);
-        }
-        timer.record(latencyNanos, TimeUnit.NANOSECONDS);
+        firewallOperations.get(List.of(op, success), k -> Timer.builder("ftpgate.firewall.operations")
+                .description("Firewall lease changes and their latency")
+                .tag("operation", tag(op)).tag("result", success ? "success" : "failure")
+                // Buckets for p99 of lease latency (a rule must be in place before a port is announced).
+                .serviceLevelObjectives(Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+                        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                        Duration.ofSeconds(1))
+                .register(registry)).record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -222,8 +246,9 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void proxyHeader(Enum<?> outcome) {
-        Counter.builder("ftpgate.proxy.headers").description("Connections that must start with a PROXY header (control and data), by what it led to")
-                .tag("outcome", tag(outcome)).register(registry).increment();
+        proxyHeaders.get(outcome, k -> Counter.builder("ftpgate.proxy.headers")
+                .description("Connections that must start with a PROXY header (control and data), by what it led to")
+                .tag("outcome", tag(outcome)).register(registry)).increment();
     }
 
     @Override
@@ -247,14 +272,16 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void tlsHandshake(TlsLeg leg, TlsChannel channel, boolean resumed, boolean ok, long latencyNanos) {
-        Counter.builder("ftpgate.tls.handshakes").description("TLS handshakes by leg, channel, resumption and result")
+        tlsHandshakes.get(List.of(leg, channel, resumed, ok), k -> Counter.builder("ftpgate.tls.handshakes")
+                .description("TLS handshakes by leg, channel, resumption and result")
                 .tag("leg", tag(leg)).tag("channel", tag(channel)).tag("resumed", resumed ? "yes" : "no")
-                .tag("result", ok ? "ok" : "failed").register(registry).increment();
-        Timer.builder("ftpgate.tls.handshake").description("Time from the first TLS record to the end of the handshake")
+                .tag("result", ok ? "ok" : "failed").register(registry)).increment();
+        tlsHandshakeTimes.get(List.of(leg, channel), k -> Timer.builder("ftpgate.tls.handshake")
+                .description("Time from the first TLS record to the end of the handshake")
                 .tag("leg", tag(leg)).tag("channel", tag(channel))
                 .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25),
                         Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(2))
-                .register(registry).record(latencyNanos, TimeUnit.NANOSECONDS);
+                .register(registry)).record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.ftpgate.protocol;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * One server reply, RFC 959 §4.2: a three-digit code and one or more lines as on the wire
@@ -10,6 +11,7 @@ import java.util.Objects;
  * {@code NNN-text} and its last {@code NNN text}.
  */
 public record FtpReply(int code, List<String> lines) {
+    private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
 
     public FtpReply {
         if (code < 100 || code > 599) {
@@ -39,7 +41,7 @@ public record FtpReply(int code, List<String> lines) {
     public static FtpReply of(int code, String text) {
         Objects.requireNonNull(text, "text");
         String prefix = Integer.toString(code);
-        String[] parts = text.split("\r?\n", -1);
+        String[] parts = LINE_BREAK.split(text, -1);
         if (parts.length == 1) {
             return new FtpReply(code, List.of(prefix + " " + text));
         }

@@ -16,6 +16,7 @@ import io.ftpgate.protocol.FtpParseException;
 import io.ftpgate.protocol.ForwardLogin;
 import io.ftpgate.protocol.FtpReply;
 import io.ftpgate.protocol.LogText;
+import io.ftpgate.log.DecimalSeconds;
 import io.ftpgate.log.TransferLog;
 import io.ftpgate.protocol.Verbs;
 import io.ftpgate.protocol.codec.BadCommand;
@@ -335,7 +336,7 @@ public final class ControlSession {
         services.registry().remove(this);
         long nanos = System.nanoTime() - startNanos;
         metrics().sessionClosed(listener, nanos);
-        log.info("session {} ended after {} s: {}", id, String.format("%.1f", nanos / 1e9), why);
+        log.info("session {} ended after {} s: {}", id, DecimalSeconds.of(nanos, 1), why);
     }
 
     private java.util.List<String> featuresBeforeUser() {

@@ -80,6 +80,14 @@ class TransferLogTest {
                 "Sat Dec  5 11:06:33 2026 1 198.51.100.7 0 in\\x09x_é b _ i r * ftp 0 * i");
     }
 
+    /** Unset (or a one-shot run's /dev/null): the logger is off, so no line is built to be thrown away. */
+    @Test
+    void xferlogIsOffWithoutAFile() throws Exception {
+        assertThat(xferlogEnabled(Map.of())).isFalse();
+        assertThat(xferlogEnabled(Map.of("FTPGATE_XFERLOG", "/dev/null"))).isFalse();
+        assertThat(xferlogEnabled(Map.of("FTPGATE_XFERLOG", dir.resolve("xferlog").toString()))).isTrue();
+    }
+
     @Test
     void listingsHaveNoXferlogLine() {
         assertThat(XferlogLine.of(END, 1, InetAddress.getLoopbackAddress(), 10, "", "LIST", true)).isEmpty();
@@ -108,10 +116,10 @@ class TransferLogTest {
             configurator.setContext(context);
             configurator.doConfigure(TransferLog.class.getResource("/logback.xml"));
             TransferLog log = new TransferLog(context.getLogger("ftpgate.session"), context.getLogger("ftpgate.xferlog"));
-            log.write(END, 7, InetAddress.getByName("198.51.100.7"), InetAddress.getByName("203.0.113.10"),
+            log.write(() -> END, 7, InetAddress.getByName("198.51.100.7"), InetAddress.getByName("203.0.113.10"),
                     TransferKind.DOWNLOAD, new FtpCommand("RETR", "pub/a b.iso"), 1_048_576, 2_250_000_000L, "PASSIVE",
                     false, "copy(tls)", Outcome.COMPLETED, null);
-            log.write(END, 7, InetAddress.getByName("198.51.100.7"), InetAddress.getByName("203.0.113.10"),
+            log.write(() -> END, 7, InetAddress.getByName("198.51.100.7"), InetAddress.getByName("203.0.113.10"),
                     TransferKind.UPLOAD, new FtpCommand("STOR", "in\tx \u00c3\u00a9"), 0, 20_000_000L, "ACTIVE",
                     true, null, Outcome.FAILED, Reason.DATA_RESET);
         } finally {
@@ -121,6 +129,19 @@ class TransferLogTest {
         assertThat(context.getStatusManager().getCopyOfStatusList()).as("logback's own complaints")
                 .noneMatch(s -> s.getLevel() >= ch.qos.logback.core.status.Status.WARN);
         return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    private static boolean xferlogEnabled(Map<String, String> environment) throws Exception {
+        LoggerContext context = new LoggerContext();
+        environment.forEach(context::putProperty);
+        try {
+            JoranConfigurator configurator = new JoranConfigurator();
+            configurator.setContext(context);
+            configurator.doConfigure(TransferLog.class.getResource("/logback.xml"));
+            return context.getLogger("ftpgate.xferlog").isInfoEnabled();
+        } finally {
+            context.stop();
+        }
     }
 
     private static JsonNode json(String line) {
