@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
  * each run complete FTP sessions back to back for {@code seconds} — connect, USER anonymous, PASS,
  * PASV, LIST (read to the end), 226, QUIT — from {@code bind} to {@code host:port}; with a sixth
  * argument, {@code RETR} of that file (read to the end, its size checked) instead of LIST. Prints one line
- * {@code RESULT sessions=N errors=E elapsed_ms=T p50_ms=X p99_ms=Y}, one {@code STEPS p50_us ...} line
- * with each step's median (connect to the greeting, each command to its reply, the data connection,
+ * {@code RESULT sessions=N errors=E elapsed_ms=T p50_ms=X p99_ms=Y}, one {@code STEPS p50_us ... p99_us ...} line
+ * with each step's median and 99th percentile (connect to the greeting, each command to its reply, the data connection,
  * the data, the wait for the server's close after 221) and, if any failed, one
  * {@code FIRST_ERROR ...} line.
  *
@@ -83,12 +83,14 @@ public final class SessionLoad {
         System.out.printf("RESULT sessions=%d errors=%d elapsed_ms=%.1f p50_ms=%.3f p99_ms=%.3f%n",
                 sorted.size(), errors.get(), elapsed / 1e6, percentile(sorted, 0.50), percentile(sorted, 0.99));
         StringBuilder steps = new StringBuilder("STEPS p50_us");
+        StringBuilder tail = new StringBuilder(" p99_us");
         for (int i = 0; i < STEPS.length; i++) {
             List<Long> times = new ArrayList<>(STEP_TIMES.get(i));
             Collections.sort(times);
             steps.append(' ').append(STEPS[i]).append('=').append(Math.round(percentile(times, 0.50) * 1000));
+            tail.append(' ').append(STEPS[i]).append('=').append(Math.round(percentile(times, 0.99) * 1000));
         }
-        System.out.println(steps);
+        System.out.println(steps.append(tail));
         if (firstError.get() != null) {
             System.out.println("FIRST_ERROR " + firstError.get());
         }
