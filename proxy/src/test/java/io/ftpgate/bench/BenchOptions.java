@@ -92,7 +92,10 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
         return o;
     }
 
-    /** The setups measured: with {@code --nft} all but {@code ftpgate-copy} (it differs from {@code ftpgate} in the relay only). */
+    /**
+     * The setups measured: with {@code --nft} all but {@code ftpgate-copy} (it differs from {@code ftpgate} in the relay only)
+     * and {@code tcp-relay} (no firewall of its own).
+     */
     List<BenchSetup.Kind> setups() {
         if (ftpsOnly) {
             return List.of();
@@ -113,7 +116,8 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
     }
 
     static List<BenchSetup.Kind> nftSetups() {
-        return java.util.Arrays.stream(BenchSetup.Kind.values()).filter(k -> k != BenchSetup.Kind.FTPGATE_COPY).toList();
+        return java.util.Arrays.stream(BenchSetup.Kind.values())
+                .filter(k -> k != BenchSetup.Kind.FTPGATE_COPY && k != BenchSetup.Kind.TCP_RELAY).toList();
     }
 
     /** The most live leases of {@link #liveLeases()}: the level of the RETR-with-live-leases figure. */

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,6 +47,12 @@ import io.ftpgate.testing.VsftpdServer;
  *   <li>{@code ftpgate-kernel-nft}: {@code ftpgate-kernel} on that nftables-only gateway, routing,
  *       with the nftables backend: a lease is a DNAT and a SNAT map element, the rule inserted in
  *       {@code inet filter input} and {@code inet filter forward}.
+ *   <li>{@code tcp-relay}: the gateway routes (as for {@code direct}) and runs HAProxy ({@link
+ *       HaproxyRelay}), to which the client connects: it relays the control connection to vsftpd in
+ *       {@code mode tcp}, while data connections go to vsftpd's passive port, routed. No FTP
+ *       awareness, no lease, no data relay: its session rate is a ceiling for any user-space control
+ *       relay on this machine. Only its session figures are measured (its transfers would be
+ *       {@code direct}'s; vsftpd refuses a PORT for another address than the control peer's).
  * </ul>
  * A setup that cannot be built here (e.g. no FTP helper in this kernel) is kept with the reason.
  */
@@ -54,7 +61,7 @@ final class BenchSetup implements AutoCloseable {
     enum Kind implements Labelled {
         DIRECT("direct"), CONNTRACK_HELPER("conntrack-helper"), FTPGATE("ftpgate"), FTPGATE_COPY("ftpgate-copy"),
         FTPGATE_IPSET("ftpgate-ipset"), FTPGATE_KERNEL("ftpgate-kernel"), FTPGATE_NFT("ftpgate-nft"),
-        FTPGATE_KERNEL_NFT("ftpgate-kernel-nft");
+        FTPGATE_KERNEL_NFT("ftpgate-kernel-nft"), TCP_RELAY("tcp-relay");
 
         final String label;
 
@@ -68,13 +75,18 @@ final class BenchSetup implements AutoCloseable {
         }
 
         boolean isFtpgate() {
-            return this != DIRECT && this != CONNTRACK_HELPER;
+            return this != DIRECT && this != CONNTRACK_HELPER && this != TCP_RELAY;
+        }
+
+        /** Whether only the session figures are measured here (no transfers, no FTPS, no leases). */
+        boolean sessionsOnly() {
+            return this == TCP_RELAY;
         }
 
         /** The firewall backend ftpgate runs with here; null for the setups without ftpgate. */
         String backend() {
             return switch (this) {
-                case DIRECT, CONNTRACK_HELPER -> null;
+                case DIRECT, CONNTRACK_HELPER, TCP_RELAY -> null;
                 case FTPGATE, FTPGATE_COPY, FTPGATE_KERNEL -> "iptables";
                 case FTPGATE_IPSET -> "ipset";
                 case FTPGATE_NFT, FTPGATE_KERNEL_NFT -> "nftables";
@@ -98,27 +110,37 @@ final class BenchSetup implements AutoCloseable {
             "RESULT sessions=(\\d+) errors=(\\d+) elapsed_ms=([\\d.]+) p50_ms=([\\d.NaN]+) p99_ms=([\\d.NaN]+)");
     private static final AtomicInteger UPLOADS = new AtomicInteger();
 
-    /** One session-rate run: sessions per second, latency percentiles, failures. */
-    /** @param cpuMillisPerSession ftpgate's CPU time (all threads) per completed session; NaN without ftpgate */
+    /**
+     * One session-rate run: sessions per second, latency percentiles, failures.
+     *
+     * @param cpuMillisPerSession the relay process's CPU time (all threads) per completed session; NaN without one
+     * @param runQueueWaitMillisPerSession how long the relay process's threads waited for a CPU while runnable
+     *     ({@link CpuTime#runQueueWaitNanos(long)}) per completed session; NaN without a relay process
+     */
     record SessionFigures(double perSecond, double p50Millis, double p99Millis, int errors, String firstError, String steps,
-                          double cpuMillisPerSession) {
+                          double cpuMillisPerSession, double runQueueWaitMillisPerSession) {
     }
 
     final Kind kind;
     final Topology topology;
     final VsftpdServer server;
     final FtpGateDaemon daemon;
+    /** HAProxy of {@code tcp-relay}; null elsewhere. */
+    private final Process haproxy;
     private double lastCpuSecondsPerGiB = Double.NaN;
     final FtpEndpoint endpoint;
     /** Why this setup is not measured; null if it is. */
     final String unavailable;
 
-    private BenchSetup(Kind kind, Topology topology, VsftpdServer server, FtpGateDaemon daemon, String unavailable) {
+    private BenchSetup(Kind kind, Topology topology, VsftpdServer server, FtpGateDaemon daemon, Process haproxy,
+                       String unavailable) {
         this.kind = kind;
         this.topology = topology;
         this.server = server;
         this.daemon = daemon;
-        this.endpoint = kind.isFtpgate() ? FtpGateDaemon.V4 : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
+        this.haproxy = haproxy;
+        this.endpoint = kind.isFtpgate() ? FtpGateDaemon.V4
+                : kind == Kind.TCP_RELAY ? HaproxyRelay.LISTEN : new FtpEndpoint(Topology.SERVER_V4, VsftpdServer.PORT);
         this.unavailable = unavailable;
     }
 
@@ -129,13 +151,17 @@ final class BenchSetup implements AutoCloseable {
             case FTPGATE_KERNEL -> Topology.Kind.FORWARDING_GATEWAY;
             case FTPGATE_NFT -> Topology.Kind.NFTABLES_GATEWAY;
             case FTPGATE_KERNEL_NFT -> Topology.Kind.NFTABLES_FORWARDING_GATEWAY;
-            case DIRECT, CONNTRACK_HELPER -> Topology.Kind.ROUTER;
+            case DIRECT, CONNTRACK_HELPER, TCP_RELAY -> Topology.Kind.ROUTER;
         });
         try {
             // Session-rate runs open tens of thousands of connections; reuse TIME_WAIT ports for new ones.
             topology.exec(topology.client, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
             topology.exec(topology.gateway, "sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1").orThrow();
-            VsftpdServer server = VsftpdServer.start(topology);
+            // Behind HAProxy vsftpd sees the control connection from the gateway, the data connection from the client.
+            VsftpdServer server = kind == Kind.TCP_RELAY
+                    ? VsftpdServer.start(topology, topology.server, "vsftpd", "hello from vsftpd\n", 20261124L, VsftpdServer.PORT,
+                            List.of("pasv_promiscuous=YES"))
+                    : VsftpdServer.start(topology);
             Path retr = server.root().resolve(RETR_FILE);
             ExecResult allocated = topology.exec(topology.server, "fallocate", "-l", String.valueOf(options.retrBytes()), retr.toString());
             if (!allocated.ok()) {
@@ -145,9 +171,11 @@ final class BenchSetup implements AutoCloseable {
             topology.exec(topology.server, "dd", "if=/dev/urandom", "of=" + server.root().resolve(SESSION_FILE), "bs=1M",
                     "count=" + SESSION_FILE_BYTES / (1024 * 1024), "status=none").orThrow();
             FtpGateDaemon daemon = null;
+            Process haproxy = null;
             String unavailable = null;
             switch (kind) {
                 case DIRECT -> { }
+                case TCP_RELAY -> haproxy = HaproxyRelay.start(topology);
                 case CONNTRACK_HELPER -> unavailable = installHelper(topology);
                 case FTPGATE -> {
                     daemon = startFtpGate(topology, options, "iptables", "");
@@ -165,7 +193,7 @@ final class BenchSetup implements AutoCloseable {
                         "  data.path = kernel",
                         "  firewall.nftables.hook-chains = [\"inet filter input\", \"inet filter forward\"]"));
             }
-            BenchSetup setup = new BenchSetup(kind, topology, server, daemon, unavailable);
+            BenchSetup setup = new BenchSetup(kind, topology, server, daemon, haproxy, unavailable);
             if (unavailable == null) {
                 ExecResult check = setup.curl(Duration.ofSeconds(20), FtpMode.PASV, List.of("-o", "/dev/null"), "");
                 if (!check.ok()) {
@@ -180,7 +208,7 @@ final class BenchSetup implements AutoCloseable {
     }
 
     private BenchSetup withUnavailable(String reason) {
-        return new BenchSetup(kind, topology, server, daemon, reason);
+        return new BenchSetup(kind, topology, server, daemon, haproxy, reason);
     }
 
     /** The helper rules (see the class comment); a reason if the kernel refuses them. */
@@ -270,7 +298,17 @@ final class BenchSetup implements AutoCloseable {
     }
 
     private long gatewayCpuTicks() {
-        return daemon == null ? -1 : CpuTime.ticks(daemon.pid());
+        return relayPid() < 0 ? -1 : CpuTime.ticks(relayPid());
+    }
+
+    /** The process that relays here (ftpgate's JVM or HAProxy); -1 where the gateway only routes. */
+    private long relayPid() {
+        return daemon != null ? daemon.pid() : haproxy != null ? haproxy.pid() : -1;
+    }
+
+    /** What {@link #relayPid()} runs, as the session runs' log names it: ftpgate, haproxy, or null. */
+    String relayName() {
+        return daemon != null ? "ftpgate" : haproxy != null ? "haproxy" : null;
     }
 
     /** Upload speed of {@code local} in MiB/s, as curl measured it; the uploaded file is deleted. */
@@ -331,9 +369,12 @@ final class BenchSetup implements AutoCloseable {
         if (retr) {
             argv.addAll(List.of(SESSION_FILE, String.valueOf(SESSION_FILE_BYTES)));
         }
+        long pid = relayPid();
         long ticksBefore = gatewayCpuTicks();
+        Map<String, Long> waitBefore = pid < 0 ? Map.of() : CpuTime.runQueueWaitNanos(pid);
         ExecResult result = topology.exec(topology.client, Duration.ofSeconds(seconds + 60L), argv.toArray(String[]::new));
         long ticksAfter = gatewayCpuTicks();
+        Map<String, Long> waitAfter = pid < 0 ? Map.of() : CpuTime.runQueueWaitNanos(pid);
         Matcher m = SESSION_RESULT.matcher(result.stdout());
         if (!result.ok() || !m.find()) {
             throw new BenchFailure(result.describe());
@@ -346,8 +387,10 @@ final class BenchSetup implements AutoCloseable {
         String steps = result.stdout().lines().filter(l -> l.startsWith("STEPS ")).findFirst().orElse("STEPS none");
         double cpuMillis = ticksBefore < 0 || sessions == 0 ? Double.NaN
                 : (ticksAfter - ticksBefore) * 1000.0 / CpuTime.TICKS_PER_SECOND / sessions;
+        double waitMillis = pid < 0 || sessions == 0 ? Double.NaN
+                : CpuTime.runQueueWaitNanos(waitBefore, waitAfter) / 1e6 / sessions;
         return new SessionFigures(sessions / elapsedSeconds, Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)),
-                errors, firstError, steps, cpuMillis);
+                errors, firstError, steps, cpuMillis, waitMillis);
     }
 
     /** Lease open+close rate of one backend at one level of live leases. */

@@ -15,8 +15,8 @@ import java.util.Locale;
 import io.ftpgate.testing.FtpMode;
 
 /**
- * The benchmark: {@code direct}, {@code conntrack-helper} and the ftpgate setups (see {@link
- * BenchSetup}) built side by side and measured in interleaved rounds — RETR and STOR in PASV, EPSV
+ * The benchmark: {@code direct}, {@code conntrack-helper}, the ftpgate setups and {@code tcp-relay}
+ * (see {@link BenchSetup}) built side by side and measured in interleaved rounds — RETR and STOR in PASV, EPSV
  * and PORT with curl, complete sessions per second with one and with sixteen clients ({@link
  * SessionLoad}) — then FTPS downloads and uploads end to end and through ftpgate with either TLS
  * provider ({@link FtpsTransfers}), then ftpgate's memory with idle sessions ({@link IdleSessionMemory}), the firewall
@@ -200,8 +200,9 @@ public final class Benchmark {
                               ResultTable<BenchSetup.Kind, Figure> table, int round) {
         List<BenchSetup> order = new ArrayList<>(measured);
         Collections.rotate(order, round);
+        List<BenchSetup> transferring = order.stream().filter(s -> !s.kind.sessionsOnly()).toList();
         for (FtpMode mode : options.sessionsOnly() ? new FtpMode[0] : Figure.MODES) {
-            for (BenchSetup setup : order) {
+            for (BenchSetup setup : transferring) {
                 record(table, setup, Figure.retrieve(mode), () -> setup.retrieveMiBps(mode));
                 if (mode == FtpMode.PASV) {
                     table.add(setup.kind, Figure.RETR_CPU, setup.lastCpuSecondsPerGiB());
@@ -209,7 +210,7 @@ public final class Benchmark {
             }
         }
         for (FtpMode mode : options.sessionsOnly() ? new FtpMode[0] : Figure.MODES) {
-            for (BenchSetup setup : order) {
+            for (BenchSetup setup : transferring) {
                 record(table, setup, Figure.store(mode), () -> setup.storeMiBps(mode, upload));
                 if (mode == FtpMode.PASV) {
                     table.add(setup.kind, Figure.STOR_CPU, setup.lastCpuSecondsPerGiB());
@@ -276,9 +277,10 @@ public final class Benchmark {
             table.note(setup.kind.label + " " + what + " failed: " + e.getMessage());
             return;
         }
+        String relay = setup.relayName();
         log(setup.kind.label + " " + what + ": " + figures.steps()
-                + (Double.isNaN(figures.cpuMillisPerSession()) ? "" : String.format(Locale.ROOT, " ftpgate_cpu_ms_per_session=%.3f",
-                figures.cpuMillisPerSession())));
+                + (relay == null ? "" : String.format(Locale.ROOT, " %s_cpu_ms_per_session=%.3f %s_runq_wait_ms_per_session=%.3f",
+                relay, figures.cpuMillisPerSession(), relay, figures.runQueueWaitMillisPerSession())));
         boolean sequential = concurrency == 1;
         Figure rate = retr ? (sequential ? Figure.RETR_SESSIONS_SEQUENTIAL : Figure.RETR_SESSIONS_CONCURRENT)
                 : (sequential ? Figure.SESSIONS_SEQUENTIAL : Figure.SESSIONS_CONCURRENT);
@@ -289,8 +291,9 @@ public final class Benchmark {
         table.add(setup.kind, rate, figures.perSecond());
         table.add(setup.kind, p50, figures.p50Millis());
         table.add(setup.kind, p99, figures.p99Millis());
-        if (!retr && !sequential && !Double.isNaN(figures.cpuMillisPerSession())) {
+        if (!retr && !sequential && relay != null) {
             table.add(setup.kind, Figure.SESSION_CPU, figures.cpuMillisPerSession());
+            table.add(setup.kind, Figure.SESSION_RUN_QUEUE, figures.runQueueWaitMillisPerSession());
         }
         if (figures.errors() > 0) {
             table.note(setup.kind.label + " " + what + " round " + round + ": " + figures.errors()
@@ -344,7 +347,10 @@ public final class Benchmark {
                 + " the kernel under ftpgate's per-connection NAT rules, PORT relayed); `ftpgate-nft` is `ftpgate` with the"
                 + " nftables backend on an nftables-only gateway (input and forward policies drop, ftpgate's rule inserted"
                 + " in `inet filter input`), `ftpgate-kernel-nft` is `ftpgate-kernel` there with the nftables backend (a"
-                + " lease is a DNAT and a SNAT map element; its rule also in `inet filter forward`)"
+                + " lease is a DNAT and a SNAT map element; its rule also in `inet filter forward`); `tcp-relay` routes"
+                + " like `direct` and the client connects to HAProxy on the gateway (`mode tcp`, `nbthread 2`, no logging,"
+                + " `option tcp-smart-accept`), which relays the control connection to vsftpd; data connections go to"
+                + " vsftpd's passive port, routed (session figures only: the ceiling of a user-space control relay here)"
                 + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST or RETR of 1 MiB read to the end, QUIT)\n\n");

@@ -25,8 +25,10 @@ enum Figure implements Labelled {
     RETR_SESSIONS_CONCURRENT("RETR-1MiB sessions/s ×16", "1/s"),
     RETR_P50_CONCURRENT("RETR-1MiB p50 ×16", "ms"),
     RETR_P99_CONCURRENT("RETR-1MiB p99 ×16", "ms"),
-    /** ftpgate's CPU time (utime + stime, all threads) per LIST session with 16 clients; none for the others. */
-    SESSION_CPU("CPU ms/session ×16", "ms");
+    /** The relay process's CPU time (utime + stime, all threads) per LIST session with 16 clients: ftpgate or HAProxy. */
+    SESSION_CPU("CPU ms/session ×16", "ms"),
+    /** How long the relay process's threads waited in a run queue per LIST session with 16 clients ({@link CpuTime}). */
+    SESSION_RUN_QUEUE("run-queue wait ms/session ×16", "ms");
 
     /** The transfer modes measured, in table order. */
     static final FtpMode[] MODES = {FtpMode.PASV, FtpMode.EPSV, FtpMode.PORT};
