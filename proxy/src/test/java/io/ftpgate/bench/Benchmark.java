@@ -349,8 +349,9 @@ public final class Benchmark {
                 + " in `inet filter input`), `ftpgate-kernel-nft` is `ftpgate-kernel` there with the nftables backend (a"
                 + " lease is a DNAT and a SNAT map element; its rule also in `inet filter forward`); `tcp-relay` routes"
                 + " like `direct` and the client connects to HAProxy on the gateway (`mode tcp`, `nbthread 2`, no logging,"
-                + " `option tcp-smart-accept`), which relays the control connection to vsftpd; data connections go to"
-                + " vsftpd's passive port, routed (session figures only: the ceiling of a user-space control relay here)"
+                + " `option tcp-smart-accept`, `tcp-smart-connect`), which relays the control connection to vsftpd;"
+                + " data connections go to vsftpd's passive port, routed (session figures only: the ceiling of a user-space"
+                + " control relay here)"
                 + (options.transfersOnly() ? "; --transfers: RETR and STOR only" : "") + "\n");
         out.append("- clients: curl (`-w %{speed_download}` / `%{speed_upload}`) for transfers; a Java driver for"
                 + " sessions (login, PASV, LIST or RETR of 1 MiB read to the end, QUIT)\n\n");

@@ -25,12 +25,12 @@ import static org.awaitility.Awaitility.await;
  *       limit (two sockets per connection);
  *   <li>no {@code log} line: nothing is written per connection;
  *   <li>{@code timeout connect 5s}, {@code client}/{@code server} {@code 5m}: never reached;
- *   <li>{@code option tcp-smart-accept}: FTP's server speaks first, so the kernel's ACK of each
- *       command from the client can wait for the reply it relays (HAProxy's manual suggests it for
- *       such protocols; its default only in HTTP mode);
- *   <li>{@code no option tcp-smart-connect}: with nothing to send after its connect (vsftpd speaks
- *       first) a delayed ACK would hold back the end of the handshake vsftpd waits for, and with
- *       it the 220;
+ *   <li>{@code option tcp-smart-accept} and {@code option tcp-smart-connect}: the kernel's ACK of a
+ *       command or reply may wait for the next segment the other way, which carries it (HAProxy's
+ *       manual suggests the first for protocols where the server speaks first; both are its default
+ *       in HTTP mode only). After its connect HAProxy has nothing to send (vsftpd speaks first), so
+ *       the handshake's last ACK is not held back: the median session took no longer with both
+ *       than with only the first (2.41 and 2.55 ms, one client, one run each);
  *   <li>no {@code splice}: control replies are a few dozen bytes.
  * </ul>
  * vsftpd sees the control connection come from the gateway and the data connection from the
@@ -79,7 +79,7 @@ final class HaproxyRelay {
                 "  timeout client 5m",
                 "  timeout server 5m",
                 "  option tcp-smart-accept",
-                "  no option tcp-smart-connect",
+                "  option tcp-smart-connect",
                 "listen ftp",
                 "  bind " + LISTEN.authority(),
                 "  server vsftpd " + Topology.SERVER_V4 + ":" + VsftpdServer.PORT,
