@@ -101,9 +101,10 @@ public final class DataListener {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(NewSockets.acceptAfterIoBatch())
                 .childOption(ChannelOption.AUTO_READ, false)
-                // A relayed chunk goes out at once, not after the previous one's ACK (Nagle), which
+                // A relayed chunk must go out at once, not after the previous one's ACK (Nagle), which
                 // the receiver may delay by up to 40 ms: the end of a listing, a file's last bytes.
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // Netty turns TCP_NODELAY on for every socket channel it makes (epoll and NIO); an
+                // option here would only set it a second time (NoDelayTest checks the sockets).
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -555,7 +555,7 @@ final class DataTransfer {
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: Netty sets it on every socket channel it makes.
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())

@@ -40,7 +40,7 @@ final class UpstreamConnector {
                 .group(session.loop())
                 .channel(session.services().transport().socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) c.upstreamConnectTimeout().toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: Netty sets it on every socket channel it makes.
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
