@@ -98,7 +98,8 @@ public final class DataListener {
                 .group(loop)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 8)
-                .option(ChannelOption.SO_REUSEADDR, true)
+                // SO_REUSEADDR is on already: Netty's epoll server channel sets it, as the JDK
+                // does for NIO's; an option here would set it a second time for every listener.
                 .handler(NewSockets.acceptAfterIoBatch())
                 .childOption(ChannelOption.AUTO_READ, false)
                 // A relayed chunk must go out at once, not after the previous one's ACK (Nagle), which
