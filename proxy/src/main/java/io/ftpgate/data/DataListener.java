@@ -96,7 +96,7 @@ public final class DataListener {
         }
         b
                 .group(loop)
-                .channel(transport.serverChannel())
+                .channelFactory(transport.serverChannelFor(local))
                 .option(ChannelOption.SO_BACKLOG, 8)
                 // SO_REUSEADDR is on already: Netty's epoll server channel sets it, as the JDK
                 // does for NIO's; an option here would set it a second time for every listener.

@@ -553,7 +553,7 @@ final class DataTransfer {
     private void connectNow(InetSocketAddress target, Leg leg) {
         Bootstrap b = new Bootstrap()
                 .group(session.loop())
-                .channel(session.services().transport().socketChannel())
+                .channelFactory(session.services().transport().socketChannelFor(target.getAddress()))
                 .option(ChannelOption.AUTO_READ, false)
                 // TCP_NODELAY is on already: Netty sets it on every socket channel it makes.
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
