@@ -148,7 +148,8 @@ final class ControlListener {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(NewSockets.acceptAfterIoBatch())
                 .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // No TCP_NODELAY option: Netty turns it on for every socket channel it makes (epoll
+                // and NIO), and setting it again cost a setsockopt per connection (NoDelayTest).
                 .childHandler(childHandler);
         if (transparent) {
             // Accepts connections to any address that TPROXY diverts to this port.

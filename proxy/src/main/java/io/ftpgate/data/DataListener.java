@@ -96,14 +96,16 @@ public final class DataListener {
         }
         b
                 .group(loop)
-                .channel(transport.serverChannel())
+                .channelFactory(transport.serverChannelFor(local))
                 .option(ChannelOption.SO_BACKLOG, 8)
-                .option(ChannelOption.SO_REUSEADDR, true)
+                // SO_REUSEADDR is on already: Netty's epoll server channel sets it, as the JDK
+                // does for NIO's; an option here would set it a second time for every listener.
                 .handler(NewSockets.acceptAfterIoBatch())
                 .childOption(ChannelOption.AUTO_READ, false)
-                // A relayed chunk goes out at once, not after the previous one's ACK (Nagle), which
+                // A relayed chunk must go out at once, not after the previous one's ACK (Nagle), which
                 // the receiver may delay by up to 40 ms: the end of a listing, a file's last bytes.
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // Netty turns TCP_NODELAY on for every socket channel it makes (epoll and NIO); an
+                // option here would only set it a second time (NoDelayTest checks the sockets).
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

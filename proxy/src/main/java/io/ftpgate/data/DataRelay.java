@@ -412,9 +412,10 @@ public final class DataRelay {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (splice != null) {
+            if (splice != null && !splice.drained()) {
                 // A read event of a spliced leg: keep the kernel's count current, so that it is
                 // right however the leg ends (Netty can close it without telling this handler first).
+                // Once the tail was drained (in this same read, mostly) the count is final already.
                 splice.count();
             }
             if (peer != null) {

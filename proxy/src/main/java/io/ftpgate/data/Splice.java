@@ -62,6 +62,8 @@ final class Splice {
     private final AbstractEpollStreamChannel from;
     private final AbstractEpollStreamChannel to;
     private TcpCounters last = TcpCounters.NONE;
+    /** {@link #drainTail} read the end of {@code from}'s stream: the count of bytes received is final. */
+    private boolean drained;
 
     Splice(Channel from, Channel to) {
         this.from = (AbstractEpollStreamChannel) from;
@@ -157,7 +159,13 @@ final class Splice {
             target.write(buf);
         }
         count();
+        drained = true;
         return total;
+    }
+
+    /** Whether {@link #drainTail} has read to the end of the stream (the last count holds every byte received). */
+    boolean drained() {
+        return drained;
     }
 
     /**

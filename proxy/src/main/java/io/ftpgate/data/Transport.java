@@ -3,7 +3,9 @@ package io.ftpgate.data;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -11,11 +13,14 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.SocketOption;
 import java.nio.channels.SocketChannel;
 
@@ -39,6 +44,28 @@ public record Transport(
      */
     public boolean canSplice() {
         return socketChannel == EpollSocketChannel.class && Splice.pipesOwnable();
+    }
+
+    /**
+     * The socket channel for a connection to {@code peer}. With epoll an IPv4 peer gets an AF_INET
+     * socket: Netty's own choice, an AF_INET6 socket carrying IPv4 as mapped addresses, costs a
+     * setsockopt (IPV6_V6ONLY off) per socket, and the connection is the same on the wire and in
+     * Netty's addresses (IPv4 either way). A peer not resolved yet (null) gets Netty's choice.
+     */
+    public ChannelFactory<? extends Channel> socketChannelFor(InetAddress peer) {
+        if (socketChannel == EpollSocketChannel.class) {
+            return peer instanceof Inet4Address ? () -> new EpollSocketChannel(SocketProtocolFamily.INET) : EpollSocketChannel::new;
+        }
+        return new ReflectiveChannelFactory<>(socketChannel);
+    }
+
+    /** The server channel for a listener bound to {@code local}: like {@link #socketChannelFor}. */
+    public ChannelFactory<? extends ServerChannel> serverChannelFor(InetAddress local) {
+        if (serverChannel == EpollServerSocketChannel.class) {
+            return local instanceof Inet4Address ? () -> new EpollServerSocketChannel(SocketProtocolFamily.INET)
+                    : EpollServerSocketChannel::new;
+        }
+        return new ReflectiveChannelFactory<>(serverChannel);
     }
 
     /**

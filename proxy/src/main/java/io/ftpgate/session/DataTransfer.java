@@ -553,9 +553,9 @@ final class DataTransfer {
     private void connectNow(InetSocketAddress target, Leg leg) {
         Bootstrap b = new Bootstrap()
                 .group(session.loop())
-                .channel(session.services().transport().socketChannel())
+                .channelFactory(session.services().transport().socketChannelFor(target.getAddress()))
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: Netty sets it on every socket channel it makes.
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) session.settings().data().connectTimeout().toMillis())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())

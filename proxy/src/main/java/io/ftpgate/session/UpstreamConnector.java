@@ -38,9 +38,9 @@ final class UpstreamConnector {
         session.services().transport().inlineUrgentData(b);
         return b
                 .group(session.loop())
-                .channel(session.services().transport().socketChannel())
+                .channelFactory(session.services().transport().socketChannelFor(upstream.getAddress()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) c.upstreamConnectTimeout().toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: Netty sets it on every socket channel it makes.
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
