@@ -116,7 +116,7 @@ public final class Gateway implements AutoCloseable {
 
         leases = new LeaseExecutor(firewall, metrics::firewallLeaseFault);
         registry = new SessionRegistry(settings.control().maxSessions());
-        group = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+        group = new MultiThreadIoEventLoopGroup(settings.control().eventLoopThreads(), transport.ioHandlerFactory());
         notPerLoop = ControlListener.whyNotPerLoop(transport);
         notPerLoop.ifPresent(why -> log.warn("control listeners: one socket each, sessions handed to the event loops in "
                 + "turn (one socket per event loop needs SO_REUSEPORT: {})", why));
@@ -176,9 +176,9 @@ public final class Gateway implements AutoCloseable {
             log.warn("data.relay = splice needs the native epoll transport, which is not available here: "
                     + "data connections are relayed by copying");
         }
-        log.info("ftpgate ready: {} listener(s) on {}, firewall {}, transport {}, data relay {}, metrics {}",
+        log.info("ftpgate ready: {} listener(s) on {}, firewall {}, transport {} with {} event loop(s), data relay {}, metrics {}",
                 settings.listeners().size(), boundAddresses().stream().map(NetUtil::toSocketAddressString).toList(),
-                firewall.name(), transport.name(),
+                firewall.name(), transport.name(), settings.control().eventLoopThreads(),
                 settings.data().relay() == Settings.Relay.SPLICE && transport.canSplice() ? "splice" : "copy",
                 endpoint == null ? "off" : "http://" + new Endpoint(endpoint.address().getAddress().getHostAddress(),
                         endpoint.address().getPort()) + settings.metrics().path());

@@ -247,7 +247,14 @@ public record Settings(
             int maxPipelinedCommands,
             ReplyViolations unexpectedReplies,
             Duration dnsTimeout,
-            List<Endpoint> dnsServers) {}
+            List<Endpoint> dnsServers,
+            int eventLoops) {
+
+        /** The event loops to start: {@link #eventLoops}, or one per CPU the JVM may use if that is 0. */
+        public int eventLoopThreads() {
+            return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+        }
+    }
 
     /**
      * Abuse controls (reference.conf {@code ftpgate.abuse}); a limit of 0 is off.

@@ -36,7 +36,15 @@ class SettingsLoaderTest {
         assertThat(s.firewall().backend()).isEqualTo(Settings.Backend.NONE);
         assertThat(s.firewall().chainPrefix()).isEqualTo("FTPGATE");
         assertThat(s.control().idleTimeout()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(s.control().eventLoopThreads()).as("one event loop per CPU")
+                .isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(s.metrics().listen()).contains(new Endpoint("127.0.0.1", 9121));
+    }
+
+    @Test
+    void eventLoopsCanBeSet() throws Exception {
+        Settings s = SettingsLoader.load(Optional.empty(), ConfigFactory.parseString("ftpgate.control.event-loops = 3"));
+        assertThat(s.control().eventLoopThreads()).isEqualTo(3);
     }
 
     @Test
@@ -133,6 +141,7 @@ class SettingsLoaderTest {
             "ftpgate.abuse.login-failures.ban = 31d|ftpgate.abuse.login-failures.ban: must be between 1s and 2592000s",
             "ftpgate.abuse.login-failures.max-addresses = 10|ftpgate.abuse.login-failures.max-addresses: 10 is not in 100..10000000",
             "ftpgate.abuse.command-burst = 0|ftpgate.abuse.command-burst: 0 is not in 1..100000",
+            "ftpgate.control.event-loops = -1|ftpgate.control.event-loops: -1 is not in 0..1024",
             "ftpgate.abuse.bandwidth.total = 1k|ftpgate.abuse.bandwidth.total: 1024 bytes per second is not 0 or in 16k..100g",
             "ftpgate.abuse.bandwidth.per-session = fast|ftpgate.abuse.bandwidth.per-session",
             "ftpgate.abuse.max-session-per-address = 1|unknown key ftpgate.abuse.max-session-per-address",

@@ -68,9 +68,10 @@ class ListenerPerLoopTest {
     @Test
     void clientsAreSpreadOverTheLoopsAndEachSessionStaysOnTheLoopThatAcceptedIt() throws Exception {
         try (EmbeddedFtpServer server = new EmbeddedFtpServer(root, "127.0.0.1", true);
-             GatewayUnderTest gw = new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(), Map.of())) {
+             GatewayUnderTest gw = new GatewayUnderTest("127.0.0.1:0", "127.0.0.1:" + server.port(),
+                     Map.of("ftpgate.control.event-loops", 3))) {
             List<Channel> sockets = gw.gateway.listenerSockets().get("test 127.0.0.1:0");
-            assertThat(sockets).as("one socket per event loop (2 per core, so more than one)").hasSizeGreaterThan(1);
+            assertThat(sockets).as("one socket per event loop (control.event-loops = 3)").hasSize(3);
             assertThat(sockets).allSatisfy(s -> assertThat(s.localAddress()).isEqualTo(gw.address()));
             assertThat(sockets.stream().map(Channel::eventLoop).distinct()).hasSameSizeAs(sockets);
             Accepted accepted = new Accepted();
