@@ -26,24 +26,27 @@ import java.util.List;
  * @param sessionsOnly whether only the session rates are measured (LIST and RETR-1MiB sessions)
  * @param jitWarmSeconds how long, at most, each ftpgate setup first runs sessions until its JIT compilers
  *     are done ({@code --jit-warm S}; 0: not at all), see {@link Benchmark}
+ * @param sched whether each setup's first recorded run of sessions with {@code concurrency} clients (LIST) is
+ *     also recorded with {@code perf sched} ({@code --sched}): how long the wake-ups of the server, the kernel's
+ *     softirq threads, the clients and the relay waited for a CPU ({@link SchedDelays})
  * @param only the setups measured ({@code --setups direct,conntrack-helper,ftpgate-ipset}); null: all of the mode's
  */
 public record BenchOptions(String mode, int rounds, long retrBytes, long storBytes, int sessionSeconds,
                            int concurrency, int idleSessions, boolean warmUp, List<Integer> liveLeases, int leaseOps,
                            Path out, boolean transfersOnly, long ftpsBytes, boolean ftpsOnly, boolean nftOnly,
-                           boolean sessionsOnly, List<BenchSetup.Kind> only, int jitWarmSeconds) {
+                           boolean sessionsOnly, List<BenchSetup.Kind> only, int jitWarmSeconds, boolean sched) {
 
     private static final long MIB = 1024 * 1024;
     private static final String USAGE = "--full | --short, then --rounds N, --idle N, --seconds N, --transfers, --sessions, --ftps, --ftps-mib N, --nft,"
-            + " --setups A,B,..., --jit-warm S, --out FILE";
+            + " --setups A,B,..., --jit-warm S, --sched, --out FILE";
 
     public static BenchOptions full(Path out) {
         return new BenchOptions("full", 5, 1024 * MIB, 100 * MIB, 5, 16, 10_000, true, List.of(0, 1_000, 10_000), 50, out, false,
-                256 * MIB, false, false, false, null, 180);
+                256 * MIB, false, false, false, null, 180, false);
     }
 
     public static BenchOptions shortRun(Path out) {
-        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false, false, false, null, 0);
+        return new BenchOptions("short", 3, 64 * MIB, 16 * MIB, 1, 16, 500, false, List.of(0, 1_000), 10, out, false, 16 * MIB, false, false, false, null, 0, false);
     }
 
     public static BenchOptions parse(String... args) {
@@ -57,35 +60,38 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
                 case "--full" -> full(o.out);
                 case "--short" -> shortRun(o.out);
                 case "--rounds" -> new BenchOptions(o.mode, positive(arg, args, ++i), o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--idle" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--seconds" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--out" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps,
-                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--transfers" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--ftps" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--ftps-mib" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--nft" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true, o.sessionsOnly, o.only, o.jitWarmSeconds);
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
                 case "--sessions" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, true, o.only, o.jitWarmSeconds);
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, true, o.only, o.jitWarmSeconds, o.sched);
                 case "--setups" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, kinds(value(arg, args, ++i)), o.jitWarmSeconds);
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, kinds(value(arg, args, ++i)), o.jitWarmSeconds, o.sched);
                 case "--jit-warm" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
                         o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
                         o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only,
-                        Integer.parseInt(value(arg, args, ++i)));
+                        Integer.parseInt(value(arg, args, ++i)), o.sched);
+                case "--sched" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
+                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
+                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, true);
                 default -> throw new IllegalArgumentException("unknown argument " + arg + " (" + USAGE + ")");
             };
         }

@@ -302,7 +302,7 @@ final class BenchSetup implements AutoCloseable {
     }
 
     /** The process that relays here (ftpgate's JVM or HAProxy); -1 where the gateway only routes. */
-    private long relayPid() {
+    long relayPid() {
         return daemon != null ? daemon.pid() : haproxy != null ? haproxy.pid() : -1;
     }
 

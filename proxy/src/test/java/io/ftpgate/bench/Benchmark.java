@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import io.ftpgate.testing.FtpMode;
 
@@ -47,6 +48,10 @@ public final class Benchmark {
         BenchOptions options;
         try {
             options = BenchOptions.parse(args);
+            String noPerf = options.sched() ? SchedDelays.unavailable() : null;
+            if (noPerf != null) {
+                throw new IllegalArgumentException("--sched needs perf: " + noPerf);
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("benchmark: " + e.getMessage());
             System.exit(2);
@@ -220,7 +225,8 @@ public final class Benchmark {
         for (boolean retr : options.transfersOnly() ? new boolean[0] : new boolean[] {false, true}) {
             for (int concurrency : new int[] {1, options.concurrency()}) {
                 for (BenchSetup setup : order) {
-                    sessions(table, setup, concurrency, retr, options.sessionSeconds(), round);
+                    sessions(table, setup, concurrency, retr, options.sessionSeconds(), round,
+                            options.sched() && round == 1 && !retr && concurrency > 1);
                 }
             }
         }
@@ -268,14 +274,24 @@ public final class Benchmark {
 
     /** One session-rate run (LIST, or with {@code retr} RETR of 1 MiB) of one setup, into the table. */
     private static void sessions(ResultTable<BenchSetup.Kind, Figure> table, BenchSetup setup, int concurrency, boolean retr,
-                                 int seconds, int round) {
+                                 int seconds, int round, boolean sched) {
         String what = (retr ? "RETR-1MiB sessions ×" : "sessions ×") + concurrency;
         BenchSetup.SessionFigures figures;
+        SchedDelays.Recording recording = sched ? SchedDelays.start(Path.of("target", "bench", "sched.data")) : null;
         try {
             figures = setup.sessions(concurrency, seconds, retr);
         } catch (BenchSetup.BenchFailure e) {
             table.note(setup.kind.label + " " + what + " failed: " + e.getMessage());
             return;
+        } finally {
+            if (recording != null) {
+                Map<String, SchedDelays.Delays> delays = recording.stop(setup.relayPid());
+                String line = SchedDelays.GROUPS.stream().filter(delays::containsKey)
+                        .map(g -> g + " " + delays.get(g).describe()).collect(java.util.stream.Collectors.joining("; "));
+                log(setup.kind.label + " " + what + " run-queue delay per wake-up, ms (perf sched): " + line);
+                table.note(setup.kind.label + ", " + what + " (LIST), round " + round
+                        + ", run-queue delay per wake-up in ms (perf sched): " + line);
+            }
         }
         String relay = setup.relayName();
         log(setup.kind.label + " " + what + ": " + figures.steps()

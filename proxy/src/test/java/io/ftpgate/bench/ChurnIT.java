@@ -49,7 +49,7 @@ class ChurnIT {
         int concurrency = Integer.getInteger("churn.concurrency", 16);
         long mib = 1024 * 1024;
         BenchOptions options = new BenchOptions("churn", 1, mib, mib, 1, concurrency, 100, false, List.of(0), 1,
-                Path.of("target", "churn.md"), false, mib, false, false, false, null, 0);
+                Path.of("target", "churn.md"), false, mib, false, false, false, null, 0, false);
         try (BenchSetup setup = BenchSetup.start(BenchSetup.Kind.FTPGATE_IPSET, options)) {
             assertThat(setup.unavailable).as("setup").isNull();
             ExecResult run = setup.topology.exec(setup.topology.client, Duration.ofMinutes(30),
