@@ -285,9 +285,14 @@ public final class Benchmark {
             return;
         } finally {
             if (recording != null) {
-                Map<String, SchedDelays.Delays> delays = recording.stop(setup.relayPid());
-                String line = SchedDelays.GROUPS.stream().filter(delays::containsKey)
-                        .map(g -> g + " " + delays.get(g).describe()).collect(java.util.stream.Collectors.joining("; "));
+                String line;
+                try {
+                    Map<String, SchedDelays.Delays> delays = recording.stop(setup.relayPid());
+                    line = SchedDelays.GROUPS.stream().filter(delays::containsKey)
+                            .map(g -> g + " " + delays.get(g).describe()).collect(java.util.stream.Collectors.joining("; "));
+                } catch (RuntimeException e) {
+                    line = "perf sched failed: " + e.getMessage();
+                }
                 log(setup.kind.label + " " + what + " run-queue delay per wake-up, ms (perf sched): " + line);
                 table.note(setup.kind.label + ", " + what + " (LIST), round " + round
                         + ", run-queue delay per wake-up in ms (perf sched): " + line);
