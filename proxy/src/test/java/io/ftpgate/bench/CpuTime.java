@@ -20,13 +20,17 @@ final class CpuTime {
 
     static long ticks(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-            // proc(5): after "pid (comm) ", field 3 (state) comes first; utime and stime are fields 14 and 15.
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+            return utimePlusStime(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")));
         } catch (IOException e) {
             throw new BenchSetup.BenchFailure("cannot read the CPU time of pid " + pid + ": " + e);
         }
+    }
+
+    /** utime + stime of a {@code stat} file of /proc, process or thread, in clock ticks. */
+    private static long utimePlusStime(String stat) {
+        // proc(5): after "pid (comm) ", field 3 (state) comes first; utime and stime are fields 14 and 15.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
     }
 
     /**
@@ -40,9 +44,7 @@ final class CpuTime {
             if (!comm.startsWith("C") || !comm.contains("CompilerThre")) {
                 return 0;
             }
-            String stat = Files.readString(task.resolve("stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+            return utimePlusStime(Files.readString(task.resolve("stat")));
         });
     }
 
