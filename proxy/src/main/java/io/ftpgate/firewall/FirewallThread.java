@@ -156,8 +156,11 @@ final class FirewallThread {
             LOG.error("a batch of {} lease change(s) failed unexpectedly", batch.size(), e);
         }
         for (Pending p : batch) {
-            // A batch runner that forgot one must not leave its caller waiting forever.
-            p.done().completeExceptionally(new FirewallException(p.change() + ": not made (internal error)"));
+            // A batch runner that forgot one must not leave its caller waiting forever. Only then is
+            // the exception made: its stack trace cost a tenth of this thread's CPU (perf, session 7).
+            if (!p.done().isDone()) {
+                p.done().completeExceptionally(new FirewallException(p.change() + ": not made (internal error)"));
+            }
         }
     }
 
