@@ -50,52 +50,70 @@ public record BenchOptions(String mode, int rounds, long retrBytes, long storByt
     }
 
     public static BenchOptions parse(String... args) {
-        BenchOptions o = full(Path.of("target", "bench", "results.md"));
+        Builder b = new Builder(full(Path.of("target", "bench", "results.md")));
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if ((arg.equals("--full") || arg.equals("--short")) && i > 0) {
                 throw new IllegalArgumentException(arg + " must come first (" + USAGE + ")");
             }
-            o = switch (arg) {
-                case "--full" -> full(o.out);
-                case "--short" -> shortRun(o.out);
-                case "--rounds" -> new BenchOptions(o.mode, positive(arg, args, ++i), o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--idle" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, positive(arg, args, ++i), o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--seconds" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        positive(arg, args, ++i), o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--out" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps,
-                        Path.of(value(arg, args, ++i)), o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--transfers" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out, true, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--ftps" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, true, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--ftps-mib" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, positive(arg, args, ++i) * MIB, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--nft" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, true, o.sessionsOnly, o.only, o.jitWarmSeconds, o.sched);
-                case "--sessions" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, true, o.only, o.jitWarmSeconds, o.sched);
-                case "--setups" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, kinds(value(arg, args, ++i)), o.jitWarmSeconds, o.sched);
-                case "--jit-warm" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only,
-                        Integer.parseInt(value(arg, args, ++i)), o.sched);
-                case "--sched" -> new BenchOptions(o.mode, o.rounds, o.retrBytes, o.storBytes,
-                        o.sessionSeconds, o.concurrency, o.idleSessions, o.warmUp, o.liveLeases, o.leaseOps, o.out,
-                        o.transfersOnly, o.ftpsBytes, o.ftpsOnly, o.nftOnly, o.sessionsOnly, o.only, o.jitWarmSeconds, true);
+            switch (arg) {
+                case "--full" -> b = new Builder(full(b.out));
+                case "--short" -> b = new Builder(shortRun(b.out));
+                case "--rounds" -> b.rounds = positive(arg, args, ++i);
+                case "--idle" -> b.idleSessions = positive(arg, args, ++i);
+                case "--seconds" -> b.sessionSeconds = positive(arg, args, ++i);
+                case "--out" -> b.out = Path.of(value(arg, args, ++i));
+                case "--transfers" -> b.transfersOnly = true;
+                case "--ftps" -> b.ftpsOnly = true;
+                case "--ftps-mib" -> b.ftpsBytes = positive(arg, args, ++i) * MIB;
+                case "--nft" -> b.nftOnly = true;
+                case "--sessions" -> b.sessionsOnly = true;
+                case "--setups" -> b.only = kinds(value(arg, args, ++i));
+                case "--jit-warm" -> b.jitWarmSeconds = Integer.parseInt(value(arg, args, ++i));
+                case "--sched" -> b.sched = true;
                 default -> throw new IllegalArgumentException("unknown argument " + arg + " (" + USAGE + ")");
-            };
+            }
         }
-        return o;
+        return b.build();
+    }
+
+    /** The options while the command line is read: one field per option, so each option sets only its own. */
+    private static final class Builder {
+        private final BenchOptions mode;
+        private int rounds;
+        private int sessionSeconds;
+        private int idleSessions;
+        private Path out;
+        private boolean transfersOnly;
+        private long ftpsBytes;
+        private boolean ftpsOnly;
+        private boolean nftOnly;
+        private boolean sessionsOnly;
+        private List<BenchSetup.Kind> only;
+        private int jitWarmSeconds;
+        private boolean sched;
+
+        Builder(BenchOptions mode) {
+            this.mode = mode;
+            rounds = mode.rounds;
+            sessionSeconds = mode.sessionSeconds;
+            idleSessions = mode.idleSessions;
+            out = mode.out;
+            transfersOnly = mode.transfersOnly;
+            ftpsBytes = mode.ftpsBytes;
+            ftpsOnly = mode.ftpsOnly;
+            nftOnly = mode.nftOnly;
+            sessionsOnly = mode.sessionsOnly;
+            only = mode.only;
+            jitWarmSeconds = mode.jitWarmSeconds;
+            sched = mode.sched;
+        }
+
+        BenchOptions build() {
+            return new BenchOptions(mode.mode, rounds, mode.retrBytes, mode.storBytes, sessionSeconds, mode.concurrency,
+                    idleSessions, mode.warmUp, mode.liveLeases, mode.leaseOps, out, transfersOnly, ftpsBytes, ftpsOnly,
+                    nftOnly, sessionsOnly, only, jitWarmSeconds, sched);
+        }
     }
 
     /**
